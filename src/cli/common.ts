@@ -1,0 +1,35 @@
+// Small shared pieces of the CLI: argument parsing and diagnostic printing.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { formatDiagnostic, type Diagnostic } from '../core/diagnostics.js';
+
+export class UsageError extends Error {}
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Print diagnostics errors first; return how many errors and warnings there were. */
+export function printDiagnostics(list: readonly Diagnostic[], out: NodeJS.WritableStream = process.stderr): { errors: number; warnings: number } {
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  const sorted = [...list].sort((a, b) => rank[a.severity] - rank[b.severity]);
+  for (const d of sorted) out.write(`${formatDiagnostic(d)}\n`);
+  return { errors: list.filter((d) => d.severity === 'error').length, warnings: list.filter((d) => d.severity === 'warning').length };
+}
+
+/** Run a command body, turning usage errors into exit code 2 with a message. */
+export async function guarded(name: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`deskset ${name}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

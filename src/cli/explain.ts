@@ -1,0 +1,56 @@
+// `deskset explain [ROOT] MAC [KEY] [--json]`: every effective value of one device, the
+// file:line that set it, and the values it overrode.
+
+import { hasErrors } from '../core/diagnostics.js';
+import { explainTree, formatExplanation } from '../core/explain.js';
+import { normalizeMac } from '../core/mac.js';
+import { layersFor, resolveSubject, subjectOf } from '../core/resolve.js';
+import { canonicalPath } from '../core/routes.js';
+import { loadRoot } from '../io/load-root.js';
+import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+
+export function run(args: string[]): Promise<number> {
+  return guarded('explain', async () => {
+    const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+    // ROOT is optional: `explain MAC` means the current directory.
+    let [root, macText, key] = positionals;
+    if (root !== undefined && normalizeMac(root) && (macText === undefined || !normalizeMac(macText))) {
+      [root, macText, key] = ['.', root, macText];
+    }
+    const mac = macText === undefined ? undefined : normalizeMac(macText);
+    if (!mac) throw new UsageError('usage: deskset explain [ROOT] MAC [KEY]');
+    const snap = await loadRoot(root ?? '.');
+    if (hasErrors(snap.diagnostics)) {
+      printDiagnostics(snap.diagnostics);
+      return 1;
+    }
+    const device = snap.profiles.devices.get(mac);
+    if (!device) {
+      process.stderr.write(`deskset explain: no device ${mac} in ${root}\n`);
+      return 1;
+    }
+    const subject = subjectOf(device);
+    const effective = resolveSubject(snap.profiles, snap.config.layers, subject);
+    const explanation = explainTree(effective, { key });
+    if (!explanation) {
+      process.stderr.write(`deskset explain: ${mac} has no value for "${key}"\n`);
+      return 1;
+    }
+    const layers = layersFor(snap.profiles, snap.config.layers, subject).map((l) => ({ layer: l.ref.kind, name: l.ref.name, file: l.ref.file }));
+    const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').map((f) => canonicalPath(f, mac)) ?? [];
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, layers, files, ...explanation }, null, 2)}\n`);
+      return 0;
+    }
+    const out = [
+      `Device ${mac}: ${device.model.vendor} ${device.model.name}${device.site ? `, site ${device.site}` : ''}${device.groups.length ? `, groups ${device.groups.join(', ')}` : ''}`,
+      `Files: ${files.join(', ')}`,
+      'Layers, lowest first:',
+      ...layers.map((l) => `  ${l.layer.padEnd(7)} ${l.file}`),
+      '',
+      formatExplanation(explanation),
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+    return 0;
+  });
+}

@@ -1,0 +1,45 @@
+// `deskset render [ROOT] --out DIR [--device MAC]`: write every file of every device, plus the
+// shared files, under DIR at their request paths: the bytes the server would send.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { hasErrors } from '../core/diagnostics.js';
+import { normalizeMac } from '../core/mac.js';
+import { renderTarget } from '../core/render.js';
+import { allTargets } from '../core/request.js';
+import { loadRoot } from '../io/load-root.js';
+import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+
+export function run(args: string[]): Promise<number> {
+  return guarded('render', async () => {
+    const { values, positionals } = parse(args, { out: { type: 'string' }, device: { type: 'string' } });
+    if (!values.out) throw new UsageError('--out DIR is required');
+    const root = positionals[0] ?? '.';
+    const only = values.device === undefined ? undefined : normalizeMac(values.device);
+    if (values.device !== undefined && !only) throw new UsageError(`"${values.device}" is not a MAC address`);
+    const snap = await loadRoot(root);
+    if (hasErrors(snap.diagnostics)) {
+      printDiagnostics(snap.diagnostics);
+      return 1;
+    }
+    if (only && !snap.profiles.devices.has(only)) throw new UsageError(`no device ${only} in ${root}`);
+    const outDir = path.resolve(values.out);
+    let written = 0;
+    const problems = [];
+    for (const t of allTargets(snap)) {
+      if (only && t.subject?.mac !== only) continue;
+      const { rendered, diagnostics } = renderTarget(snap.render, t);
+      problems.push(...diagnostics);
+      if (!rendered) continue;
+      const dest = path.join(outDir, rendered.path);
+      // Request paths come from manifests; still, never write outside --out.
+      if (!dest.startsWith(outDir + path.sep)) throw new Error(`refusing to write outside ${outDir}: ${rendered.path}`);
+      await fs.mkdir(path.dirname(dest), { recursive: true });
+      await fs.writeFile(dest, rendered.bytes);
+      written++;
+    }
+    printDiagnostics(problems);
+    process.stdout.write(`rendered ${written} files to ${outDir}\n`);
+    return hasErrors(problems) ? 1 : 0;
+  });
+}

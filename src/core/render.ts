@@ -1,0 +1,117 @@
+// Render one vendor file for one subject. Pure: a snapshot and a target in, bytes out.
+// The server and the CLI both call this, so a preview is byte-for-byte what a phone gets.
+
+import { createHash } from 'node:crypto';
+import Handlebars from 'handlebars';
+import type { Diagnostic } from './diagnostics.js';
+import { macForms } from './mac.js';
+import { plainOf, type EMap } from './merge.js';
+import { resolveSubject, type Subject } from './resolve.js';
+import { helpers, RenderValueError } from './template-helpers.js';
+import type { FileSpec, ModelInfo } from './vendors.js';
+import type { ProfileSet } from './profiles.js';
+import type { RootConfig } from './root-config.js';
+
+export type TemplateFn = (ctx: unknown) => string;
+
+export interface CompiledTemplate {
+  fn: TemplateFn;
+  /** Where the template came from: `templates/polycom/master.cfg.hbs` (shipped) or the root's override. */
+  source: string;
+}
+
+export interface RenderTarget {
+  file: FileSpec;
+  /** The device the file is for; absent for shared files. */
+  subject?: Subject;
+  /** The model a model-scope file is for. */
+  model?: ModelInfo;
+  /** The name the file is served and written under. */
+  path: string;
+}
+
+export interface Rendered {
+  path: string;
+  file: FileSpec;
+  bytes: Buffer;
+  etag: string;
+  contentType: string;
+  /** The merged tree the file was rendered from, kept for error mapping and explain. */
+  effective: EMap;
+}
+
+export interface RenderInputs {
+  config: RootConfig;
+  profiles: ProfileSet;
+  templates: ReadonlyMap<string, CompiledTemplate>;
+  modelsOf: (vendor: string) => readonly ModelInfo[];
+  vendorData: (vendor: string) => Record<string, unknown>;
+  version: string;
+}
+
+export function templateKey(file: FileSpec): string {
+  return `${file.vendor}/${file.template}`;
+}
+
+export function createTemplateEnv(): typeof Handlebars {
+  const env = Handlebars.create();
+  for (const [name, fn] of Object.entries(helpers)) env.registerHelper(name, fn);
+  return env;
+}
+
+/** Compile a template, reporting syntax errors with the template's file and line. */
+export function compileTemplate(env: typeof Handlebars, text: string, source: string): { template?: CompiledTemplate; diagnostics: Diagnostic[] } {
+  try {
+    env.parse(text);
+    const fn = env.compile(text, { noEscape: true, strict: false, preventIndent: true });
+    return { template: { fn, source }, diagnostics: [] };
+  } catch (e) {
+    const msg = (e as Error).message;
+    const line = Number(/on line (\d+)/.exec(msg)?.[1] ?? 1);
+    return { diagnostics: [{ code: 'TEMPLATE_SYNTAX', severity: 'error', message: msg.split('\n')[0]!, loc: { file: source, line, col: 1 } }] };
+  }
+}
+
+export function etagOf(bytes: Uint8Array): string {
+  return `"${createHash('sha1').update(bytes).digest('base64url')}"`;
+}
+
+export function renderTarget(inp: RenderInputs, t: RenderTarget): { rendered?: Rendered; diagnostics: Diagnostic[] } {
+  const tpl = inp.templates.get(templateKey(t.file));
+  const device = t.subject?.mac;
+  if (!tpl) {
+    return { diagnostics: [{ code: 'TEMPLATE_MISSING', severity: 'error', message: `no template ${templateKey(t.file)}`, device, path: t.path }] };
+  }
+  const subject: Subject = t.subject ?? { known: false, vendor: t.file.vendor, model: t.model, groups: [] };
+  const effective = resolveSubject(inp.profiles, inp.config.layers, subject);
+  const ctx = contextFor(inp, t, subject, effective);
+  try {
+    let text = tpl.fn(ctx);
+    // Handlebars' standalone-block rule eats the newline after a closing tag on the last
+    // line; phones and diff tools both want files to end with one.
+    if (!text.endsWith('\n')) text += '\n';
+    const bytes = Buffer.from(text, 'utf8');
+    return { rendered: { path: t.path, file: t.file, bytes, etag: etagOf(bytes), contentType: t.file.contentType, effective }, diagnostics: [] };
+  } catch (e) {
+    const reason = e instanceof RenderValueError ? e.message : `template error: ${(e as Error).message.split('\n')[0]}`;
+    return { diagnostics: [{ code: 'RENDER', severity: 'error', message: `${tpl.source}: ${reason}`, loc: { file: tpl.source, line: 1, col: 1 }, device, path: t.path }] };
+  }
+}
+
+function modelView(m: ModelInfo | undefined): Record<string, unknown> | undefined {
+  return m ? { ...m.fields, name: m.name, vendor: m.vendor } : undefined;
+}
+
+function contextFor(inp: RenderInputs, t: RenderTarget, s: Subject, effective: EMap): unknown {
+  const settingsNode = effective.children.get('settings');
+  const settings = (settingsNode ? plainOf(settingsNode) : {}) as Record<string, unknown>;
+  return {
+    device: s.mac ? { ...macForms(s.mac), model: s.model?.name, vendor: s.vendor, site: s.site, groups: s.groups, known: s.known } : undefined,
+    model: modelView(s.model ?? t.model),
+    models: inp.modelsOf(t.file.vendor).map(modelView),
+    vendor: inp.vendorData(t.file.vendor),
+    settings,
+    file: { id: t.file.id, path: t.path },
+    deskset: { version: inp.version },
+  };
+}

@@ -1,0 +1,87 @@
+// Which file, for which device, does a request ask for? Pure: a snapshot, a path and the
+// request's identifying headers in; a render target or a reason for 404 out.
+
+import { ouiOf } from './mac.js';
+import type { RenderTarget } from './render.js';
+import { subjectOf, type Subject } from './resolve.js';
+import { canonicalPath, type RouteMatch } from './routes.js';
+import type { Snapshot } from './snapshot.js';
+import { parseUserAgent, type UserAgentInfo } from './user-agent.js';
+
+export interface RequestIdentity {
+  /** Request path, percent-decoded, without the leading slash. */
+  path: string;
+  userAgent?: string;
+}
+
+export type Resolution =
+  | { kind: 'render'; target: RenderTarget; cacheKey: string; mac?: string; model?: string; ua?: UserAgentInfo }
+  | { kind: 'not-found'; reason: string; mac?: string; model?: string; ua?: UserAgentInfo };
+
+export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution {
+  const candidates = snap.routes.match(req.path);
+  const ua = parseUserAgent(req.userAgent, snap.vendors);
+  if (candidates.length === 0) return { kind: 'not-found', reason: 'no route', ua, mac: ua?.mac, model: ua?.model };
+
+  // Shared and model files need no device.
+  for (const c of candidates) {
+    if (c.file.scope === 'shared') return done(snap, c, undefined, req.path, ua);
+    if (c.file.scope === 'model' && c.model) return done(snap, c, { known: false, vendor: c.file.vendor, model: c.model, groups: [] }, req.path, ua);
+  }
+
+  // Device files: the MAC comes from the path, else from the User-Agent (46xxsettings.txt).
+  const mac = candidates.find((c) => c.mac)?.mac ?? ua?.mac;
+  if (!mac) return { kind: 'not-found', reason: 'device not identified', ua, model: ua?.model };
+  const device = snap.profiles.devices.get(mac);
+  if (device) {
+    const c = candidates.find((x) => x.file.vendor === device.model.vendor);
+    if (!c) return { kind: 'not-found', reason: `not a ${device.model.vendor} file`, mac, model: device.model.name, ua };
+    return done(snap, c, subjectOf(device), canonicalPath(c.file, mac) ?? req.path, ua);
+  }
+
+  // Unknown MAC: the OUI, then the User-Agent, say which vendor is asking.
+  if (snap.config.unknownDevices === 'reject') return { kind: 'not-found', reason: 'unknown device', mac, ua, model: ua?.model };
+  const vendor = snap.catalog.vendorForOui(ouiOf(mac))?.vendor ?? ua?.vendor;
+  const c = candidates.find((x) => x.file.vendor === vendor) ?? (candidates.length === 1 ? candidates[0] : undefined);
+  if (!c) return { kind: 'not-found', reason: 'unknown device, vendor undecided', mac, ua };
+  const modelName = (ua?.vendor === c.file.vendor ? ua.model : undefined) ?? c.pathModel;
+  const model = modelName ? snap.catalog.find(modelName) : undefined;
+  const subject: Subject = { mac, known: false, vendor: c.file.vendor, model: model?.vendor === c.file.vendor ? model : undefined, groups: [] };
+  return done(snap, c, subject, canonicalPath(c.file, mac) ?? req.path, ua);
+}
+
+function done(snap: Snapshot, c: RouteMatch, subject: Subject | undefined, path: string, ua: UserAgentInfo | undefined): Resolution {
+  const target: RenderTarget = { file: c.file, subject, model: c.model, path: c.file.scope === 'device' ? path : canonicalPath(c.file, undefined, c.model) ?? path };
+  const cacheKey = `${c.file.vendor}/${c.file.id}|${subject?.mac ?? ''}|${subject?.known ? 'k' : 'u'}|${subject?.model?.name ?? c.model?.name ?? ''}`;
+  return { kind: 'render', target, cacheKey, mac: subject?.mac ?? ua?.mac, model: subject?.model?.name ?? c.model?.name ?? ua?.model, ua };
+}
+
+/** Every file `render` and `check` produce: shared files, model files in use, every device's files. */
+export function allTargets(snap: Snapshot): RenderTarget[] {
+  const out: RenderTarget[] = [];
+  const usedModels = new Set<string>([...snap.profiles.devices.values()].map((d) => d.model.name));
+  for (const m of snap.profiles.models.keys()) usedModels.add(m);
+  for (const v of snap.vendors) {
+    for (const f of v.files) {
+      if (f.scope === 'shared') {
+        const path = canonicalPath(f);
+        if (path) out.push({ file: f, path });
+      } else if (f.scope === 'model') {
+        for (const m of v.models) {
+          if (!usedModels.has(m.name)) continue;
+          const path = canonicalPath(f, undefined, m);
+          if (path) out.push({ file: f, model: m, path, subject: { known: false, vendor: v.vendor, model: m, groups: [] } });
+        }
+      }
+    }
+  }
+  for (const d of [...snap.profiles.devices.values()].sort((a, b) => a.mac.localeCompare(b.mac))) {
+    const v = snap.catalog.vendor(d.model.vendor);
+    for (const f of v?.files ?? []) {
+      if (f.scope !== 'device') continue;
+      const path = canonicalPath(f, d.mac);
+      if (path) out.push({ file: f, subject: subjectOf(d), path });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+// A snapshot is everything needed to answer phones, built from one consistent read of a
+// config root and checked before use. It is never mutated: a reload builds a new one.
+
+import { createHash } from 'node:crypto';
+import type { Diagnostic } from './diagnostics.js';
+import { loadProfiles, type ProfileSet } from './profiles.js';
+import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
+import { parseRootConfig, type RootConfig } from './root-config.js';
+import { RouteTable } from './routes.js';
+import { ModelCatalog, parseVendorManifest, type FileSpec, type ModelInfo, type VendorManifest } from './vendors.js';
+
+/** File texts by path relative to their root, with forward slashes. */
+export type FileMap = ReadonlyMap<string, string>;
+
+export interface BuildInput {
+  /** The config root's text files: deskset.yaml, profiles/**, templates/** (overrides). */
+  root: FileMap;
+  /** The package's shipped vendor data: templates/<vendor>/**. */
+  shipped: FileMap;
+  version: string;
+  /** How messages name a root file: defaults to the root-relative path. */
+  display?: (rel: string) => string;
+}
+
+export interface Snapshot {
+  id: string;
+  loadedAt: Date;
+  config: RootConfig;
+  vendors: VendorManifest[];
+  catalog: ModelCatalog;
+  profiles: ProfileSet;
+  routes: RouteTable;
+  templates: Map<string, CompiledTemplate>;
+  render: RenderInputs;
+  /** Everything found while building: errors mean the snapshot must not be served. */
+  diagnostics: Diagnostic[];
+}
+
+export function buildSnapshot(input: BuildInput): Snapshot {
+  const diagnostics: Diagnostic[] = [];
+  const display = input.display ?? ((r: string) => r);
+  const { config, diagnostics: cd } = parseRootConfig(input.root.get('deskset.yaml'), display('deskset.yaml'));
+  diagnostics.push(...cd);
+
+  const vendors = loadVendors(input, diagnostics);
+  const catalog = new ModelCatalog(vendors);
+  const { profiles, diagnostics: pd } = loadProfiles(input.root, catalog, display);
+  diagnostics.push(...pd);
+
+  const templates = compileVendorTemplates(vendors, input, diagnostics, display);
+
+  const modelsByVendor = new Map<string, ModelInfo[]>(vendors.map((v) => [v.vendor, v.models]));
+  const modelsOf = (vendor: string): readonly ModelInfo[] => modelsByVendor.get(vendor) ?? [];
+  const routes = new RouteTable(vendors.flatMap((v) => v.files), modelsOf);
+  for (const d of profiles.devices.values()) routes.addDevice(d.mac, d.model.vendor);
+
+  return {
+    id: contentId(input),
+    loadedAt: new Date(),
+    config,
+    vendors,
+    catalog,
+    profiles,
+    routes,
+    templates,
+    render: { config, profiles, templates, modelsOf, vendorData: (v) => catalog.vendor(v)?.data ?? {}, version: input.version },
+    diagnostics,
+  };
+}
+
+/**
+ * One Handlebars environment per vendor, so partials (templates/<vendor>/partials/*.hbs)
+ * of one vendor cannot shadow another's. The root's templates/ override shipped files.
+ */
+function compileVendorTemplates(vendors: readonly VendorManifest[], input: BuildInput, diagnostics: Diagnostic[], display: (rel: string) => string): Map<string, CompiledTemplate> {
+  const templates = new Map<string, CompiledTemplate>();
+  const pick = (path: string): { text: string; source: string } | undefined => {
+    const own = input.root.get(path);
+    if (own !== undefined) return { text: own, source: display(path) };
+    const shipped = input.shipped.get(path);
+    return shipped === undefined ? undefined : { text: shipped, source: `(shipped) ${path}` };
+  };
+  for (const v of vendors) {
+    const env = createTemplateEnv();
+    const prefix = `templates/${v.vendor}/partials/`;
+    const partialPaths = new Set([...input.shipped.keys(), ...input.root.keys()].filter((p) => p.startsWith(prefix) && p.endsWith('.hbs')));
+    for (const path of partialPaths) {
+      const src = pick(path)!;
+      const name = path.slice(prefix.length, -'.hbs'.length);
+      try {
+        env.parse(src.text);
+        env.registerPartial(name, src.text);
+      } catch (e) {
+        const msg = (e as Error).message;
+        diagnostics.push({ code: 'TEMPLATE_SYNTAX', severity: 'error', message: msg.split('\n')[0]!, loc: { file: src.source, line: Number(/on line (\d+)/.exec(msg)?.[1] ?? 1), col: 1 } });
+      }
+    }
+    for (const f of v.files) {
+      const key = templateKey(f);
+      if (templates.has(key)) continue;
+      const src = pick(`templates/${key}`);
+      if (!src) {
+        diagnostics.push({ code: 'TEMPLATE_MISSING', severity: 'error', message: `vendor ${v.vendor} file "${f.id}" names template ${f.template}, which does not exist`, loc: { file: `templates/${v.vendor}/vendor.yaml`, line: 1, col: 1 } });
+        continue;
+      }
+      const { template, diagnostics: td } = compileTemplate(env, src.text, src.source);
+      diagnostics.push(...td);
+      if (template) templates.set(key, template);
+    }
+  }
+  return templates;
+}
+
+function loadVendors(input: BuildInput, diagnostics: Diagnostic[]): VendorManifest[] {
+  const byVendor = new Map<string, VendorManifest>();
+  // Shipped first, then the root's own manifests, which replace a shipped vendor whole.
+  const display = input.display ?? ((r: string) => r);
+  for (const [label, files] of [[(p: string) => `(shipped) ${p}`, input.shipped], [display, input.root]] as const) {
+    for (const [path, text] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      if (!/^templates\/[^/]+\/vendor\.ya?ml$/.test(path)) continue;
+      const { manifest, diagnostics: md } = parseVendorManifest(text, label(path));
+      diagnostics.push(...md);
+      if (manifest) byVendor.set(manifest.vendor, manifest);
+    }
+  }
+  const vendors = [...byVendor.values()];
+  // A file name two vendors could both answer is fine only when the device decides
+  // (e.g. <mac>.cfg); an exact name claimed twice is a manifest error.
+  const claimed = new Map<string, FileSpec>();
+  for (const v of vendors) {
+    for (const f of v.files) {
+      for (const p of f.paths) {
+        if (p.includes('{')) continue;
+        const prev = claimed.get(p.toLowerCase());
+        if (prev) diagnostics.push({ code: 'MANIFEST_CONFLICT', severity: 'error', message: `${p} is claimed by both ${prev.vendor}/${prev.id} and ${v.vendor}/${f.id}`, loc: { file: `templates/${v.vendor}/vendor.yaml`, line: 1, col: 1 } });
+        claimed.set(p.toLowerCase(), f);
+      }
+    }
+  }
+  return vendors;
+}
+
+/** Same inputs, same id: lets caches and ETags be keyed by content, not by time. */
+function contentId(input: BuildInput): string {
+  const h = createHash('sha1');
+  for (const files of [input.root, input.shipped]) {
+    for (const [k, v] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) h.update(k).update('\0').update(v).update('\0');
+  }
+  h.update(input.version);
+  return h.digest('hex').slice(0, 12);
+}

@@ -1,0 +1,83 @@
+// The HTTP edge: a Koa app that turns a phone's request into bytes. Everything it decides
+// comes from the pure core through the Provisioner; this file only wires and responds.
+
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Provisioner } from '../service/provisioner.js';
+import { formatDiagnostic } from '../core/diagnostics.js';
+import { logAccess } from './access-log.js';
+import { decodeRequestPath } from './request-path.js';
+import { sendBytes } from './send.js';
+
+export interface AppOptions {
+  provisioner: Provisioner;
+  log: Logger;
+}
+
+interface State {
+  mac?: string;
+  model?: string;
+  reason?: string;
+}
+
+export function createApp(opts: AppOptions): Koa<State> {
+  const app = new Koa<State>();
+  app.proxy = false;
+  // Koa would print errors with stacks to stderr; we log them ourselves, once, as JSON.
+  app.silent = true;
+
+  app.use(async (ctx, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } catch (err) {
+      // Nothing internal reaches a phone: no message, no stack, no path.
+      opts.log.error({ err: (err as Error).message, path: ctx.path }, 'request failed');
+      ctx.status = 500;
+      ctx.body = '';
+    } finally {
+      const ms = Math.round((performance.now() - started) * 100) / 100;
+      logAccess(opts.log, {
+        ip: ctx.ip,
+        method: ctx.method,
+        path: ctx.path.length > 256 ? `${ctx.path.slice(0, 256)}…` : ctx.path,
+        status: ctx.status,
+        bytes: Number(ctx.response.length ?? 0) || 0,
+        ms,
+        mac: ctx.state.mac,
+        model: ctx.state.model,
+        reason: ctx.state.reason,
+      });
+    }
+  });
+
+  app.use(async (ctx) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.set('Allow', 'GET, HEAD');
+      return empty(ctx, 405);
+    }
+    const decoded = decodeRequestPath(ctx.originalUrl);
+    if (!decoded.ok) return empty(ctx, decoded.status);
+    const served = opts.provisioner.serve({ path: decoded.path, userAgent: ctx.get('User-Agent') || undefined });
+    const r = served.resolution;
+    ctx.state.mac = r.mac;
+    ctx.state.model = r.model;
+    if (r.kind === 'not-found') {
+      ctx.state.reason = r.reason;
+      return empty(ctx, 404);
+    }
+    if (!served.rendered) {
+      ctx.state.reason = 'render failed';
+      opts.log.error({ problems: (served.diagnostics ?? []).map(formatDiagnostic) }, 'render failed');
+      return empty(ctx, 500);
+    }
+    sendBytes(ctx, served.rendered.bytes, { etag: served.rendered.etag, contentType: served.rendered.contentType });
+  });
+  return app;
+}
+
+/** Every refusal is an empty body: phones never read error pages, attackers learn nothing. */
+function empty(ctx: Koa.Context, status: number): void {
+  ctx.status = status;
+  ctx.body = '';
+}
