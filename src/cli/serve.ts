@@ -1,40 +1,31 @@
 // `deskset serve [ROOT] [--host H] [--port N]`: refuse to start on an invalid root, else
 // serve it and print a few curl lines to try.
 
-import type { AddressInfo } from 'node:net';
-import { hasErrors } from '../core/diagnostics.js';
+import { DiagnosticsError } from '../core/diagnostics.js';
 import { allTargets } from '../core/request.js';
-import { createLogger } from '../http/access-log.js';
-import { createApp } from '../http/app.js';
-import { loadRoot } from '../io/load-root.js';
-import { Provisioner } from '../service/provisioner.js';
+import type { Snapshot } from '../core/snapshot.js';
+import { startServer } from '../server.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('serve', async () => {
     const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' } });
     const root = positionals[0] ?? '.';
-    const snap = await loadRoot(root);
-    printDiagnostics(snap.diagnostics);
-    if (hasErrors(snap.diagnostics)) {
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`bad --port ${values.port}`);
+    let running;
+    try {
+      running = await startServer({ root, host: values.host, port });
+    } catch (e) {
+      if (!(e instanceof DiagnosticsError)) throw e;
+      printDiagnostics(e.diagnostics);
       process.stderr.write(`deskset serve: not starting: ${root} has errors (run "deskset check ${root}")\n`);
       return 1;
     }
-    const host = values.host ?? snap.config.listen.host;
-    const port = values.port === undefined ? snap.config.listen.port : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`bad --port ${values.port}`);
-    const provisioner = new Provisioner(snap);
-    const app = createApp({ provisioner, log: createLogger() });
-    const server = app.listen(port, host);
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-    const addr = server.address() as AddressInfo;
-    const base = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${addr.port}`;
-    process.stderr.write(`${banner(snap, root, host, addr.port, base)}\n`);
+    printDiagnostics(running.warnings);
+    process.stderr.write(`${banner(running.provisioner.current(), root, running.host, running.port, running.url)}\n`);
     await new Promise<void>((resolve) => {
-      const stop = () => server.close(() => resolve());
+      const stop = () => void running.close().then(resolve);
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
@@ -42,7 +33,7 @@ export function run(args: string[]): Promise<number> {
   });
 }
 
-function banner(snap: Awaited<ReturnType<typeof loadRoot>>, root: string, host: string, port: number, base: string): string {
+function banner(snap: Snapshot, root: string, host: string, port: number, base: string): string {
   const lines = [`deskset serving ${root} on http://${host}:${port} (${snap.profiles.devices.size} devices, snapshot ${snap.id})`, 'try:'];
   const targets = allTargets(snap);
   const avaya = [...snap.profiles.devices.values()].find((d) => d.model.vendor === 'avaya');
