@@ -1,29 +1,29 @@
-// `deskset check [ROOT]`: load everything, render every file of every device, and report
-// every problem as file:line:col. Exit 0 when clean, 1 when there are errors.
+// `deskset check [ROOT] [--strict-xsd] [--json]`: load everything, render every file of every
+// device, validate each (XSD, Avaya script lint, Yealink grammar) and report every problem as
+// file:line:col. Exit 0 when clean, 1 when there are errors.
 
 import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import { renderTarget } from '../core/render.js';
-import { allTargets } from '../core/request.js';
+import { checkSnapshot } from '../core/check.js';
 import { loadRoot } from '../io/load-root.js';
+import { createValidators } from '../io/validators.js';
 import { guarded, parse, printDiagnostics } from './common.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('check', async () => {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+    const { values, positionals } = parse(args, { json: { type: 'boolean' }, 'strict-xsd': { type: 'boolean' } });
     const root = positionals[0] ?? '.';
     const snap = await loadRoot(root);
+    const validators = createValidators({ root, strictXsd: values['strict-xsd'], resourceNames: snap.resources });
     const problems: Diagnostic[] = [...snap.diagnostics];
-    let files = 0;
-    for (const t of allTargets(snap)) {
-      const { rendered, diagnostics } = renderTarget(snap.render, t);
-      problems.push(...diagnostics);
-      if (rendered) files++;
-    }
+    const result = await checkSnapshot(snap, validators);
+    await validators.close();
+    problems.push(...result.diagnostics);
+    for (const p of validators.schemaProblems) problems.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ devices: snap.profiles.devices.size, files, diagnostics: problems }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ devices: snap.profiles.devices.size, files: result.files, diagnostics: problems }, null, 2)}\n`);
     } else {
       const { errors, warnings } = printDiagnostics(problems, process.stdout);
-      process.stdout.write(`${snap.profiles.devices.size} devices, ${files} files rendered: ${errors} errors, ${warnings} warnings\n`);
+      process.stdout.write(`${snap.profiles.devices.size} devices, ${result.files} files rendered and validated${values['strict-xsd'] ? ' (XSD by Java Xerces)' : ''}: ${errors} errors, ${warnings} warnings\n`);
     }
     return hasErrors(problems) ? 1 : 0;
   });

@@ -18,6 +18,8 @@ export interface BuildInput {
   /** The package's shipped vendor data: templates/<vendor>/**. */
   shipped: FileMap;
   version: string;
+  /** Relative names of the files under resources/. */
+  resources?: ReadonlySet<string>;
   /** How messages name a root file: defaults to the root-relative path. */
   display?: (rel: string) => string;
 }
@@ -32,6 +34,8 @@ export interface Snapshot {
   routes: RouteTable;
   templates: Map<string, CompiledTemplate>;
   render: RenderInputs;
+  /** Names of the files under the root's resources/ (served as-is; see resources.ts). */
+  resources: Set<string>;
   /** Everything found while building: errors mean the snapshot must not be served. */
   diagnostics: Diagnostic[];
 }
@@ -63,6 +67,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     profiles,
     routes,
     templates,
+    resources: new Set(input.resources ?? []),
     render: { config, profiles, templates, modelsOf, vendorData: (v) => catalog.vendor(v)?.data ?? {}, version: input.version },
     diagnostics,
   };

@@ -24,8 +24,30 @@ export async function loadRoot(rootDir: string): Promise<Snapshot> {
   // Name files as the admin would from here: `samples/profiles/global.yaml`.
   const rel = path.relative(process.cwd(), abs);
   const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(abs, p));
-  const snap = buildSnapshot({ root: root.files, shipped: ship, version: VERSION, display });
+  const resources = new Set(await listFiles(path.join(abs, 'resources')));
+  const snap = buildSnapshot({ root: root.files, shipped: ship, version: VERSION, display, resources });
   for (const d of root.diagnostics) if (d.loc) d.loc.file = display(d.loc.file);
   snap.diagnostics.unshift(...root.diagnostics);
   return snap;
+}
+
+/** Relative paths of every regular file below `dir` (absent dir: none). */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string, rel: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await fs.readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(path.join(d, e.name), r);
+      else if (e.isFile()) out.push(r);
+    }
+  };
+  await walk(dir, '');
+  return out.sort();
 }

@@ -1,0 +1,113 @@
+// Validate what we render, before any phone sees it: XML against the route's XSD, Avaya
+// scripts through the script linter, Yealink files through their grammar. Each finding is
+// traced back, where possible, to the profile file:line that set the offending value.
+
+import type { Diagnostic, SourceLoc } from './diagnostics.js';
+import { lintAvayaScript } from './avaya-script/index.js';
+import { flattenLeaves, type EMap } from './merge.js';
+import { REDACTED, isSecretKey } from './redact.js';
+import type { Rendered } from './render.js';
+import { xmlEscape } from './template-helpers.js';
+import { checkYealinkCfg } from './yealink-cfg.js';
+import type { PNode } from './yaml-tree.js';
+
+export interface XsdFinding {
+  line: number;
+  col: number;
+  message: string;
+}
+
+export interface OutputValidators {
+  /** Validate XML against the schema a route names (e.g. `polycom/master.xsd`); [] means valid. */
+  xsd?: (xml: string, schema: string) => XsdFinding[] | Promise<XsdFinding[]>;
+  avayaCatalog?: ReadonlySet<string>;
+  resourceExists?: (name: string) => boolean;
+}
+
+/** Validate one rendered file. Sync validators stay sync: no promise per file on the hot path. */
+export function validateRendered(r: Rendered, device: string | undefined, v: OutputValidators): Diagnostic[] | Promise<Diagnostic[]> {
+  const where = { device, path: r.path };
+  const text = r.bytes.toString('utf8');
+  switch (r.file.format) {
+    case 'xml': {
+      if (!r.file.schema || !v.xsd) return [];
+      const res = v.xsd(text, r.file.schema);
+      const map = (issues: XsdFinding[]) => issues.map((i) => traced(r, text, i.line, i.col, `XSD ${r.file.schema}: ${i.message}`, 'XSD', 'error', where));
+      return Array.isArray(res) ? map(res) : res.then(map);
+    }
+    case 'avaya-script':
+      return lintAvayaScript(text, { file: `/${r.path}`, catalog: v.avayaCatalog, resourceExists: v.resourceExists })
+        .filter((d) => d.severity !== 'info')
+        .map((d) => traced(r, text, d.loc?.line ?? 0, d.loc?.col ?? 0, d.message, d.code, d.severity, where));
+    case 'yealink-cfg':
+      return checkYealinkCfg(text, `/${r.path}`).map((d) => traced(r, text, d.loc?.line ?? 0, d.loc?.col ?? 0, d.message, d.code, d.severity, where));
+    default:
+      return [];
+  }
+}
+
+function traced(r: Rendered, text: string, line: number, col: number, message: string, code: string, severity: Diagnostic['severity'], where: { device?: string; path: string }): Diagnostic {
+  const renderedLine = line > 0 ? (text.split('\n')[line - 1] ?? '') : '';
+  const origin = line > 0 ? originOf(r.effective, renderedLine, message) : undefined;
+  const at = line > 0 ? ` (rendered line ${line}${col > 0 ? `, col ${col}` : ''})` : '';
+  const d: Diagnostic = { code, severity, message: `${message}${at}`, ...where };
+  const rendered: SourceLoc = { file: `/${r.path}`, line: Math.max(line, 1), col: Math.max(col, 1) };
+  if (origin) {
+    d.loc = origin.loc;
+    d.related = [{ message: `rendered output, set by ${origin.key}${origin.secret ? ` = ${REDACTED}` : ''}`, loc: rendered }];
+  } else {
+    d.loc = rendered;
+  }
+  return d;
+}
+
+interface ValueOrigin {
+  key: string;
+  loc: SourceLoc;
+  secret: boolean;
+}
+
+/**
+ * Which profile value produced this rendered line? First a key whose last segment is the
+ * attribute or parameter the message names (vendor maps use the vendor's own names), then
+ * any value that appears verbatim on the line, longest first.
+ */
+export function originOf(effective: EMap, renderedLine: string, message: string): ValueOrigin | undefined {
+  const named = /attribute '([^']+)'/.exec(message)?.[1] ?? /^(?:SET|ADD)\s+(\S+)/i.exec(renderedLine.trim())?.[1] ?? /^([A-Za-z0-9_.%-]+)\s*=/.exec(renderedLine.trim())?.[1];
+  const values = scalarLeaves(effective);
+  if (named) {
+    const hit = values.find((v) => v.key === named || v.key.endsWith(`.${named}`));
+    if (hit) return { key: hit.key, loc: hit.loc, secret: isSecretKey(hit.key) };
+  }
+  const onLine = values
+    .filter((v) => v.text.length >= 2 && (renderedLine.includes(v.text) || renderedLine.includes(safeXml(v.text))))
+    .sort((a, b) => b.text.length - a.text.length);
+  const best = onLine[0];
+  return best ? { key: best.key, loc: best.loc, secret: isSecretKey(best.key) } : undefined;
+}
+
+function safeXml(s: string): string {
+  try {
+    return xmlEscape(s);
+  } catch {
+    return s;
+  }
+}
+
+interface ScalarLeaf {
+  key: string;
+  text: string;
+  loc: SourceLoc;
+}
+
+function scalarLeaves(effective: EMap): ScalarLeaf[] {
+  const out: ScalarLeaf[] = [];
+  const add = (key: string, n: PNode): void => {
+    if (n.kind === 'scalar') {
+      if (n.value !== null) out.push({ key, text: String(n.value), loc: n.loc });
+    } else if (n.kind === 'list') n.items.forEach((it, i) => add(`${key}[${i}]`, it));
+    else for (const [k, e] of n.entries) add(`${key}.${k}`, e.node);
+  };
+  for (const { path, leaf } of flattenLeaves(effective)) add(path.join('.'), leaf.node);
+  return out;
+}

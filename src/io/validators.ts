@@ -1,0 +1,90 @@
+// The edge side of output validation: where schemas and the Avaya catalog live on disk,
+// and which XSD engine runs. libxml2 (in-process, ~0.03 ms a document) is the default;
+// Java Xerces (one JVM per call, ~190 ms) is the reference, for `check --strict-xsd`.
+
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadCatalogText } from '../core/avaya-script/index.js';
+import type { OutputValidators, XsdFinding } from '../core/check-output.js';
+import { createXsdEngine, validateSync, XsdSchemaError, type XsdEngine } from '../validate/xsd/index.js';
+import { PACKAGE_ROOT } from './package-root.js';
+
+export interface ValidatorOptions {
+  root: string;
+  strictXsd?: boolean;
+  resourceNames?: ReadonlySet<string>;
+}
+
+export interface Validators extends OutputValidators {
+  close(): Promise<void>;
+  /** Problems with schemas themselves, reported once rather than per device. */
+  schemaProblems: string[];
+}
+
+/** Our schema, then an admin's drop-in of the same name (e.g. Poly's own polycomConfig.xsd). */
+export function schemaPaths(root: string, key: string): string[] {
+  const out = [path.join(PACKAGE_ROOT, 'schemas', key)];
+  const own = path.join(path.resolve(root), 'schemas', key);
+  if (existsSync(own)) out.push(own);
+  return out;
+}
+
+export function avayaCatalog(root: string): Set<string> {
+  const names = loadCatalogText(readFileSync(path.join(PACKAGE_ROOT, 'schemas/avaya/parameters.txt'), 'utf8'));
+  const own = path.join(path.resolve(root), 'schemas/avaya/parameters.txt');
+  if (existsSync(own)) for (const n of loadCatalogText(readFileSync(own, 'utf8'))) names.add(n);
+  return names;
+}
+
+export function createValidators(opts: ValidatorOptions): Validators {
+  const schemaProblems: string[] = [];
+  const failedSchemas = new Set<string>();
+  const pathsFor = new Map<string, string[]>();
+  const paths = (key: string) => {
+    let p = pathsFor.get(key);
+    if (!p) pathsFor.set(key, (p = schemaPaths(opts.root, key)));
+    return p;
+  };
+  const schemaFailed = (schemaPath: string, e: unknown): void => {
+    if (!(e instanceof XsdSchemaError)) throw e;
+    if (!failedSchemas.has(schemaPath)) schemaProblems.push(`${schemaPath}: ${e.message}`);
+    failedSchemas.add(schemaPath);
+  };
+  let engine: XsdEngine | undefined;
+  const xsd = opts.strictXsd
+    ? async (xml: string, key: string): Promise<XsdFinding[]> => {
+        engine ??= createXsdEngine('xerces');
+        const out: XsdFinding[] = [];
+        for (const p of paths(key)) {
+          if (failedSchemas.has(p)) continue;
+          try {
+            out.push(...(await engine.validate(xml, p)).issues);
+          } catch (e) {
+            schemaFailed(p, e);
+          }
+        }
+        return out;
+      }
+    : (xml: string, key: string): XsdFinding[] => {
+        const out: XsdFinding[] = [];
+        for (const p of paths(key)) {
+          if (failedSchemas.has(p)) continue;
+          try {
+            out.push(...validateSync(xml, p).issues);
+          } catch (e) {
+            schemaFailed(p, e);
+          }
+        }
+        return out;
+      };
+  const names = opts.resourceNames;
+  return {
+    xsd,
+    avayaCatalog: avayaCatalog(opts.root),
+    resourceExists: names ? (n: string) => names.has(n) : undefined,
+    schemaProblems,
+    close: async () => {
+      await engine?.close?.();
+    },
+  };
+}
