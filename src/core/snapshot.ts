@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.js';
-import { loadProfiles, type ProfileSet } from './profiles.js';
+import { loadProfiles, type ParseCache, type ProfileSet } from './profiles.js';
 import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
 import { RouteTable } from './routes.js';
@@ -20,6 +20,8 @@ export interface BuildInput {
   version: string;
   /** Relative names of the files under resources/. */
   resources?: ReadonlySet<string>;
+  /** Reused between builds of the same root (live reload). */
+  parseCache?: ParseCache;
   /** How messages name a root file: defaults to the root-relative path. */
   display?: (rel: string) => string;
 }
@@ -48,7 +50,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   const vendors = loadVendors(input, diagnostics);
   const catalog = new ModelCatalog(vendors);
-  const { profiles, diagnostics: pd } = loadProfiles(input.root, catalog, display);
+  const { profiles, diagnostics: pd } = loadProfiles(input.root, catalog, display, input.parseCache);
   diagnostics.push(...pd);
 
   const templates = compileVendorTemplates(vendors, input, diagnostics, display);

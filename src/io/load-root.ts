@@ -1,14 +1,23 @@
 // The filesystem edge of snapshot building: read the root and the shipped vendor data,
-// then hand plain maps to the pure core.
+// then hand plain maps to the pure core. A reload re-reads only what changed.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Diagnostic } from '../core/diagnostics.js';
+import type { ParseCache } from '../core/profiles.js';
 import { buildSnapshot, type Snapshot } from '../core/snapshot.js';
 import { PACKAGE_ROOT, VERSION } from './package-root.js';
 import { readTextTree } from './read-tree.js';
 
-/** What a config root contributes; later issues add resources/, firmware/, schemas/. */
+/** The text parts of a config root; resources/ and firmware/ are listed, not read. */
 export const ROOT_ENTRIES = ['deskset.yaml', 'profiles', 'templates'];
+
+export interface RootFiles {
+  dir: string;
+  files: Map<string, string>;
+  resources: Set<string>;
+  problems: Diagnostic[];
+}
 
 let shippedCache: Promise<Map<string, string>> | undefined;
 function shipped(): Promise<Map<string, string>> {
@@ -16,19 +25,53 @@ function shipped(): Promise<Map<string, string>> {
   return shippedCache;
 }
 
-export async function loadRoot(rootDir: string): Promise<Snapshot> {
-  const abs = path.resolve(rootDir);
-  const st = await fs.stat(abs).catch(() => undefined);
+export async function readRoot(rootDir: string): Promise<RootFiles> {
+  const dir = path.resolve(rootDir);
+  const st = await fs.stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new Error(`config root ${rootDir} is not a directory`);
-  const [root, ship] = await Promise.all([readTextTree(abs, ROOT_ENTRIES), shipped()]);
+  const read = await readTextTree(dir, ROOT_ENTRIES);
+  const resources = new Set(await listFiles(path.join(dir, 'resources')));
+  return { dir, files: read.files, resources, problems: read.diagnostics };
+}
+
+/**
+ * A new RootFiles with only `changed` (root-relative paths, files or directories) re-read.
+ * The input is not modified, so the snapshot built from it stays consistent.
+ */
+export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Promise<RootFiles> {
+  const files = new Map(prev.files);
+  const resources = new Set(prev.resources);
+  let problems = prev.problems;
+  for (const rel of new Set(changed)) {
+    if (rel === 'resources' || rel.startsWith('resources/')) {
+      const sub = rel === 'resources' ? '' : rel.slice('resources/'.length);
+      for (const r of [...resources]) if (sub === '' || r === sub || r.startsWith(`${sub}/`)) resources.delete(r);
+      const found = await listFiles(path.join(prev.dir, rel));
+      const st = await fs.stat(path.join(prev.dir, rel)).catch(() => undefined);
+      if (st?.isFile()) resources.add(sub);
+      for (const f of found) resources.add(sub ? `${sub}/${f}` : f);
+      continue;
+    }
+    if (!ROOT_ENTRIES.some((e) => rel === e || rel.startsWith(`${e}/`))) continue;
+    for (const k of [...files.keys()]) if (k === rel || k.startsWith(`${rel}/`)) files.delete(k);
+    const read = await readTextTree(prev.dir, [rel]);
+    for (const [k, v] of read.files) files.set(k, v);
+    problems = [...problems.filter((p) => p.loc?.file !== rel), ...read.diagnostics];
+  }
+  return { dir: prev.dir, files, resources, problems };
+}
+
+export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache): Promise<Snapshot> {
   // Name files as the admin would from here: `samples/profiles/global.yaml`.
-  const rel = path.relative(process.cwd(), abs);
-  const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(abs, p));
-  const resources = new Set(await listFiles(path.join(abs, 'resources')));
-  const snap = buildSnapshot({ root: root.files, shipped: ship, version: VERSION, display, resources });
-  for (const d of root.diagnostics) if (d.loc) d.loc.file = display(d.loc.file);
-  snap.diagnostics.unshift(...root.diagnostics);
+  const rel = path.relative(process.cwd(), rf.dir);
+  const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(rf.dir, p));
+  const snap = buildSnapshot({ root: rf.files, shipped: await shipped(), version: VERSION, display, resources: rf.resources, parseCache });
+  snap.diagnostics.unshift(...rf.problems.map((d) => (d.loc ? { ...d, loc: { ...d.loc, file: display(d.loc.file) } } : d)));
   return snap;
+}
+
+export async function loadRoot(rootDir: string): Promise<Snapshot> {
+  return buildFromRoot(await readRoot(rootDir));
 }
 
 /** Relative paths of every regular file below `dir` (absent dir: none). */
