@@ -8,7 +8,10 @@ import { DiagnosticsError, hasErrors, type Diagnostic } from './core/diagnostics
 import type { Snapshot } from './core/snapshot.js';
 import { createLogger } from './http/access-log.js';
 import { createApp } from './http/app.js';
-import { loadRoot } from './io/load-root.js';
+import { buildFromRoot, readRoot } from './io/load-root.js';
+import { createValidators } from './io/validators.js';
+import { watchRoot } from './io/watch.js';
+import { Reloader, validateSnapshot } from './service/reloader.js';
 import { Provisioner } from './service/provisioner.js';
 
 export interface ServerOptions {
@@ -16,6 +19,10 @@ export interface ServerOptions {
   host?: string;
   port?: number;
   log?: Logger;
+  /** Watch the root and reload on change (default true). */
+  watch?: boolean;
+  /** Debounce for the watcher, ms. */
+  debounceMs?: number;
 }
 
 export interface RunningServer {
@@ -25,24 +32,35 @@ export interface RunningServer {
   host: string;
   port: number;
   provisioner: Provisioner;
+  reloader: Reloader;
+  /** Resolves when the watcher is ready (immediately when not watching). */
+  watching: Promise<void>;
   /** Warnings found while loading (errors refuse the start). */
   warnings: Diagnostic[];
   close(): Promise<void>;
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const snap: Snapshot = await loadRoot(opts.root);
-  if (hasErrors(snap.diagnostics)) throw new DiagnosticsError(snap.diagnostics);
+  const rootFiles = await readRoot(opts.root);
+  const snap: Snapshot = await buildFromRoot(rootFiles);
+  // The same gate a reload must pass: everything renders and validates, or we do not start.
+  const startValidators = createValidators({ root: rootFiles.dir, resourceNames: rootFiles.resources });
+  const found = await validateSnapshot(snap, startValidators);
+  await startValidators.close();
+  if (hasErrors(found)) throw new DiagnosticsError(found);
   const host = opts.host ?? snap.config.listen.host;
   const port = opts.port ?? snap.config.listen.port;
+  const log = opts.log ?? createLogger();
   const provisioner = new Provisioner(snap);
-  const app = createApp({ provisioner, log: opts.log ?? createLogger() });
+  const reloader = new Reloader(rootFiles, provisioner, log);
+  const app = createApp({ provisioner, log, health: () => reloader.status() });
   const server = app.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   const actual = (server.address() as AddressInfo).port;
+  const watcher = opts.watch === false ? undefined : watchRoot(rootFiles.dir, (changed) => void reloader.reload(changed), { debounceMs: opts.debounceMs });
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
     server,
@@ -50,11 +68,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     host,
     port: actual,
     provisioner,
-    warnings: snap.diagnostics,
-    close: () =>
-      new Promise<void>((resolve) => {
+    reloader,
+    watching: watcher?.ready ?? Promise.resolve(),
+    warnings: found,
+    close: async () => {
+      await watcher?.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await reloader.close();
+    },
   };
 }

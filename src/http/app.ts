@@ -4,14 +4,18 @@
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Provisioner } from '../service/provisioner.js';
-import { formatDiagnostic } from '../core/diagnostics.js';
+import { formatDiagnostic, formatLoc } from '../core/diagnostics.js';
+import { allTargets } from '../core/request.js';
 import { logAccess } from './access-log.js';
 import { decodeRequestPath } from './request-path.js';
 import { sendBytes } from './send.js';
+import type { Health } from '../service/reloader.js';
 
 export interface AppOptions {
   provisioner: Provisioner;
   log: Logger;
+  /** Whether the last reload was accepted, and the errors if not (for /healthz). */
+  health?: () => Health;
 }
 
 interface State {
@@ -49,6 +53,38 @@ export function createApp(opts: AppOptions): Koa<State> {
         reason: ctx.state.reason,
       });
     }
+  });
+
+  // Operator endpoints. Their names cannot collide with phone files (no extension, a
+  // leading "-/" no vendor uses).
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/healthz') {
+      const h = opts.health?.() ?? { ok: true, errors: [] };
+      ctx.set('Cache-Control', 'no-store');
+      if (h.ok) {
+        ctx.type = 'text/plain';
+        ctx.body = 'ok\n';
+      } else {
+        ctx.status = 503;
+        ctx.body = { ok: false, errors: h.errors.map((d) => ({ code: d.code, message: d.message, at: d.loc ? formatLoc(d.loc) : undefined, device: d.device, path: d.path })), lastReload: h.lastReload };
+      }
+      return;
+    }
+    if (ctx.path === '/-/status') {
+      const snap = opts.provisioner.current();
+      const h = opts.health?.();
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = {
+        snapshot: snap.id,
+        loadedAt: snap.loadedAt.toISOString(),
+        devices: snap.profiles.devices.size,
+        files: allTargets(snap).length,
+        healthy: h?.ok ?? true,
+        lastReload: h?.lastReload,
+      };
+      return;
+    }
+    await next();
   });
 
   app.use(async (ctx) => {
