@@ -1,0 +1,105 @@
+// Regenerates the per-model section of schemas/polycom/master.xsd.
+//
+// Why a generator: the Poly master config carries one optional child per phone model,
+// `<APPLICATION_VVX410 APP_FILE_PATH_VVX410="..." CONFIG_FILES_VVX410="..."/>`. XSD 1.0
+// cannot pattern-match element or attribute names, so every model needs its own element
+// declaration with its own attribute names. ~45 near-identical blocks are easy to get
+// subtly wrong by hand (a VVX401 block declaring APP_FILE_PATH_VVX410 would silently let
+// the typo through); generating them keeps the list in one place, here.
+//
+// The rest of master.xsd is hand-written; only the text between the BEGIN/END markers is
+// replaced. The .xsd is committed, so neither the server nor CI runs this script.
+//
+//   npx tsc -p tsconfig.json && node dist/tools/build-poly-master-xsd.js          # rewrite
+//   npx tsc -p tsconfig.json && node dist/tools/build-poly-master-xsd.js --check  # exit 1 if stale
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * Model names as they appear in `APPLICATION_<MODEL>` (the phone's own spelling, case
+ * matters). Sources: the models UC Software 4.x-6.x knows, plus the legacy SoundPoint /
+ * SoundStation entries (SPIP300/301/500/501/600/601, SSIP4000) that Poly's shipped
+ * 000000000000.cfg still lists up to UCS 5.9.8 (realworld/polycom/adriacunanan06__...);
+ * without them the vendor's own file would fail the schema. Add a model here, rerun.
+ */
+export const POLY_MODELS: readonly string[] = [
+  // SoundPoint IP
+  'SPIP300', 'SPIP301', 'SPIP320', 'SPIP321', 'SPIP330', 'SPIP331', 'SPIP335',
+  'SPIP430', 'SPIP450', 'SPIP500', 'SPIP501', 'SPIP550', 'SPIP560',
+  'SPIP600', 'SPIP601', 'SPIP650', 'SPIP670',
+  // SoundStation IP / Duo
+  'SSIP4000', 'SSIP5000', 'SSIP6000', 'SSIP7000', 'SSDuo',
+  // VVX
+  'VVX101', 'VVX150', 'VVX201', 'VVX250', 'VVX300', 'VVX301', 'VVX310', 'VVX311', 'VVX350',
+  'VVX400', 'VVX401', 'VVX410', 'VVX411', 'VVX450', 'VVX500', 'VVX501', 'VVX600', 'VVX601',
+  'VVX1500', 'VVXD60',
+  // RealPresence Trio
+  'Trio8300', 'Trio8500', 'Trio8800', 'TrioC60',
+];
+
+/** Models whose child may also name a bootblock image (only the VVX1500 has a separate one). */
+export const BOOTBLOCK_MODELS: ReadonlySet<string> = new Set(['VVX1500']);
+
+export const BEGIN_MARKER = '<!-- BEGIN GENERATED per-model children (src/tools/build-poly-master-xsd.ts) -->';
+export const END_MARKER = '<!-- END GENERATED per-model children -->';
+
+/** The generated xs:element declarations, one per model, indented to sit inside the xs:all. */
+export function renderModelSection(indent = '        '): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const model of POLY_MODELS) {
+    if (seen.has(model)) throw new Error(`duplicate model ${model}`); // xs:all forbids duplicate names
+    seen.add(model);
+    out.push(`${indent}<xs:element name="APPLICATION_${model}" minOccurs="0">`);
+    out.push(`${indent}  <xs:complexType>`);
+    out.push(`${indent}    <xs:attribute name="APP_FILE_PATH_${model}" type="FilePath"/>`);
+    out.push(`${indent}    <xs:attribute name="CONFIG_FILES_${model}" type="FileList"/>`);
+    if (BOOTBLOCK_MODELS.has(model)) {
+      out.push(`${indent}    <xs:attribute name="BOOTBLOCK_FILE_PATH_${model}" type="FilePath"/>`);
+    }
+    out.push(`${indent}  </xs:complexType>`);
+    out.push(`${indent}</xs:element>`);
+  }
+  return out.join('\n');
+}
+
+/** `xsd` with the text between the markers replaced by the current generated section. */
+export function applyModelSection(xsd: string): string {
+  const begin = xsd.indexOf(BEGIN_MARKER);
+  const end = xsd.indexOf(END_MARKER);
+  if (begin < 0 || end < begin) throw new Error('master.xsd: generated-section markers not found');
+  // Keep the marker lines' own indentation for the generated lines.
+  const lineStart = xsd.lastIndexOf('\n', begin) + 1;
+  const indent = xsd.slice(lineStart, begin);
+  const head = xsd.slice(0, begin + BEGIN_MARKER.length);
+  const tail = xsd.slice(end);
+  return `${head}\n${renderModelSection(indent)}\n${indent}${tail}`;
+}
+
+/** schemas/polycom/master.xsd, found from this file whether it runs from src/tools or dist/tools. */
+export const MASTER_XSD_PATH = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../schemas/polycom/master.xsd',
+);
+
+function main(argv: string[]): number {
+  const current = readFileSync(MASTER_XSD_PATH, 'utf8');
+  const next = applyModelSection(current);
+  if (argv.includes('--check')) {
+    if (next !== current) {
+      console.error(`${MASTER_XSD_PATH} is out of date; run node dist/tools/build-poly-master-xsd.js`);
+      return 1;
+    }
+    return 0;
+  }
+  if (next !== current) writeFileSync(MASTER_XSD_PATH, next);
+  console.log(`${MASTER_XSD_PATH}: ${POLY_MODELS.length} models${next === current ? ' (unchanged)' : ''}`);
+  return 0;
+}
+
+// Run only when executed directly, so tests can import the functions above.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  process.exitCode = main(process.argv.slice(2));
+}
