@@ -53,7 +53,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.log ?? createLogger();
   const provisioner = new Provisioner(snap);
   const reloader = new Reloader(rootFiles, provisioner, log);
-  const app = createApp({ provisioner, log, health: () => reloader.status() });
+  const app = createApp({ provisioner, rootDir: rootFiles.dir, log, health: () => reloader.status() });
   const server = app.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -8,7 +8,7 @@ export function affectedDevices(next: Snapshot, changed: Iterable<string>): Set<
   const devices = [...next.profiles.devices.values()];
   for (const rel of changed) {
     const base = rel.replace(/^.*\//, '').replace(/\.ya?ml$/i, '');
-    if (rel === 'deskset.yaml' || rel.startsWith('templates') || rel.startsWith('schemas') || rel === 'profiles' || /^profiles\/global\.ya?ml$/.test(rel)) return 'all';
+    if (rel === 'deskset.yaml' || rel.startsWith('templates') || rel.startsWith('schemas') || rel.startsWith('firmware') || rel === 'profiles' || /^profiles\/global\.ya?ml$/.test(rel)) return 'all';
     if (rel.startsWith('profiles/devices/')) {
       const mac = devices.find((d) => d.profile.ref.file.endsWith(rel))?.mac;
       if (mac) out.add(mac);

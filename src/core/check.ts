@@ -5,6 +5,9 @@ import type { Diagnostic } from './diagnostics.js';
 import { validateRendered, type OutputValidators } from './check-output.js';
 import { renderTarget, type RenderTarget } from './render.js';
 import { allTargets } from './request.js';
+import { chooseFirmware } from './firmware.js';
+import type { EMap } from './merge.js';
+import type { ModelInfo } from './vendors.js';
 import type { Snapshot } from './snapshot.js';
 
 export interface CheckResult {
@@ -22,13 +25,20 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
   let files = 0;
   // A script's GET or resource name may be a file deskset renders, not one under resources/.
   const exists = validators.resourceExists;
-  const withServedNames: OutputValidators = exists ? { ...validators, resourceExists: (n) => exists(n) || snap.routes.match(n).length > 0 } : validators;
+  const withServedNames: OutputValidators = exists ? { ...validators, resourceExists: (n) => exists(n) || snap.firmwareFiles.has(n) || snap.routes.match(n).length > 0 } : validators;
+  const firmwareSeen = new Set<string>();
   const targets: RenderTarget[] = allTargets(snap).filter((t) => !opts.devices || !t.subject?.known || opts.devices.has(t.subject.mac!));
   for (const t of targets) {
     const { rendered, diagnostics: rd } = renderTarget(snap.render, t);
     diagnostics.push(...rd);
     if (!rendered) continue;
     files++;
+    const model = t.subject?.model ?? t.model;
+    const fwKey = `${t.subject?.known ? t.subject.mac : ''}|${model?.name}`;
+    if (model && !firmwareSeen.has(fwKey)) {
+      firmwareSeen.add(fwKey);
+      diagnostics.push(...firmwareProblems(snap, rendered.effective, model, t.subject?.known ? t.subject.mac : undefined));
+    }
     const found = validateRendered(rendered, t.subject?.known ? t.subject.mac : undefined, withServedNames);
     const list = Array.isArray(found) ? found : await found;
     // A device's own file is meant to carry its credentials (issue #5 guards who may fetch
@@ -36,4 +46,16 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
     diagnostics.push(...(t.file.scope === 'device' ? list.filter((d) => d.code !== 'PLAINTEXT_SECRET') : list));
   }
   return { diagnostics, files };
+}
+
+/** A policy that cannot be met is an error where it was written; a Yealink image with no
+ * public_url to build its absolute URL from is a warning (the phone is told nothing). */
+function firmwareProblems(snap: Snapshot, effective: EMap, model: ModelInfo, device: string | undefined): Diagnostic[] {
+  const c = chooseFirmware(snap.firmware, effective, model, snap.config.publicUrl);
+  const out: Diagnostic[] = [];
+  if (c.problem) out.push({ code: 'FIRMWARE_PINNED_MISSING', severity: 'error', message: c.problem, loc: c.setAt[c.setAt.length - 1] ?? c.setAt[0], device });
+  if (c.path && !c.url && model.fields.firmware_key) {
+    out.push({ code: 'FIRMWARE_NEEDS_PUBLIC_URL', severity: 'warning', message: `${model.name} firmware ${c.version} is chosen but ${model.vendor} needs an absolute URL: set public_url in deskset.yaml`, loc: c.setAt[0], device });
+  }
+  return out;
 }

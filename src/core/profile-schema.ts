@@ -53,9 +53,15 @@ export const settingsShape: Shape = mapOf({
   custom: any,
 });
 
+const firmwarePolicy = { policy: oneOf('latest', 'off', 'pinned'), version: str };
+
+/** `firmware: {policy, version, models: {J179: {policy, version}}}`, merged like settings. */
+export const firmwareShape: Shape = mapOf({ ...firmwarePolicy, models: openMap(mapOf(firmwarePolicy)) });
+
 const common: Record<string, Shape> = {
   description: str,
   settings: settingsShape,
+  firmware: firmwareShape,
 };
 
 export const layerProfileShape: Shape = mapOf(common);

@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import Handlebars from 'handlebars';
 import type { Diagnostic } from './diagnostics.js';
 import { macForms } from './mac.js';
+import { chooseFirmware, type FirmwareCatalog, type FirmwareChoice } from './firmware.js';
+import { resolveSubject as resolveFor } from './resolve.js';
 import { plainOf, type EMap } from './merge.js';
 import { resolveSubject, type Subject } from './resolve.js';
 import { helpers, RenderValueError } from './template-helpers.js';
@@ -46,6 +48,7 @@ export interface RenderInputs {
   templates: ReadonlyMap<string, CompiledTemplate>;
   modelsOf: (vendor: string) => readonly ModelInfo[];
   vendorData: (vendor: string) => Record<string, unknown>;
+  firmware: FirmwareCatalog;
   version: string;
 }
 
@@ -102,13 +105,30 @@ function modelView(m: ModelInfo | undefined): Record<string, unknown> | undefine
   return m ? { ...m.fields, name: m.name, vendor: m.vendor } : undefined;
 }
 
+function firmwareView(c: FirmwareChoice | undefined): Record<string, unknown> | undefined {
+  // Only a chosen image reaches templates: `off`, or nothing on disk, means "say nothing".
+  return c?.path ? { version: c.version, file: c.file, path: c.path, url: c.url, app_file_path: c.path, policy: c.policy } : undefined;
+}
+
 function contextFor(inp: RenderInputs, t: RenderTarget, s: Subject, effective: EMap): unknown {
   const settingsNode = effective.children.get('settings');
   const settings = (settingsNode ? plainOf(settingsNode) : {}) as Record<string, unknown>;
+  const model = s.model ?? t.model;
+  const publicUrl = inp.config.publicUrl;
+  const own = model ? chooseFirmware(inp.firmware, effective, model, publicUrl) : undefined;
+  // Shared files (Poly's 000000000000.cfg, the Avaya upgrade script) carry one entry per
+  // model, each from the global and that model's layers.
+  const perModel = (m: ModelInfo) => {
+    if (model && m.name === model.name) return own;
+    if (t.subject?.known) return undefined;
+    const eff = resolveFor(inp.profiles, inp.config.layers, { known: false, vendor: m.vendor, model: m, groups: [] });
+    return chooseFirmware(inp.firmware, eff, m, publicUrl);
+  };
   return {
     device: s.mac ? { ...macForms(s.mac), model: s.model?.name, vendor: s.vendor, site: s.site, groups: s.groups, known: s.known } : undefined,
-    model: modelView(s.model ?? t.model),
-    models: inp.modelsOf(t.file.vendor).map(modelView),
+    model: modelView(model),
+    firmware: firmwareView(own),
+    models: inp.modelsOf(t.file.vendor).map((m) => ({ ...modelView(m), firmware: firmwareView(perModel(m)) })),
     vendor: inp.vendorData(t.file.vendor),
     settings,
     file: { id: t.file.id, path: t.path },

@@ -31,13 +31,22 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
 
   // Device files: the MAC comes from the path, else from the User-Agent (46xxsettings.txt).
   const mac = candidates.find((c) => c.mac)?.mac ?? ua?.mac;
-  if (!mac) return { kind: 'not-found', reason: 'device not identified', ua, model: ua?.model };
-  const device = snap.profiles.devices.get(mac);
+  const device = mac ? snap.profiles.devices.get(mac) : undefined;
   if (device) {
     const c = candidates.find((x) => x.file.vendor === device.model.vendor);
     if (!c) return { kind: 'not-found', reason: `not a ${device.model.vendor} file`, mac, model: device.model.name, ua };
-    return done(snap, c, subjectOf(device), canonicalPath(c.file, mac) ?? req.path, ua);
+    return done(snap, c, subjectOf(device), canonicalPath(c.file, mac, device.model) ?? req.path, ua);
   }
+  // Files every phone of a vendor may have (the Avaya upgrade script): unidentified and
+  // unknown phones get the shared rendering, which carries no credentials.
+  const shared = candidates.find((c) => c.file.fallback === 'shared');
+  if (shared) {
+    const modelName = (ua?.vendor === shared.file.vendor ? ua.model : undefined) ?? shared.pathModel;
+    const found = modelName ? snap.catalog.find(modelName) : undefined;
+    const model = found?.vendor === shared.file.vendor ? found : undefined;
+    return done(snap, { ...shared, model }, undefined, canonicalPath(shared.file) ?? req.path, ua);
+  }
+  if (!mac) return { kind: 'not-found', reason: 'device not identified', ua, model: ua?.model };
 
   // Unknown MAC: the OUI, then the User-Agent, say which vendor is asking.
   if (snap.config.unknownDevices === 'reject') return { kind: 'not-found', reason: 'unknown device', mac, ua, model: ua?.model };
@@ -51,7 +60,7 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
 }
 
 function done(snap: Snapshot, c: RouteMatch, subject: Subject | undefined, path: string, ua: UserAgentInfo | undefined): Resolution {
-  const target: RenderTarget = { file: c.file, subject, model: c.model, path: c.file.scope === 'device' ? path : canonicalPath(c.file, undefined, c.model) ?? path };
+  const target: RenderTarget = { file: c.file, subject, model: c.model, path: subject ? path : canonicalPath(c.file, undefined, c.model) ?? path };
   const cacheKey = `${c.file.vendor}/${c.file.id}|${subject?.mac ?? ''}|${subject?.known ? 'k' : 'u'}|${subject?.model?.name ?? c.model?.name ?? ''}`;
   return { kind: 'render', target, cacheKey, mac: subject?.mac ?? ua?.mac, model: subject?.model?.name ?? c.model?.name ?? ua?.model, ua };
 }
@@ -63,7 +72,7 @@ export function allTargets(snap: Snapshot): RenderTarget[] {
   for (const m of snap.profiles.models.keys()) usedModels.add(m);
   for (const v of snap.vendors) {
     for (const f of v.files) {
-      if (f.scope === 'shared') {
+      if (f.scope === 'shared' || (f.scope === 'device' && f.fallback === 'shared')) {
         const path = canonicalPath(f);
         if (path) out.push({ file: f, path });
       } else if (f.scope === 'model') {
@@ -79,7 +88,7 @@ export function allTargets(snap: Snapshot): RenderTarget[] {
     const v = snap.catalog.vendor(d.model.vendor);
     for (const f of v?.files ?? []) {
       if (f.scope !== 'device') continue;
-      const path = canonicalPath(f, d.mac);
+      const path = canonicalPath(f, d.mac, d.model);
       if (path) out.push({ file: f, subject: subjectOf(d), path });
     }
   }

@@ -58,10 +58,10 @@ export class RouteTable {
   }
 
   /** Precompute a known device's own file names so its requests skip the patterns. */
-  addDevice(mac: string, vendor: string): void {
+  addDevice(mac: string, vendor: string, model?: ModelInfo): void {
     for (const p of this.patterns) {
       if (p.file.vendor !== vendor) continue;
-      const name = canonicalPath(p.file, mac);
+      const name = canonicalPath(p.file, mac, model);
       if (name) this.addExact(name, { file: p.file, mac });
     }
   }
@@ -89,11 +89,17 @@ export class RouteTable {
 
 /** The name `render` writes a file under, and the name precomputed for a device. */
 export function canonicalPath(file: FileSpec, mac?: string, model?: ModelInfo): string | undefined {
-  const first = file.paths.find((p) => !p.startsWith('**/') && (mac ? true : !p.includes('{mac}'))) ?? file.paths[0]!;
+  // A device's file: the first pattern naming the MAC (a DES-form `**/` prefix written as
+  // none). A shared rendering: the first pattern without one.
+  const first = mac
+    ? file.paths.find((p) => p.includes('{mac}'))?.replace(/^\*\*\//, '')
+    : file.paths.find((p) => !p.includes('{mac}') && !p.startsWith('**/'));
+  if (first === undefined) return undefined;
   let out = first;
-  if (out.includes('{mac}')) {
-    if (!mac) return undefined;
-    out = out.replaceAll('{mac}', mac);
+  if (out.includes('{mac}')) out = out.replaceAll('{mac}', mac!);
+  if (out.includes('{model}')) {
+    if (!model) return undefined;
+    out = out.replaceAll('{model}', String(model.fields.model4 ?? model.name));
   }
   if (model) {
     const e = expandFields(out, model.fields);

@@ -3,10 +3,12 @@
 
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.js';
+import { buildFirmwareCatalog, type FirmwareCatalog } from './firmware.js';
 import { loadProfiles, type ParseCache, type ProfileSet } from './profiles.js';
 import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
 import { RouteTable } from './routes.js';
+import { ResourceIndex } from './resources.js';
 import { ModelCatalog, parseVendorManifest, type FileSpec, type ModelInfo, type VendorManifest } from './vendors.js';
 
 /** File texts by path relative to their root, with forward slashes. */
@@ -18,6 +20,8 @@ export interface BuildInput {
   /** The package's shipped vendor data: templates/<vendor>/**. */
   shipped: FileMap;
   version: string;
+  /** Root-relative paths of every file under firmware/ (release.yaml texts are in `root`). */
+  firmwareFiles?: readonly string[];
   /** Relative names of the files under resources/. */
   resources?: ReadonlySet<string>;
   /** Reused between builds of the same root (live reload). */
@@ -36,8 +40,12 @@ export interface Snapshot {
   routes: RouteTable;
   templates: Map<string, CompiledTemplate>;
   render: RenderInputs;
+  firmware: FirmwareCatalog;
+  /** Root-relative paths of every file under firmware/, served as-is. */
+  firmwareFiles: Set<string>;
   /** Names of the files under the root's resources/ (served as-is; see resources.ts). */
   resources: Set<string>;
+  resourceIndex: ResourceIndex;
   /** Everything found while building: errors mean the snapshot must not be served. */
   diagnostics: Diagnostic[];
 }
@@ -55,10 +63,13 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   const templates = compileVendorTemplates(vendors, input, diagnostics, display);
 
+  const { firmware, diagnostics: fd } = buildFirmwareCatalog(input.firmwareFiles ?? [], input.root, vendors, catalog, display);
+  diagnostics.push(...fd, ...firmwarePolicyProblems(profiles, catalog));
+
   const modelsByVendor = new Map<string, ModelInfo[]>(vendors.map((v) => [v.vendor, v.models]));
   const modelsOf = (vendor: string): readonly ModelInfo[] => modelsByVendor.get(vendor) ?? [];
   const routes = new RouteTable(vendors.flatMap((v) => v.files), modelsOf);
-  for (const d of profiles.devices.values()) routes.addDevice(d.mac, d.model.vendor);
+  for (const d of profiles.devices.values()) routes.addDevice(d.mac, d.model.vendor, d.model);
 
   return {
     id: contentId(input),
@@ -70,7 +81,10 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     routes,
     templates,
     resources: new Set(input.resources ?? []),
-    render: { config, profiles, templates, modelsOf, vendorData: (v) => catalog.vendor(v)?.data ?? {}, version: input.version },
+    resourceIndex: new ResourceIndex(input.resources ?? []),
+    firmware,
+    firmwareFiles: new Set(input.firmwareFiles ?? []),
+    render: { config, profiles, templates, modelsOf, firmware, vendorData: (v) => catalog.vendor(v)?.data ?? {}, version: input.version },
     diagnostics,
   };
 }
@@ -155,4 +169,20 @@ function contentId(input: BuildInput): string {
   }
   h.update(input.version);
   return h.digest('hex').slice(0, 12);
+}
+
+/** `firmware.models.<name>` must name a known model (a typo would silently never apply). */
+function firmwarePolicyProblems(profiles: ProfileSet, catalog: ModelCatalog): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const all = [profiles.global, ...profiles.models.values(), ...profiles.groups.values(), ...profiles.sites.values(), ...[...profiles.devices.values()].map((d) => d.profile)];
+  for (const p of all) {
+    if (!p || p.tree.kind !== 'map') continue;
+    const fw = p.tree.entries.get('firmware')?.node;
+    const models = fw?.kind === 'map' ? fw.entries.get('models')?.node : undefined;
+    if (models?.kind !== 'map') continue;
+    for (const [name, e] of models.entries) {
+      if (!catalog.find(name)) out.push({ code: 'FIRMWARE_UNKNOWN_MODEL', severity: 'error', message: `firmware policy for unknown model "${name}"; known models: ${catalog.names().join(', ')}`, loc: e.keyLoc });
+    }
+  }
+  return out;
 }

@@ -19,6 +19,11 @@ export interface FileSpec {
   format: FileFormat;
   /** Schema path relative to a schemas/ directory, for XML files. */
   schema?: string;
+  /**
+   * `shared`: a device file that unidentified or unknown phones still get, rendered from
+   * the global and model layers (the Avaya upgrade script: every J100 needs its firmware).
+   */
+  fallback?: 'shared';
 }
 
 export interface ModelInfo {
@@ -43,6 +48,8 @@ export interface VendorManifest {
   userAgents: UaPattern[];
   models: ModelInfo[];
   files: FileSpec[];
+  /** Image-name conventions: which model(s) a firmware file serves, when there is no release.yaml. */
+  firmwarePatterns: Array<{ regex: RegExp; all: boolean }>;
   /** The manifest's `data:` map, exposed to templates as `vendor`. */
   data: Record<string, unknown>;
 }
@@ -52,6 +59,7 @@ const manifestShape: Shape = mapOf(
     vendor: str,
     label: str,
     oui: listOf(text),
+    firmware: mapOf({ file_patterns: listOf(mapOf({ pattern: str, all: { type: 'boolean' } }, { required: ['pattern'] })) }),
     // Vendor-specific lookup tables for templates (language names, transport codes, …).
     data: any,
     user_agents: listOf(mapOf({ pattern: str, flags: str, model_strip: str, require_oui: { type: 'boolean' } }, { required: ['pattern'] })),
@@ -66,6 +74,7 @@ const manifestShape: Shape = mapOf(
           content_type: str,
           format: oneOf('xml', 'avaya-script', 'yealink-cfg', 'text'),
           schema: str,
+          fallback: oneOf('shared'),
         },
         { required: ['id', 'scope', 'paths', 'template', 'content_type', 'format'] },
       ),
@@ -91,7 +100,8 @@ export function parseVendorManifest(text: string, file: string): { manifest?: Ve
     oui?: string[];
     user_agents?: Array<{ pattern: string; flags?: string; model_strip?: string; require_oui?: boolean }>;
     models: Record<string, Record<string, unknown>>;
-    files: Array<{ id: string; scope: FileScope; paths: string[]; template: string; content_type: string; format: FileFormat; schema?: string }>;
+    files: Array<{ id: string; scope: FileScope; paths: string[]; template: string; content_type: string; format: FileFormat; schema?: string; fallback?: 'shared' }>;
+    firmware?: { file_patterns?: Array<{ pattern: string; all?: boolean }> };
   };
   const vendor = raw.vendor;
   const userAgents: UaPattern[] = [];
@@ -115,9 +125,18 @@ export function parseVendorManifest(text: string, file: string): { manifest?: Ve
     contentType: f.content_type,
     format: f.format,
     schema: f.schema,
+    fallback: f.fallback,
   }));
+  const firmwarePatterns: Array<{ regex: RegExp; all: boolean }> = [];
+  for (const fp of raw.firmware?.file_patterns ?? []) {
+    try {
+      firmwarePatterns.push({ regex: new RegExp(fp.pattern, 'i'), all: fp.all ?? false });
+    } catch (e) {
+      diagnostics.push({ code: 'MANIFEST', severity: 'error', message: `firmware.file_patterns: bad pattern: ${(e as Error).message}`, loc: locOf(parsed.root, ['firmware']) });
+    }
+  }
   return {
-    manifest: { vendor, label: raw.label ?? vendor, oui: new Set((raw.oui ?? []).map((o) => o.toLowerCase())), userAgents, models, files, data: raw.data ?? {} },
+    manifest: { vendor, label: raw.label ?? vendor, oui: new Set((raw.oui ?? []).map((o) => o.toLowerCase())), userAgents, models, files, firmwarePatterns, data: raw.data ?? {} },
     diagnostics,
   };
 }

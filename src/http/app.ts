@@ -9,10 +9,13 @@ import { allTargets } from '../core/request.js';
 import { logAccess } from './access-log.js';
 import { decodeRequestPath } from './request-path.js';
 import { sendBytes } from './send.js';
+import { serveDiskFile } from './files.js';
 import type { Health } from '../service/reloader.js';
 
 export interface AppOptions {
   provisioner: Provisioner;
+  /** The config root on disk, for firmware/ and resources/. */
+  rootDir: string;
   log: Logger;
   /** Whether the last reload was accepted, and the errors if not (for /healthz). */
   health?: () => Health;
@@ -99,6 +102,17 @@ export function createApp(opts: AppOptions): Koa<State> {
     ctx.state.mac = r.mac;
     ctx.state.model = r.model;
     if (r.kind === 'not-found') {
+      // Not a rendered file: perhaps firmware or a resource.
+      if (r.reason === 'no route') {
+        const device = r.mac ? served.snapshot.profiles.devices.get(r.mac) : undefined;
+        const hit = await serveDiskFile(ctx, served.snapshot, opts.rootDir, decoded.path, {
+          mac: r.mac,
+          model: device?.model.name ?? r.model,
+          vendor: device?.model.vendor ?? r.ua?.vendor,
+          site: device?.site,
+        });
+        if (hit) return;
+      }
       ctx.state.reason = r.reason;
       return empty(ctx, 404);
     }

@@ -16,6 +16,8 @@ export interface RootFiles {
   dir: string;
   files: Map<string, string>;
   resources: Set<string>;
+  /** Root-relative paths of every file under firmware/. */
+  firmware: string[];
   problems: Diagnostic[];
 }
 
@@ -31,7 +33,9 @@ export async function readRoot(rootDir: string): Promise<RootFiles> {
   if (!st?.isDirectory()) throw new Error(`config root ${rootDir} is not a directory`);
   const read = await readTextTree(dir, ROOT_ENTRIES);
   const resources = new Set(await listFiles(path.join(dir, 'resources')));
-  return { dir, files: read.files, resources, problems: read.diagnostics };
+  const firmware = (await listFiles(path.join(dir, 'firmware'))).map((f) => `firmware/${f}`);
+  await readReleaseFiles(dir, firmware, read.files, read.diagnostics);
+  return { dir, files: read.files, resources, firmware, problems: read.diagnostics };
 }
 
 /**
@@ -42,7 +46,17 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
   const files = new Map(prev.files);
   const resources = new Set(prev.resources);
   let problems = prev.problems;
+  let firmware = prev.firmware;
   for (const rel of new Set(changed)) {
+    if (rel === 'firmware' || rel.startsWith('firmware/')) {
+      // Firmware changes are rare and the listing is small: list it again.
+      firmware = (await listFiles(path.join(prev.dir, 'firmware'))).map((f) => `firmware/${f}`);
+      for (const k of [...files.keys()]) if (k.startsWith('firmware/')) files.delete(k);
+      const extra: Diagnostic[] = [];
+      await readReleaseFiles(prev.dir, firmware, files, extra);
+      problems = [...problems.filter((p) => !p.loc?.file.startsWith('firmware/')), ...extra];
+      continue;
+    }
     if (rel === 'resources' || rel.startsWith('resources/')) {
       const sub = rel === 'resources' ? '' : rel.slice('resources/'.length);
       for (const r of [...resources]) if (sub === '' || r === sub || r.startsWith(`${sub}/`)) resources.delete(r);
@@ -58,14 +72,14 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
     for (const [k, v] of read.files) files.set(k, v);
     problems = [...problems.filter((p) => p.loc?.file !== rel), ...read.diagnostics];
   }
-  return { dir: prev.dir, files, resources, problems };
+  return { dir: prev.dir, files, resources, firmware, problems };
 }
 
 export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache): Promise<Snapshot> {
   // Name files as the admin would from here: `samples/profiles/global.yaml`.
   const rel = path.relative(process.cwd(), rf.dir);
   const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(rf.dir, p));
-  const snap = buildSnapshot({ root: rf.files, shipped: await shipped(), version: VERSION, display, resources: rf.resources, parseCache });
+  const snap = buildSnapshot({ root: rf.files, shipped: await shipped(), version: VERSION, display, resources: rf.resources, firmwareFiles: rf.firmware, parseCache });
   snap.diagnostics.unshift(...rf.problems.map((d) => (d.loc ? { ...d, loc: { ...d.loc, file: display(d.loc.file) } } : d)));
   return snap;
 }
@@ -93,4 +107,12 @@ export async function listFiles(dir: string): Promise<string[]> {
   };
   await walk(dir, '');
   return out.sort();
+}
+
+/** release.yaml files are the only text read from firmware/ (images are only listed). */
+async function readReleaseFiles(dir: string, firmware: readonly string[], into: Map<string, string>, problems: Diagnostic[]): Promise<void> {
+  const releases = firmware.filter((f) => f.endsWith('/release.yaml'));
+  const read = await readTextTree(dir, releases);
+  for (const [k, v] of read.files) into.set(k, v);
+  problems.push(...read.diagnostics);
 }

@@ -4,7 +4,7 @@
 import chokidar, { type FSWatcher } from 'chokidar';
 import path from 'node:path';
 
-export const WATCHED = ['deskset.yaml', 'profiles', 'templates', 'schemas', 'resources'];
+export const WATCHED = ['deskset.yaml', 'profiles', 'templates', 'schemas', 'resources', 'firmware'];
 
 export interface WatchOptions {
   /** Quiet time before a batch fires. */

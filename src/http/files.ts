@@ -1,0 +1,61 @@
+// Files served from disk rather than rendered: firmware images and resources. Only names
+// the snapshot listed are served (nothing outside firmware/ and resources/ is reachable),
+// only allow-listed extensions, only under the size cap; large files stream.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type Koa from 'koa';
+import { parseAvayaScript } from '../core/avaya-script/index.js';
+import { etagOf } from '../core/render.js';
+import { extensionOf, substitute, TEXT_EXTENSIONS, type ResourceIdentity } from '../core/resources.js';
+import type { Snapshot } from '../core/snapshot.js';
+import { sendBytes, sendFile } from './send.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  xml: 'application/xml', txt: 'text/plain', cfg: 'text/plain', csv: 'text/csv', json: 'application/json',
+  htm: 'text/html', html: 'text/html', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif',
+  bmp: 'image/bmp', mp3: 'audio/mpeg', wav: 'audio/wav', ogg: 'audio/ogg', pem: 'application/x-pem-file',
+  crt: 'application/x-x509-ca-cert', cer: 'application/x-x509-ca-cert', der: 'application/x-x509-ca-cert',
+  p12: 'application/x-pkcs12', pfx: 'application/x-pkcs12', pkcs12: 'application/x-pkcs12',
+};
+
+export function contentTypeFor(name: string): string {
+  return CONTENT_TYPES[extensionOf(name)] ?? 'application/octet-stream';
+}
+
+/** Text resources larger than this are streamed untouched rather than substituted. */
+const MAX_SUBSTITUTED = 1024 * 1024;
+
+export interface FileHit {
+  kind: 'firmware' | 'resource';
+  file: string;
+}
+
+/** Serve `reqPath` from firmware/ or resources/ if it names one; false when it does not. */
+export async function serveDiskFile(ctx: Koa.Context, snap: Snapshot, rootDir: string, reqPath: string, who: ResourceIdentity): Promise<FileHit | undefined> {
+  const cfg = snap.config;
+  if (snap.firmwareFiles.has(reqPath)) {
+    if (!cfg.serveExtensions.has(extensionOf(reqPath))) return undefined;
+    await sendFile(ctx, path.join(rootDir, reqPath), { contentType: contentTypeFor(reqPath), maxBytes: cfg.maxFileBytes });
+    return { kind: 'firmware', file: reqPath };
+  }
+  const lookup = (mac: string): ResourceIdentity | undefined => {
+    const d = snap.profiles.devices.get(mac);
+    return d ? { mac, model: d.model.name, vendor: d.model.vendor, site: d.site } : undefined;
+  };
+  const hit = snap.resourceIndex.match(reqPath, (who.mac && lookup(who.mac)) || who, lookup);
+  if (!hit || !cfg.serveExtensions.has(extensionOf(hit.file))) return undefined;
+  const abs = path.join(rootDir, 'resources', hit.file);
+  if (TEXT_EXTENSIONS.has(extensionOf(hit.file)) && Object.keys(hit.vars).length) {
+    const st = await fs.stat(abs).catch(() => undefined);
+    if (st?.isFile() && st.size <= MAX_SUBSTITUTED) {
+      const text = await fs.readFile(abs, 'utf8');
+      const script = extensionOf(hit.file) === 'txt' && parseAvayaScript(text).statements.some((s) => s.kind !== 'label');
+      const body = Buffer.from(substitute(text, hit.vars, script), 'utf8');
+      sendBytes(ctx, body, { etag: etagOf(body), contentType: contentTypeFor(hit.file), lastModified: st.mtime });
+      return { kind: 'resource', file: hit.file };
+    }
+  }
+  await sendFile(ctx, abs, { contentType: contentTypeFor(hit.file), maxBytes: cfg.maxFileBytes });
+  return { kind: 'resource', file: hit.file };
+}
