@@ -6,6 +6,7 @@ import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import { checkSnapshot } from '../core/check.js';
 import { loadRoot } from '../io/load-root.js';
 import { createValidators } from '../io/validators.js';
+import { checkAgainstGit, checkAgainstRecord, mediaHashes } from '../io/resource-history.js';
 import { guarded, parse, printDiagnostics } from './common.js';
 
 export function run(args: string[]): Promise<number> {
@@ -19,6 +20,11 @@ export function run(args: string[]): Promise<number> {
     await validators.close();
     problems.push(...result.diagnostics);
     for (const p of validators.schemaProblems) problems.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
+    // Media edited in place: compared with git and with the last run's record.
+    const hashes = await mediaHashes(snap.rootDir, snap.resources);
+    const busted = [...(await checkAgainstGit(snap.rootDir, hashes, snap.display)), ...(await checkAgainstRecord(snap.rootDir, snap.config.stateDir, hashes, snap.display))];
+    const seen = new Set<string>();
+    for (const d of busted) if (!seen.has(d.loc!.file) && seen.add(d.loc!.file)) problems.push(d);
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ devices: snap.profiles.devices.size, files: result.files, diagnostics: problems }, null, 2)}\n`);
     } else {

@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   render: { summary: 'render [ROOT] --out DIR [--device MAC]  write every file every phone would get', load: async () => (await import('./render.js')).run },
   explain: { summary: 'explain [ROOT] MAC [KEY] [--json]      every effective value and the file:line that set it', load: async () => (await import('./explain.js')).run },
   check: { summary: 'check [ROOT] [--json]                  load, render and validate everything; exit 1 on errors', load: async () => (await import('./check.js')).run },
+  firmware: { summary: 'firmware [ROOT] [--json]               firmware on disk per model, and which device gets which version, and why', load: async () => (await import('./firmware.js')).run },
   lint: { summary: 'lint FILE… [--json]                     lint Avaya scripts (46xxsettings, upgrade scripts)', load: async () => (await import('./lint.js')).run },
 };
 

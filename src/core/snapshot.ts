@@ -24,6 +24,8 @@ export interface BuildInput {
   firmwareFiles?: readonly string[];
   /** Relative names of the files under resources/. */
   resources?: ReadonlySet<string>;
+  /** Absolute path of the root on disk, when there is one. */
+  rootDir?: string;
   /** Reused between builds of the same root (live reload). */
   parseCache?: ParseCache;
   /** How messages name a root file: defaults to the root-relative path. */
@@ -32,6 +34,10 @@ export interface BuildInput {
 
 export interface Snapshot {
   id: string;
+  /** Absolute path of the config root ('' when built from memory). */
+  rootDir: string;
+  /** How messages name a root file. */
+  display: (rel: string) => string;
   loadedAt: Date;
   config: RootConfig;
   vendors: VendorManifest[];
@@ -73,6 +79,8 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   return {
     id: contentId(input),
+    rootDir: input.rootDir ?? '',
+    display,
     loadedAt: new Date(),
     config,
     vendors,

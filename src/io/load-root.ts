@@ -79,7 +79,7 @@ export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache): Pro
   // Name files as the admin would from here: `samples/profiles/global.yaml`.
   const rel = path.relative(process.cwd(), rf.dir);
   const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(rf.dir, p));
-  const snap = buildSnapshot({ root: rf.files, shipped: await shipped(), version: VERSION, display, resources: rf.resources, firmwareFiles: rf.firmware, parseCache });
+  const snap = buildSnapshot({ root: rf.files, shipped: await shipped(), version: VERSION, rootDir: rf.dir, display, resources: rf.resources, firmwareFiles: rf.firmware, parseCache });
   snap.diagnostics.unshift(...rf.problems.map((d) => (d.loc ? { ...d, loc: { ...d.loc, file: display(d.loc.file) } } : d)));
   return snap;
 }

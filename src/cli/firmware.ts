@@ -1,0 +1,48 @@
+// `deskset firmware [ROOT] [--json]`: per model, the releases on disk, and which devices get
+// which version and why (the policy keys and the file:line that set them).
+
+import { formatLoc, hasErrors } from '../core/diagnostics.js';
+import { chooseFirmware } from '../core/firmware.js';
+import { resolveSubject, subjectOf } from '../core/resolve.js';
+import { loadRoot } from '../io/load-root.js';
+import { guarded, parse, printDiagnostics } from './common.js';
+
+export function run(args: string[]): Promise<number> {
+  return guarded('firmware', async () => {
+    const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+    const root = positionals[0] ?? '.';
+    const snap = await loadRoot(root);
+    if (hasErrors(snap.diagnostics)) {
+      printDiagnostics(snap.diagnostics);
+      return 1;
+    }
+    const models = [...new Set([...snap.profiles.devices.values()].map((d) => d.model.name).concat(snap.firmware.releases.flatMap((r) => [...r.images.keys()])))].sort();
+    const report = models.map((name) => {
+      const model = snap.catalog.find(name)!;
+      const releases = snap.firmware.forModel(name).map((r) => ({ version: r.version, image: `${r.dir}/${r.images.get(name)}`, source: r.source }));
+      const devices = [...snap.profiles.devices.values()]
+        .filter((d) => d.model.name === name)
+        .map((d) => {
+          const c = chooseFirmware(snap.firmware, resolveSubject(snap.profiles, snap.config.layers, subjectOf(d)), model, snap.config.publicUrl);
+          return { mac: d.mac, policy: c.policy, version: c.path ? c.version : null, image: c.path ?? null, why: c.reason, setAt: c.setAt.map(formatLoc), problem: c.problem ?? null };
+        });
+      return { model: name, vendor: model.vendor, releases, devices };
+    });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return 0;
+    }
+    const out: string[] = [];
+    let problems = 0;
+    for (const m of report) {
+      out.push(`${m.vendor} ${m.model}`);
+      out.push(`  on disk: ${m.releases.map((r) => r.version).join(', ') || 'none'}`);
+      for (const d of m.devices) {
+        if (d.problem) problems++;
+        out.push(`  ${d.mac}  ${(d.version ?? (d.problem ? 'ERROR' : 'no upgrade')).padEnd(14)} ${d.problem ?? d.why}${d.setAt.length ? `  (${d.setAt.join(', ')})` : ''}`);
+      }
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+    return problems ? 1 : 0;
+  });
+}
