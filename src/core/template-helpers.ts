@@ -19,7 +19,8 @@ const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 export function xmlEscape(v: unknown): string {
   const s = text(v);
-  if (XML_FORBIDDEN.test(s)) throw new RenderValueError(`value ${JSON.stringify(s)} holds a control character XML cannot carry`);
+  // The value itself is not quoted: it may be a password.
+  if (XML_FORBIDDEN.test(s)) throw new RenderValueError("a value holds a control character that XML cannot carry");
   return s.replace(/[&<>"'\t\n\r]/g, (c) => XML_ENTITIES[c]!);
 }
 const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
