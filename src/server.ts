@@ -1,7 +1,8 @@
 // Start a deskset server on a config root: load, refuse on errors, listen. Used by
 // `deskset serve` and by the end-to-end tests, so both run the same code.
 
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import { createListener } from './http/listener.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { DiagnosticsError, hasErrors, type Diagnostic } from './core/diagnostics.js';
@@ -21,6 +22,8 @@ export interface ServerOptions {
   log?: Logger;
   /** Watch the root and reload on change (default true). */
   watch?: boolean;
+  /** Answer rendered files before Koa (default true); off is for parity tests. */
+  fastPath?: boolean;
   /** Debounce for the watcher, ms. */
   debounceMs?: number;
 }
@@ -54,7 +57,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const provisioner = new Provisioner(snap);
   const reloader = new Reloader(rootFiles, provisioner, log);
   const app = createApp({ provisioner, rootDir: rootFiles.dir, log, health: () => reloader.status() });
-  const server = app.listen(port, host);
+  const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, createListener({ app, provisioner, log, fastPath: opts.fastPath }));
+  server.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -4,11 +4,14 @@
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Provisioner } from '../service/provisioner.js';
-import { formatDiagnostic, formatLoc } from '../core/diagnostics.js';
+import { formatLoc } from '../core/diagnostics.js';
+import { parseUserAgent } from '../core/user-agent.js';
+import { PASSED, logPath, round } from './listener.js';
+import { replyRendered } from './provision.js';
+import { writeReply } from './reply.js';
 import { allTargets } from '../core/request.js';
 import { logAccess } from './access-log.js';
 import { decodeRequestPath } from './request-path.js';
-import { sendBytes } from './send.js';
 import { serveDiskFile } from './files.js';
 import type { Health } from '../service/reloader.js';
 
@@ -25,6 +28,8 @@ interface State {
   mac?: string;
   model?: string;
   reason?: string;
+  /** Bytes written by a reply that bypassed Koa's own response. */
+  bytes?: number;
 }
 
 export function createApp(opts: AppOptions): Koa<State> {
@@ -43,13 +48,13 @@ export function createApp(opts: AppOptions): Koa<State> {
       ctx.status = 500;
       ctx.body = '';
     } finally {
-      const ms = Math.round((performance.now() - started) * 100) / 100;
+      const ms = round(performance.now() - started);
       logAccess(opts.log, {
         ip: ctx.ip,
         method: ctx.method,
-        path: ctx.path.length > 256 ? `${ctx.path.slice(0, 256)}…` : ctx.path,
+        path: logPath(ctx.originalUrl),
         status: ctx.status,
-        bytes: Number(ctx.response.length ?? 0) || 0,
+        bytes: ctx.state.bytes ?? (ctx.method === 'HEAD' ? 0 : Number(ctx.response.length ?? 0) || 0),
         ms,
         mac: ctx.state.mac,
         model: ctx.state.model,
@@ -95,33 +100,35 @@ export function createApp(opts: AppOptions): Koa<State> {
       ctx.set('Allow', 'GET, HEAD');
       return empty(ctx, 405);
     }
+    // Rendered files: the same function the fast path uses, written the same way.
+    if (!(ctx.req as { [PASSED]?: boolean })[PASSED]) {
+      const reply = replyRendered({ method: ctx.method, url: ctx.originalUrl, headers: ctx.headers }, { provisioner: opts.provisioner, log: opts.log });
+      if (reply) {
+        ctx.state.mac = reply.log.mac;
+        ctx.state.model = reply.log.model;
+        ctx.state.reason = reply.log.reason;
+        ctx.status = reply.status;
+        ctx.respond = false;
+        ctx.state.bytes = writeReply(ctx.res, ctx.method, reply);
+        return;
+      }
+    }
     const decoded = decodeRequestPath(ctx.originalUrl);
     if (!decoded.ok) return empty(ctx, decoded.status);
-    const served = opts.provisioner.serve({ path: decoded.path, userAgent: ctx.get('User-Agent') || undefined });
-    const r = served.resolution;
-    ctx.state.mac = r.mac;
-    ctx.state.model = r.model;
-    if (r.kind === 'not-found') {
-      // Not a rendered file: perhaps firmware or a resource.
-      if (r.reason === 'no route') {
-        const device = r.mac ? served.snapshot.profiles.devices.get(r.mac) : undefined;
-        const hit = await serveDiskFile(ctx, served.snapshot, opts.rootDir, decoded.path, {
-          mac: r.mac,
-          model: device?.model.name ?? r.model,
-          vendor: device?.model.vendor ?? r.ua?.vendor,
-          site: device?.site,
-        });
-        if (hit) return;
-      }
-      ctx.state.reason = r.reason;
-      return empty(ctx, 404);
-    }
-    if (!served.rendered) {
-      ctx.state.reason = 'render failed';
-      opts.log.error({ problems: (served.diagnostics ?? []).map(formatDiagnostic) }, 'render failed');
-      return empty(ctx, 500);
-    }
-    sendBytes(ctx, served.rendered.bytes, { etag: served.rendered.etag, contentType: served.rendered.contentType });
+    const snap = opts.provisioner.current();
+    const ua = parseUserAgent(ctx.get('User-Agent') || undefined, snap.vendors);
+    const device = ua?.mac ? snap.profiles.devices.get(ua.mac) : undefined;
+    ctx.state.mac = ua?.mac;
+    ctx.state.model = device?.model.name ?? ua?.model;
+    const hit = await serveDiskFile(ctx, snap, opts.rootDir, decoded.path, {
+      mac: ua?.mac,
+      model: device?.model.name ?? ua?.model,
+      vendor: device?.model.vendor ?? ua?.vendor,
+      site: device?.site,
+    });
+    if (hit) return;
+    ctx.state.reason = 'no route';
+    return empty(ctx, 404);
   });
   return app;
 }

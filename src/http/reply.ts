@@ -1,0 +1,35 @@
+// A reply decided without any framework: status, headers, optional body. Both the fast path
+// (raw node:http) and the Koa path write replies through writeReply, so they cannot drift.
+
+import type { ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  /** Bytes to send for GET; HEAD sends the same headers and no body. */
+  body?: Buffer;
+  /** What the access log should say about who asked. */
+  log: { mac?: string; model?: string; reason?: string };
+}
+
+/** Refusals carry no body at all: phones never read error pages, attackers learn nothing. */
+export function emptyReply(status: number, log: Reply['log'], headers: Record<string, string> = {}): Reply {
+  return { status, headers: { 'Content-Length': '0', ...headers }, log };
+}
+
+export function writeReply(res: ServerResponse, method: string, reply: Reply): number {
+  const body = reply.body;
+  const headers = { ...reply.headers };
+  // 412/416 get a short reason text, as for files on disk (send.ts).
+  const text = !body && (reply.status === 412 || reply.status === 416) ? Buffer.from(STATUS_CODES[reply.status] ?? '') : undefined;
+  const payload = body ?? text;
+  if (payload && reply.status !== 304 && headers['Content-Length'] === undefined) headers['Content-Length'] = String(payload.length);
+  res.writeHead(reply.status, headers);
+  if (method === 'HEAD' || reply.status === 304 || !payload) {
+    res.end();
+    return 0;
+  }
+  res.end(payload);
+  return payload.length;
+}
