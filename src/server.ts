@@ -3,6 +3,8 @@
 
 import http, { type Server } from 'node:http';
 import { createListener } from './http/listener.js';
+import path from 'node:path';
+import { UploadStore } from './service/upload-store.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { DiagnosticsError, hasErrors, type Diagnostic } from './core/diagnostics.js';
@@ -56,7 +58,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.log ?? createLogger();
   const provisioner = new Provisioner(snap);
   const reloader = new Reloader(rootFiles, provisioner, log);
-  const app = createApp({ provisioner, rootDir: rootFiles.dir, log, health: () => reloader.status() });
+  const uploads = new UploadStore({ dir: path.resolve(rootFiles.dir, snap.config.stateDir) });
+  // Housekeeping: old day logs and temp files a crash left behind, now and daily.
+  const housekeep = () => void Promise.all([uploads.pruneLogs(), uploads.removeStaleTemps()]).catch((e: Error) => log.warn({ err: e.message }, 'upload housekeeping failed'));
+  housekeep();
+  const daily = setInterval(housekeep, 24 * 3600_000);
+  daily.unref();
+  const app = createApp({ provisioner, rootDir: rootFiles.dir, log, uploads, health: () => reloader.status() });
   const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, createListener({ app, provisioner, log, fastPath: opts.fastPath }));
   server.listen(port, host);
   await new Promise<void>((resolve, reject) => {
@@ -76,6 +84,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     watching: watcher?.ready ?? Promise.resolve(),
     warnings: found,
     close: async () => {
+      clearInterval(daily);
       await watcher?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -6,7 +6,9 @@ import { explainTree, formatExplanation } from '../core/explain.js';
 import { normalizeMac } from '../core/mac.js';
 import { layersFor, resolveSubject, subjectOf } from '../core/resolve.js';
 import { canonicalPath } from '../core/routes.js';
+import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
+import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 
 export function run(args: string[]): Promise<number> {
@@ -38,8 +40,11 @@ export function run(args: string[]): Promise<number> {
     }
     const layers = layersFor(snap.profiles, snap.config.layers, subject).map((l) => ({ layer: l.ref.kind, name: l.ref.name, file: l.ref.file }));
     const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').map((f) => canonicalPath(f, mac)) ?? [];
+    // Files the phone wrote back: their values beat ours on the phone, so an admin must see them.
+    const store = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
+    const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, layers, files, ...explanation }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), ...explanation }, null, 2)}\n`);
       return 0;
     }
     const out = [
@@ -47,6 +52,9 @@ export function run(args: string[]): Promise<number> {
       `Files: ${files.join(', ')}`,
       'Layers, lowest first:',
       ...layers.map((l) => `  ${l.layer.padEnd(7)} ${l.file}`),
+      ...(overrides.length
+        ? ['Phone-side overrides (uploaded by the phone; their values win on the phone):', ...overrides.map((o) => `  ${o.name}  ${o.size} bytes, ${o.mtime.toISOString()}`)]
+        : []),
       '',
       formatExplanation(explanation),
     ];

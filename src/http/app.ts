@@ -13,6 +13,8 @@ import { allTargets } from '../core/request.js';
 import { logAccess } from './access-log.js';
 import { decodeRequestPath } from './request-path.js';
 import { serveDiskFile } from './files.js';
+import { createUploadHandler, serveUploaded } from './uploads.js';
+import type { UploadStore } from '../service/upload-store.js';
 import type { Health } from '../service/reloader.js';
 
 export interface AppOptions {
@@ -20,6 +22,8 @@ export interface AppOptions {
   /** The config root on disk, for firmware/ and resources/. */
   rootDir: string;
   log: Logger;
+  /** Where phones' uploads go (PUT) and are served back from. */
+  uploads: UploadStore;
   /** Whether the last reload was accepted, and the errors if not (for /healthz). */
   health?: () => Health;
 }
@@ -95,9 +99,12 @@ export function createApp(opts: AppOptions): Koa<State> {
     await next();
   });
 
+  const uploadHandler = createUploadHandler({ store: opts.uploads, log: (rec) => opts.log.info(rec) });
+
   app.use(async (ctx) => {
+    if (ctx.method === 'PUT') return uploadHandler(ctx);
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-      ctx.set('Allow', 'GET, HEAD');
+      ctx.set('Allow', 'GET, HEAD, PUT');
       return empty(ctx, 405);
     }
     // Rendered files: the same function the fast path uses, written the same way.
@@ -115,6 +122,8 @@ export function createApp(opts: AppOptions): Koa<State> {
     }
     const decoded = decodeRequestPath(ctx.originalUrl);
     if (!decoded.ok) return empty(ctx, decoded.status);
+    // A phone's own uploaded override (<mac>-phone.cfg, <mac>-directory.xml, …) is served back.
+    if (await serveUploaded(ctx, opts.uploads, decoded.path)) return;
     const snap = opts.provisioner.current();
     const ua = parseUserAgent(ctx.get('User-Agent') || undefined, snap.vendors);
     const device = ua?.mac ? snap.profiles.devices.get(ua.mac) : undefined;

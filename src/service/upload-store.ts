@@ -1,0 +1,518 @@
+// Files phones write back to the provisioning server with HTTP PUT (vendor-facts §2.4 for Poly,
+// §1.1 for Yealink): logs, setting overrides made on the phone, directories, call lists.
+//
+// This is the only code in deskset that writes where a client chooses the name, so it is
+// deliberately paranoid:
+//   - an allow-list of exact names (`<12 hex>-<known suffix>`), nothing else is ever a path;
+//   - every path is resolved and asserted to stay under the state directory, and no symlink
+//     inside it is followed (lstat on every component, O_NOFOLLOW/O_EXCL on opens);
+//   - sizes are bounded twice: by the declared Content-Length before reading, and by counting
+//     bytes while reading (we stop as soon as a limit is crossed);
+//   - every write is atomic: a unique temp file in the target's directory, fsync, rename over
+//     the target, fsync the directory. A torn or refused upload never replaces a good file.
+//
+// Layout inside `dir` (the state directory, by convention `<config root>/var`, which the config
+// watcher does not watch):
+//   uploads/<mac>/<mac>-<suffix>      overrides, directories, call lists: replaced by each PUT
+//   logs/<mac>/<YYYY-MM-DD>-<stem>.log  logs: each PUT is appended to the file of its UTC day
+//                                      (Poly appends to its logs over a day); pruned after
+//                                      `logRetentionDays`.
+// Files are created 0600 and directories 0700: a phone's override file can hold the SIP
+// password a user typed on the phone.
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { ZERO_MAC, normalizeMac } from '../core/mac.js';
+
+interface KindSpec {
+  /** `log`: appended per day, never served back. `file`: replaced whole, served back on GET. */
+  storage: 'log' | 'file';
+  /** True for files whose settings the phone applies over ours (`deskset explain` lists them). */
+  override: boolean;
+  contentType: string;
+  what: string;
+}
+
+/**
+ * The allow-list. One line per kind: the name a phone uploads is `<mac>-<key>`.
+ * Keys are matched exactly (lowercase, as phones send them); only the MAC part may vary in case.
+ */
+export const UPLOAD_KINDS = {
+  'app.log': { storage: 'log', override: false, contentType: 'text/plain', what: 'Poly application log' },
+  'boot.log': { storage: 'log', override: false, contentType: 'text/plain', what: 'Poly BootROM/updater log' },
+  'phone.cfg': { storage: 'file', override: true, contentType: 'application/xml', what: 'Poly settings changed on the phone UI' },
+  'web.cfg': { storage: 'file', override: true, contentType: 'application/xml', what: 'Poly settings changed in the phone web UI' },
+  'directory.xml': { storage: 'file', override: false, contentType: 'application/xml', what: 'Poly local contact directory' },
+  'calls.xml': { storage: 'file', override: false, contentType: 'application/xml', what: 'Poly call lists' },
+  'contact.xml': { storage: 'file', override: false, contentType: 'application/xml', what: 'Yealink local contacts backup' },
+  'local.cfg': { storage: 'file', override: true, contentType: 'text/plain', what: 'Yealink settings changed on the phone (local config sync)' },
+} as const satisfies Record<string, KindSpec>;
+
+export type UploadKind = keyof typeof UPLOAD_KINDS;
+
+// A Map, not `key in UPLOAD_KINDS`: an object lookup would also accept `constructor`, `__proto__`...
+const KINDS = new Map<string, KindSpec>(Object.entries(UPLOAD_KINDS));
+
+/** 12 hex + '-' + the longest suffix is far below this; longer names are refused before any regex. */
+const MAX_NAME = 64;
+// The suffix is taken loosely here and checked exactly against the table, so a new kind needs
+// no regex change.
+const NAME = /^([0-9a-fA-F]{12})-(.+)$/;
+const LOG_DAY_FILE = /^(\d{4}-\d{2}-\d{2})-(.+)\.log$/;
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024; // a large Poly directory is a few hundred KB
+export const DEFAULT_MAX_LOG_BYTES = 5 * 1024 * 1024; // one log upload; logs are the bulkiest kind
+export const DEFAULT_MAX_DEVICE_BYTES = 20 * 1024 * 1024; // everything one phone keeps here, logs included
+export const DEFAULT_LOG_RETENTION_DAYS = 10; // what Poly's cloud service keeps
+
+export interface UploadStoreOptions {
+  /** The writable state directory. By convention `<config root>/var` (see `defaultUploadDir`). */
+  dir: string;
+  /** Cap for one upload of a non-log kind (cfg/xml). Default 1 MiB. */
+  maxFileBytes?: number;
+  /** Cap for one log upload (the body of one PUT, not the day file). Default 5 MiB. */
+  maxLogBytes?: number;
+  /** Quota for everything one device has stored here (uploads and logs). Default 20 MiB. */
+  maxDeviceBytes?: number;
+  /** Day log files older than this many days are deleted by pruneLogs(). Default 10. */
+  logRetentionDays?: number;
+  /** Clock, for tests. Log days are UTC days of this clock. */
+  now?: () => Date;
+}
+
+export type PutStatus = 201 | 204 | 400 | 403 | 411 | 413 | 507;
+export interface PutResult {
+  status: PutStatus;
+  /** Short text for logs; never sent to the client. */
+  reason: string;
+  bytes?: number;
+}
+
+export interface UploadedFile {
+  name: string;
+  kind: UploadKind;
+  size: number;
+  mtime: Date;
+}
+
+/** The conventional state directory for a config root. */
+export function defaultUploadDir(configRoot: string): string {
+  return path.join(configRoot, 'var');
+}
+
+/** Thrown internally when the state directory holds something we refuse to touch (a symlink...). */
+class Refused extends Error {}
+
+export class UploadStore {
+  readonly dir: string;
+  private readonly maxFileBytes: number;
+  private readonly maxLogBytes: number;
+  private readonly maxDeviceBytes: number;
+  private readonly logRetentionDays: number;
+  private readonly now: () => Date;
+  /** Per-device commit lock: quota re-check, log read-append and rename happen one at a time. */
+  private readonly locks = new Map<string, Promise<void>>();
+
+  constructor(opts: UploadStoreOptions) {
+    this.dir = path.resolve(opts.dir);
+    this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.maxDeviceBytes = opts.maxDeviceBytes ?? DEFAULT_MAX_DEVICE_BYTES;
+    this.logRetentionDays = opts.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** `<mac>-<suffix>` with a known suffix, or undefined. Pure: no I/O. */
+  classify(name: string): { mac: string; kind: UploadKind } | undefined {
+    if (typeof name !== 'string' || name.length > MAX_NAME) return undefined;
+    const m = NAME.exec(name);
+    if (!m) return undefined;
+    const mac = normalizeMac(m[1]!);
+    // The all-zero MAC names files for every phone (000000000000.cfg); no phone is 000000000000.
+    if (mac === undefined || mac === ZERO_MAC) return undefined;
+    if (!KINDS.has(m[2]!)) return undefined;
+    return { mac, kind: m[2] as UploadKind };
+  }
+
+  /**
+   * Store one upload. `body` is read at most up to the applicable limit; on an early stop it is
+   * left unconsumed and not destroyed (destroying an HTTP request destroys its socket, and the
+   * caller still has to answer), so an HTTP caller should close the connection afterwards.
+   *
+   * 201 created, 204 replaced/appended, 400 short/long/aborted body, 403 not an allowed name or
+   * a symlink in the way, 411 no length, 413 over the per-file cap or the device quota,
+   * 507 disk full. Unexpected filesystem errors are thrown (after cleaning up the temp file).
+   */
+  async put(name: string, body: AsyncIterable<Buffer> | NodeJS.ReadableStream, declaredLength: number | undefined): Promise<PutResult> {
+    const c = this.classify(name);
+    if (!c) return { status: 403, reason: 'not an allowed upload name' };
+    // Refusing bodies of unknown length keeps the limit checks simple and before any reading.
+    if (declaredLength === undefined) return { status: 411, reason: 'length required' };
+    if (!Number.isSafeInteger(declaredLength) || declaredLength < 0) return { status: 400, reason: 'bad declared length' };
+    const spec = UPLOAD_KINDS[c.kind];
+    const cap = spec.storage === 'log' ? this.maxLogBytes : this.maxFileBytes;
+    if (declaredLength > cap) return { status: 413, reason: 'exceeds per-file cap', bytes: 0 };
+
+    let target: { dir: string; file: string };
+    try {
+      target = await this.prepareTarget(c.mac, c.kind);
+      // Early quota check on the declared length, so an over-quota upload is refused unread.
+      // It is repeated under the device lock with the real size before anything is committed.
+      if ((await this.usageAfter(c.mac, target.file, spec.storage, declaredLength)) > this.maxDeviceBytes)
+        return { status: 413, reason: 'exceeds device quota', bytes: 0 };
+    } catch (err) {
+      if (err instanceof Refused) return { status: 403, reason: err.message };
+      if (isNoSpace(err)) return { status: 507, reason: 'no space left on the state directory' };
+      throw err;
+    }
+
+    const tmp = this.tempPath(target.dir, path.basename(target.file));
+    let bytes = 0;
+    try {
+      const received = await this.receive(body, tmp, declaredLength, cap);
+      bytes = received.bytes;
+      if (received.status) return { status: received.status, reason: received.reason, bytes };
+      return await this.withDeviceLock(c.mac, async () => {
+        if ((await this.usageAfter(c.mac, target.file, spec.storage, bytes)) > this.maxDeviceBytes)
+          return { status: 413, reason: 'exceeds device quota', bytes };
+        const existed = spec.storage === 'log' ? await this.appendInto(tmp, target) : await this.exists(target.file);
+        await fsp.rename(tmp, target.file);
+        await syncDir(target.dir);
+        return existed ? { status: 204, reason: spec.storage === 'log' ? 'appended' : 'replaced', bytes } : { status: 201, reason: 'created', bytes };
+      });
+    } catch (err) {
+      if (err instanceof Refused) return { status: 403, reason: err.message, bytes };
+      if (isNoSpace(err)) return { status: 507, reason: 'no space left on the state directory', bytes };
+      throw err;
+    } finally {
+      // After a successful rename the temp name is gone (ENOENT): nothing to do.
+      await fsp.unlink(tmp).catch(() => {});
+    }
+  }
+
+  /** Where an uploaded non-log file is, for serving it back; undefined for logs and absent files. */
+  async get(name: string): Promise<{ path: string; size: number } | undefined> {
+    const c = this.classify(name);
+    if (!c || UPLOAD_KINDS[c.kind].storage === 'log') return undefined;
+    const devDir = this.under('uploads', c.mac);
+    const file = this.under('uploads', c.mac, `${c.mac}-${c.kind}`);
+    try {
+      // Every component must be a real directory/file: a symlink planted in the state
+      // directory must not turn GET into a read of /etc.
+      for (const d of [this.under('uploads'), devDir]) if (!(await fsp.lstat(d)).isDirectory()) return undefined;
+      const st = await fsp.lstat(file);
+      return st.isFile() ? { path: file, size: st.size } : undefined;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Everything a device has stored here, sorted by name: its uploaded files, then its day logs. */
+  async listForDevice(mac: string): Promise<UploadedFile[]> {
+    const m = normalizeMac(mac);
+    if (m === undefined || m === ZERO_MAC) return [];
+    const out: UploadedFile[] = [];
+    for (const e of await this.regularFiles(this.under('uploads', m))) {
+      const c = this.classify(e.name);
+      if (c && c.mac === m && e.name === `${m}-${c.kind}`) out.push({ name: e.name, kind: c.kind, size: e.size, mtime: e.mtime });
+    }
+    const logs: UploadedFile[] = [];
+    for (const e of await this.regularFiles(this.under('logs', m))) {
+      const kind = logKindOf(e.name);
+      if (kind) logs.push({ name: e.name, kind, size: e.size, mtime: e.mtime });
+    }
+    const byName = (a: UploadedFile, b: UploadedFile) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    return [...out.sort(byName), ...logs.sort(byName)];
+  }
+
+  /**
+   * Delete day log files whose day is more than logRetentionDays before today (UTC): with 10,
+   * on 2024-05-20 the files of 2024-05-10 and later stay. Returns how many were deleted.
+   */
+  async pruneLogs(): Promise<number> {
+    const today = utcDay(this.now());
+    const cutoff = Date.parse(`${today}T00:00:00Z`) - this.logRetentionDays * 86_400_000;
+    let deleted = 0;
+    const logsDir = this.under('logs');
+    for (const dev of await this.realDirs(logsDir)) {
+      const devDir = this.under('logs', dev);
+      for (const e of await this.regularFiles(devDir)) {
+        if (!logKindOf(e.name)) continue;
+        const day = Date.parse(`${e.name.slice(0, 10)}T00:00:00Z`);
+        if (Number.isNaN(day) || day >= cutoff) continue;
+        await fsp.unlink(path.join(devDir, e.name)).then(
+          () => deleted++,
+          (err: unknown) => {
+            if (!isMissing(err)) throw err;
+          },
+        );
+      }
+    }
+    return deleted;
+  }
+
+  /**
+   * Remove temp files left behind by a crash (a process killed mid-upload never reaches its
+   * cleanup). Only files older than `olderThanMs` go, so uploads in flight are untouched.
+   */
+  async removeStaleTemps(olderThanMs = 60 * 60 * 1000): Promise<number> {
+    // File mtimes are wall-clock times, so compare with the wall clock, not the injectable one.
+    const before = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const top of ['uploads', 'logs']) {
+      for (const dev of await this.realDirs(this.under(top))) {
+        const devDir = this.under(top, dev);
+        for (const e of await this.regularFiles(devDir, true)) {
+          if (!/^\..*\.tmp$/.test(e.name) || e.mtime.getTime() >= before) continue;
+          await fsp.unlink(path.join(devDir, e.name)).then(() => removed++, () => {});
+        }
+      }
+    }
+    return removed;
+  }
+
+  // ---- internals ----
+
+  /** Join under the state directory and assert the result stays inside it. */
+  private under(...parts: string[]): string {
+    const p = path.resolve(this.dir, ...parts);
+    const rel = path.relative(this.dir, p);
+    // Defence in depth: classify() already makes this impossible; if it ever is not, fail loudly.
+    if (rel === '' || rel.split(path.sep)[0] === '..' || path.isAbsolute(rel)) throw new Error('upload path escapes the state directory');
+    return p;
+  }
+
+  private tempPath(dir: string, base: string): string {
+    return path.join(dir, `.${base}.${crypto.randomBytes(8).toString('hex')}.tmp`);
+  }
+
+  /** Create (or verify) the directories of a target, refusing anything that is not a real directory. */
+  private async prepareTarget(mac: string, kind: UploadKind): Promise<{ dir: string; file: string }> {
+    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const top = UPLOAD_KINDS[kind].storage === 'log' ? 'logs' : 'uploads';
+    const dir = this.under(top, mac);
+    await ensureRealDir(this.under(top));
+    await ensureRealDir(dir);
+    const file = UPLOAD_KINDS[kind].storage === 'log' ? this.under(top, mac, `${utcDay(this.now())}-${kind}`) : this.under(top, mac, `${mac}-${kind}`);
+    return { dir, file };
+  }
+
+  /**
+   * Stream `body` into a new temp file, counting bytes. Returns a refusal status, or none when
+   * exactly `declared` bytes arrived and are on disk (fsynced).
+   */
+  private async receive(
+    body: AsyncIterable<Buffer> | NodeJS.ReadableStream,
+    tmp: string,
+    declared: number,
+    cap: number,
+  ): Promise<{ bytes: number; status?: 400 | 413; reason: string }> {
+    // O_EXCL: never reuse an existing name; O_NOFOLLOW: never write through a planted symlink.
+    const handle = await fsp.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    let bytes = 0;
+    try {
+      // Iterate by hand: `for await` + `break` would call return(), which destroys an
+      // IncomingMessage and its socket before the caller can send 413.
+      const it = (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<Buffer | string>;
+        try {
+          next = await it.next();
+        } catch {
+          // The client went away (ECONNRESET/aborted) or the source failed: nothing is committed.
+          return { bytes, status: 400, reason: 'upload aborted' };
+        }
+        if (next.done) break;
+        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+        bytes += chunk.length;
+        if (bytes > cap) return { bytes, status: 413, reason: 'exceeds per-file cap' };
+        // The HTTP parser never delivers more than Content-Length; other callers might.
+        if (bytes > declared) return { bytes, status: 400, reason: 'body longer than declared length' };
+        await writeAll(handle, chunk);
+      }
+      // A lying Content-Length or a client that stopped early: keep nothing.
+      if (bytes < declared) return { bytes, status: 400, reason: 'body shorter than declared length' };
+      await handle.sync();
+      return { bytes, reason: 'received' };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * For a log: make `tmp` hold the existing day file followed by the new body, so the rename
+   * that follows is an atomic append. Runs under the device lock (else two appends could read
+   * the same old file and one would be lost). Returns whether the day file existed.
+   */
+  private async appendInto(tmp: string, target: { dir: string; file: string }): Promise<boolean> {
+    let old: FileHandle;
+    try {
+      // O_NONBLOCK: a FIFO planted in the state directory must not park a thread in open().
+      old = await fsp.open(target.file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      if (isMissing(err)) return false;
+      if (isCode(err, 'ELOOP')) throw new Refused('symlink in the state directory');
+      throw err;
+    }
+    const joined = this.tempPath(target.dir, path.basename(target.file));
+    let out: FileHandle | undefined;
+    try {
+      if (!(await old.stat()).isFile()) throw new Refused('not a regular file in the state directory');
+      out = await fsp.open(joined, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+      await copyInto(old, out);
+      const fresh = await fsp.open(tmp, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      try {
+        await copyInto(fresh, out);
+      } finally {
+        await fresh.close();
+      }
+      await out.sync();
+      await out.close();
+      out = undefined;
+      // The joined file becomes the new body temp; the caller renames `tmp` over the target.
+      await fsp.rename(joined, tmp);
+      return true;
+    } finally {
+      await old.close();
+      if (out) await out.close().catch(() => {});
+      await fsp.unlink(joined).catch(() => {});
+    }
+  }
+
+  /** Bytes the device would hold if `file` got `incoming` bytes (replacing it, or appended for logs). */
+  private async usageAfter(mac: string, file: string, storage: 'log' | 'file', incoming: number): Promise<number> {
+    let total = 0;
+    let current = 0;
+    for (const top of ['uploads', 'logs']) {
+      const devDir = this.under(top, mac);
+      for (const e of await this.regularFiles(devDir)) {
+        total += e.size;
+        if (path.join(devDir, e.name) === file) current = e.size;
+      }
+    }
+    return storage === 'log' ? total + incoming : total - current + incoming;
+  }
+
+  private async exists(file: string): Promise<boolean> {
+    try {
+      await fsp.lstat(file);
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Regular files directly in `dir` (lstat: symlinks are not files here); dotfiles only on request. */
+  private async regularFiles(dir: string, dotfiles = false): Promise<Array<{ name: string; size: number; mtime: Date }>> {
+    const out: Array<{ name: string; size: number; mtime: Date }> = [];
+    if (!(await isRealDir(dir))) return out;
+    for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+      if (name.startsWith('.') !== dotfiles) continue;
+      const st = await fsp.lstat(path.join(dir, name)).catch(() => undefined);
+      if (st?.isFile()) out.push({ name, size: st.size, mtime: st.mtime });
+    }
+    return out;
+  }
+
+  /** Device directories under `dir` that are real directories named by a canonical MAC. */
+  private async realDirs(dir: string): Promise<string[]> {
+    if (!(await isRealDir(dir))) return [];
+    const out: string[] = [];
+    for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+      if (/^[0-9a-f]{12}$/.test(name) && (await isRealDir(path.join(dir, name)))) out.push(name);
+    }
+    return out;
+  }
+
+  private async withDeviceLock<T>(mac: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(mac) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chain = prev.then(() => mine);
+    this.locks.set(mac, chain);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      // Drop the entry when nobody queued behind us, so the map does not grow with every phone.
+      if (this.locks.get(mac) === chain) this.locks.delete(mac);
+    }
+  }
+}
+
+function logKindOf(fileName: string): UploadKind | undefined {
+  const m = LOG_DAY_FILE.exec(fileName);
+  if (!m) return undefined;
+  const kind = `${m[2]}.log`;
+  const spec = KINDS.get(kind);
+  return spec?.storage === 'log' ? (kind as UploadKind) : undefined;
+}
+
+function utcDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+async function ensureRealDir(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { mode: 0o700 });
+    return;
+  } catch (err) {
+    if (!isCode(err, 'EEXIST')) throw err;
+  }
+  // lstat, not stat: a symlink to a directory elsewhere (uploads/<mac> -> /etc) is refused.
+  const st = await fsp.lstat(dir);
+  if (st.isSymbolicLink()) throw new Refused('symlink in the state directory');
+  if (!st.isDirectory()) throw new Refused('not a directory in the state directory');
+}
+
+async function isRealDir(dir: string): Promise<boolean> {
+  const st = await fsp.lstat(dir).catch(() => undefined);
+  return st?.isDirectory() ?? false;
+}
+
+async function writeAll(handle: FileHandle, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await handle.write(buf, off, buf.length - off);
+    off += bytesWritten;
+  }
+}
+
+async function copyInto(from: FileHandle, to: FileHandle): Promise<void> {
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  for (;;) {
+    const { bytesRead } = await from.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return;
+    await writeAll(to, buf.subarray(0, bytesRead));
+  }
+}
+
+/** Make a rename durable: without this a crash can forget the new directory entry. */
+async function syncDir(dir: string): Promise<void> {
+  let h: FileHandle | undefined;
+  try {
+    h = await fsp.open(dir, fs.constants.O_RDONLY);
+    await h.sync();
+  } catch (err) {
+    // Some platforms/filesystems cannot fsync a directory; the rename itself already happened.
+    if (!isCode(err, 'EINVAL') && !isCode(err, 'EISDIR') && !isCode(err, 'EPERM') && !isCode(err, 'ENOTSUP')) throw err;
+  } finally {
+    await h?.close();
+  }
+}
+
+function isCode(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+function isMissing(err: unknown): boolean {
+  return isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR');
+}
+function isNoSpace(err: unknown): boolean {
+  return isCode(err, 'ENOSPC') || isCode(err, 'EDQUOT');
+}
