@@ -9,13 +9,13 @@ import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('serve', async () => {
-    const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' } });
+    const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' } });
     const root = positionals[0] ?? '.';
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`bad --port ${values.port}`);
     let running;
     try {
-      running = await startServer({ root, host: values.host, port });
+      running = await startServer({ root, host: values.host, port, watch: !values['no-watch'] });
     } catch (e) {
       if (!(e instanceof DiagnosticsError)) throw e;
       printDiagnostics(e.diagnostics);
