@@ -1,26 +1,36 @@
-// Start a deskset server on a config root: load, refuse on errors, listen. Used by
+// Start a deskset server on a config root: load, refuse on errors, listen (HTTP, and HTTPS
+// when configured: old phones bootstrap over HTTP, so both may run at once). Used by
 // `deskset serve` and by the end-to-end tests, so both run the same code.
 
 import http, { type Server } from 'node:http';
-import { createListener } from './http/listener.js';
-import path from 'node:path';
-import { UploadStore } from './service/upload-store.js';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { DiagnosticsError, hasErrors, type Diagnostic } from './core/diagnostics.js';
 import type { Snapshot } from './core/snapshot.js';
 import { createLogger } from './http/access-log.js';
 import { createApp } from './http/app.js';
+import { Gate } from './http/gate.js';
+import { createListener } from './http/listener.js';
 import { buildFromRoot, readRoot } from './io/load-root.js';
 import { createValidators } from './io/validators.js';
 import { watchRoot } from './io/watch.js';
-import { Reloader, validateSnapshot } from './service/reloader.js';
+import { ensureDevCertificate } from './security/dev-cert.js';
+import { loadServerTls } from './security/server-tls.js';
+import { TokenStore } from './security/tokens.js';
 import { Provisioner } from './service/provisioner.js';
+import { Reloader, validateSnapshot } from './service/reloader.js';
+import { UploadStore } from './service/upload-store.js';
 
 export interface ServerOptions {
   root: string;
   host?: string;
   port?: number;
+  /** HTTPS port (overrides tls.port); 0 picks a free one. */
+  httpsPort?: number;
+  /** Serve HTTPS with a self-signed certificate kept in the state directory. */
+  devTls?: boolean;
   log?: Logger;
   /** Watch the root and reload on change (default true). */
   watch?: boolean;
@@ -36,14 +46,20 @@ export interface RunningServer {
   url: string;
   host: string;
   port: number;
+  /** The HTTPS listener, when TLS is on. */
+  https?: { server: Server; url: string; port: number; fingerprint256?: string; devCertPath?: string };
   provisioner: Provisioner;
   reloader: Reloader;
+  gate: Gate;
   /** Resolves when the watcher is ready (immediately when not watching). */
   watching: Promise<void>;
   /** Warnings found while loading (errors refuse the start). */
   warnings: Diagnostic[];
   close(): Promise<void>;
 }
+
+/** Node's defaults let a client dribble headers for a minute; phones send a request in milliseconds. */
+export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 };
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const rootFiles = await readRoot(opts.root);
@@ -52,45 +68,77 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const startValidators = createValidators({ root: rootFiles.dir, resourceNames: rootFiles.resources });
   const found = await validateSnapshot(snap, startValidators);
   await startValidators.close();
+  const stateDir = path.resolve(rootFiles.dir, snap.config.stateDir);
+
+  let dev: Awaited<ReturnType<typeof ensureDevCertificate>> | undefined;
+  if (opts.devTls && !snap.config.tls?.cert && !snap.config.tls?.pfx) dev = await ensureDevCertificate(stateDir);
+  const tls = snap.config.tls || dev ? await loadServerTls(rootFiles.dir, snap.config.tls, dev) : undefined;
+  if (tls) found.push(...tls.diagnostics);
   if (hasErrors(found)) throw new DiagnosticsError(found);
+
   const host = opts.host ?? snap.config.listen.host;
   const port = opts.port ?? snap.config.listen.port;
   const log = opts.log ?? createLogger();
   const provisioner = new Provisioner(snap);
   const reloader = new Reloader(rootFiles, provisioner, log);
-  const uploads = new UploadStore({ dir: path.resolve(rootFiles.dir, snap.config.stateDir) });
-  // Housekeeping: old day logs and temp files a crash left behind, now and daily.
+  const uploads = new UploadStore({ dir: stateDir });
+  const tokens = new TokenStore(path.join(stateDir, 'tokens.json'));
+  await tokens.load();
+  const gate = new Gate(snap.config.security, log, tokens);
+  // Housekeeping: old day logs and temp files a crash left behind, now and daily; tokens
+  // issued by `deskset token` in another process, every few seconds (one stat).
   const housekeep = () => void Promise.all([uploads.pruneLogs(), uploads.removeStaleTemps()]).catch((e: Error) => log.warn({ err: e.message }, 'upload housekeeping failed'));
   housekeep();
-  const daily = setInterval(housekeep, 24 * 3600_000);
-  daily.unref();
-  const app = createApp({ provisioner, rootDir: rootFiles.dir, log, uploads, health: () => reloader.status() });
-  const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, createListener({ app, provisioner, log, fastPath: opts.fastPath }));
-  server.listen(port, host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const actual = (server.address() as AddressInfo).port;
-  const watcher = opts.watch === false ? undefined : watchRoot(rootFiles.dir, (changed) => void reloader.reload(changed), { debounceMs: opts.debounceMs });
+  const timers = [setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000)];
+  for (const t of timers) t.unref();
+
+  const app = createApp({ provisioner, rootDir: rootFiles.dir, log, uploads, gate, health: () => reloader.status() });
+  const listener = createListener({ app, provisioner, gate, log, fastPath: opts.fastPath });
+  const server = http.createServer(SERVER_TIMEOUTS, listener);
+  const actual = await listen(server, port, host);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
+  let secure: RunningServer['https'];
+  if (tls?.options) {
+    const s = https.createServer({ ...SERVER_TIMEOUTS, ...tls.options }, listener);
+    const p = await listen(s, opts.httpsPort ?? snap.config.tls?.port ?? 8443, host);
+    secure = { server: s, url: `https://${shown === '127.0.0.1' ? 'localhost' : shown}:${p}`, port: p, fingerprint256: dev?.fingerprint256 ?? tls.fingerprint256, devCertPath: dev?.certPath };
+  }
+
+  const watcher = opts.watch === false ? undefined : watchRoot(rootFiles.dir, (changed) => void reloader.reload(changed), { debounceMs: opts.debounceMs });
   return {
     server,
     url: `http://${shown}:${actual}`,
     host,
     port: actual,
+    https: secure,
     provisioner,
     reloader,
+    gate,
     watching: watcher?.ready ?? Promise.resolve(),
     warnings: found,
     close: async () => {
-      clearInterval(daily);
+      for (const t of timers) clearInterval(t);
       await watcher?.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
       await reloader.close();
     },
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

@@ -6,11 +6,13 @@ import { VERSION } from '../io/package-root.js';
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  serve: { summary: 'serve [ROOT] [--host H] [--port N]      serve a config root to phones', load: async () => (await import('./serve.js')).run },
+  serve: { summary: 'serve [ROOT] [--host H] [--port N] [--dev-tls] [--no-watch]  serve a config root to phones', load: async () => (await import('./serve.js')).run },
   render: { summary: 'render [ROOT] --out DIR [--device MAC]  write every file every phone would get', load: async () => (await import('./render.js')).run },
   explain: { summary: 'explain [ROOT] MAC [KEY] [--json]      every effective value and the file:line that set it', load: async () => (await import('./explain.js')).run },
   check: { summary: 'check [ROOT] [--json]                  load, render and validate everything; exit 1 on errors', load: async () => (await import('./check.js')).run },
   firmware: { summary: 'firmware [ROOT] [--json]               firmware on disk per model, and which device gets which version, and why', load: async () => (await import('./firmware.js')).run },
+  token: { summary: 'token issue|revoke|list [ROOT] [MAC]    per-device URL tokens (/p/<token>/…): the token is printed once', load: async () => (await import('./token.js')).run },
+  'hash-password': { summary: 'hash-password                          read a password on stdin, print its scrypt hash for auth.password', load: async () => (await import('./hash-password.js')).run },
   lint: { summary: 'lint FILE… [--json]                     lint Avaya scripts (46xxsettings, upgrade scripts)', load: async () => (await import('./lint.js')).run },
 };
 

@@ -9,13 +9,14 @@ import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('serve', async () => {
-    const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' } });
+    const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' }, 'dev-tls': { type: 'boolean' }, 'https-port': { type: 'string' } });
     const root = positionals[0] ?? '.';
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`bad --port ${values.port}`);
     let running;
     try {
-      running = await startServer({ root, host: values.host, port, watch: !values['no-watch'] });
+      const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port']);
+      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'] });
     } catch (e) {
       if (!(e instanceof DiagnosticsError)) throw e;
       printDiagnostics(e.diagnostics);
@@ -24,6 +25,10 @@ export function run(args: string[]): Promise<number> {
     }
     printDiagnostics(running.warnings);
     process.stderr.write(`${banner(running.provisioner.current(), root, running.host, running.port, running.url)}\n`);
+    if (running.https) {
+      process.stderr.write(`HTTPS on ${running.https.url}${running.https.fingerprint256 ? `, certificate SHA-256 fingerprint ${running.https.fingerprint256}` : ''}\n`);
+      if (running.https.devCertPath) process.stderr.write(`  self-signed development certificate: ${running.https.devCertPath} (curl --cacert it)\n`);
+    }
     await new Promise<void>((resolve) => {
       const stop = () => void running.close().then(resolve);
       process.once('SIGINT', stop);

@@ -6,6 +6,7 @@ import { validateRendered, type OutputValidators } from './check-output.js';
 import { renderTarget, type RenderTarget } from './render.js';
 import { allTargets } from './request.js';
 import { chooseFirmware } from './firmware.js';
+import { securityPolicy } from './security-profile.js';
 import type { EMap } from './merge.js';
 import type { ModelInfo } from './vendors.js';
 import type { Snapshot } from './snapshot.js';
@@ -37,7 +38,9 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
     const fwKey = `${t.subject?.known ? t.subject.mac : ''}|${model?.name}`;
     if (model && !firmwareSeen.has(fwKey)) {
       firmwareSeen.add(fwKey);
-      diagnostics.push(...firmwareProblems(snap, rendered.effective, model, t.subject?.known ? t.subject.mac : undefined));
+      const device = t.subject?.known ? t.subject.mac : undefined;
+      diagnostics.push(...firmwareProblems(snap, rendered.effective, model, device));
+      diagnostics.push(...securityPolicy(rendered.effective, snap.secrets).diagnostics.map((d) => ({ ...d, device })));
     }
     const found = validateRendered(rendered, t.subject?.known ? t.subject.mac : undefined, withServedNames);
     const list = Array.isArray(found) ? found : await found;
@@ -45,7 +48,19 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
     // it); the plaintext-secret lint is about files every phone downloads.
     diagnostics.push(...(t.file.scope === 'device' ? list.filter((d) => d.code !== 'PLAINTEXT_SECRET') : list));
   }
-  return { diagnostics, files };
+  return { diagnostics: dedupe(diagnostics), files };
+}
+
+/** A problem in a shared layer shows once per place, not once per device that inherits it. */
+function dedupe(list: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    if (!d.loc || !['AUTH_PLAINTEXT', 'ACCESS_CIDR', 'FIRMWARE_PINNED_MISSING', 'FIRMWARE_NEEDS_PUBLIC_URL'].includes(d.code)) return true;
+    const k = `${d.code}|${d.loc.file}:${d.loc.line}:${d.loc.col}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** A policy that cannot be met is an error where it was written; a Yealink image with no

@@ -58,10 +58,21 @@ const firmwarePolicy = { policy: oneOf('latest', 'off', 'pinned'), version: str 
 /** `firmware: {policy, version, models: {J179: {policy, version}}}`, merged like settings. */
 export const firmwareShape: Shape = mapOf({ ...firmwarePolicy, models: openMap(mapOf(firmwarePolicy)) });
 
+/**
+ * Who may fetch this scope's files. `password` is a scrypt hash (`deskset hash-password`) or
+ * a secret reference (`${env:…}`, `${file:…}`), never a plaintext password in git.
+ */
+export const authShape: Shape = mapOf({ user: str, password: str });
+
+/** Network-level policy: CIDR allow-list and the client-certificate requirement (mutual TLS). */
+export const accessShape: Shape = mapOf({ allow: listOf(str, true), client_cert: oneOf('none', 'optional', 'required') });
+
 const common: Record<string, Shape> = {
   description: str,
   settings: settingsShape,
   firmware: firmwareShape,
+  auth: authShape,
+  access: accessShape,
 };
 
 export const layerProfileShape: Shape = mapOf(common);

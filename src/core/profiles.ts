@@ -5,6 +5,7 @@ import type { Diagnostic, SourceLoc } from './diagnostics.js';
 import { normalizeMac } from './mac.js';
 import type { LayerKind, LayerRef } from './merge.js';
 import { checkProfile } from './profile-schema.js';
+import { resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
 import type { ModelCatalog, ModelInfo } from './vendors.js';
 import { parseYamlTree, type PNode } from './yaml-tree.js';
 
@@ -56,7 +57,9 @@ export function loadProfiles(
   catalog: ModelCatalog,
   display: (rel: string) => string = (r) => r,
   cache?: ParseCache,
-): { profiles: ProfileSet; diagnostics: Diagnostic[] } {
+  secretRefs?: Omit<SecretRefContext, 'file'>,
+): { profiles: ProfileSet; diagnostics: Diagnostic[]; secrets: Set<string> } {
+  const secrets = new Set<string>();
   const diagnostics: Diagnostic[] = [];
   const profiles: ProfileSet = { models: new Map(), groups: new Map(), sites: new Map(), devices: new Map() };
   const deviceFiles = new Map<string, string>();
@@ -82,7 +85,16 @@ export function loadProfiles(
     const checked = parseAndCheck(rel, text, file, kind === 'device', cache);
     diagnostics.push(...checked.diagnostics);
     if (!checked.root) continue;
-    const root = checked.root;
+    let root = checked.root;
+    // ${env:…} / ${file:…} are resolved on every build (the environment or the file may have
+    // changed); the text test keeps files without references free of the walk.
+    if (secretRefs && text.includes('${')) {
+      const r = resolveSecretRefs(root, { ...secretRefs, file });
+      diagnostics.push(...r.diagnostics);
+      if (r.diagnostics.some((d) => d.severity === 'error')) continue;
+      for (const v of r.secrets) secrets.add(v);
+      root = r.tree;
+    }
 
     let name = base;
     if (kind === 'device') {
@@ -159,7 +171,7 @@ export function loadProfiles(
       profile: { ref: { kind: 'device', name: p.name, file: p.file }, tree: mergeable(p.root) },
     });
   }
-  return { profiles, diagnostics };
+  return { profiles, diagnostics, secrets };
 }
 
 function parseAndCheck(rel: string, text: string, file: string, isDevice: boolean, cache?: ParseCache): { root?: PNode; diagnostics: Diagnostic[] } {

@@ -17,9 +17,42 @@ export interface RootConfig {
   maxFileBytes: number;
   /** Writable state directory (phone uploads, tokens, snapshots), relative to the root. */
   stateDir: string;
+  /** HTTPS listener and certificates; absent: HTTP only. */
+  tls?: TlsConfig;
+  security: SecurityConfig;
   /** How phones reach this server, for files that need absolute URLs (Yealink firmware.url). */
   publicUrl?: string;
 }
+
+export interface TlsConfig {
+  /** Port of the HTTPS listener (HTTP keeps listening on listen.port for phones that bootstrap over HTTP). */
+  port: number;
+  cert?: string;
+  key?: string;
+  pfx?: string;
+  passphrase?: string;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** CA bundle that device certificates must chain to (mutual TLS). */
+  clientCa?: string;
+}
+
+export interface SecurityConfig {
+  realm: string;
+  /** Only these peers' X-Forwarded-For is believed. */
+  trustedProxies: string[];
+  enumeration: { maxDistinct: number; windowS: number; cooldownS: number };
+  lockout: { attempts: number; durationS: number };
+  /** Extra key patterns (regular expressions) whose values are secrets. */
+  secretKeys: string[];
+}
+
+export const DEFAULT_SECURITY: SecurityConfig = {
+  realm: 'deskset',
+  trustedProxies: [],
+  enumeration: { maxDistinct: 20, windowS: 600, cooldownS: 600 },
+  lockout: { attempts: 3, durationS: 600 },
+  secretKeys: [],
+};
 
 /**
  * What Avaya DES accepts in a device configuration bundle, plus the phones' firmware and
@@ -37,6 +70,7 @@ export const DEFAULT_CONFIG: RootConfig = {
   serveExtensions: new Set(DEFAULT_EXTENSIONS),
   maxFileBytes: 512 * 1024 * 1024,
   stateDir: 'var',
+  security: DEFAULT_SECURITY,
 };
 
 const configShape: Shape = mapOf({
@@ -45,6 +79,14 @@ const configShape: Shape = mapOf({
   unknown_devices: oneOf('reject', 'defaults'),
   files: mapOf({ extensions: listOf(str), max_bytes: int(1) }),
   state_dir: str,
+  tls: mapOf({ port: int(0, 65535), cert: str, key: str, pfx: str, passphrase: str, min_version: oneOf('TLSv1.2', 'TLSv1.3'), client_ca: str }),
+  security: mapOf({
+    realm: str,
+    trusted_proxies: listOf(str),
+    enumeration: mapOf({ max_distinct: int(1), window_s: int(1), cooldown_s: int(1) }),
+    lockout: mapOf({ attempts: int(1), duration_s: int(1) }),
+    secret_keys: listOf(str),
+  }),
   public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
 });
 
@@ -55,7 +97,10 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml')
   if (!parsed.root) return { config: DEFAULT_CONFIG, diagnostics: [] };
   const diagnostics = checkShape(parsed.root, configShape, '', 'CONFIG');
   if (diagnostics.length) return { config: DEFAULT_CONFIG, diagnostics };
-  const raw = toPlain(parsed.root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string };
+  const raw = toPlain(parsed.root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string;
+    tls?: { port?: number; cert?: string; key?: string; pfx?: string; passphrase?: string; min_version?: TlsConfig['minVersion']; client_ca?: string };
+    security?: { realm?: string; trusted_proxies?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
+  };
   const layers = raw.layers ?? DEFAULT_CONFIG.layers;
   const seen = new Set<string>();
   for (const l of layers) {
@@ -74,6 +119,20 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml')
       serveExtensions: raw.files?.extensions ? new Set(raw.files.extensions.map((e) => String(e).replace(/^\./, '').toLowerCase())) : DEFAULT_CONFIG.serveExtensions,
       maxFileBytes: raw.files?.max_bytes ?? DEFAULT_CONFIG.maxFileBytes,
       stateDir: raw.state_dir ?? DEFAULT_CONFIG.stateDir,
+      tls: raw.tls
+        ? { port: raw.tls.port ?? 8443, cert: raw.tls.cert, key: raw.tls.key, pfx: raw.tls.pfx, passphrase: raw.tls.passphrase, minVersion: raw.tls.min_version ?? 'TLSv1.2', clientCa: raw.tls.client_ca }
+        : undefined,
+      security: {
+        realm: raw.security?.realm ?? DEFAULT_SECURITY.realm,
+        trustedProxies: raw.security?.trusted_proxies ?? [],
+        enumeration: {
+          maxDistinct: raw.security?.enumeration?.max_distinct ?? DEFAULT_SECURITY.enumeration.maxDistinct,
+          windowS: raw.security?.enumeration?.window_s ?? DEFAULT_SECURITY.enumeration.windowS,
+          cooldownS: raw.security?.enumeration?.cooldown_s ?? DEFAULT_SECURITY.enumeration.cooldownS,
+        },
+        lockout: { attempts: raw.security?.lockout?.attempts ?? DEFAULT_SECURITY.lockout.attempts, durationS: raw.security?.lockout?.duration_s ?? DEFAULT_SECURITY.lockout.durationS },
+        secretKeys: raw.security?.secret_keys ?? [],
+      },
     },
     diagnostics,
   };

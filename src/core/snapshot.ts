@@ -4,6 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.js';
 import { buildFirmwareCatalog, type FirmwareCatalog } from './firmware.js';
+import type { SecretRefContext } from './secret-refs.js';
+import { isSecretKey } from './redact.js';
+import type { PNode } from './yaml-tree.js';
 import { loadProfiles, type ParseCache, type ProfileSet } from './profiles.js';
 import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
@@ -26,6 +29,8 @@ export interface BuildInput {
   resources?: ReadonlySet<string>;
   /** Absolute path of the root on disk, when there is one. */
   rootDir?: string;
+  /** Resolves ${env:…} and ${file:…} references (file paths already confined to the root). */
+  secretRefs?: Omit<SecretRefContext, 'file'>;
   /** Reused between builds of the same root (live reload). */
   parseCache?: ParseCache;
   /** How messages name a root file: defaults to the root-relative path. */
@@ -52,6 +57,11 @@ export interface Snapshot {
   /** Names of the files under the root's resources/ (served as-is; see resources.ts). */
   resources: Set<string>;
   resourceIndex: ResourceIndex;
+  /**
+   * Every secret value this snapshot knows (from references, and at secret-looking keys), so
+   * logs, previews and error messages can mask them wherever they appear.
+   */
+  secrets: Set<string>;
   /** Everything found while building: errors mean the snapshot must not be served. */
   diagnostics: Diagnostic[];
 }
@@ -64,7 +74,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   const vendors = loadVendors(input, diagnostics);
   const catalog = new ModelCatalog(vendors);
-  const { profiles, diagnostics: pd } = loadProfiles(input.root, catalog, display, input.parseCache);
+  const { profiles, diagnostics: pd, secrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs);
   diagnostics.push(...pd);
 
   const templates = compileVendorTemplates(vendors, input, diagnostics, display);
@@ -88,6 +98,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     profiles,
     routes,
     templates,
+    secrets: collectSecrets(profiles, secrets, config.security.secretKeys),
     resources: new Set(input.resources ?? []),
     resourceIndex: new ResourceIndex(input.resources ?? []),
     firmware,
@@ -192,5 +203,24 @@ function firmwarePolicyProblems(profiles: ProfileSet, catalog: ModelCatalog): Di
       if (!catalog.find(name)) out.push({ code: 'FIRMWARE_UNKNOWN_MODEL', severity: 'error', message: `firmware policy for unknown model "${name}"; known models: ${catalog.names().join(', ')}`, loc: e.keyLoc });
     }
   }
+  return out;
+}
+
+/** Values at secret-looking keys in any profile, plus those resolved from references. */
+function collectSecrets(profiles: ProfileSet, fromRefs: Set<string>, extraKeys: readonly string[]): Set<string> {
+  const out = new Set(fromRefs);
+  let extra: RegExp | undefined;
+  try {
+    extra = extraKeys.length ? new RegExp(extraKeys.join('|'), 'i') : undefined;
+  } catch {
+    extra = undefined; // reported by the config check
+  }
+  const walk = (n: PNode, key: string): void => {
+    if (n.kind === 'map') for (const [k, e] of n.entries) walk(e.node, k);
+    else if (n.kind === 'list') for (const it of n.items) walk(it, key);
+    else if (n.value !== null && isSecretKey(key, extra) && String(n.value).length >= 3) out.add(String(n.value));
+  };
+  const all = [profiles.global, ...profiles.models.values(), ...profiles.groups.values(), ...profiles.sites.values(), ...[...profiles.devices.values()].map((d) => d.profile)];
+  for (const p of all) if (p) walk(p.tree, '');
   return out;
 }

@@ -7,11 +7,13 @@ import type { Provisioner } from '../service/provisioner.js';
 import { formatLoc } from '../core/diagnostics.js';
 import { parseUserAgent } from '../core/user-agent.js';
 import { PASSED, logPath, round } from './listener.js';
-import { replyRendered } from './provision.js';
-import { writeReply } from './reply.js';
+import { replyRendered, route } from './provision.js';
+import { writeReply, type Reply } from './reply.js';
+import type { Gate } from './gate.js';
+import { subjectOf } from '../core/resolve.js';
+import { ZERO_MAC } from '../core/mac.js';
 import { allTargets } from '../core/request.js';
 import { logAccess } from './access-log.js';
-import { decodeRequestPath } from './request-path.js';
 import { serveDiskFile } from './files.js';
 import { createUploadHandler, serveUploaded } from './uploads.js';
 import type { UploadStore } from '../service/upload-store.js';
@@ -22,6 +24,7 @@ export interface AppOptions {
   /** The config root on disk, for firmware/ and resources/. */
   rootDir: string;
   log: Logger;
+  gate: Gate;
   /** Where phones' uploads go (PUT) and are served back from. */
   uploads: UploadStore;
   /** Whether the last reload was accepted, and the errors if not (for /healthz). */
@@ -54,7 +57,7 @@ export function createApp(opts: AppOptions): Koa<State> {
     } finally {
       const ms = round(performance.now() - started);
       logAccess(opts.log, {
-        ip: ctx.ip,
+        ip: opts.gate.clientIp(ctx.req.socket.remoteAddress, ctx.headers),
         method: ctx.method,
         path: logPath(ctx.originalUrl),
         status: ctx.status,
@@ -99,38 +102,70 @@ export function createApp(opts: AppOptions): Koa<State> {
     await next();
   });
 
-  const uploadHandler = createUploadHandler({ store: opts.uploads, log: (rec) => opts.log.info(rec) });
+  const deps = { provisioner: opts.provisioner, gate: opts.gate, log: opts.log };
+  const respond = (ctx: Koa.ParameterizedContext<State>, reply: Reply): void => {
+    ctx.state.mac = reply.log.mac;
+    ctx.state.model = reply.log.model;
+    ctx.state.reason = reply.log.reason;
+    ctx.status = reply.status;
+    ctx.respond = false;
+    ctx.state.bytes = writeReply(ctx.res, ctx.method, reply);
+  };
+  // Uploads are authorised like the device's own files: the gate decides for that MAC.
+  // (A URL-token prefix is not accepted for PUT: uploads use Basic, mTLS or allow-lists.)
+  const uploadHandler = createUploadHandler({
+    store: opts.uploads,
+    log: (rec) => opts.log.info(rec),
+    authorize: async (ctx, mac) => {
+      const snap = opts.provisioner.current();
+      const device = snap.profiles.devices.get(mac);
+      const ip = opts.gate.clientIp(ctx.req.socket.remoteAddress, ctx.headers);
+      if (!device) {
+        opts.gate.miss(ip, mac);
+        return false;
+      }
+      const admitted = await opts.gate.admit(snap, { ip, headers: ctx.headers, socket: ctx.req.socket, subject: subjectOf(device) });
+      return admitted.ok;
+    },
+  });
 
   app.use(async (ctx) => {
-    if (ctx.method === 'PUT') return uploadHandler(ctx);
+    const info = { method: ctx.method, url: ctx.originalUrl, headers: ctx.headers, remote: ctx.req.socket.remoteAddress, socket: ctx.req.socket };
+    if (ctx.method === 'PUT') {
+      const cooling = opts.gate.coolingDown(opts.gate.clientIp(info.remote, info.headers));
+      if (cooling) return respond(ctx, cooling);
+      return uploadHandler(ctx);
+    }
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       ctx.set('Allow', 'GET, HEAD, PUT');
       return empty(ctx, 405);
     }
     // Rendered files: the same function the fast path uses, written the same way.
     if (!(ctx.req as { [PASSED]?: boolean })[PASSED]) {
-      const reply = replyRendered({ method: ctx.method, url: ctx.originalUrl, headers: ctx.headers }, { provisioner: opts.provisioner, log: opts.log });
-      if (reply) {
-        ctx.state.mac = reply.log.mac;
-        ctx.state.model = reply.log.model;
-        ctx.state.reason = reply.log.reason;
-        ctx.status = reply.status;
-        ctx.respond = false;
-        ctx.state.bytes = writeReply(ctx.res, ctx.method, reply);
-        return;
-      }
+      const reply = await replyRendered(info, deps);
+      if (reply) return respond(ctx, reply);
     }
-    const decoded = decodeRequestPath(ctx.originalUrl);
-    if (!decoded.ok) return empty(ctx, decoded.status);
-    // A phone's own uploaded override (<mac>-phone.cfg, <mac>-directory.xml, …) is served back.
-    if (await serveUploaded(ctx, opts.uploads, decoded.path)) return;
+    const routed = route(info, opts.gate);
+    if ('status' in routed) return respond(ctx, routed);
     const snap = opts.provisioner.current();
+    // Who is asking: a MAC at the front of the name (<mac>-directory.xml), a URL token, the User-Agent.
+    const named = /^([0-9a-fA-F]{12})-/.exec(routed.path)?.[1]?.toLowerCase();
     const ua = parseUserAgent(ctx.get('User-Agent') || undefined, snap.vendors);
-    const device = ua?.mac ? snap.profiles.devices.get(ua.mac) : undefined;
-    ctx.state.mac = ua?.mac;
+    const mac = named && named !== ZERO_MAC ? named : (routed.tokenMac ?? ua?.mac);
+    const device = mac ? snap.profiles.devices.get(mac) : undefined;
+    ctx.state.mac = mac;
     ctx.state.model = device?.model.name ?? ua?.model;
-    const hit = await serveDiskFile(ctx, snap, opts.rootDir, decoded.path, {
-      mac: ua?.mac,
+    // A per-device name for an unknown MAC is a guess: challenged or refused like a rendered file.
+    const subject = device ? subjectOf(device) : undefined;
+    if (named && named !== ZERO_MAC && !device && (await opts.uploads.get(routed.path)) === undefined && !snap.resourceIndex.match(routed.path, {})) {
+      return respond(ctx, opts.gate.unknownDevice(snap, routed.ip, named, { mac: named, reason: 'unknown device' }));
+    }
+    const admitted = await opts.gate.admit(snap, { ip: routed.ip, headers: ctx.headers, socket: ctx.req.socket, subject: named ? subject : undefined, tokenMac: routed.tokenMac });
+    if (!admitted.ok) return respond(ctx, admitted.reply);
+    // A phone's own uploaded override (<mac>-phone.cfg, <mac>-directory.xml, …) is served back.
+    if (await serveUploaded(ctx, opts.uploads, routed.path)) return;
+    const hit = await serveDiskFile(ctx, snap, opts.rootDir, routed.path, {
+      mac,
       model: device?.model.name ?? ua?.model,
       vendor: device?.model.vendor ?? ua?.vendor,
       site: device?.site,

@@ -8,9 +8,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Provisioner } from '../service/provisioner.js';
+import { redactTokenPath } from '../security/tokens.js';
 import { logAccess } from './access-log.js';
+import type { Gate } from './gate.js';
 import { replyRendered } from './provision.js';
-import { writeReply } from './reply.js';
+import { emptyReply, writeReply } from './reply.js';
 
 /** Set on requests the fast path already looked at, so Koa does not resolve them twice. */
 export const PASSED = Symbol('deskset.fastPathPassed');
@@ -18,6 +20,7 @@ export const PASSED = Symbol('deskset.fastPathPassed');
 export interface ListenerOptions {
   app: Koa<any>;
   provisioner: Provisioner;
+  gate: Gate;
   log: Logger;
   /** Answer rendered files before Koa (default true). Off: Koa answers them the same way. */
   fastPath?: boolean;
@@ -26,26 +29,27 @@ export interface ListenerOptions {
 export function createListener(opts: ListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const koa = opts.app.callback();
   if (opts.fastPath === false) return koa;
-  const deps = { provisioner: opts.provisioner, log: opts.log };
+  const deps = { provisioner: opts.provisioner, gate: opts.gate, log: opts.log };
   return (req, res) => {
     const started = performance.now();
     const url = req.url ?? '/';
-    if ((req.method === 'GET' || req.method === 'HEAD') && !url.startsWith('/-/') && url !== '/healthz') {
-      let reply;
-      try {
-        reply = replyRendered({ method: req.method, url, headers: req.headers }, deps);
-      } catch (err) {
-        opts.log.error({ err: (err as Error).message }, 'request failed');
-        reply = { status: 500, headers: { 'Content-Length': '0' }, log: { reason: 'internal error' } };
-      }
-      if (reply) {
-        const bytes = writeReply(res, req.method, reply);
-        logAccess(opts.log, { ip: req.socket.remoteAddress ?? '', method: req.method, path: logPath(url), status: reply.status, bytes, ms: round(performance.now() - started), ...reply.log });
-        return;
-      }
-      (req as IncomingMessage & { [PASSED]?: boolean })[PASSED] = true;
-    }
-    koa(req, res);
+    const method = req.method ?? 'GET';
+    if ((method !== 'GET' && method !== 'HEAD') || url.startsWith('/-/') || url === '/healthz') return koa(req, res);
+    replyRendered({ method, url, headers: req.headers, remote: req.socket.remoteAddress, socket: req.socket }, deps).then(
+      (reply) => {
+        if (!reply) {
+          (req as IncomingMessage & { [PASSED]?: boolean })[PASSED] = true;
+          return koa(req, res);
+        }
+        const bytes = res.destroyed ? 0 : writeReply(res, method, reply);
+        logAccess(opts.log, { ip: deps.gate.clientIp(req.socket.remoteAddress, req.headers), method, path: logPath(url), status: reply.status, bytes, ms: round(performance.now() - started), ...reply.log });
+      },
+      (err: Error) => {
+        opts.log.error({ err: err.message }, 'request failed');
+        if (!res.headersSent) writeReply(res, method, emptyReply(500, { reason: 'internal error' }));
+        else res.destroy();
+      },
+    );
   };
 }
 
@@ -53,9 +57,12 @@ export function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
-/** Paths are logged without the query and cut short: a 64 KB path must not become a 64 KB log line. */
+/**
+ * Paths are logged without the query, with URL tokens masked, and cut short: a 64 KB path
+ * must not become a 64 KB log line, and a token in a log is a credential in a log.
+ */
 export function logPath(url: string): string {
   const q = url.indexOf('?');
-  const p = q === -1 ? url : url.slice(0, q);
+  const p = redactTokenPath(q === -1 ? url : url.slice(0, q));
   return p.length > 256 ? `${p.slice(0, 256)}…` : p;
 }

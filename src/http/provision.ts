@@ -1,13 +1,15 @@
-// Answer a request for a rendered file, framework-free: path in, Reply out. The raw node:http
-// fast path and the Koa app both call this, so identification, caching, conditional
-// requests and logging fields are one code path. `undefined` means "not a rendered file":
-// the caller goes on to firmware, resources and uploads.
+// Answer a request for a rendered file, framework-free: request in, Reply out. The raw
+// node:http fast path and the Koa app both call this, so identification, access control,
+// caching, conditional requests and log fields are one code path. `undefined` means "not a
+// rendered file": the caller goes on to firmware, resources and uploads.
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { formatDiagnostic } from '../core/diagnostics.js';
 import type { Provisioner } from '../service/provisioner.js';
+import { parseTokenPath } from '../security/tokens.js';
 import { planResponse } from './conditional.js';
+import type { Gate } from './gate.js';
 import { emptyReply, type Reply } from './reply.js';
 import { decodeRequestPath } from './request-path.js';
 
@@ -15,28 +17,71 @@ export interface RequestInfo {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  /** The direct peer's address. */
+  remote?: string;
+  /** The connection (a TLSSocket on HTTPS), for the client certificate. */
+  socket?: unknown;
 }
 
 export interface ProvisionDeps {
   provisioner: Provisioner;
+  gate: Gate;
   log: Logger;
 }
 
-export function replyRendered(req: RequestInfo, deps: ProvisionDeps): Reply | undefined {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
+/** Where a request is headed once any /p/<token>/ prefix is taken off. */
+export interface Routed {
+  path: string;
+  ip: string;
+  tokenMac?: string;
+}
+
+/**
+ * Decode the path, find the client address, apply the cool-down, and unwrap a URL token.
+ * A Reply means the request is already answered (400, 404 for an unknown token, 429).
+ */
+export function route(req: RequestInfo, gate: Gate): Routed | Reply {
+  const ip = gate.clientIp(req.remote, req.headers);
+  const cooling = gate.coolingDown(ip);
+  if (cooling) return cooling;
   const decoded = decodeRequestPath(req.url);
   if (!decoded.ok) return emptyReply(decoded.status, { reason: 'bad path' });
+  const tokenPath = parseTokenPath(decoded.path);
+  if (!tokenPath) return { path: decoded.path, ip };
+  const mac = gate.tokens?.lookup(tokenPath.token);
+  if (!mac) {
+    // A wrong token is a guess like a wrong MAC.
+    gate.miss(ip, `token:${tokenPath.token.slice(0, 8)}`);
+    return emptyReply(404, { reason: 'unknown token' });
+  }
+  return { path: tokenPath.rest, ip, tokenMac: mac };
+}
+
+export async function replyRendered(req: RequestInfo, deps: ProvisionDeps): Promise<Reply | undefined> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
+  const routed = route(req, deps.gate);
+  if ('status' in routed) return routed;
   const ua = req.headers['user-agent'];
-  const served = deps.provisioner.serve({ path: decoded.path, userAgent: typeof ua === 'string' ? ua : undefined });
-  const r = served.resolution;
+  const resolved = deps.provisioner.resolve({ path: routed.path, userAgent: typeof ua === 'string' ? ua : undefined });
+  const r = resolved.resolution;
   const log = { mac: r.mac, model: r.model };
-  if (r.kind === 'not-found') return r.reason === 'no route' ? undefined : emptyReply(404, { ...log, reason: r.reason });
+  if (r.kind === 'not-found') {
+    if (r.reason === 'no route') return undefined;
+    if (r.reason === 'unknown device') return deps.gate.unknownDevice(resolved.snapshot, routed.ip, r.mac, { ...log, reason: r.reason });
+    deps.gate.miss(routed.ip, r.mac);
+    return emptyReply(404, { ...log, reason: r.reason });
+  }
+  const admitted = await deps.gate.admit(resolved.snapshot, { ip: routed.ip, headers: req.headers, socket: req.socket, subject: r.target.subject, tokenMac: routed.tokenMac });
+  if (!admitted.ok) return admitted.reply;
+  const served = deps.provisioner.render(resolved);
   if (!served.rendered) {
-    deps.log.error({ event: 'render_failed', path: `/${decoded.path}`, problems: (served.diagnostics ?? []).map(formatDiagnostic) }, 'render failed');
+    deps.log.error({ event: 'render_failed', path: `/${routed.path}`, problems: (served.diagnostics ?? []).map(formatDiagnostic) }, 'render failed');
     return emptyReply(500, { ...log, reason: 'render failed' });
   }
   const rendered = served.rendered;
   const plan = planResponse({ method: req.method, headers: req.headers }, { size: rendered.bytes.length, etag: rendered.etag, contentType: rendered.contentType });
   const body = plan.body.kind === 'full' ? rendered.bytes : plan.body.kind === 'range' ? rendered.bytes.subarray(plan.body.start, plan.body.end + 1) : undefined;
-  return { status: plan.status, headers: plan.headers, body, log };
+  // Per-device files carry credentials: no shared cache may keep them.
+  const headers = r.target.subject?.known ? { ...plan.headers, 'Cache-Control': 'private, no-cache' } : { ...plan.headers, 'Cache-Control': 'no-cache' };
+  return { status: plan.status, headers, body, log };
 }

@@ -1,7 +1,7 @@
 // The filesystem edge of snapshot building: read the root and the shipped vendor data,
 // then hand plain maps to the pure core. A reload re-reads only what changed.
 
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { ParseCache } from '../core/profiles.js';
@@ -79,7 +79,17 @@ export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache): Pro
   // Name files as the admin would from here: `samples/profiles/global.yaml`.
   const rel = path.relative(process.cwd(), rf.dir);
   const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(rf.dir, p));
-  const snap = buildSnapshot({ root: rf.files, shipped: await shipped(), version: VERSION, rootDir: rf.dir, display, resources: rf.resources, firmwareFiles: rf.firmware, parseCache });
+  const snap = buildSnapshot({
+    root: rf.files,
+    shipped: await shipped(),
+    version: VERSION,
+    rootDir: rf.dir,
+    display,
+    resources: rf.resources,
+    firmwareFiles: rf.firmware,
+    parseCache,
+    secretRefs: { env: (name) => process.env[name], readFile: (rel) => readSecretFile(rf.dir, rel) },
+  });
   snap.diagnostics.unshift(...rf.problems.map((d) => (d.loc ? { ...d, loc: { ...d.loc, file: display(d.loc.file) } } : d)));
   return snap;
 }
@@ -115,4 +125,20 @@ async function readReleaseFiles(dir: string, firmware: readonly string[], into: 
   const read = await readTextTree(dir, releases);
   for (const [k, v] of read.files) into.set(k, v);
   problems.push(...read.diagnostics);
+}
+
+/**
+ * A `${file:…}` secret: relative to the root, and after resolving symlinks still inside it
+ * (core/secret-refs.ts already refused absolute paths and `..`). Small files only.
+ */
+export function readSecretFile(rootDir: string, rel: string): string | undefined {
+  try {
+    const realRoot = realpathSync(rootDir);
+    const real = realpathSync(path.join(realRoot, rel));
+    if (!real.startsWith(realRoot + path.sep)) return undefined;
+    if (statSync(real).size > 64 * 1024) return undefined;
+    return readFileSync(real, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -41,15 +41,28 @@ export class Provisioner {
     this.gen = new Generation(snapshot);
   }
 
+  /** Resolve and render in one go (no access control: for tools and tests). */
   serve(req: RequestIdentity): Served {
-    const gen = this.gen;
-    const snapshot = gen.snapshot;
-    const resolution = resolveRequest(snapshot, req);
-    if (resolution.kind !== 'render') return { snapshot, resolution };
-    const hit = gen.cache.get(resolution.cacheKey);
-    if (hit) return { snapshot, resolution, rendered: hit };
-    const { rendered, diagnostics } = renderTarget(snapshot.render, resolution.target);
-    if (rendered) gen.cache.set(resolution.cacheKey, rendered);
-    return { snapshot, resolution, rendered, diagnostics };
+    const r = this.resolve(req);
+    return r.resolution.kind === 'render' ? this.render(r) : r;
+  }
+
+  /** Which file for whom, against the current snapshot, without rendering (the gate runs between). */
+  resolve(req: RequestIdentity): Served {
+    const snapshot = this.gen.snapshot;
+    return { snapshot, resolution: resolveRequest(snapshot, req) };
+  }
+
+  /** Render a resolved request with the cache of the snapshot it was resolved against. */
+  render(r: Served): Served {
+    if (r.resolution.kind !== 'render') return r;
+    // The generation is looked up by snapshot so a swap between resolve and render cannot
+    // cache one snapshot's bytes under another's key.
+    const gen = this.gen.snapshot === r.snapshot ? this.gen : new Generation(r.snapshot);
+    const hit = gen.cache.get(r.resolution.cacheKey);
+    if (hit) return { ...r, rendered: hit };
+    const { rendered, diagnostics } = renderTarget(r.snapshot.render, r.resolution.target);
+    if (rendered) gen.cache.set(r.resolution.cacheKey, rendered);
+    return { ...r, rendered, diagnostics };
   }
 }

@@ -1,0 +1,201 @@
+// Passwords phones present (HTTP Basic) and the stored values we check them against.
+//
+// Stored form: `scrypt$<N>$<r>$<p>$<salt b64>$<hash b64>`, self-describing so the cost can be
+// raised later without breaking existing hashes. scrypt because it is in node:crypto (no
+// native add-on) and memory-hard, which is what makes a leaked profile repository expensive
+// to brute-force.
+//
+// Cost: N=2^15, r=8, p=1 takes ~70 ms on one core of a small server and 32 MiB of memory.
+// Phones repeat Basic credentials on every request, so callers should cache successes
+// (`CredentialVerifier` below) rather than lower the cost.
+//
+// Nothing here throws on bad input: an unknown or corrupt stored value is "does not match".
+
+import crypto from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scryptAsync = promisify(crypto.scrypt) as (password: crypto.BinaryLike, salt: crypto.BinaryLike, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
+
+export const SCRYPT_N = 2 ** 15;
+export const SCRYPT_R = 8;
+export const SCRYPT_P = 1;
+const SALT_BYTES = 16;
+const HASH_BYTES = 32;
+
+// Bounds for parameters read back from a stored hash. The stored value comes from an admin's
+// YAML, but a typo (or a hostile merge request) must not make one login allocate gigabytes.
+const MAX_N = 2 ** 20;
+const MAX_R = 32;
+const MAX_P = 16;
+const MIN_HASH_BYTES = 16;
+const MAX_HASH_BYTES = 64;
+
+/** Longer "passwords" are refused before any hashing: Basic headers are capped at 4 KB anyway. */
+export const MAX_PASSWORD_LENGTH = 1024;
+
+/**
+ * OpenSSL needs 128*N*r*p for B plus 128*r*(N+2) for V; Node's default maxmem (32 MiB) is
+ * exactly 128*N*r at N=2^15, r=8, so it fails by a few KB. Twice the V size covers both.
+ */
+function maxmemFor(N: number, r: number, p: number): number {
+  return 256 * N * r + 256 * r * p + 1024 * 1024;
+}
+
+export async function hashPassword(plain: string): Promise<string> {
+  if (typeof plain !== 'string') throw new TypeError('password must be a string');
+  if (plain.length > MAX_PASSWORD_LENGTH) throw new RangeError(`password longer than ${MAX_PASSWORD_LENGTH} characters`);
+  const salt = crypto.randomBytes(SALT_BYTES);
+  const hash = await scryptAsync(plain.normalize('NFC'), salt, HASH_BYTES, { N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, maxmem: maxmemFor(SCRYPT_N, SCRYPT_R, SCRYPT_P) });
+  return `scrypt$${SCRYPT_N}$${SCRYPT_R}$${SCRYPT_P}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+interface ParsedHash {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const INT = /^[1-9][0-9]{0,7}$/;
+
+/** The parts of a stored scrypt hash, or undefined for anything else (never throws). */
+export function parseScryptHash(stored: string): ParsedHash | undefined {
+  if (typeof stored !== 'string' || stored.length > 512) return undefined;
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
+  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
+  if (!INT.test(n) || !INT.test(r) || !INT.test(p) || !B64.test(salt) || !B64.test(hash)) return undefined;
+  const N = Number(n);
+  const R = Number(r);
+  const P = Number(p);
+  // N must be a power of two greater than 1 (scrypt's own rule).
+  if (N < 2 || N > MAX_N || (N & (N - 1)) !== 0 || R > MAX_R || P > MAX_P) return undefined;
+  const saltBuf = Buffer.from(salt, 'base64');
+  const hashBuf = Buffer.from(hash, 'base64');
+  if (saltBuf.length < 8 || hashBuf.length < MIN_HASH_BYTES || hashBuf.length > MAX_HASH_BYTES) return undefined;
+  return { N, r: R, p: P, salt: saltBuf, hash: hashBuf };
+}
+
+export function isPasswordHash(stored: string): boolean {
+  return parseScryptHash(stored) !== undefined;
+}
+
+/** True when `plain` matches the scrypt hash `stored`. Unknown formats (including plain text) are false. */
+export async function verifyPassword(plain: string, stored: string): Promise<boolean> {
+  if (typeof plain !== 'string' || plain.length > MAX_PASSWORD_LENGTH) return false;
+  const parsed = parseScryptHash(stored);
+  if (!parsed) return false;
+  try {
+    const got = await scryptAsync(plain.normalize('NFC'), parsed.salt, parsed.hash.length, { N: parsed.N, r: parsed.r, p: parsed.p, maxmem: maxmemFor(parsed.N, parsed.r, parsed.p) });
+    return crypto.timingSafeEqual(got, parsed.hash);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What a password is checked against. A plain secret is accepted ONLY as `kind: 'secret'`,
+ * which the config loader sets for values that came from a secret reference
+ * (`${env:…}`/`${file:…}`, see core/secret-refs.ts). A plain password typed into a profile
+ * is never a credential: the caller must not construct `secret` from it.
+ */
+export type StoredCredential = { kind: 'hash'; value: string } | { kind: 'secret'; value: string };
+
+// A fixed hash with the default cost: checking against it when there is no credential makes
+// "unknown user" take as long as "wrong password", so timing does not reveal which MACs exist.
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Check `plain` against a stored credential. `undefined` (no such user/device) does the same
+ * work as a real check and returns false. Never throws.
+ */
+export async function verifyCredential(plain: string, stored: StoredCredential | undefined): Promise<boolean> {
+  if (typeof plain !== 'string' || plain.length > MAX_PASSWORD_LENGTH) return false;
+  if (stored === undefined) {
+    dummyHash ??= hashPassword('deskset: no such credential');
+    await verifyPassword(plain, await dummyHash);
+    return false;
+  }
+  if (stored.kind === 'hash') return verifyPassword(plain, stored.value);
+  if (stored.kind === 'secret') return secretEquals(plain, stored.value);
+  return false;
+}
+
+/**
+ * Constant-time comparison of two secrets of any length: compare their SHA-256 digests,
+ * which always have equal length, so neither the content nor the length leaks through timing.
+ * An empty stored secret never matches (an unset-but-exported env var must not open the door).
+ */
+export function secretEquals(plain: string, secret: string): boolean {
+  if (typeof plain !== 'string' || typeof secret !== 'string' || secret.length === 0) return false;
+  const a = crypto.createHash('sha256').update(plain.normalize('NFC'), 'utf8').digest();
+  const b = crypto.createHash('sha256').update(secret.normalize('NFC'), 'utf8').digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+/**
+ * Caches SUCCESSFUL checks, because phones send Basic credentials with every request and a
+ * Poly boot is a dozen requests: without a cache each one costs a full scrypt. Failures are
+ * never cached, so guessing always pays full price. Keys are HMACs under a per-process random
+ * key of (stored value, password), so the cache holds nothing that reveals a password and a
+ * changed stored value (re-hash, rotated secret) misses at once.
+ */
+export class CredentialVerifier {
+  private readonly key = crypto.randomBytes(32);
+  private readonly hits = new Map<string, number>(); // key -> expiry (ms), oldest first
+  private readonly maxEntries: number;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(opts: { maxEntries?: number; ttlMs?: number; now?: () => number } = {}) {
+    this.maxEntries = opts.maxEntries ?? 10_000;
+    this.ttlMs = opts.ttlMs ?? 10 * 60_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  async verify(plain: string, stored: StoredCredential | undefined): Promise<boolean> {
+    if (stored === undefined || typeof plain !== 'string' || plain.length > MAX_PASSWORD_LENGTH) return verifyCredential(plain, stored);
+    const k = crypto.createHmac('sha256', this.key).update(`${stored.kind}\0${stored.value}\0${plain}`).digest('base64');
+    const exp = this.hits.get(k);
+    const t = this.now();
+    if (exp !== undefined && exp > t) return true;
+    if (exp !== undefined) this.hits.delete(k);
+    const ok = await verifyCredential(plain, stored);
+    if (ok) {
+      this.hits.delete(k);
+      this.hits.set(k, t + this.ttlMs);
+      while (this.hits.size > this.maxEntries) this.hits.delete(this.hits.keys().next().value as string);
+    }
+    return ok;
+  }
+
+  get size(): number {
+    return this.hits.size;
+  }
+}
+
+/**
+ * Factory defaults that ship on phones and in vendor guides; a profile that uses one is
+ * as good as no password (`deskset check` warns). `user: undefined` matches any user name,
+ * for vendors whose admin login is a password alone.
+ */
+export const KNOWN_DEFAULT_CREDENTIALS: ReadonlyArray<{ user: string | undefined; password: string; what: string }> = [
+  { user: 'PlcmSpIp', password: 'PlcmSpIp', what: 'Poly provisioning server default (PlcmSpIp/PlcmSpIp)' },
+  { user: undefined, password: '456', what: 'Poly phone admin default password (456)' },
+  { user: 'admin', password: 'admin', what: 'Yealink admin default (admin/admin)' },
+];
+
+/** Which vendor default `user`/`password` is, or undefined. User names compare case-insensitively. */
+export function describeDefaultCredential(user: string | undefined, password: string): string | undefined {
+  for (const d of KNOWN_DEFAULT_CREDENTIALS) {
+    if (d.password !== password) continue;
+    if (d.user === undefined || (user !== undefined && d.user.toLowerCase() === user.toLowerCase())) return d.what;
+  }
+  return undefined;
+}
+
+export function isKnownDefaultCredential(user: string | undefined, password: string): boolean {
+  return describeDefaultCredential(user, password) !== undefined;
+}
