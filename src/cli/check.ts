@@ -8,6 +8,8 @@ import { loadRoot } from '../io/load-root.js';
 import { createValidators } from '../io/validators.js';
 import { checkAgainstGit, checkAgainstRecord, mediaHashes } from '../io/resource-history.js';
 import { guarded, parse, printDiagnostics } from './common.js';
+import { redactSecrets } from '../core/secret-refs.js';
+import { securityChecks } from '../io/security-check.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('check', async () => {
@@ -20,15 +22,16 @@ export function run(args: string[]): Promise<number> {
     await validators.close();
     problems.push(...result.diagnostics);
     for (const p of validators.schemaProblems) problems.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
+    problems.push(...(await securityChecks(snap)));
     // Media edited in place: compared with git and with the last run's record.
     const hashes = await mediaHashes(snap.rootDir, snap.resources);
     const busted = [...(await checkAgainstGit(snap.rootDir, hashes, snap.display)), ...(await checkAgainstRecord(snap.rootDir, snap.config.stateDir, hashes, snap.display))];
     const seen = new Set<string>();
     for (const d of busted) if (!seen.has(d.loc!.file) && seen.add(d.loc!.file)) problems.push(d);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ devices: snap.profiles.devices.size, files: result.files, diagnostics: problems }, null, 2)}\n`);
+      process.stdout.write(`${redactSecrets(JSON.stringify({ devices: snap.profiles.devices.size, files: result.files, diagnostics: problems }, null, 2), snap.secrets)}\n`);
     } else {
-      const { errors, warnings } = printDiagnostics(problems, process.stdout);
+      const { errors, warnings } = printDiagnostics(problems, process.stdout, snap.secrets);
       process.stdout.write(`${snap.profiles.devices.size} devices, ${result.files} files rendered and validated${values['strict-xsd'] ? ' (XSD by Java Xerces)' : ''}: ${errors} errors, ${warnings} warnings\n`);
     }
     return hasErrors(problems) ? 1 : 0;

@@ -2,6 +2,8 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatDiagnostic, type Diagnostic } from '../core/diagnostics.js';
+import { redactSecrets } from '../core/secret-refs.js';
+import type { Snapshot } from '../core/snapshot.js';
 
 export class UsageError extends Error {}
 
@@ -14,10 +16,11 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
 }
 
 /** Print diagnostics errors first; return how many errors and warnings there were. */
-export function printDiagnostics(list: readonly Diagnostic[], out: NodeJS.WritableStream = process.stderr): { errors: number; warnings: number } {
+export function printDiagnostics(list: readonly Diagnostic[], out: NodeJS.WritableStream = process.stderr, secrets?: ReadonlySet<string>): { errors: number; warnings: number } {
   const rank = { error: 0, warning: 1, info: 2 } as const;
   const sorted = [...list].sort((a, b) => rank[a.severity] - rank[b.severity]);
-  for (const d of sorted) out.write(`${formatDiagnostic(d)}\n`);
+  // Messages can quote values (an XSD error quotes the attribute): mask every known secret.
+  for (const d of sorted) out.write(`${secrets ? redactSecrets(formatDiagnostic(d), secrets) : formatDiagnostic(d)}\n`);
   return { errors: list.filter((d) => d.severity === 'error').length, warnings: list.filter((d) => d.severity === 'warning').length };
 }
 
@@ -31,5 +34,15 @@ export async function guarded(name: string, body: () => Promise<number>): Promis
       return 2;
     }
     throw e;
+  }
+}
+
+/** The root's extra secret-key patterns (security.secret_keys), as one expression. */
+export function secretKeyPattern(snap: Snapshot): RegExp | undefined {
+  const keys = snap.config.security.secretKeys;
+  try {
+    return keys.length ? new RegExp(keys.join('|'), 'i') : undefined;
+  } catch {
+    return undefined;
   }
 }

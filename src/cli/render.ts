@@ -8,18 +8,18 @@ import { normalizeMac } from '../core/mac.js';
 import { renderTarget } from '../core/render.js';
 import { allTargets } from '../core/request.js';
 import { loadRoot } from '../io/load-root.js';
-import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { guarded, parse, printDiagnostics, secretKeyPattern, UsageError } from './common.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('render', async () => {
-    const { values, positionals } = parse(args, { out: { type: 'string' }, device: { type: 'string' } });
+    const { values, positionals } = parse(args, { out: { type: 'string' }, device: { type: 'string' }, 'show-secrets': { type: 'boolean' } });
     if (!values.out) throw new UsageError('--out DIR is required');
     const root = positionals[0] ?? '.';
     const only = values.device === undefined ? undefined : normalizeMac(values.device);
     if (values.device !== undefined && !only) throw new UsageError(`"${values.device}" is not a MAC address`);
     const snap = await loadRoot(root);
     if (hasErrors(snap.diagnostics)) {
-      printDiagnostics(snap.diagnostics);
+      printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
       return 1;
     }
     if (only && !snap.profiles.devices.has(only)) throw new UsageError(`no device ${only} in ${root}`);
@@ -28,7 +28,8 @@ export function run(args: string[]): Promise<number> {
     const problems = [];
     for (const t of allTargets(snap)) {
       if (only && t.subject?.mac !== only) continue;
-      const { rendered, diagnostics } = renderTarget(snap.render, t);
+      // Previews mask secrets; --show-secrets writes the real files for deployment.
+      const { rendered, diagnostics } = renderTarget(snap.render, t, values['show-secrets'] ? {} : { redact: { secrets: snap.secrets, extraKeys: secretKeyPattern(snap) } });
       problems.push(...diagnostics);
       if (!rendered) continue;
       const dest = path.join(outDir, rendered.path);
@@ -38,8 +39,8 @@ export function run(args: string[]): Promise<number> {
       await fs.writeFile(dest, rendered.bytes);
       written++;
     }
-    printDiagnostics(problems);
-    process.stdout.write(`rendered ${written} files to ${outDir}\n`);
+    printDiagnostics(problems, process.stderr, snap.secrets);
+    process.stdout.write(`rendered ${written} files to ${outDir}${values['show-secrets'] ? ' (with secrets: handle with care)' : ' (secrets shown as ••••; --show-secrets for deployable files)'}\n`);
     return hasErrors(problems) ? 1 : 0;
   });
 }

@@ -47,6 +47,16 @@ export function validateRendered(r: Rendered, device: string | undefined, v: Out
 }
 
 function traced(r: Rendered, text: string, line: number, col: number, message: string, code: string, severity: Diagnostic['severity'], where: { device?: string; path: string }): Diagnostic {
+  // XSD engines place an attribute error at its element; we write one attribute per line,
+  // so point at the attribute's own line when the message names it.
+  const attr = /attribute '([^']+)'/.exec(message)?.[1];
+  if (attr) {
+    const at = text.split('\n').findIndex((l) => l.includes(` ${attr}="`) || l.trimStart().startsWith(`${attr}="`));
+    if (at >= 0) {
+      line = at + 1;
+      col = 0;
+    }
+  }
   const renderedLine = line > 0 ? (text.split('\n')[line - 1] ?? '') : '';
   const origin = line > 0 ? originOf(r.effective, renderedLine, message) : undefined;
   const at = line > 0 ? ` (rendered line ${line}${col > 0 ? `, col ${col}` : ''})` : '';
@@ -79,11 +89,26 @@ export function originOf(effective: EMap, renderedLine: string, message: string)
     const hit = values.find((v) => v.key === named || v.key.endsWith(`.${named}`));
     if (hit) return { key: hit.key, loc: hit.loc, secret: isSecretKey(hit.key) };
   }
-  const onLine = values
-    .filter((v) => v.text.length >= 2 && (renderedLine.includes(v.text) || renderedLine.includes(safeXml(v.text))))
-    .sort((a, b) => b.text.length - a.text.length);
+  // Otherwise a value that is a whole value on the line (an attribute's, a SET's, a key's),
+  // never a substring: "en" must not be blamed for "enable".
+  const whole = renderedValues(renderedLine);
+  // Short or small-number values ("1", "0", "en") are too common to blame by value alone.
+  const distinctive = (t: string) => t.length >= 3 && !/^\d{1,3}$/.test(t);
+  const onLine = values.filter((v) => distinctive(v.text) && (whole.has(v.text) || whole.has(safeXml(v.text)))).sort((a, b) => b.text.length - a.text.length);
   const best = onLine[0];
   return best ? { key: best.key, loc: best.loc, secret: isSecretKey(best.key) } : undefined;
+}
+
+/** The values a rendered line carries: XML attribute values, `SET NAME value`, `key = value`. */
+function renderedValues(line: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of line.matchAll(/[\w.:-]+="([^"]*)"/g)) out.add(m[1]!);
+  const t = line.trim();
+  const set = /^(?:SET|ADD)\s+\S+\s+(.*)$/i.exec(t);
+  if (set) out.add(set[1]!.replace(/^"(.*)"$/, '$1'));
+  const kv = /^[A-Za-z0-9_.%-]+\s*=\s?(.*)$/.exec(t);
+  if (kv) out.add(kv[1]!);
+  return out;
 }
 
 function safeXml(s: string): string {

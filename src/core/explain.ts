@@ -34,7 +34,7 @@ function origin(o: Origin): ExplainedOrigin {
   return { layer: o.layer.kind === 'global' ? 'global' : `${o.layer.kind} ${o.layer.name}`, at: formatLoc(o.loc) };
 }
 
-export function explainTree(root: EMap, opts: { key?: string; showSecrets?: boolean } = {}): Explanation | undefined {
+export function explainTree(root: EMap, opts: { key?: string; showSecrets?: boolean; secrets?: ReadonlySet<string>; extraKeys?: RegExp } = {}): Explanation | undefined {
   const out: Explanation = { values: [], removed: [] };
   let start: { node: ENode; path: string[] } | undefined = { node: root, path: [] };
   if (opts.key) {
@@ -42,7 +42,8 @@ export function explainTree(root: EMap, opts: { key?: string; showSecrets?: bool
     start = findPath(root, `settings.${opts.key}`) ?? findPath(root, opts.key);
     if (!start) return undefined;
   }
-  const hide = (key: string, v: unknown): unknown => (!opts.showSecrets && isSecretKey(key) && (v === null || typeof v !== 'object') ? REDACTED : v);
+  const hide = (key: string, v: unknown): unknown =>
+    !opts.showSecrets && (v === null || typeof v !== 'object') && (isSecretKey(key, opts.extraKeys) || (typeof v === 'string' && opts.secrets?.has(v))) ? REDACTED : v;
   const hideDeep = (key: string, v: unknown): unknown => {
     if (opts.showSecrets) return v;
     if (Array.isArray(v)) return v.map((x) => hideDeep(key, x));

@@ -11,9 +11,10 @@ export function isKnownTimeZone(zone: string): boolean {
   zones ??= new Set(Intl.supportedValuesOf('timeZone'));
   if (zones.has(zone) || zone === 'UTC') return true;
   // Intl's list holds canonical names only; accept the IANA aliases (US/Eastern) it resolves.
+  // Intl ignores case, phones do not: only a capitalised alias (US/Eastern, Etc/GMT+5) passes.
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return /^[A-Za-z]/.test(zone);
+    return /^[A-Z][A-Za-z]*(\/[A-Z0-9][A-Za-z0-9_+-]*)*$/.test(zone);
   } catch {
     return false;
   }

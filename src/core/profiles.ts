@@ -5,7 +5,8 @@ import type { Diagnostic, SourceLoc } from './diagnostics.js';
 import { normalizeMac } from './mac.js';
 import type { LayerKind, LayerRef } from './merge.js';
 import { checkProfile } from './profile-schema.js';
-import { resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
+import { isSecretRef, resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
+import { isSecretKey } from './redact.js';
 import type { ModelCatalog, ModelInfo } from './vendors.js';
 import { parseYamlTree, type PNode } from './yaml-tree.js';
 
@@ -58,8 +59,9 @@ export function loadProfiles(
   display: (rel: string) => string = (r) => r,
   cache?: ParseCache,
   secretRefs?: Omit<SecretRefContext, 'file'>,
-): { profiles: ProfileSet; diagnostics: Diagnostic[]; secrets: Set<string> } {
+): { profiles: ProfileSet; diagnostics: Diagnostic[]; secrets: Set<string>; plaintextSecrets: PlaintextSecret[] } {
   const secrets = new Set<string>();
+  const plaintextSecrets: PlaintextSecret[] = [];
   const diagnostics: Diagnostic[] = [];
   const profiles: ProfileSet = { models: new Map(), groups: new Map(), sites: new Map(), devices: new Map() };
   const deviceFiles = new Map<string, string>();
@@ -86,6 +88,7 @@ export function loadProfiles(
     diagnostics.push(...checked.diagnostics);
     if (!checked.root) continue;
     let root = checked.root;
+    findPlaintextSecrets(root, '', rel, plaintextSecrets);
     // ${env:…} / ${file:…} are resolved on every build (the environment or the file may have
     // changed); the text test keeps files without references free of the walk.
     if (secretRefs && text.includes('${')) {
@@ -171,7 +174,24 @@ export function loadProfiles(
       profile: { ref: { kind: 'device', name: p.name, file: p.file }, tree: mergeable(p.root) },
     });
   }
-  return { profiles, diagnostics, secrets };
+  return { profiles, diagnostics, secrets, plaintextSecrets };
+}
+
+/** A password typed into a profile as text (not a ${…} reference, not a scrypt hash). */
+export interface PlaintextSecret {
+  /** Root-relative file, for asking git whether it is tracked. */
+  rel: string;
+  key: string;
+  loc: SourceLoc;
+}
+
+function findPlaintextSecrets(n: PNode, key: string, rel: string, out: PlaintextSecret[]): void {
+  if (n.kind === 'map') for (const [k, e] of n.entries) findPlaintextSecrets(e.node, key ? `${key}.${k}` : k, rel, out);
+  else if (n.kind === 'list') n.items.forEach((it, i) => findPlaintextSecrets(it, `${key}[${i}]`, rel, out));
+  else if (typeof n.value === 'string' || typeof n.value === 'number') {
+    const v = String(n.value);
+    if (isSecretKey(key.replace(/\[\d+\]$/, '')) && v !== '' && !isSecretRef(v) && !v.startsWith('scrypt$')) out.push({ rel, key, loc: n.loc });
+  }
 }
 
 function parseAndCheck(rel: string, text: string, file: string, isDevice: boolean, cache?: ParseCache): { root?: PNode; diagnostics: Diagnostic[] } {

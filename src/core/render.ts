@@ -7,9 +7,10 @@ import type { Diagnostic } from './diagnostics.js';
 import { macForms } from './mac.js';
 import { chooseFirmware, type FirmwareCatalog, type FirmwareChoice } from './firmware.js';
 import { resolveSubject as resolveFor } from './resolve.js';
-import { plainOf, type EMap } from './merge.js';
+import { flattenLeaves, plainOf, type EMap } from './merge.js';
 import { resolveSubject, type Subject } from './resolve.js';
 import { helpers, RenderValueError } from './template-helpers.js';
+import { REDACTED, redactTree } from './redact.js';
 import type { FileSpec, ModelInfo } from './vendors.js';
 import type { ProfileSet } from './profiles.js';
 import type { RootConfig } from './root-config.js';
@@ -79,7 +80,12 @@ export function etagOf(bytes: Uint8Array): string {
   return `"${createHash('sha1').update(bytes).digest('base64url')}"`;
 }
 
-export function renderTarget(inp: RenderInputs, t: RenderTarget): { rendered?: Rendered; diagnostics: Diagnostic[] } {
+export interface RenderOptions {
+  /** Replace secrets with •••• (previews): values at secret-looking keys and these values. */
+  redact?: { secrets: ReadonlySet<string>; extraKeys?: RegExp };
+}
+
+export function renderTarget(inp: RenderInputs, t: RenderTarget, opts: RenderOptions = {}): { rendered?: Rendered; diagnostics: Diagnostic[] } {
   const tpl = inp.templates.get(templateKey(t.file));
   const device = t.subject?.mac;
   if (!tpl) {
@@ -87,7 +93,7 @@ export function renderTarget(inp: RenderInputs, t: RenderTarget): { rendered?: R
   }
   const subject: Subject = t.subject ?? { known: false, vendor: t.file.vendor, model: t.model, groups: [] };
   const effective = resolveSubject(inp.profiles, inp.config.layers, subject);
-  const ctx = contextFor(inp, t, subject, effective);
+  const ctx = contextFor(inp, t, subject, effective, opts);
   try {
     let text = tpl.fn(ctx);
     // Handlebars' standalone-block rule eats the newline after a closing tag on the last
@@ -97,7 +103,15 @@ export function renderTarget(inp: RenderInputs, t: RenderTarget): { rendered?: R
     return { rendered: { path: t.path, file: t.file, bytes, etag: etagOf(bytes), contentType: t.file.contentType, effective }, diagnostics: [] };
   } catch (e) {
     const reason = e instanceof RenderValueError ? e.message : `template error: ${(e as Error).message.split('\n')[0]}`;
-    return { diagnostics: [{ code: 'RENDER', severity: 'error', message: `${tpl.source}: ${reason}`, loc: { file: tpl.source, line: 1, col: 1 }, device, path: t.path }] };
+    const d: Diagnostic = { code: 'RENDER', severity: 'error', message: `${reason} (template ${tpl.source})`, loc: { file: tpl.source, line: 1, col: 1 }, device, path: t.path };
+    // Point at the profile line that set the offending parameter, when one did.
+    const key = e instanceof RenderValueError ? e.key : undefined;
+    const leaf = key ? flattenLeaves(effective).find(({ path }) => path.join('.').endsWith(`.${key}`) || path.join('.') === key) : undefined;
+    if (leaf) {
+      d.related = [{ message: 'template', loc: d.loc! }];
+      d.loc = leaf.leaf.origin.loc;
+    }
+    return { diagnostics: [d] };
   }
 }
 
@@ -110,9 +124,10 @@ function firmwareView(c: FirmwareChoice | undefined): Record<string, unknown> | 
   return c?.path ? { version: c.version, file: c.file, path: c.path, url: c.url, app_file_path: c.path, policy: c.policy } : undefined;
 }
 
-function contextFor(inp: RenderInputs, t: RenderTarget, s: Subject, effective: EMap): unknown {
+function contextFor(inp: RenderInputs, t: RenderTarget, s: Subject, effective: EMap, opts: RenderOptions): unknown {
   const settingsNode = effective.children.get('settings');
-  const settings = (settingsNode ? plainOf(settingsNode) : {}) as Record<string, unknown>;
+  let settings = (settingsNode ? plainOf(settingsNode) : {}) as Record<string, unknown>;
+  if (opts.redact) settings = redactValues(redactTree(settings, opts.redact.extraKeys), opts.redact.secrets) as Record<string, unknown>;
   const model = s.model ?? t.model;
   const publicUrl = inp.config.publicUrl;
   const own = model ? chooseFirmware(inp.firmware, effective, model, publicUrl) : undefined;
@@ -134,4 +149,11 @@ function contextFor(inp: RenderInputs, t: RenderTarget, s: Subject, effective: E
     file: { id: t.file.id, path: t.path },
     deskset: { version: inp.version },
   };
+}
+
+/** Values that came from secret references are secrets wherever they are used. */
+function redactValues(v: unknown, secrets: ReadonlySet<string>): unknown {
+  if (Array.isArray(v)) return v.map((x) => redactValues(x, secrets));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValues(x, secrets)]));
+  return typeof v === 'string' && secrets.has(v) ? REDACTED : v;
 }

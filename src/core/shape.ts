@@ -28,7 +28,7 @@ export const openMap = (of: Shape): Shape => ({ type: 'map', fields: {}, open: o
 export function checkShape(node: PNode, shape: Shape, path: string, code = 'SCHEMA'): Diagnostic[] {
   const out: Diagnostic[] = [];
   const bad = (message: string, at: PNode = node): void => {
-    out.push({ code, severity: 'error', message: `${path}: ${message}`, loc: at.loc });
+    out.push({ code, severity: 'error', message: path ? `${path}: ${message}` : message, loc: at.loc });
   };
   const isScalar = node.kind === 'scalar';
   const v = isScalar ? node.value : undefined;
@@ -90,7 +90,11 @@ export function checkShape(node: PNode, shape: Shape, path: string, code = 'SCHE
         if (entry.node.kind === 'scalar' && entry.node.value === null) continue;
         out.push(...checkShape(entry.node, sub, childPath, code));
       }
-      for (const r of shape.required ?? []) if (!node.entries.has(r)) bad(`missing required key "${r}"`);
+      for (const r of shape.required ?? []) {
+        const e = node.entries.get(r);
+        if (!e) bad(`missing required key "${r}"`);
+        else if (e.node.kind === 'scalar' && e.node.value === null) bad(`"${r}" is required and may not be null`, e.node);
+      }
       break;
     case 'check': {
       const before = out.length;

@@ -7,7 +7,7 @@ import { buildFirmwareCatalog, type FirmwareCatalog } from './firmware.js';
 import type { SecretRefContext } from './secret-refs.js';
 import { isSecretKey } from './redact.js';
 import type { PNode } from './yaml-tree.js';
-import { loadProfiles, type ParseCache, type ProfileSet } from './profiles.js';
+import { loadProfiles, type ParseCache, type PlaintextSecret, type ProfileSet } from './profiles.js';
 import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
 import { RouteTable } from './routes.js';
@@ -62,6 +62,8 @@ export interface Snapshot {
    * logs, previews and error messages can mask them wherever they appear.
    */
   secrets: Set<string>;
+  /** Passwords written into profiles as text; `check` warns when such a file is in git. */
+  plaintextSecrets: PlaintextSecret[];
   /** Everything found while building: errors mean the snapshot must not be served. */
   diagnostics: Diagnostic[];
 }
@@ -74,7 +76,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   const vendors = loadVendors(input, diagnostics);
   const catalog = new ModelCatalog(vendors);
-  const { profiles, diagnostics: pd, secrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs);
+  const { profiles, diagnostics: pd, secrets, plaintextSecrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs);
   diagnostics.push(...pd);
 
   const templates = compileVendorTemplates(vendors, input, diagnostics, display);
@@ -99,6 +101,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     routes,
     templates,
     secrets: collectSecrets(profiles, secrets, config.security.secretKeys),
+    plaintextSecrets,
     resources: new Set(input.resources ?? []),
     resourceIndex: new ResourceIndex(input.resources ?? []),
     firmware,

@@ -6,7 +6,19 @@ import type { HelperDelegate } from 'handlebars';
 import { formatOffsetHm, formatOffsetHours, zoneInfo } from './timezone.js';
 
 /** Thrown by a helper when a value cannot be written safely in the target format. */
-export class RenderValueError extends Error {}
+export class RenderValueError extends Error {
+  /** The parameter being written, so the error can be traced to the profile line that set it. */
+  key?: string;
+}
+
+function withKey<T>(key: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RenderValueError && e.key === undefined) e.key = key;
+    throw e;
+  }
+}
 
 function text(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -68,11 +80,13 @@ type ParamFormat = 'xml' | 'avaya' | 'yealink';
 function emitParams(format: ParamFormat, params: Map<string, unknown>, indent: string): string {
   const out: string[] = [];
   for (const [k, v] of params) {
-    if (format === 'xml') {
-      if (!XML_NAME.test(k)) throw new RenderValueError(`"${k}" is not a valid XML attribute name`);
-      out.push(`${indent}${k}="${xmlEscape(v)}"`);
-    } else if (format === 'avaya') out.push(avayaSet(k, v));
-    else out.push(yealinkLine(k, v));
+    withKey(k, () => {
+      if (format === 'xml') {
+        if (!XML_NAME.test(k)) throw new RenderValueError(`"${k}" is not a valid XML attribute name`);
+        out.push(`${indent}${k}="${xmlEscape(v)}"`);
+      } else if (format === 'avaya') out.push(avayaSet(k, v));
+      else out.push(yealinkLine(k, v));
+    });
   }
   return out.join('\n');
 }

@@ -58,7 +58,7 @@ export function createValidators(opts: ValidatorOptions): Validators {
         for (const p of paths(key)) {
           if (failedSchemas.has(p)) continue;
           try {
-            out.push(...(await engine.validate(xml, p)).issues);
+            out.push(...mergeSamePlace((await engine.validate(xml, p)).issues));
           } catch (e) {
             schemaFailed(p, e);
           }
@@ -87,4 +87,19 @@ export function createValidators(opts: ValidatorOptions): Validators {
       await engine?.close?.();
     },
   };
+}
+
+/**
+ * Xerces reports one bad attribute twice at the same place (the facet, e.g.
+ * cvc-maxInclusive-valid, then cvc-attribute.3 naming the attribute); libxml2 reports it
+ * once. One finding per place keeps the two engines' reports comparable.
+ */
+function mergeSamePlace(issues: XsdFinding[]): XsdFinding[] {
+  const byPlace = new Map<string, XsdFinding>();
+  for (const i of issues) {
+    const k = `${i.line}:${i.col}`;
+    const prev = byPlace.get(k);
+    byPlace.set(k, prev ? { ...prev, message: `${prev.message} / ${i.message}` } : i);
+  }
+  return [...byPlace.values()];
 }

@@ -1,5 +1,9 @@
 // Watch a config root and report changed paths in debounced batches: a `git checkout` that
 // touches 500 files produces one batch, hence one rebuild.
+//
+// The root directory itself is watched, with everything outside WATCHED ignored: watching
+// the entries by name misses ones that do not exist yet (an admin creating schemas/ after
+// start), and chokidar reports "ready" early when a named entry is missing.
 
 import chokidar, { type FSWatcher } from 'chokidar';
 import path from 'node:path';
@@ -22,6 +26,7 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
   const debounce = opts.debounceMs ?? 150;
   const maxWait = opts.maxWaitMs ?? 2000;
   const dir = path.resolve(rootDir);
+  const relOf = (p: string): string => path.relative(dir, path.resolve(dir, p)).split(path.sep).join('/');
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let first = 0;
@@ -31,15 +36,20 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
     pending = new Set();
     if (batch.length) onBatch(batch);
   };
-  const watcher: FSWatcher = chokidar.watch(WATCHED, {
-    cwd: dir,
+  const watcher: FSWatcher = chokidar.watch(dir, {
     ignoreInitial: true,
     // Editors write a temp file and rename it; wait for the write to settle.
     awaitWriteFinish: { stabilityThreshold: 40, pollInterval: 10 },
-    ignored: (p: string) => path.basename(p).startsWith('.') && p !== dir,
+    ignored: (p: string) => {
+      const rel = relOf(p);
+      if (rel === '') return false;
+      if (rel.split('/').some((seg) => seg.startsWith('.'))) return true;
+      return !WATCHED.includes(rel.split('/')[0]!);
+    },
   });
   watcher.on('all', (_event, p) => {
-    const rel = p.split(path.sep).join('/');
+    const rel = relOf(p);
+    if (rel === '') return;
     if (!pending.size) first = Date.now();
     pending.add(rel);
     if (timer) clearTimeout(timer);

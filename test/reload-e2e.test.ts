@@ -1,0 +1,426 @@
+// Live reload end to end, over real sockets: a server on a temp copy of samples/ with the
+// watcher on (50 ms debounce). A good edit is served; a bad edit keeps the last good
+// snapshot serving while /healthz says 503 and why (file:line); a fix recovers; bursts are
+// coalesced; /-/status and ETags follow the snapshot; and a request never sees a mix.
+// No fixed sleeps: every wait is a bounded poll.
+
+import { promises as fs, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { etagOf } from '../src/core/render.js';
+import { createLogger } from '../src/http/access-log.js';
+import { buildFromRoot, readRoot } from '../src/io/load-root.js';
+import { WATCHED } from '../src/io/watch.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { Provisioner } from '../src/service/provisioner.js';
+import { PACKAGE_DIR, sampleFile, until } from './helpers/reload-root.js';
+import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
+
+const YEALINK = '805ec0123456';
+const YEALINK_FILE = `profiles/devices/${YEALINK}.yaml`;
+const POLY = '0004f2a1b2c3';
+
+interface Harness {
+  root: string;
+  running: RunningServer;
+  log: string[];
+}
+
+let current: { tmp: TmpRoot; running?: RunningServer } | undefined;
+let extraRoots: TmpRoot[] = [];
+
+afterEach(async () => {
+  const h = current;
+  current = undefined;
+  try {
+    await h?.running?.close();
+  } finally {
+    await h?.tmp.cleanup();
+    await Promise.all(extraRoots.map((r) => r.cleanup()));
+    extraRoots = [];
+  }
+});
+
+/**
+ * A server on a fresh copy of samples/; `prepare` edits the root before it starts.
+ *
+ * By default every watched directory is created first (empty): with chokidar 4 a watched
+ * path that does not exist makes 'ready' (and so `running.watching`) fire before the
+ * existing directories are watched, and edits made right after are lost. That bug has its
+ * own test below (`allDirs: false`); the other tests should not all fail because of it.
+ */
+async function start(prepare?: (root: string) => void, opts: { allDirs?: boolean } = {}): Promise<Harness> {
+  const tmp = await makeTmpRoot({}, 'deskset-reload-');
+  current = { tmp };
+  const root = tmp.dir;
+  const log: string[] = [];
+  if (opts.allDirs !== false) for (const e of WATCHED) if (!e.includes('.')) mkdirSync(path.join(root, e), { recursive: true });
+  prepare?.(root);
+  const logger = createLogger({ write: (s: string) => void log.push(...s.split('\n').filter(Boolean)) });
+  const running = await startServer({ root, host: '127.0.0.1', port: 0, watch: true, debounceMs: 50, log: logger });
+  current.running = running;
+  await running.watching;
+  return { root, running, log };
+}
+
+interface Got {
+  status: number;
+  body: Buffer;
+  text: string;
+  etag: string | null;
+}
+
+async function get(h: Harness, p: string, headers: Record<string, string> = {}): Promise<Got> {
+  const res = await fetch(`${h.running.url}${p}`, { headers });
+  const body = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, body, text: body.toString('utf8'), etag: res.headers.get('etag') };
+}
+
+interface Status {
+  snapshot: string;
+  loadedAt: string;
+  devices: number;
+  files: number;
+  healthy: boolean;
+  lastReload?: { ok: boolean; changed: string[] };
+}
+const status = async (h: Harness): Promise<Status> => JSON.parse((await get(h, '/-/status')).text) as Status;
+
+interface HealthBody {
+  ok: false;
+  errors: Array<{ code: string; message: string; at?: string; device?: string; path?: string }>;
+}
+
+/** Write a root file the way an editor does: a temp file, then an atomic rename. */
+async function writeAtomic(h: Harness, rel: string, text: string): Promise<void> {
+  const abs = path.join(h.root, rel);
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
+  await fs.writeFile(tmp, text);
+  await fs.rename(tmp, abs);
+}
+
+const reloadedCount = (lines: string[]) => lines.filter((l) => l.includes('"event":"reloaded"')).length;
+
+function yealinkDevice(displayName: string, extra = ''): string {
+  return `model: T46S\nsite: lisbon\ngroups: [support]\nsettings:\n  lines:\n    - {extension: "2010", auth_user: "2010", password: "T46-pq7z", display_name: "${displayName}"}\n${extra}`;
+}
+
+async function servedDisplayName(h: Harness): Promise<string | undefined> {
+  const r = await get(h, `/${YEALINK}.cfg`);
+  return /^account\.1\.display_name = (.*)$/m.exec(r.text)?.[1];
+}
+
+describe('live reload', () => {
+  it('a device edit is served; invalid YAML keeps the old value with /healthz 503 naming file:line; a fix recovers', async () => {
+    const h = await start();
+    expect(await servedDisplayName(h)).toBe('João Silva');
+    const health0 = await get(h, '/healthz');
+    expect([health0.status, health0.text]).toEqual([200, 'ok\n']);
+
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkDevice('Maria Santos'));
+    await until(async () => (await servedDisplayName(h)) === 'Maria Santos', 'the edited display_name to be served');
+
+    // Line 4, column 13: `language: en: fr` is a nested mapping in a compact one.
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), 'model: T46S\nsite: lisbon\nsettings:\n  language: en: fr\n');
+    const bad = await until(async () => {
+      const r = await get(h, '/healthz');
+      return r.status === 503 ? r : undefined;
+    }, '/healthz to turn 503');
+    expect(bad.text.startsWith('{')).toBe(true);
+    const body = JSON.parse(bad.text) as HealthBody;
+    expect(body.ok).toBe(false);
+    expect(body.errors.map((e) => e.at)).toContain(`${path.join(h.root, YEALINK_FILE)}:4:13`);
+    expect(body.errors.every((e) => e.code.startsWith('YAML_'))).toBe(true);
+    // Still the last good snapshot.
+    expect(await servedDisplayName(h)).toBe('Maria Santos');
+
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkDevice('Fixed Name'));
+    await until(async () => (await get(h, '/healthz')).status === 200, '/healthz to recover');
+    const ok = await get(h, '/healthz');
+    expect(ok.text).toBe('ok\n');
+    expect(await servedDisplayName(h)).toBe('Fixed Name');
+  });
+
+  it('an edit that parses but fails to render for its device is rejected (only that device is re-checked)', async () => {
+    const h = await start();
+    const before = await get(h, `/${YEALINK}.cfg`);
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkDevice('X', '  yealink:\n    params:\n      "bad key": 1\n'));
+    const bad = await until(async () => {
+      const r = await get(h, '/healthz');
+      return r.status === 503 ? (JSON.parse(r.text) as HealthBody) : undefined;
+    }, '/healthz to turn 503');
+    expect(bad.errors.map((e) => [e.code, e.device, e.path])).toEqual([['RENDER', YEALINK, `${YEALINK}.cfg`]]);
+    expect((await get(h, `/${YEALINK}.cfg`)).body.equals(before.body)).toBe(true);
+    // The reload of one device file validated one device; a global edit validates all.
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkDevice('Y'));
+    const one = await h.running.reloader.reload([YEALINK_FILE]);
+    expect([one.ok, one.checkedDevices]).toEqual([true, 1]);
+    const all = await h.running.reloader.reload(['profiles/global.yaml']);
+    expect([all.ok, all.checkedDevices]).toEqual([true, 'all']);
+  });
+
+  it('deleting a device file 404s its files; adding one serves it', async () => {
+    const h = await start();
+    expect((await get(h, `/${YEALINK}.cfg`)).status).toBe(200);
+    await fs.rm(path.join(h.root, YEALINK_FILE));
+    await until(async () => (await get(h, `/${YEALINK}.cfg`)).status === 404, 'the deleted device to 404');
+    expect((await status(h)).devices).toBe(6);
+
+    const added = '805ec0000001';
+    expect((await get(h, `/${added}.cfg`)).status).toBe(404);
+    await fs.writeFile(path.join(h.root, `profiles/devices/${added}.yaml`), 'model: T46S\nsite: lisbon\nsettings:\n  lines:\n    - {extension: "2099", display_name: "New Desk"}\n');
+    const r = await until(async () => {
+      const g = await get(h, `/${added}.cfg`);
+      return g.status === 200 ? g : undefined;
+    }, 'the added device to be served');
+    expect(r.text).toContain('account.1.display_name = New Desk');
+    expect((await status(h)).devices).toBe(7);
+  });
+
+  it('a burst of 200 new device files is coalesced into a handful of reloads, and all 200 are served', async () => {
+    const h = await start();
+    const macs = Array.from({ length: 200 }, (_, i) => `805ec0ff${i.toString(16).padStart(4, '0')}`);
+    const mark = h.log.length;
+    for (const mac of macs) {
+      await fs.writeFile(path.join(h.root, `profiles/devices/${mac}.yaml`), `model: T46S\nsite: lisbon\nsettings:\n  lines:\n    - {extension: "${mac.slice(-4)}"}\n`);
+    }
+    await until(async () => (await status(h)).devices === 207, 'all 200 devices to be loaded', 15_000);
+    // Count only once the log has been quiet for a while (a straggling batch would show up).
+    let last = -1;
+    let quiet = 0;
+    await until(() => {
+      const c = reloadedCount(h.log.slice(mark));
+      quiet = c === last ? quiet + 1 : 0;
+      last = c;
+      return quiet >= 6;
+    }, 'the reload log to settle', 10_000, 100);
+    const reloads = reloadedCount(h.log.slice(mark));
+    expect(reloads).toBeGreaterThanOrEqual(1);
+    expect(reloads).toBeLessThanOrEqual(5);
+    for (let i = 0; i < macs.length; i += 25) {
+      const got = await Promise.all(macs.slice(i, i + 25).map((m) => get(h, `/${m}.cfg`)));
+      got.forEach((g, j) => {
+        expect(g.status, macs[i + j]).toBe(200);
+        expect(g.text).toContain(`## ${macs[i + j]}.cfg for T46S`);
+        expect(g.text).toContain(`account.1.user_name = ${macs[i + j]!.slice(-4)}`);
+      });
+    }
+  });
+
+  it('a broken template keeps the old bytes served and /healthz names the template; fixing it serves the new one', async () => {
+    const shippedMac = readFileSync(path.join(PACKAGE_DIR, 'templates/yealink/mac.cfg.hbs'), 'utf8');
+    const rel = 'templates/yealink/mac.cfg.hbs';
+    const h = await start((root) => {
+      mkdirSync(path.join(root, 'templates/yealink'), { recursive: true });
+      writeFileSync(path.join(root, rel), shippedMac);
+    });
+    const before = await get(h, `/${YEALINK}.cfg`);
+    expect(before.status).toBe(200);
+    const id = (await status(h)).snapshot;
+
+    await fs.writeFile(path.join(h.root, rel), `${shippedMac}{{#if device}}\nunclosed\n`);
+    const bad = await until(async () => {
+      const r = await get(h, '/healthz');
+      return r.status === 503 ? (JSON.parse(r.text) as HealthBody) : undefined;
+    }, '/healthz to turn 503');
+    const tplErr = bad.errors.find((e) => e.code === 'TEMPLATE_SYNTAX');
+    expect(tplErr, JSON.stringify(bad)).toBeDefined();
+    expect(tplErr!.at).toMatch(new RegExp(`^${path.join(h.root, rel).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+$`));
+    const during = await get(h, `/${YEALINK}.cfg`);
+    expect(during.status).toBe(200);
+    expect(during.body.equals(before.body)).toBe(true);
+    expect((await status(h)).snapshot).toBe(id);
+
+    await fs.writeFile(path.join(h.root, rel), shippedMac.replace('Do not edit', 'TEMPLATE FIXED. Do not edit'));
+    await until(async () => (await get(h, `/${YEALINK}.cfg`)).text.includes('TEMPLATE FIXED'), 'the fixed template to be served');
+    expect((await get(h, '/healthz')).status).toBe(200);
+  });
+
+  // BUG (src/io/watch.ts + chokidar 4.0.3): when any WATCHED entry is missing from the root
+  // (samples/ has no templates/, schemas/, resources/ or firmware/), chokidar emits 'ready'
+  // before it has attached to the directories that do exist, so `running.watching` resolves
+  // early and a change made right after it is never seen: here the deleted device keeps
+  // being served (200) indefinitely.
+  it('`watching` resolves only once the root is really watched (root without templates/ etc.)', async () => {
+    const h = await start(undefined, { allDirs: false });
+    await fs.rm(path.join(h.root, YEALINK_FILE));
+    await until(async () => (await get(h, `/${YEALINK}.cfg`)).status === 404, 'the deleted device to 404');
+  });
+
+  /** Wait until the watcher demonstrably reacts (rewriting on each poll: early edits can be lost). */
+  async function watcherLive(h: Harness): Promise<void> {
+    let n = 0;
+    await until(async () => {
+      if ((await servedDisplayName(h))?.startsWith('Watcher Live')) return true;
+      await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkDevice(`Watcher Live ${++n}`));
+      return false;
+    }, 'a device edit to be served', 10_000, 250);
+  }
+
+  // An admin schema no rendered settings file can satisfy: no attributes at all.
+  const REJECT_ALL_XSD = '<?xml version="1.0"?>\n<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">\n  <xs:element name="polycomConfig"><xs:complexType/></xs:element>\n</xs:schema>\n';
+
+  it('a templates/ directory created after start is picked up', async () => {
+    const h = await start(undefined, { allDirs: false });
+    await watcherLive(h);
+    const shippedMac = readFileSync(path.join(PACKAGE_DIR, 'templates/yealink/mac.cfg.hbs'), 'utf8');
+    mkdirSync(path.join(h.root, 'templates/yealink'), { recursive: true });
+    writeFileSync(path.join(h.root, 'templates/yealink/mac.cfg.hbs'), shippedMac.replace('Do not edit', 'NEW OVERRIDE. Do not edit'));
+    await until(async () => (await get(h, `/${YEALINK}.cfg`)).text.includes('NEW OVERRIDE'), 'the new template override to be served');
+  });
+
+  it('an admin XSD dropped into schemas/ at run time is applied: a config it rejects turns /healthz 503, removing it recovers', async () => {
+    const h = await start();
+    const before = await get(h, `/${POLY}-settings.cfg`);
+    const xsd = path.join(h.root, 'schemas/polycom/polycomConfig.xsd');
+    mkdirSync(path.dirname(xsd), { recursive: true });
+    writeFileSync(xsd, REJECT_ALL_XSD);
+    const bad = await until(async () => {
+      const r = await get(h, '/healthz');
+      return r.status === 503 ? (JSON.parse(r.text) as HealthBody) : undefined;
+    }, '/healthz to turn 503 on the admin XSD');
+    expect(bad.errors.length).toBeGreaterThan(0);
+    expect(bad.errors.every((e) => e.code === 'XSD' && /^XSD polycom\/polycomConfig\.xsd: /.test(e.message))).toBe(true);
+    expect(bad.errors.map((e) => e.path)).toContain(`${POLY}-settings.cfg`);
+    expect((await get(h, `/${POLY}-settings.cfg`)).body.equals(before.body)).toBe(true);
+    await fs.rm(xsd);
+    await until(async () => (await get(h, '/healthz')).status === 200, '/healthz to recover');
+  });
+
+  // BUG (src/io/watch.ts + chokidar 4.0.3): of the WATCHED entries missing at start, only the
+  // FIRST one in the list (templates/ for samples/) is watched for creation; schemas/,
+  // resources/ and firmware/ created after start are never seen. Here an admin XSD dropped
+  // into a new schemas/ directory is never applied (/healthz stays 200, no reload logged),
+  // while the same drop into an existing schemas/ (previous test) is.
+  it('a schemas/ directory created after start is picked up', async () => {
+    const h = await start(undefined, { allDirs: false });
+    await watcherLive(h);
+    const xsd = path.join(h.root, 'schemas/polycom/polycomConfig.xsd');
+    mkdirSync(path.dirname(xsd), { recursive: true });
+    writeFileSync(xsd, REJECT_ALL_XSD);
+    await until(async () => (await get(h, '/healthz')).status === 503, '/healthz to turn 503 on the admin XSD in a new schemas/ dir');
+  });
+
+  it('/-/status: the snapshot id moves on a good reload, not on a bad one; device and file counts', async () => {
+    const h = await start();
+    const s0 = await status(h);
+    expect(s0.snapshot).toMatch(/^[0-9a-f]{6,}$/);
+    expect(s0.devices).toBe(7);
+    expect(s0.files).toBeGreaterThanOrEqual(13);
+    expect(Number.isNaN(Date.parse(s0.loadedAt))).toBe(false);
+    expect(s0.healthy).toBe(true);
+
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkDevice('Status Check'));
+    const s1 = await until(async () => {
+      const s = await status(h);
+      return s.snapshot !== s0.snapshot ? s : undefined;
+    }, 'a new snapshot id');
+    expect(Date.parse(s1.loadedAt)).toBeGreaterThanOrEqual(Date.parse(s0.loadedAt));
+    expect(s1.devices).toBe(7);
+    expect(s1.healthy).toBe(true);
+    expect(s1.lastReload?.ok).toBe(true);
+
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), 'model: [unclosed\n');
+    const s2 = await until(async () => {
+      const s = await status(h);
+      return s.healthy === false ? s : undefined;
+    }, 'the bad reload to be reported');
+    expect(s2.snapshot).toBe(s1.snapshot);
+    expect(s2.loadedAt).toBe(s1.loadedAt);
+    expect(s2.devices).toBe(7);
+    expect(s2.lastReload?.ok).toBe(false);
+    expect(s2.lastReload?.changed).toEqual([YEALINK_FILE]);
+  });
+
+  it('ETag follows the content: 304 for the current one, 200 with a new ETag after an edit', async () => {
+    const h = await start();
+    const first = await get(h, `/${YEALINK}.cfg`);
+    expect(first.etag).toBe(etagOf(first.body));
+    expect((await get(h, `/${YEALINK}.cfg`, { 'If-None-Match': first.etag! })).status).toBe(304);
+
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkDevice('Etag Change'));
+    const changed = await until(async () => {
+      const r = await get(h, `/${YEALINK}.cfg`);
+      return r.etag !== first.etag ? r : undefined;
+    }, 'a new ETag');
+    expect(changed.text).toContain('account.1.display_name = Etag Change');
+    expect(changed.etag).toBe(etagOf(changed.body));
+    const withOld = await get(h, `/${YEALINK}.cfg`, { 'If-None-Match': first.etag! });
+    expect(withOld.status).toBe(200);
+    expect(withOld.body.equals(changed.body)).toBe(true);
+    expect((await get(h, `/${YEALINK}.cfg`, { 'If-None-Match': changed.etag! })).status).toBe(304);
+  });
+
+  it('the render cache belongs to the snapshot: a cached file changes after a global edit', async () => {
+    const h = await start();
+    const p = `/${POLY}-settings.cfg`;
+    const a = await get(h, p);
+    const b = await get(h, p); // now cached
+    expect(b.body.equals(a.body)).toBe(true);
+    expect(a.text).toContain('dialplan.digitmap="[2-9]xxxxxxxxx|1xxxxxxxxxx|xxxx"');
+    const global = readFileSync(path.join(h.root, 'profiles/global.yaml'), 'utf8');
+    await fs.writeFile(path.join(h.root, 'profiles/global.yaml'), global.replace('"[2-9]xxxxxxxxx|1xxxxxxxxxx|xxxx"', '"xxxx|9xxxxxxx"'));
+    await until(async () => (await get(h, p)).text.includes('dialplan.digitmap="xxxx|9xxxxxxx"'), 'the new global value in the cached file');
+  });
+
+  it('consistency: while a global value flips many times, every response is exactly one of the two valid renders', async () => {
+    const paths = [`${POLY}.cfg`, `${POLY}-settings.cfg`];
+    const globalText = readFileSync(sampleFile('profiles/global.yaml'), 'utf8');
+    // Two values far apart in the file and in the render: a torn read would mix them.
+    const variant = (v: 'a' | 'b') =>
+      globalText.replace('domain: northwind.example', `domain: ${v}.northwind.example`).replace('"[2-9]xxxxxxxxx|1xxxxxxxxxx|xxxx"', `"${v === 'a' ? '1xxx' : '2xxx'}"`);
+    expect(variant('a')).not.toBe(globalText);
+
+    // The two expected renders, computed in-process from a root in each state.
+    const expected = new Map<string, Set<string>>(paths.map((p) => [p, new Set()]));
+    const settingsVariants: string[] = [];
+    for (const v of ['a', 'b'] as const) {
+      const probe = await makeTmpRoot({ 'profiles/global.yaml': variant(v) }, 'deskset-reload-probe-');
+      extraRoots.push(probe);
+      const prov = new Provisioner(await buildFromRoot(await readRoot(probe.dir)));
+      for (const p of paths) {
+        const served = prov.serve({ path: p });
+        expect(served.rendered, p).toBeDefined();
+        const text = served.rendered!.bytes.toString('utf8');
+        expected.get(p)!.add(text);
+        if (p.endsWith('-settings.cfg')) settingsVariants.push(text);
+      }
+    }
+    expect(settingsVariants[0]).not.toBe(settingsVariants[1]);
+    expect(settingsVariants[0]).toContain('voIpProt.SIP.domain="a.northwind.example"');
+    expect(settingsVariants[0]).toContain('dialplan.digitmap="1xxx"');
+
+    const h = await start((root) => writeFileSync(path.join(root, 'profiles/global.yaml'), variant('a')));
+    let done = false;
+    const flipper = (async () => {
+      try {
+        for (let i = 1; i <= 40; i++) {
+          await writeAtomic(h, 'profiles/global.yaml', variant(i % 2 ? 'b' : 'a'));
+          const r = await h.running.reloader.reload(['profiles/global.yaml']);
+          expect(r.ok).toBe(true);
+        }
+      } finally {
+        done = true;
+      }
+    })();
+    const results: Array<{ p: string } & Got> = [];
+    const hammer = (async () => {
+      while (!done) {
+        const batch = await Promise.all(Array.from({ length: 16 }, (_, i) => paths[i % 2]!).map(async (p) => ({ p, ...(await get(h, `/${p}`)) })));
+        results.push(...batch);
+      }
+    })();
+    await Promise.all([flipper, hammer]);
+
+    expect(results.length).toBeGreaterThanOrEqual(64);
+    const seen = new Set<string>();
+    for (const r of results) {
+      expect(r.status, r.p).toBe(200);
+      expect(expected.get(r.p)!.has(r.text), `${r.p}: a body that is neither valid render:\n${r.text}`).toBe(true);
+      expect(r.etag).toBe(etagOf(r.body));
+      if (r.p.endsWith('-settings.cfg')) seen.add(r.text);
+    }
+    // Both states were actually served while flipping.
+    expect(seen.size).toBe(2);
+  });
+});
