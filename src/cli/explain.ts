@@ -39,7 +39,7 @@ export function run(args: string[]): Promise<number> {
       return 1;
     }
     const layers = layersFor(snap.profiles, snap.config.layers, subject).map((l) => ({ layer: l.ref.kind, name: l.ref.name, file: l.ref.file }));
-    const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').map((f) => canonicalPath(f, mac)) ?? [];
+    const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').map((f) => canonicalPath(f, mac, device.model)).filter((p): p is string => !!p) ?? [];
     // Files the phone wrote back: their values beat ours on the phone, so an admin must see them.
     const store = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
     const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);

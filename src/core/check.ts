@@ -7,7 +7,7 @@ import { renderTarget, type RenderTarget } from './render.js';
 import { allTargets } from './request.js';
 import { chooseFirmware } from './firmware.js';
 import { securityPolicy } from './security-profile.js';
-import type { EMap } from './merge.js';
+import { findPath, type EMap } from './merge.js';
 import type { ModelInfo } from './vendors.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -41,6 +41,7 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
       const device = t.subject?.known ? t.subject.mac : undefined;
       diagnostics.push(...firmwareProblems(snap, rendered.effective, model, device));
       diagnostics.push(...securityPolicy(rendered.effective, snap.secrets).diagnostics.map((d) => ({ ...d, device })));
+      if (device) diagnostics.push(...droppedLines(snap, rendered.effective, model, device));
     }
     const found = validateRendered(rendered, t.subject?.known ? t.subject.mac : undefined, withServedNames);
     const list = Array.isArray(found) ? found : await found;
@@ -73,4 +74,14 @@ function firmwareProblems(snap: Snapshot, effective: EMap, model: ModelInfo, dev
     out.push({ code: 'FIRMWARE_NEEDS_PUBLIC_URL', severity: 'warning', message: `${model.name} firmware ${c.version} is chosen but ${model.vendor} needs an absolute URL: set public_url in deskset.yaml`, loc: c.setAt[0], device });
   }
   return out;
+}
+
+/** More lines than the phone's provisioning file can carry would vanish without a word. */
+function droppedLines(snap: Snapshot, effective: EMap, model: ModelInfo, device: string): Diagnostic[] {
+  const f = findPath(effective, 'settings.lines');
+  if (!f || f.node.kind !== 'leaf' || f.node.node.kind !== 'list') return [];
+  const count = f.node.node.items.length;
+  const limit = Number(model.fields.accounts ?? snap.catalog.vendor(model.vendor)?.data.max_lines ?? Infinity);
+  if (!(count > limit)) return [];
+  return [{ code: 'LINES_DROPPED', severity: 'warning', message: `${count} lines configured but a ${model.vendor} ${model.name} is provisioned with at most ${limit}; lines after ${limit} are not written`, loc: f.node.origin.loc, device }];
 }

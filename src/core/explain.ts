@@ -40,7 +40,7 @@ export function explainTree(root: EMap, opts: { key?: string; showSecrets?: bool
   if (opts.key) {
     // Keys are relative to settings (as admins write them), or to the profile root.
     start = findPath(root, `settings.${opts.key}`) ?? findPath(root, opts.key);
-    if (!start) return undefined;
+    if (!start) return removalOf(root, `settings.${opts.key}`) ?? removalOf(root, opts.key);
   }
   const hide = (key: string, v: unknown): unknown =>
     !opts.showSecrets && (v === null || typeof v !== 'object') && (isSecretKey(key, opts.extraKeys) || (typeof v === 'string' && opts.secrets?.has(v))) ? REDACTED : v;
@@ -65,6 +65,18 @@ export function explainTree(root: EMap, opts: { key?: string; showSecrets?: bool
   };
   walk(start.node, start.path);
   return out;
+}
+
+/** A key that is absent because a layer removed it with null: explain the removal. */
+function removalOf(root: EMap, dotted: string): Explanation | undefined {
+  const cut = dotted.lastIndexOf('.');
+  const parent = cut === -1 ? { node: root as ENode, path: [] as string[] } : findPath(root, dotted.slice(0, cut));
+  if (!parent || parent.node.kind !== 'map') return undefined;
+  const last = dotted.slice(cut + 1);
+  const r = parent.node.removed.find((x) => x.key === last);
+  if (!r) return undefined;
+  const key = [...parent.path, last].join('.');
+  return { values: [], removed: [{ key, removedBy: origin(r.origin), was: r.previous.map((p) => ({ value: isSecretKey(key) ? REDACTED : p.value, ...origin(p.origin) })) }] };
 }
 
 export function formatExplanation(e: Explanation): string {

@@ -66,6 +66,8 @@ export function loadProfiles(
   const profiles: ProfileSet = { models: new Map(), groups: new Map(), sites: new Map(), devices: new Map() };
   const deviceFiles = new Map<string, string>();
   const pending: Array<{ kind: LayerKind; name: string; file: string; root: PNode }> = [];
+  // Files that exist but failed to load: a device naming one is not told it "does not exist".
+  const broken = { site: new Set<string>(), group: new Set<string>() };
 
   for (const [rel, text] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     if (!rel.startsWith('profiles/')) continue;
@@ -86,7 +88,10 @@ export function loadProfiles(
     }
     const checked = parseAndCheck(rel, text, file, kind === 'device', cache);
     diagnostics.push(...checked.diagnostics);
-    if (!checked.root) continue;
+    if (!checked.root) {
+      if (kind === 'site' || kind === 'group') broken[kind].add(base);
+      continue;
+    }
     let root = checked.root;
     findPlaintextSecrets(root, '', rel, plaintextSecrets);
     // ${env:…} / ${file:…} are resolved on every build (the environment or the file may have
@@ -94,7 +99,10 @@ export function loadProfiles(
     if (secretRefs && text.includes('${')) {
       const r = resolveSecretRefs(root, { ...secretRefs, file });
       diagnostics.push(...r.diagnostics);
-      if (r.diagnostics.some((d) => d.severity === 'error')) continue;
+      if (r.diagnostics.some((d) => d.severity === 'error')) {
+        if (kind === 'site' || kind === 'group') broken[kind].add(base);
+        continue;
+      }
       for (const v of r.secrets) secrets.add(v);
       root = r.tree;
     }
@@ -142,15 +150,15 @@ export function loadProfiles(
     const modelName = scalarText(modelNode);
     const model = modelName === undefined ? undefined : catalog.find(modelName);
     if (!model) {
-      diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: `unknown model "${modelName}"; known models: ${catalog.names().join(', ')}`, loc: modelNode.loc });
+      diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: modelName === undefined ? 'model is missing' : `unknown model "${modelName}"; known models: ${catalog.names().join(', ')}`, loc: modelNode.loc });
       continue;
     }
     let ok = true;
     const siteNode = p.root.entries.get('site')?.node;
     const site = siteNode ? scalarText(siteNode) : undefined;
     if (siteNode && site !== undefined && !profiles.sites.has(site)) {
-      diagnostics.push({ code: 'UNKNOWN_SITE', severity: 'error', message: `site "${site}" does not exist (no profiles/sites/${site}.yaml); known sites: ${[...profiles.sites.keys()].join(', ') || 'none'}`, loc: siteNode.loc });
       ok = false;
+      if (!broken.site.has(site)) diagnostics.push({ code: 'UNKNOWN_SITE', severity: 'error', message: `site "${site}" does not exist (no profiles/sites/${site}.yaml); known sites: ${[...profiles.sites.keys()].join(', ') || 'none'}`, loc: siteNode.loc });
     }
     const groups: string[] = [];
     const groupsNode = p.root.entries.get('groups')?.node;
@@ -159,8 +167,8 @@ export function loadProfiles(
         const name = scalarText(g);
         if (name === undefined) continue;
         if (!profiles.groups.has(name)) {
-          diagnostics.push({ code: 'UNKNOWN_GROUP', severity: 'error', message: `group "${name}" does not exist (no profiles/groups/${name}.yaml); known groups: ${[...profiles.groups.keys()].join(', ') || 'none'}`, loc: g.loc });
           ok = false;
+          if (!broken.group.has(name)) diagnostics.push({ code: 'UNKNOWN_GROUP', severity: 'error', message: `group "${name}" does not exist (no profiles/groups/${name}.yaml); known groups: ${[...profiles.groups.keys()].join(', ') || 'none'}`, loc: g.loc });
         }
         groups.push(name);
       }

@@ -50,6 +50,8 @@ export interface RenderInputs {
   modelsOf: (vendor: string) => readonly ModelInfo[];
   vendorData: (vendor: string) => Record<string, unknown>;
   firmware: FirmwareCatalog;
+  /** Templates that failed to compile (already reported once, not again per device). */
+  brokenTemplates?: ReadonlySet<string>;
   version: string;
 }
 
@@ -71,9 +73,14 @@ export function compileTemplate(env: typeof Handlebars, text: string, source: st
     return { template: { fn, source }, diagnostics: [] };
   } catch (e) {
     const msg = (e as Error).message;
-    const line = Number(/on line (\d+)/.exec(msg)?.[1] ?? 1);
+    const line = templateErrorLine(msg);
     return { diagnostics: [{ code: 'TEMPLATE_SYNTAX', severity: 'error', message: msg.split('\n')[0]!, loc: { file: source, line, col: 1 } }] };
   }
+}
+
+/** Handlebars says "Parse error on line 7:" or "if doesn't match with - 7:3". */
+export function templateErrorLine(msg: string): number {
+  return Number(/on line (\d+)/.exec(msg)?.[1] ?? / - (\d+):\d+/.exec(msg)?.[1] ?? 1);
 }
 
 export function etagOf(bytes: Uint8Array): string {
@@ -89,6 +96,7 @@ export function renderTarget(inp: RenderInputs, t: RenderTarget, opts: RenderOpt
   const tpl = inp.templates.get(templateKey(t.file));
   const device = t.subject?.mac;
   if (!tpl) {
+    if (inp.brokenTemplates?.has(templateKey(t.file))) return { diagnostics: [] };
     return { diagnostics: [{ code: 'TEMPLATE_MISSING', severity: 'error', message: `no template ${templateKey(t.file)}`, device, path: t.path }] };
   }
   const subject: Subject = t.subject ?? { known: false, vendor: t.file.vendor, model: t.model, groups: [] };

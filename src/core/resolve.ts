@@ -46,11 +46,14 @@ export function layersFor(profiles: ProfileSet, order: readonly LayerKind[], s: 
 
 export function resolveSubject(profiles: ProfileSet, order: readonly LayerKind[], s: Subject): EMap {
   const merged = mergeLayers(layersFor(profiles, order, s));
-  // An unknown phone rendered from defaults must never receive line credentials,
-  // even if a global or model profile carries some.
+  // An unknown phone rendered from defaults, and every file fetched without a MAC, must
+  // never receive credentials: no line passwords, no admin password.
   if (!s.known) {
     const settings = merged.children.get('settings');
-    if (settings?.kind === 'map') settings.children.delete('lines');
+    if (settings?.kind === 'map') {
+      settings.children.delete('lines');
+      settings.children.delete('admin_password');
+    }
   }
   return merged;
 }

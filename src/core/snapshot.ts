@@ -8,7 +8,7 @@ import type { SecretRefContext } from './secret-refs.js';
 import { isSecretKey } from './redact.js';
 import type { PNode } from './yaml-tree.js';
 import { loadProfiles, type ParseCache, type PlaintextSecret, type ProfileSet } from './profiles.js';
-import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
+import { compileTemplate, createTemplateEnv, templateErrorLine, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
 import { RouteTable } from './routes.js';
 import { ResourceIndex } from './resources.js';
@@ -79,7 +79,8 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   const { profiles, diagnostics: pd, secrets, plaintextSecrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs);
   diagnostics.push(...pd);
 
-  const templates = compileVendorTemplates(vendors, input, diagnostics, display);
+  const brokenTemplates = new Set<string>();
+  const templates = compileVendorTemplates(vendors, input, diagnostics, display, brokenTemplates);
 
   const { firmware, diagnostics: fd } = buildFirmwareCatalog(input.firmwareFiles ?? [], input.root, vendors, catalog, display);
   diagnostics.push(...fd, ...firmwarePolicyProblems(profiles, catalog));
@@ -106,7 +107,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     resourceIndex: new ResourceIndex(input.resources ?? []),
     firmware,
     firmwareFiles: new Set(input.firmwareFiles ?? []),
-    render: { config, profiles, templates, modelsOf, firmware, vendorData: (v) => catalog.vendor(v)?.data ?? {}, version: input.version },
+    render: { config, profiles, templates, brokenTemplates, modelsOf, firmware, vendorData: (v) => catalog.vendor(v)?.data ?? {}, version: input.version },
     diagnostics,
   };
 }
@@ -115,7 +116,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
  * One Handlebars environment per vendor, so partials (templates/<vendor>/partials/*.hbs)
  * of one vendor cannot shadow another's. The root's templates/ override shipped files.
  */
-function compileVendorTemplates(vendors: readonly VendorManifest[], input: BuildInput, diagnostics: Diagnostic[], display: (rel: string) => string): Map<string, CompiledTemplate> {
+function compileVendorTemplates(vendors: readonly VendorManifest[], input: BuildInput, diagnostics: Diagnostic[], display: (rel: string) => string, broken: Set<string>): Map<string, CompiledTemplate> {
   const templates = new Map<string, CompiledTemplate>();
   const pick = (path: string): { text: string; source: string } | undefined => {
     const own = input.root.get(path);
@@ -135,7 +136,7 @@ function compileVendorTemplates(vendors: readonly VendorManifest[], input: Build
         env.registerPartial(name, src.text);
       } catch (e) {
         const msg = (e as Error).message;
-        diagnostics.push({ code: 'TEMPLATE_SYNTAX', severity: 'error', message: msg.split('\n')[0]!, loc: { file: src.source, line: Number(/on line (\d+)/.exec(msg)?.[1] ?? 1), col: 1 } });
+        diagnostics.push({ code: 'TEMPLATE_SYNTAX', severity: 'error', message: msg.split('\n')[0]!, loc: { file: src.source, line: templateErrorLine(msg), col: 1 } });
       }
     }
     for (const f of v.files) {
@@ -149,6 +150,7 @@ function compileVendorTemplates(vendors: readonly VendorManifest[], input: Build
       const { template, diagnostics: td } = compileTemplate(env, src.text, src.source);
       diagnostics.push(...td);
       if (template) templates.set(key, template);
+      else broken.add(key);
     }
   }
   return templates;

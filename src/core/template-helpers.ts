@@ -3,7 +3,7 @@
 // because HTML escaping is wrong for two of our three formats.
 
 import type { HelperDelegate } from 'handlebars';
-import { formatOffsetHm, formatOffsetHours, zoneInfo } from './timezone.js';
+import { avayaDstEdge, dstRule, formatOffsetHm, formatOffsetHours, zoneInfo, type DstEdge } from './timezone.js';
 
 /** Thrown by a helper when a value cannot be written safely in the target format. */
 export class RenderValueError extends Error {
@@ -151,12 +151,19 @@ export const helpers: Record<string, HelperDelegate> = {
   tz_offset_hours: (zone: unknown) => formatOffsetHours(zoneInfo(text(zone)).standardMinutes),
   tz_offset_seconds: (zone: unknown) => String(zoneInfo(text(zone)).standardMinutes * 60),
   tz_dst: (zone: unknown) => (zoneInfo(text(zone)).observesDst ? '1' : '0'),
+  /** The zone's DST rule ({start, end, saveMinutes}; each edge {month, week (5 = last), weekday (0 = Sun), hour, day}), or nothing. */
+  dst: (zone: unknown) => dstRule(text(zone)),
+  avaya_dst: (edge: unknown) => avayaDstEdge(edge as DstEdge),
+  /** ISO weekday (1 = Monday … 7 = Sunday) from 0 = Sunday. */
+  iso_weekday: (d: unknown) => (Number(d) === 0 ? 7 : Number(d)),
   eq: (a: unknown, b: unknown) => a === b || String(a) === String(b),
   ne: (a: unknown, b: unknown) => !(a === b || String(a) === String(b)),
   or: (...args: unknown[]) => args.slice(0, -1).find(Boolean) ?? args[args.length - 2],
   and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
   not: (a: unknown) => !a,
   inc: (n: unknown) => Number(n) + 1,
+  /** `(if_last week a b)`: a when week is 5 (the last occurrence in the month), else b. */
+  if_last: (week: unknown, a: unknown, b: unknown) => (Number(week) === 5 ? a : b),
   default: (v: unknown, d: unknown) => (v === undefined || v === null || v === '' ? d : v),
   join: (list: unknown, sep: unknown) => (Array.isArray(list) ? list.map(text).join(typeof sep === 'string' ? sep : ',') : text(list)),
   first: (list: unknown) => (Array.isArray(list) ? list[0] : list),
