@@ -10,6 +10,7 @@ import { checkAgainstGit, checkAgainstRecord, mediaHashes } from '../io/resource
 import { guarded, parse, printDiagnostics } from './common.js';
 import { redactSecrets } from '../core/secret-refs.js';
 import { securityChecks } from '../io/security-check.js';
+import { lintResourceScripts } from '../io/resource-scripts.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('check', async () => {
@@ -23,6 +24,7 @@ export function run(args: string[]): Promise<number> {
     problems.push(...result.diagnostics);
     for (const p of validators.schemaProblems) problems.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
     problems.push(...(await securityChecks(snap)));
+    if (validators.avayaCatalog) problems.push(...(await lintResourceScripts(snap, validators.avayaCatalog)));
     // Media edited in place: compared with git and with the last run's record.
     const hashes = await mediaHashes(snap.rootDir, snap.resources);
     const busted = [...(await checkAgainstGit(snap.rootDir, hashes, snap.display)), ...(await checkAgainstRecord(snap.rootDir, snap.config.stateDir, hashes, snap.display))];

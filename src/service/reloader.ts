@@ -10,6 +10,7 @@ import type { ParseCache } from '../core/profiles.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { buildFromRoot, patchRoot, type RootFiles } from '../io/load-root.js';
 import { createValidators, type Validators } from '../io/validators.js';
+import { lintResourceScripts } from '../io/resource-scripts.js';
 import type { Provisioner } from './provisioner.js';
 
 export interface ReloadOutcome {
@@ -31,6 +32,7 @@ export async function validateSnapshot(snap: Snapshot, validators: Validators, d
   if (hasErrors(found)) return found;
   const result = await checkSnapshot(snap, validators, { devices });
   found.push(...result.diagnostics);
+  if (validators.avayaCatalog) found.push(...(await lintResourceScripts(snap, validators.avayaCatalog)));
   for (const p of validators.schemaProblems) found.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
   return found;
 }
