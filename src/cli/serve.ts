@@ -1,6 +1,7 @@
 // `deskset serve [ROOT] [--host H] [--port N]`: refuse to start on an invalid root, else
 // serve it and print a few curl lines to try.
 
+import cluster from 'node:cluster';
 import { DiagnosticsError } from '../core/diagnostics.js';
 import { allTargets } from '../core/request.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -9,10 +10,14 @@ import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('serve', async () => {
-    const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' }, 'dev-tls': { type: 'boolean' }, 'https-port': { type: 'string' } });
+    const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' }, 'dev-tls': { type: 'boolean' }, 'https-port': { type: 'string' }, workers: { type: 'string' } });
     const root = positionals[0] ?? '.';
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`bad --port ${values.port}`);
+    const workers = values.workers === undefined ? 1 : Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`bad --workers ${values.workers}`);
+    if (workers > 1 && cluster.isPrimary) return supervise(args, workers);
+    const quiet = cluster.isWorker && cluster.worker!.id > 1;
     let running;
     try {
       const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port']);
@@ -23,9 +28,11 @@ export function run(args: string[]): Promise<number> {
       process.stderr.write(`deskset serve: not starting: ${root} has errors (run "deskset check ${root}")\n`);
       return 1;
     }
-    printDiagnostics(running.warnings);
-    process.stderr.write(`${banner(running.provisioner.current(), root, running.host, running.port, running.url)}\n`);
-    if (running.https) {
+    if (!quiet) {
+      printDiagnostics(running.warnings);
+      process.stderr.write(`${banner(running.provisioner.current(), root, running.host, running.port, running.url)}${cluster.isWorker ? ` [${workers} workers]` : ''}\n`);
+    }
+    if (running.https && !quiet) {
       process.stderr.write(`HTTPS on ${running.https.url}${running.https.fingerprint256 ? `, certificate SHA-256 fingerprint ${running.https.fingerprint256}` : ''}\n`);
       if (running.https.devCertPath) process.stderr.write(`  self-signed development certificate: ${running.https.devCertPath} (curl --cacert it)\n`);
     }
@@ -34,6 +41,8 @@ export function run(args: string[]): Promise<number> {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    // A worker's IPC channel to the primary would keep it alive after its servers closed.
+    if (cluster.isWorker) cluster.worker!.disconnect();
     return 0;
   });
 }
@@ -50,4 +59,46 @@ function banner(snap: Snapshot, root: string, host: string, port: number, base: 
   const shared = targets.find((x) => x.file.scope === 'model') ?? targets.find((x) => x.file.scope === 'shared');
   if (shared) lines.push(`  curl -I ${base}/${shared.path}`);
   return lines.join('\n');
+}
+
+/**
+ * --workers N: N processes share the listening sockets (node:cluster), so every core serves.
+ * Each worker loads, validates, watches and reloads on its own; the primary only restarts a
+ * worker that dies and forwards SIGINT/SIGTERM. A worker that refuses to start (bad root)
+ * stops the whole server rather than restarting in a loop.
+ */
+async function supervise(args: string[], workers: number): Promise<number> {
+  cluster.setupPrimary({ args: ['serve', ...args] });
+  let stopping = false;
+  let failed = false;
+  const started = new Set<number>();
+  return new Promise<number>((resolve) => {
+    const fork = () => {
+      const w = cluster.fork();
+      w.once('listening', () => started.add(w.id));
+    };
+    cluster.on('exit', (w, code) => {
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failed ? 1 : 0);
+        return;
+      }
+      if (!started.has(w.id)) {
+        // Never came up: the root is bad (the worker printed why). Do not loop.
+        failed = true;
+        stopping = true;
+        for (const other of Object.values(cluster.workers ?? {})) other?.kill('SIGTERM');
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(1);
+        return;
+      }
+      process.stderr.write(`deskset serve: worker ${w.process.pid} exited (${code}); starting another\n`);
+      setTimeout(fork, 500);
+    });
+    const stop = () => {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    for (let i = 0; i < workers; i++) fork();
+  });
 }
