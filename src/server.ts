@@ -36,6 +36,12 @@ export interface ServerOptions {
   watch?: boolean;
   /** Answer rendered files before Koa (default true); off is for parity tests. */
   fastPath?: boolean;
+  /**
+   * Roots with more devices than this start serving once shared files and profiles are
+   * checked, and validate every device in the background (renders are checked one by one
+   * until then). Default 5,000.
+   */
+  validateSyncMax?: number;
   /** Debounce for the watcher, ms. */
   debounceMs?: number;
 }
@@ -66,7 +72,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const snap: Snapshot = await buildFromRoot(rootFiles);
   // The same gate a reload must pass: everything renders and validates, or we do not start.
   const startValidators = createValidators({ root: rootFiles.dir, resourceNames: rootFiles.resources });
-  const found = await validateSnapshot(snap, startValidators);
+  const background = snap.profiles.devices.size > (opts.validateSyncMax ?? 5000);
+  const found = await validateSnapshot(snap, startValidators, background ? new Set() : undefined);
   await startValidators.close();
   const stateDir = path.resolve(rootFiles.dir, snap.config.stateDir);
 
@@ -105,6 +112,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     secure = { server: s, url: `https://${shown === '127.0.0.1' ? 'localhost' : shown}:${p}`, port: p, fingerprint256: dev?.fingerprint256 ?? tls.fingerprint256, devCertPath: dev?.certPath };
   }
 
+  if (background) void reloader.validateInBackground(snap);
   const watcher = opts.watch === false ? undefined : watchRoot(rootFiles.dir, (changed) => void reloader.reload(changed), { debounceMs: opts.debounceMs });
   return {
     server,

@@ -23,14 +23,15 @@ export function run(args: string[]): Promise<number> {
       const devices = [...snap.profiles.devices.values()]
         .filter((d) => d.model.name === name)
         .map((d) => {
-          const c = chooseFirmware(snap.firmware, resolveSubject(snap.profiles, snap.config.layers, subjectOf(d)), model, snap.config.publicUrl);
+          const c = chooseFirmware(snap.firmware, resolveSubject(snap.profiles, snap.config.layers, subjectOf(d)), model, snap.config.publicUrl, snap.config.layers);
           return { mac: d.mac, policy: c.policy, version: c.path ? c.version : null, image: c.path ?? null, why: c.reason, setAt: c.setAt.map(formatLoc), problem: c.problem ?? null };
         });
       return { model: name, vendor: model.vendor, releases, devices };
     });
+    const failing = report.some((m) => m.devices.some((d) => d.problem));
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      return 0;
+      return failing ? 1 : 0;
     }
     const out: string[] = [];
     let problems = 0;

@@ -4,7 +4,7 @@
 import type { Diagnostic } from './diagnostics.js';
 import { validateRendered, type OutputValidators } from './check-output.js';
 import { renderTarget, type RenderTarget } from './render.js';
-import { allTargets } from './request.js';
+import { allTargets, deviceTargets } from './request.js';
 import { chooseFirmware } from './firmware.js';
 import { securityPolicy } from './security-profile.js';
 import { findPath, type EMap } from './merge.js';
@@ -19,6 +19,8 @@ export interface CheckResult {
 export interface CheckOptions {
   /** Only these devices' files (plus every shared and model file): incremental reload. */
   devices?: ReadonlySet<string>;
+  /** With `devices`: leave out the shared and model files (already checked). */
+  devicesOnly?: boolean;
 }
 
 export async function checkSnapshot(snap: Snapshot, validators: OutputValidators, opts: CheckOptions = {}): Promise<CheckResult> {
@@ -28,7 +30,7 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
   const exists = validators.resourceExists;
   const withServedNames: OutputValidators = exists ? { ...validators, resourceExists: (n) => exists(n) || snap.firmwareFiles.has(n) || snap.routes.match(n).length > 0 } : validators;
   const firmwareSeen = new Set<string>();
-  const targets: RenderTarget[] = allTargets(snap).filter((t) => !opts.devices || !t.subject?.known || opts.devices.has(t.subject.mac!));
+  const targets: RenderTarget[] = opts.devices && opts.devicesOnly ? deviceTargets(snap, opts.devices) : allTargets(snap).filter((t) => !opts.devices || !t.subject?.known || opts.devices.has(t.subject.mac!));
   for (const t of targets) {
     const { rendered, diagnostics: rd } = renderTarget(snap.render, t);
     diagnostics.push(...rd);
@@ -67,7 +69,7 @@ function dedupe(list: Diagnostic[]): Diagnostic[] {
 /** A policy that cannot be met is an error where it was written; a Yealink image with no
  * public_url to build its absolute URL from is a warning (the phone is told nothing). */
 function firmwareProblems(snap: Snapshot, effective: EMap, model: ModelInfo, device: string | undefined): Diagnostic[] {
-  const c = chooseFirmware(snap.firmware, effective, model, snap.config.publicUrl);
+  const c = chooseFirmware(snap.firmware, effective, model, snap.config.publicUrl, snap.config.layers);
   const out: Diagnostic[] = [];
   if (c.problem) out.push({ code: 'FIRMWARE_PINNED_MISSING', severity: 'error', message: c.problem, loc: c.setAt[c.setAt.length - 1] ?? c.setAt[0], device });
   if (c.path && !c.url && model.fields.firmware_key) {

@@ -4,9 +4,9 @@
 // Generated upgrade directives come only from here, so they always agree with the disk.
 
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
-import { findPath, type EMap, type ENode } from './merge.js';
+import { LAYER_KINDS, type EMap, type ENode, type LayerKind } from './merge.js';
 import { compareVersions } from './version.js';
-import type { ModelCatalog, ModelInfo, VendorManifest } from './vendors.js';
+import { modelKey, type ModelCatalog, type ModelInfo, type VendorManifest } from './vendors.js';
 import { parseYamlTree, toPlain } from './yaml-tree.js';
 import { checkShape, mapOf, openMap, str } from './shape.js';
 
@@ -52,12 +52,21 @@ const releaseShape = mapOf({ models: openMap(str), notes: str });
  * and the texts of release.yaml files. Vendor manifests' `firmware.file_patterns` say
  * which model an image serves when there is no release.yaml.
  */
+export interface Servable {
+  /** Extensions served (lowercase, no dot). */
+  extensions: ReadonlySet<string>;
+  maxBytes: number;
+  /** Size of a firmware file, when known. */
+  sizeOf: (path: string) => number | undefined;
+}
+
 export function buildFirmwareCatalog(
   files: readonly string[],
   releaseTexts: ReadonlyMap<string, string>,
   vendors: readonly VendorManifest[],
   catalog: ModelCatalog,
   display: (rel: string) => string = (r) => r,
+  servable?: Servable,
 ): { firmware: FirmwareCatalog; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const byDir = new Map<string, string[]>();
@@ -103,6 +112,23 @@ export function buildFirmwareCatalog(
       }
     } else {
       for (const name of names) for (const m of modelsForImage(name, vendor, catalog)) if (!images.has(m.name)) images.set(m.name, name);
+    }
+    // An image the server would refuse (extension not served, over the size cap) must never be
+    // named in an upgrade directive: the phone would fail to fetch it on every boot.
+    const before = images.size;
+    if (servable) {
+      for (const [m, image] of [...images]) {
+        const p = `${dir}/${image}`;
+        const ext = /\.([A-Za-z0-9]+)$/.exec(image)?.[1]?.toLowerCase() ?? '';
+        const size = servable.sizeOf(p);
+        const why = !servable.extensions.has(ext) ? `its extension .${ext} is not in files.extensions` : size !== undefined && size > servable.maxBytes ? `it is ${size} bytes, over files.max_bytes (${servable.maxBytes})` : undefined;
+        if (why) {
+          diagnostics.push({ code: 'FIRMWARE_NOT_SERVABLE', severity: 'warning', message: `${p} (for ${m}) cannot be served: ${why}`, loc: { file: display(p), line: 1, col: 1 } });
+          images.delete(m);
+        }
+      }
+      // Everything it served was refused (and reported): nothing more to say about it.
+      if (before > 0 && images.size === 0) continue;
     }
     if (images.size === 0) {
       diagnostics.push({ code: 'FIRMWARE_NO_MODEL', severity: 'error', message: `release ${vendorName} ${version} serves no known model (name images as the vendor does, or add a release.yaml mapping models to images)`, loc: yamlPath ? { file: display(yamlPath), line: 1, col: 1 } : at });
@@ -155,26 +181,40 @@ function locOfKey(root: import('./yaml-tree.js').PNode, path: string[]): SourceL
  * `firmware.policy`/`version` (more specific wins), each as merged through the layers.
  * The default, with no policy anywhere, is `off`: nothing upgrades until an admin says so.
  */
-export function choosePolicy(effective: EMap, model: ModelInfo): { policy: Policy; version?: string; setAt: SourceLoc[]; reason: string } {
-  const leaf = (path: string): { value: unknown; loc?: SourceLoc } | undefined => {
-    const f = findPath(effective, path);
-    if (!f || f.node.kind !== 'leaf') return undefined;
-    return { value: toPlain(f.node.node), loc: f.node.origin.loc };
+export function choosePolicy(effective: EMap, model: ModelInfo, layerOrder: readonly LayerKind[] = LAYER_KINDS): { policy: Policy; version?: string; setAt: SourceLoc[]; reason: string } {
+  const leaf = (path: string[]): { value: unknown; loc: SourceLoc; rank: number } | undefined => {
+    let n: ENode | undefined = effective;
+    for (const k of path) n = n?.kind === 'map' ? n.children.get(k) : undefined;
+    if (!n || n.kind !== 'leaf') return undefined;
+    return { value: toPlain(n.node), loc: n.origin.loc, rank: layerOrder.indexOf(n.origin.layer.kind) };
   };
-  const specific = [model.name, ...model.aliases]
-    .map((n) => findPath(effective, `firmware.models.${n}`))
-    .find((x): x is { node: ENode; path: string[] } => !!x);
-  const base = specific ? `firmware.models.${specific.path[2]}` : 'firmware';
-  const p = leaf(`${base}.policy`) ?? (specific ? leaf('firmware.policy') : undefined);
-  const v = leaf(`${base}.version`) ?? (specific && !leaf(`${base}.policy`) ? leaf('firmware.version') : undefined);
+  // Keys under firmware.models are compared like model names everywhere (j179, VVX_450,
+  // an alias such as T53 for T53W); when several name this model, the most specific layer wins.
+  const names = new Set([model.name, ...model.aliases].map(modelKey));
+  const models = effective.children.get('firmware');
+  const perModel = models?.kind === 'map' ? models.children.get('models') : undefined;
+  let best: { key: string; policy?: ReturnType<typeof leaf>; version?: ReturnType<typeof leaf>; rank: number } | undefined;
+  if (perModel?.kind === 'map') {
+    for (const key of perModel.children.keys()) {
+      if (!names.has(modelKey(key))) continue;
+      const policy = leaf(['firmware', 'models', key, 'policy']);
+      const version = leaf(['firmware', 'models', key, 'version']);
+      const rank = Math.max(policy?.rank ?? -1, version?.rank ?? -1);
+      if (!best || rank >= best.rank) best = { key, policy, version, rank };
+    }
+  }
+  const general = { policy: leaf(['firmware', 'policy']), version: leaf(['firmware', 'version']) };
+  const p = best?.policy ?? general.policy;
+  const v = best?.version ?? (best?.policy ? undefined : general.version);
   const policy = (p?.value as Policy | undefined) ?? 'off';
   const setAt = [p?.loc, v?.loc].filter((x): x is SourceLoc => !!x);
-  const reason = p ? `policy ${policy} from ${base === 'firmware' || !leaf(`${base}.policy`) ? 'firmware.policy' : `${base}.policy`}` : 'no firmware policy set (default off)';
+  const from = best?.policy ? `firmware.models.${best.key}.policy` : 'firmware.policy';
+  const reason = p ? `policy ${policy} from ${from}` : 'no firmware policy set (default off)';
   return { policy, version: v?.value === undefined ? undefined : String(v.value), setAt, reason };
 }
 
-export function chooseFirmware(fw: FirmwareCatalog, effective: EMap, model: ModelInfo, publicUrl?: string): FirmwareChoice {
-  const pol = choosePolicy(effective, model);
+export function chooseFirmware(fw: FirmwareCatalog, effective: EMap, model: ModelInfo, publicUrl?: string, layerOrder?: readonly LayerKind[]): FirmwareChoice {
+  const pol = choosePolicy(effective, model, layerOrder);
   const releases = fw.forModel(model.name);
   let release: Release | undefined;
   let problem: string | undefined;

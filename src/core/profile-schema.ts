@@ -2,7 +2,7 @@
 // every vendor, plus the identity keys a device file carries. Vendor maps are open (they
 // are the escape hatch for every vendor parameter) but their values must be scalars.
 
-import { checkShape, int, listOf, mapOf, oneOf, openMap, scalar, str, any, type Shape } from './shape.js';
+import { checkShape, int, listOf, mapOf, oneOf, openMap, scalar, str, text, any, type Shape } from './shape.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { PNode } from './yaml-tree.js';
 
@@ -54,7 +54,8 @@ export const settingsShape: Shape = mapOf({
   custom: any,
 });
 
-const firmwarePolicy = { policy: oneOf('latest', 'off', 'pinned'), version: str };
+// A version must be quoted when YAML would read it as a number: 4.10 would become 4.1.
+const firmwarePolicy = { policy: oneOf('latest', 'off', 'pinned'), version: text };
 
 /** `firmware: {policy, version, models: {J179: {policy, version}}}`, merged like settings. */
 export const firmwareShape: Shape = mapOf({ ...firmwarePolicy, models: openMap(mapOf(firmwarePolicy)) });

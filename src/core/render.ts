@@ -123,8 +123,14 @@ export function renderTarget(inp: RenderInputs, t: RenderTarget, opts: RenderOpt
   }
 }
 
+const modelViews = new WeakMap<ModelInfo, Record<string, unknown>>();
+
+/** The catalog entry as templates see it; built once per model (templates never mutate it). */
 function modelView(m: ModelInfo | undefined): Record<string, unknown> | undefined {
-  return m ? { ...m.fields, name: m.name, vendor: m.vendor } : undefined;
+  if (!m) return undefined;
+  let v = modelViews.get(m);
+  if (!v) modelViews.set(m, (v = Object.freeze({ ...m.fields, name: m.name, vendor: m.vendor })));
+  return v;
 }
 
 function firmwareView(c: FirmwareChoice | undefined): Record<string, unknown> | undefined {
@@ -138,26 +144,41 @@ function contextFor(inp: RenderInputs, t: RenderTarget, s: Subject, effective: E
   if (opts.redact) settings = redactValues(redactTree(settings, opts.redact.extraKeys), opts.redact.secrets) as Record<string, unknown>;
   const model = s.model ?? t.model;
   const publicUrl = inp.config.publicUrl;
-  const own = model ? chooseFirmware(inp.firmware, effective, model, publicUrl) : undefined;
+  const own = model ? chooseFirmware(inp.firmware, effective, model, publicUrl, inp.config.layers) : undefined;
   // Shared files (Poly's 000000000000.cfg, the Avaya upgrade script) carry one entry per
   // model, each from the global and that model's layers.
   const perModel = (m: ModelInfo) => {
     if (model && m.name === model.name) return own;
     if (t.subject?.known) return undefined;
     const eff = resolveFor(inp.profiles, inp.config.layers, { known: false, vendor: m.vendor, model: m, groups: [] });
-    return chooseFirmware(inp.firmware, eff, m, publicUrl);
+    return chooseFirmware(inp.firmware, eff, m, publicUrl, inp.config.layers);
   };
   return {
     device: s.mac ? { ...macForms(s.mac), model: s.model?.name, vendor: s.vendor, site: s.site, groups: s.groups, known: s.known } : undefined,
     model: modelView(model),
     firmware: firmwareView(own),
-    models: inp.modelsOf(t.file.vendor).map((m) => ({ ...modelView(m), firmware: firmwareView(perModel(m)) })),
+    models: modelsView(inp, t, perModel),
     vendor: inp.vendorData(t.file.vendor),
     settings,
     file: { id: t.file.id, path: t.path },
     deskset: { version: inp.version },
   };
 }
+
+/**
+ * The vendor's models for templates. A known device's files only use its own model's
+ * firmware, so the list is shared between renders unless firmware is in play.
+ */
+function modelsView(inp: RenderInputs, t: RenderTarget, perModel: (m: ModelInfo) => FirmwareChoice | undefined): unknown[] {
+  const models = inp.modelsOf(t.file.vendor);
+  if (inp.firmware.releases.length === 0) {
+    let list = plainModelLists.get(models);
+    if (!list) plainModelLists.set(models, (list = Object.freeze(models.map((m) => modelView(m)))));
+    return list as unknown[];
+  }
+  return models.map((m) => ({ ...modelView(m), firmware: firmwareView(perModel(m)) }));
+}
+const plainModelLists = new WeakMap<readonly ModelInfo[], readonly unknown[]>();
 
 /** Values that came from secret references are secrets wherever they are used. */
 function redactValues(v: unknown, secrets: ReadonlySet<string>): unknown {

@@ -84,7 +84,16 @@ export function allTargets(snap: Snapshot): RenderTarget[] {
       }
     }
   }
-  for (const d of [...snap.profiles.devices.values()].sort((a, b) => a.mac.localeCompare(b.mac))) {
+  out.push(...deviceTargets(snap, [...snap.profiles.devices.keys()].sort()));
+  return out;
+}
+
+/** The files of these devices (known MACs), in the order given. */
+export function deviceTargets(snap: Snapshot, macs: Iterable<string>): RenderTarget[] {
+  const out: RenderTarget[] = [];
+  for (const mac of macs) {
+    const d = snap.profiles.devices.get(mac);
+    if (!d) continue;
     const v = snap.catalog.vendor(d.model.vendor);
     for (const f of v?.files ?? []) {
       if (f.scope !== 'device') continue;

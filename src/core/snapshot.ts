@@ -25,6 +25,8 @@ export interface BuildInput {
   version: string;
   /** Root-relative paths of every file under firmware/ (release.yaml texts are in `root`). */
   firmwareFiles?: readonly string[];
+  /** Their sizes in bytes, so images the server would refuse are never named to a phone. */
+  firmwareSizes?: ReadonlyMap<string, number>;
   /** Relative names of the files under resources/. */
   resources?: ReadonlySet<string>;
   /** Absolute path of the root on disk, when there is one. */
@@ -82,7 +84,11 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   const brokenTemplates = new Set<string>();
   const templates = compileVendorTemplates(vendors, input, diagnostics, display, brokenTemplates);
 
-  const { firmware, diagnostics: fd } = buildFirmwareCatalog(input.firmwareFiles ?? [], input.root, vendors, catalog, display);
+  const { firmware, diagnostics: fd } = buildFirmwareCatalog(input.firmwareFiles ?? [], input.root, vendors, catalog, display, {
+    extensions: config.serveExtensions,
+    maxBytes: config.maxFileBytes,
+    sizeOf: (p) => input.firmwareSizes?.get(p),
+  });
   diagnostics.push(...fd, ...firmwarePolicyProblems(profiles, catalog));
 
   const modelsByVendor = new Map<string, ModelInfo[]>(vendors.map((v) => [v.vendor, v.models]));

@@ -4,8 +4,13 @@
 
 const REFERENCE_YEAR = 2025;
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 function offsetMinutesAt(zone: string, date: Date): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(date);
+  // Building a DateTimeFormat costs far more than using one: keep one per zone.
+  let f = formatters.get(zone);
+  if (!f) formatters.set(zone, (f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })));
+  const parts = f.formatToParts(date);
   const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /GMT([+-])(\d{1,2})(?::(\d{2}))?/.exec(name);
   if (!m) return 0;
@@ -19,7 +24,17 @@ export interface ZoneInfo {
   observesDst: boolean;
 }
 
+const zoneInfos = new Map<string, ZoneInfo>();
+
 export function zoneInfo(zone: string): ZoneInfo {
+  const hit = zoneInfos.get(zone);
+  if (hit) return hit;
+  const info = computeZoneInfo(zone);
+  zoneInfos.set(zone, info);
+  return info;
+}
+
+function computeZoneInfo(zone: string): ZoneInfo {
   const jan = offsetMinutesAt(zone, new Date(Date.UTC(REFERENCE_YEAR, 0, 15)));
   const jul = offsetMinutesAt(zone, new Date(Date.UTC(REFERENCE_YEAR, 6, 15)));
   return { standardMinutes: Math.min(jan, jul), observesDst: jan !== jul };

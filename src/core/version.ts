@@ -7,8 +7,11 @@ export function compareVersions(a: string, b: string): number {
     const y = pb[i] ?? '';
     const nx = /^\d+$/.test(x) ? Number(x) : NaN;
     const ny = /^\d+$/.test(y) ? Number(y) : NaN;
-    const c = !Number.isNaN(nx) && !Number.isNaN(ny) ? nx - ny : x.localeCompare(y);
+    // Mixed parts (10a, R9) compare with digits as numbers: 10a > 9a, R10 > R9.
+    const c = !Number.isNaN(nx) && !Number.isNaN(ny) ? nx - ny : natural.compare(x, y);
     if (c !== 0) return c < 0 ? -1 : 1;
   }
   return 0;
 }
+
+const natural = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });

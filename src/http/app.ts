@@ -5,6 +5,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Provisioner } from '../service/provisioner.js';
 import { formatLoc } from '../core/diagnostics.js';
+import { redactSecrets } from '../core/secret-refs.js';
 import { parseUserAgent } from '../core/user-agent.js';
 import { PASSED, logPath, round } from './listener.js';
 import { replyRendered, route } from './provision.js';
@@ -81,7 +82,7 @@ export function createApp(opts: AppOptions): Koa<State> {
         ctx.body = 'ok\n';
       } else {
         ctx.status = 503;
-        ctx.body = { ok: false, errors: h.errors.map((d) => ({ code: d.code, message: d.message, at: d.loc ? formatLoc(d.loc) : undefined, device: d.device, path: d.path })), lastReload: h.lastReload };
+        ctx.body = { ok: false, errors: h.errors.map((d) => ({ code: d.code, message: redactSecrets(d.message, opts.provisioner.current().secrets), at: d.loc ? formatLoc(d.loc) : undefined, device: d.device, path: d.path })), lastReload: h.lastReload };
       }
       return;
     }
@@ -95,6 +96,7 @@ export function createApp(opts: AppOptions): Koa<State> {
         devices: snap.profiles.devices.size,
         files: allTargets(snap).length,
         healthy: h?.ok ?? true,
+        validating: h?.validating,
         lastReload: h?.lastReload,
       };
       return;

@@ -48,14 +48,36 @@ export async function serveDiskFile(ctx: Koa.Context, snap: Snapshot, rootDir: s
   const abs = path.join(rootDir, 'resources', hit.file);
   if (TEXT_EXTENSIONS.has(extensionOf(hit.file)) && Object.keys(hit.vars).length) {
     const st = await fs.stat(abs).catch(() => undefined);
-    if (st?.isFile() && st.size <= MAX_SUBSTITUTED) {
-      const text = await fs.readFile(abs, 'utf8');
-      const script = extensionOf(hit.file) === 'txt' && parseAvayaScript(text).statements.some((s) => s.kind !== 'label');
-      const body = Buffer.from(substitute(text, hit.vars, script), 'utf8');
-      sendBytes(ctx, body, { etag: etagOf(body), contentType: contentTypeFor(hit.file), lastModified: st.mtime });
-      return { kind: 'resource', file: hit.file };
+    if (st?.isFile() && st.size <= MAX_SUBSTITUTED && st.size <= cfg.maxFileBytes) {
+      const raw = await fs.readFile(abs);
+      // Only text that holds a token is rewritten. Text that is not UTF-8 (a cp1252 Avaya
+      // file, an ISO-8859-1 directory) is handled byte for byte as latin1, so every byte
+      // other than the tokens goes out as it is on disk (the values are ASCII: MACs, models).
+      const utf8 = utf8OrUndefined(raw);
+      const encoding: BufferEncoding = utf8 === undefined ? 'latin1' : 'utf8';
+      const text = utf8 ?? raw.toString('latin1');
+      if (hasToken(text)) {
+        const script = extensionOf(hit.file) === 'txt' && parseAvayaScript(text).statements.some((s) => s.kind !== 'label');
+        const body = Buffer.from(substitute(text, hit.vars, script), encoding);
+        sendBytes(ctx, body, { etag: etagOf(body), contentType: contentTypeFor(hit.file), lastModified: st.mtime });
+        return { kind: 'resource', file: hit.file };
+      }
     }
   }
   await sendFile(ctx, abs, { contentType: contentTypeFor(hit.file), maxBytes: cfg.maxFileBytes });
   return { kind: 'resource', file: hit.file };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function hasToken(text: string): boolean {
+  return text.includes('{{') || text.includes('$MACADDR') || text.includes('$MODEL4');
 }

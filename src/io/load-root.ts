@@ -18,6 +18,7 @@ export interface RootFiles {
   resources: Set<string>;
   /** Root-relative paths of every file under firmware/. */
   firmware: string[];
+  firmwareSizes: Map<string, number>;
   problems: Diagnostic[];
 }
 
@@ -35,7 +36,7 @@ export async function readRoot(rootDir: string): Promise<RootFiles> {
   const resources = new Set(await listFiles(path.join(dir, 'resources')));
   const firmware = (await listFiles(path.join(dir, 'firmware'))).map((f) => `firmware/${f}`);
   await readReleaseFiles(dir, firmware, read.files, read.diagnostics);
-  return { dir, files: read.files, resources, firmware, problems: read.diagnostics };
+  return { dir, files: read.files, resources, firmware, firmwareSizes: await sizesOf(dir, firmware), problems: read.diagnostics };
 }
 
 /**
@@ -47,10 +48,12 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
   const resources = new Set(prev.resources);
   let problems = prev.problems;
   let firmware = prev.firmware;
+  let firmwareSizes = prev.firmwareSizes;
   for (const rel of new Set(changed)) {
     if (rel === 'firmware' || rel.startsWith('firmware/')) {
       // Firmware changes are rare and the listing is small: list it again.
       firmware = (await listFiles(path.join(prev.dir, 'firmware'))).map((f) => `firmware/${f}`);
+      firmwareSizes = await sizesOf(prev.dir, firmware);
       for (const k of [...files.keys()]) if (k.startsWith('firmware/')) files.delete(k);
       const extra: Diagnostic[] = [];
       await readReleaseFiles(prev.dir, firmware, files, extra);
@@ -72,7 +75,7 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
     for (const [k, v] of read.files) files.set(k, v);
     problems = [...problems.filter((p) => p.loc?.file !== rel), ...read.diagnostics];
   }
-  return { dir: prev.dir, files, resources, firmware, problems };
+  return { dir: prev.dir, files, resources, firmware, firmwareSizes, problems };
 }
 
 export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache): Promise<Snapshot> {
@@ -87,6 +90,7 @@ export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache): Pro
     display,
     resources: rf.resources,
     firmwareFiles: rf.firmware,
+    firmwareSizes: rf.firmwareSizes,
     parseCache,
     secretRefs: { env: (name) => process.env[name], readFile: (rel) => readSecretFile(rf.dir, rel) },
   });
@@ -141,4 +145,13 @@ export function readSecretFile(rootDir: string, rel: string): string | undefined
   } catch {
     return undefined;
   }
+}
+
+async function sizesOf(dir: string, rels: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const r of rels) {
+    const st = await fs.stat(path.join(dir, r)).catch(() => undefined);
+    if (st) out.set(r, st.size);
+  }
+  return out;
 }

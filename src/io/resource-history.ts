@@ -1,7 +1,7 @@
 // Phones never fetch a file name again once they have it (Avaya and Poly both cache by
 // name), so an image or ringtone edited in place never reaches them. `check` warns when a
-// media file's bytes changed but its name did not, compared with the hashes recorded at the
-// last check/serve of this root (state dir), and with git history when the root is in git.
+// media file's bytes changed but its name did not, compared with the hashes recorded by the
+// last check of this root (state dir), and with git history when the root is in git.
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -20,8 +20,13 @@ export interface Served {
   diagnostics?: Diagnostic[];
 }
 
+/** Checks a render before it is cached and served; errors mean "do not serve". */
+export type RenderCheck = (rendered: Rendered, device: string | undefined) => Diagnostic[];
+
 class Generation {
   readonly cache = new LRUCache<string, Rendered>({ maxSize: CACHE_BYTES, sizeCalculation: (r) => r.bytes.length + 256 });
+  /** Set while this snapshot's devices are still being validated in the background. */
+  check?: RenderCheck;
   constructor(readonly snapshot: Snapshot) {}
 }
 
@@ -39,6 +44,14 @@ export class Provisioner {
   /** Swap in a new, already validated snapshot. */
   swap(snapshot: Snapshot): void {
     this.gen = new Generation(snapshot);
+  }
+
+  /**
+   * While a large root is validated in the background after start-up, every render that is
+   * not yet known good is checked before it is served: a broken file answers 500, never bytes.
+   */
+  checkRendersWith(snapshot: Snapshot, check: RenderCheck | undefined): void {
+    if (this.gen.snapshot === snapshot) this.gen.check = check;
   }
 
   /** Resolve and render in one go (no access control: for tools and tests). */
@@ -62,6 +75,11 @@ export class Provisioner {
     const hit = gen.cache.get(r.resolution.cacheKey);
     if (hit) return { ...r, rendered: hit };
     const { rendered, diagnostics } = renderTarget(r.snapshot.render, r.resolution.target);
+    if (rendered && gen.check) {
+      const subject = r.resolution.target.subject;
+      const problems = gen.check(rendered, subject?.known ? subject.mac : undefined).filter((d) => d.severity === 'error');
+      if (problems.length) return { ...r, diagnostics: problems };
+    }
     if (rendered) gen.cache.set(r.resolution.cacheKey, rendered);
     return { ...r, rendered, diagnostics };
   }

@@ -11,7 +11,9 @@ import type { Snapshot } from '../core/snapshot.js';
 import { buildFromRoot, patchRoot, type RootFiles } from '../io/load-root.js';
 import { createValidators, type Validators } from '../io/validators.js';
 import { lintResourceScripts } from '../io/resource-scripts.js';
-import type { Provisioner } from './provisioner.js';
+import type { Provisioner, RenderCheck } from './provisioner.js';
+import { validateRendered } from '../core/check-output.js';
+import { redactSecrets } from '../core/secret-refs.js';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -23,6 +25,8 @@ export interface ReloadOutcome {
 export interface Health {
   ok: boolean;
   errors: Diagnostic[];
+  /** Start-up validation of a large root, while it runs in the background. */
+  validating?: { done: number; total: number };
   lastReload?: { at: string; ok: boolean; ms: number; changed: string[] };
 }
 
@@ -57,6 +61,35 @@ export class Reloader {
     return this.health;
   }
 
+  /**
+   * Validate every device of the serving snapshot in small slices, yielding to requests
+   * between them (a 100,000-device root takes minutes to render in full; phones should not
+   * wait for that). Until it finishes, renders are checked one by one before being served.
+   */
+  async validateInBackground(snap: Snapshot, slice = 250): Promise<Diagnostic[]> {
+    const macs = [...snap.profiles.devices.keys()];
+    const check = (r: Parameters<RenderCheck>[0], device: string | undefined) => {
+      const found = validateRendered(r, device, this.validators);
+      return Array.isArray(found) ? found : [];
+    };
+    this.provisioner.checkRendersWith(snap, check);
+    const errors: Diagnostic[] = [];
+    this.health = { ...this.health, validating: { done: 0, total: macs.length } };
+    for (let i = 0; i < macs.length; i += slice) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.provisioner.current() !== snap) return errors; // a reload replaced it (and validated its own)
+      const found = await checkSnapshot(snap, this.validators, { devices: new Set(macs.slice(i, i + slice)), devicesOnly: true });
+      errors.push(...found.diagnostics.filter((d) => d.severity === 'error'));
+      this.health = { ok: errors.length === 0 && this.health.ok, errors: errors.length ? errors : this.health.errors, lastReload: this.health.lastReload, validating: { done: Math.min(i + slice, macs.length), total: macs.length } };
+    }
+    this.provisioner.checkRendersWith(snap, undefined);
+    const { validating: _done, ...rest } = this.health;
+    this.health = rest;
+    if (errors.length) this.log.error({ event: 'validation_failed', errors: errors.slice(0, 50).map((d) => redactSecrets(formatDiagnostic(d), snap.secrets)), count: errors.length }, 'some devices have invalid files; they answer 500 until fixed');
+    else this.log.info({ event: 'validated', devices: macs.length }, 'every device validated');
+    return errors;
+  }
+
   /** Reloads run one at a time, in order; each sees the files as they are when it runs. */
   reload(changed: string[]): Promise<ReloadOutcome> {
     const run = this.queue.then(() => this.reloadNow(changed));
@@ -80,7 +113,7 @@ export class Reloader {
     const at = new Date().toISOString();
     if (errors.length) {
       this.health = { ok: false, errors, lastReload: { at, ok: false, ms, changed } };
-      this.log.error({ event: 'reload_rejected', changed, errors: errors.map(formatDiagnostic), snapshot: this.provisioner.current().id }, 'reload rejected: still serving the last good config');
+      this.log.error({ event: 'reload_rejected', changed, errors: errors.map((d) => redactSecrets(formatDiagnostic(d), snap.secrets)), snapshot: this.provisioner.current().id }, 'reload rejected: still serving the last good config');
     } else {
       // Only a good build moves the baseline; the next change is patched onto files that
       // include this one's, good or bad, so a fix is seen as soon as it is saved.
