@@ -21,7 +21,7 @@ export function run(args: string[]): Promise<number> {
     const problems: Diagnostic[] = [...snap.diagnostics];
     const result = await checkSnapshot(snap, validators);
     await validators.close();
-    problems.push(...result.diagnostics);
+    for (const d of result.diagnostics) problems.push(d);
     for (const p of validators.schemaProblems) problems.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
     problems.push(...(await securityChecks(snap)));
     if (validators.avayaCatalog) problems.push(...(await lintResourceScripts(snap, validators.avayaCatalog)));

@@ -84,7 +84,8 @@ export function allTargets(snap: Snapshot): RenderTarget[] {
       }
     }
   }
-  out.push(...deviceTargets(snap, [...snap.profiles.devices.keys()].sort()));
+  // A loop, not push(...): 100,000 devices would overflow the call stack.
+  for (const t of deviceTargets(snap, [...snap.profiles.devices.keys()].sort())) out.push(t);
   return out;
 }
 

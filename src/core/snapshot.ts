@@ -79,7 +79,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   const vendors = loadVendors(input, diagnostics);
   const catalog = new ModelCatalog(vendors);
   const { profiles, diagnostics: pd, secrets, plaintextSecrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs);
-  diagnostics.push(...pd);
+  for (const d of pd) diagnostics.push(d);
 
   const brokenTemplates = new Set<string>();
   const templates = compileVendorTemplates(vendors, input, diagnostics, display, brokenTemplates);

@@ -35,7 +35,7 @@ export async function validateSnapshot(snap: Snapshot, validators: Validators, d
   const found = [...snap.diagnostics];
   if (hasErrors(found)) return found;
   const result = await checkSnapshot(snap, validators, { devices });
-  found.push(...result.diagnostics);
+  for (const d of result.diagnostics) found.push(d);
   if (validators.avayaCatalog) found.push(...(await lintResourceScripts(snap, validators.avayaCatalog)));
   for (const p of validators.schemaProblems) found.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
   return found;
@@ -79,7 +79,7 @@ export class Reloader {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.provisioner.current() !== snap) return errors; // a reload replaced it (and validated its own)
       const found = await checkSnapshot(snap, this.validators, { devices: new Set(macs.slice(i, i + slice)), devicesOnly: true });
-      errors.push(...found.diagnostics.filter((d) => d.severity === 'error'));
+      for (const d of found.diagnostics) if (d.severity === 'error') errors.push(d);
       this.health = { ok: errors.length === 0 && this.health.ok, errors: errors.length ? errors : this.health.errors, lastReload: this.health.lastReload, validating: { done: Math.min(i + slice, macs.length), total: macs.length } };
     }
     this.provisioner.checkRendersWith(snap, undefined);
