@@ -65,7 +65,9 @@ export interface RunningServer {
 }
 
 /** Node's defaults let a client dribble headers for a minute; phones send a request in milliseconds. */
-export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 };
+// Node enforces headersTimeout only when it checks connections, every 30 s by default: check
+// every second so a slow-header (slowloris) client is cut off after ~10 s, not ~30.
+export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const rootFiles = await readRoot(opts.root);

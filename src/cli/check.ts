@@ -31,7 +31,9 @@ export function run(args: string[]): Promise<number> {
     const seen = new Set<string>();
     for (const d of busted) if (!seen.has(d.loc!.file) && seen.add(d.loc!.file)) problems.push(d);
     if (values.json) {
-      process.stdout.write(`${redactSecrets(JSON.stringify({ devices: snap.profiles.devices.size, files: result.files, diagnostics: problems }, null, 2), snap.secrets)}\n`);
+      // Mask before serialising: JSON escaping (\\, \") would hide a secret from the matcher.
+      const masked = problems.map((d) => ({ ...d, message: redactSecrets(d.message, snap.secrets), related: d.related?.map((r) => ({ ...r, message: redactSecrets(r.message, snap.secrets) })) }));
+      process.stdout.write(`${JSON.stringify({ devices: snap.profiles.devices.size, files: result.files, diagnostics: masked }, null, 2)}\n`);
     } else {
       const { errors, warnings } = printDiagnostics(problems, process.stdout, snap.secrets);
       process.stdout.write(`${snap.profiles.devices.size} devices, ${result.files} files rendered and validated${values['strict-xsd'] ? ' (XSD by Java Xerces)' : ''}: ${errors} errors, ${warnings} warnings\n`);

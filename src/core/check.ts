@@ -42,7 +42,7 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
       firmwareSeen.add(fwKey);
       const device = t.subject?.known ? t.subject.mac : undefined;
       diagnostics.push(...firmwareProblems(snap, rendered.effective, model, device));
-      diagnostics.push(...securityPolicy(rendered.effective, snap.secrets).diagnostics.map((d) => ({ ...d, device })));
+      diagnostics.push(...securityPolicy(rendered.effective).diagnostics.map((d) => ({ ...d, device })));
       if (device) diagnostics.push(...droppedLines(snap, rendered.effective, model, device));
     }
     const found = validateRendered(rendered, t.subject?.known ? t.subject.mac : undefined, withServedNames);

@@ -36,12 +36,6 @@ function origin(o: Origin): ExplainedOrigin {
 
 export function explainTree(root: EMap, opts: { key?: string; showSecrets?: boolean; secrets?: ReadonlySet<string>; extraKeys?: RegExp } = {}): Explanation | undefined {
   const out: Explanation = { values: [], removed: [] };
-  let start: { node: ENode; path: string[] } | undefined = { node: root, path: [] };
-  if (opts.key) {
-    // Keys are relative to settings (as admins write them), or to the profile root.
-    start = findPath(root, `settings.${opts.key}`) ?? findPath(root, opts.key);
-    if (!start) return removalOf(root, `settings.${opts.key}`) ?? removalOf(root, opts.key);
-  }
   const hide = (key: string, v: unknown): unknown =>
     !opts.showSecrets && (v === null || typeof v !== 'object') && (isSecretKey(key, opts.extraKeys) || (typeof v === 'string' && opts.secrets?.has(v))) ? REDACTED : v;
   const hideDeep = (key: string, v: unknown): unknown => {
@@ -50,6 +44,12 @@ export function explainTree(root: EMap, opts: { key?: string; showSecrets?: bool
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hideDeep(k, x)]));
     return hide(key, v);
   };
+  let start: { node: ENode; path: string[] } | undefined = { node: root, path: [] };
+  if (opts.key) {
+    // Keys are relative to settings (as admins write them), or to the profile root.
+    start = findPath(root, `settings.${opts.key}`) ?? findPath(root, opts.key);
+    if (!start) return removalOf(root, `settings.${opts.key}`, hideDeep) ?? removalOf(root, opts.key, hideDeep);
+  }
   const priors = (key: string, ps: Prior[]) => ps.map((p) => ({ value: hideDeep(key, p.value), ...origin(p.origin) }));
   const walk = (n: ENode, path: string[]): void => {
     const key = path.join('.');
@@ -68,7 +68,7 @@ export function explainTree(root: EMap, opts: { key?: string; showSecrets?: bool
 }
 
 /** A key that is absent because a layer removed it with null: explain the removal. */
-function removalOf(root: EMap, dotted: string): Explanation | undefined {
+function removalOf(root: EMap, dotted: string, hideDeep: (key: string, v: unknown) => unknown): Explanation | undefined {
   const cut = dotted.lastIndexOf('.');
   const parent = cut === -1 ? { node: root as ENode, path: [] as string[] } : findPath(root, dotted.slice(0, cut));
   if (!parent || parent.node.kind !== 'map') return undefined;
@@ -76,7 +76,7 @@ function removalOf(root: EMap, dotted: string): Explanation | undefined {
   const r = parent.node.removed.find((x) => x.key === last);
   if (!r) return undefined;
   const key = [...parent.path, last].join('.');
-  return { values: [], removed: [{ key, removedBy: origin(r.origin), was: r.previous.map((p) => ({ value: isSecretKey(key) ? REDACTED : p.value, ...origin(p.origin) })) }] };
+  return { values: [], removed: [{ key, removedBy: origin(r.origin), was: r.previous.map((p) => ({ value: hideDeep(key, p.value), ...origin(p.origin) })) }] };
 }
 
 export function formatExplanation(e: Explanation): string {

@@ -93,7 +93,12 @@ export function resolveSecretRefs(root: PNode, ctx: SecretRefContext): SecretRef
   const walk = (node: PNode): PNode => {
     switch (node.kind) {
       case 'scalar':
-        return typeof node.value === 'string' ? { kind: 'scalar', value: scalar(node.value, node.loc ?? fallback), loc: node.loc } : { kind: 'scalar', value: node.value, loc: node.loc };
+        if (typeof node.value !== 'string') return { kind: 'scalar', value: node.value, loc: node.loc };
+        {
+          const value = scalar(node.value, node.loc ?? fallback);
+          // Marked, so a credential check can tell a resolved secret from a typed-in plaintext.
+          return value !== node.value && REF.test(node.value) ? { kind: 'scalar', value, loc: node.loc, fromRef: true } : { kind: 'scalar', value, loc: node.loc };
+        }
       case 'list':
         return { kind: 'list', items: node.items.map(walk), loc: node.loc };
       case 'map': {

@@ -28,15 +28,14 @@ export interface SecurityPolicy {
 const SCRYPT = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
 
 /**
- * Read the policy from an effective tree. `secrets` holds values resolved from references;
- * a password that is neither a scrypt hash nor one of those is a plaintext from the profile,
+ * Read the policy from an effective tree. A password that is neither a scrypt hash nor one of those is a plaintext from the profile,
  * reported (and unusable) rather than silently accepted.
  */
-export function securityPolicy(effective: EMap, secrets: ReadonlySet<string>): { policy: SecurityPolicy; diagnostics: Diagnostic[] } {
+export function securityPolicy(effective: EMap): { policy: SecurityPolicy; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const leaf = (p: string) => {
     const f = findPath(effective, p);
-    return f?.node.kind === 'leaf' ? { value: toPlain(f.node.node), origin: f.node.origin } : undefined;
+    return f?.node.kind === 'leaf' ? { value: toPlain(f.node.node), origin: f.node.origin, fromRef: f.node.node.kind === 'scalar' && f.node.node.fromRef === true } : undefined;
   };
   const policy: SecurityPolicy = { clientCert: (leaf('access.client_cert')?.value as CertRequirement | undefined) ?? 'none' };
   const allow = leaf('access.allow');
@@ -55,7 +54,9 @@ export function securityPolicy(effective: EMap, secrets: ReadonlySet<string>): {
   const pw = leaf('auth.password');
   if (pw) {
     const value = String(pw.value);
-    const kind = SCRYPT.test(value) ? 'hash' : secrets.has(value) ? 'secret' : undefined;
+    // Only a value that was itself written as ${env:…}/${file:…} is a secret; a plaintext that
+    // happens to equal some other secret is still a plaintext.
+    const kind = SCRYPT.test(value) ? 'hash' : pw.fromRef ? 'secret' : undefined;
     if (!kind) {
       diagnostics.push({
         code: 'AUTH_PLAINTEXT',

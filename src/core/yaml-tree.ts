@@ -10,7 +10,7 @@ export type Scalar = string | number | boolean | null;
 export type PNode =
   | { kind: 'map'; entries: Map<string, PEntry>; loc: SourceLoc }
   | { kind: 'list'; items: PNode[]; loc: SourceLoc }
-  | { kind: 'scalar'; value: Scalar; loc: SourceLoc };
+  | { kind: 'scalar'; value: Scalar; loc: SourceLoc; fromRef?: true };
 
 /** A map entry keeps where its key was written: that is the line an admin edits. */
 export interface PEntry {

@@ -47,6 +47,7 @@ export class Gate {
   private readonly verifier = new CredentialVerifier();
   private readonly perSnapshot = new WeakMap<Snapshot, SnapshotSecurity>();
   private readonly trusted?: IpAllowList;
+  private readonly retryAfter: string;
 
   constructor(
     security: SecurityConfig,
@@ -54,6 +55,7 @@ export class Gate {
     readonly tokens?: TokenStore,
   ) {
     this.trusted = security.trustedProxies.length ? new IpAllowList(security.trustedProxies) : undefined;
+    this.retryAfter = String(security.enumeration.cooldownS);
     this.guard = new EnumerationGuard({
       maxDistinct: security.enumeration.maxDistinct,
       windowMs: security.enumeration.windowS * 1000,
@@ -71,7 +73,7 @@ export class Gate {
 
   /** A client in cool-down gets 429 before any other work. */
   coolingDown(ip: string): Reply | undefined {
-    return this.guard.blocked(ip) ? emptyReply(429, { reason: 'enumeration cool-down' }, { 'Retry-After': '600' }) : undefined;
+    return this.guard.blocked(ip) ? emptyReply(429, { reason: 'enumeration cool-down' }, { 'Retry-After': this.retryAfter }) : undefined;
   }
 
   /** Count a request for a MAC file we will not serve (unknown, or not authorised). */
@@ -79,10 +81,15 @@ export class Gate {
     if (mac) this.guard.recordMiss(ip, mac);
   }
 
+  /** Count the miss; the request that trips the cool-down is itself answered 429. */
+  private refuse(ip: string, mac: string | undefined, reply: Reply): Reply {
+    this.miss(ip, mac);
+    return this.coolingDown(ip) ?? reply;
+  }
+
   /** What an unknown MAC's file request gets: a challenge when auth exists anywhere, else 404. */
   unknownDevice(snap: Snapshot, ip: string, mac: string | undefined, log: Reply['log']): Reply {
-    this.miss(ip, mac);
-    return this.state(snap).authConfigured ? this.challenge(snap, log) : emptyReply(404, log);
+    return this.refuse(ip, mac, this.state(snap).authConfigured ? this.challenge(snap, log) : emptyReply(404, log));
   }
 
   policyFor(snap: Snapshot, subject: Subject | undefined): SecurityPolicy {
@@ -92,7 +99,7 @@ export class Gate {
     if (!p) {
       // Unknown and shared: the global and model layers decide, as for their rendering.
       const s: Subject = subject?.known ? subject : { known: false, vendor: subject?.vendor ?? '', model: subject?.model, groups: [] };
-      p = securityPolicy(resolveSubject(snap.profiles, snap.config.layers, s), snap.secrets).policy;
+      p = securityPolicy(resolveSubject(snap.profiles, snap.config.layers, s)).policy;
       st.policies.set(key, p);
     }
     return p;
@@ -112,20 +119,20 @@ export class Gate {
     const cert = decideClientCert(policy.clientCert, presented, mac);
     if (!cert.ok) {
       this.log.warn({ event: cert.event, ip: req.ip, mac, cert_mac: presented.mac, cert_error: presented.authorizationError }, 'client certificate refused');
-      this.miss(req.ip, mac);
-      return { ok: false, reply: emptyReply(403, { ...log, reason: cert.event }) };
+      return { ok: false, reply: this.refuse(req.ip, mac, emptyReply(403, { ...log, reason: cert.event })) };
     }
     if (req.tokenMac !== undefined && mac !== undefined && req.tokenMac !== mac) {
       this.log.warn({ event: 'token_mac_mismatch', ip: req.ip, mac }, 'URL token used for another device');
-      this.miss(req.ip, mac);
-      return { ok: false, reply: emptyReply(403, { ...log, reason: 'token for another device' }) };
+      return { ok: false, reply: this.refuse(req.ip, mac, emptyReply(403, { ...log, reason: 'token for another device' })) };
     }
     // A verified certificate or URL token for this device is its authentication.
     const proven = (cert.mac !== undefined && (mac === undefined || cert.mac === mac)) || req.tokenMac !== undefined;
     if (!policy.auth || proven) return { ok: true, mac: cert.mac ?? req.tokenMac ?? mac };
 
-    const lockKey = mac ?? 'shared';
-    if (mac && this.guard.deviceLocked(mac)) return { ok: false, reply: this.challenge(snap, { ...log, reason: 'device locked' }) };
+    // Shared files have no device to lock; lock the shared credentials per client instead
+    // (locking them for everyone would let one client lock every phone out).
+    const lockKey = mac ?? `shared@${req.ip}`;
+    if (this.guard.deviceLocked(lockKey)) return { ok: false, reply: this.challenge(snap, { ...log, reason: mac ? 'device locked' : 'locked' }) };
     const header = req.headers.authorization;
     const creds = parseBasic(Array.isArray(header) ? header[0] : header);
     if (!creds) return { ok: false, reply: this.challenge(snap, { ...log, reason: 'credentials required' }) };
@@ -139,8 +146,7 @@ export class Gate {
     // Shared files also accept a device's own credentials (that phone fetches them too).
     if (!mac && (await this.deviceCredentialsMatch(snap, creds.user, creds.pass))) return { ok: true };
     this.guard.recordAuthFailure(lockKey, req.ip);
-    this.miss(req.ip, mac);
-    return { ok: false, reply: this.challenge(snap, { ...log, reason: 'bad credentials' }) };
+    return { ok: false, reply: this.refuse(req.ip, mac, this.challenge(snap, { ...log, reason: 'bad credentials' })) };
   }
 
   private challenge(snap: Snapshot, log: Reply['log']): Reply {
@@ -150,7 +156,8 @@ export class Gate {
   private async deviceCredentialsMatch(snap: Snapshot, user: string, pass: string): Promise<boolean> {
     const mac = this.state(snap).deviceUsers.get(user);
     const device = mac ? snap.profiles.devices.get(mac) : undefined;
-    if (!device) return false;
+    // A locked device's password must not be confirmable through the shared files either.
+    if (!device || this.guard.deviceLocked(device.mac)) return false;
     const p = this.policyFor(snap, { known: true, mac: device.mac, vendor: device.model.vendor, model: device.model, site: device.site, groups: device.groups });
     return !!p.auth && p.auth.level === 'device' && (await this.verifier.verify(pass, p.auth.credential));
   }

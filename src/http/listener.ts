@@ -63,6 +63,14 @@ export function round(ms: number): number {
  */
 export function logPath(url: string): string {
   const q = url.indexOf('?');
-  const p = redactTokenPath(q === -1 ? url : url.slice(0, q));
+  let p = q === -1 ? url : url.slice(0, q);
+  // Mask tokens however they were spelled (/%70/…, /p%2F…): decode first, and mask anything
+  // shaped like a token (43 base64url characters) that is still there.
+  try {
+    p = decodeURIComponent(p);
+  } catch {
+    /* keep it raw */
+  }
+  p = redactTokenPath(p).replace(/[A-Za-z0-9_-]{43}/g, '••••');
   return p.length > 256 ? `${p.slice(0, 256)}…` : p;
 }

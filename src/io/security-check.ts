@@ -27,7 +27,7 @@ async function defaultCredentials(snap: Snapshot): Promise<Diagnostic[]> {
   const subjects = [undefined, ...[...snap.profiles.devices.values()].map(subjectOf)];
   for (const s of subjects) {
     const eff = resolveSubject(snap.profiles, snap.config.layers, s ?? { known: false, vendor: '', groups: [] });
-    const auth = securityPolicy(eff, snap.secrets).policy.auth;
+    const auth = securityPolicy(eff).policy.auth;
     if (!auth || seen.has(auth.credential.value)) continue;
     seen.add(auth.credential.value);
     let what: string | undefined;
