@@ -33,8 +33,9 @@ export function run(args: string[]): Promise<number> {
       process.stderr.write(`${banner(running.provisioner.current(), root, running.host, running.port, running.url)}${cluster.isWorker ? ` [${workers} workers]` : ''}\n`);
     }
     if (running.https && !quiet) {
-      process.stderr.write(`HTTPS on ${running.https.url}${running.https.fingerprint256 ? `, certificate SHA-256 fingerprint ${running.https.fingerprint256}` : ''}\n`);
-      if (running.https.devCertPath) process.stderr.write(`  self-signed development certificate: ${running.https.devCertPath} (curl --cacert it)\n`);
+      // One write, so a reader that sees the URL also sees the certificate's path.
+      const dev = running.https.devCertPath ? `\n  self-signed development certificate: ${running.https.devCertPath} (curl --cacert it)` : '';
+      process.stderr.write(`HTTPS on ${running.https.url}${running.https.fingerprint256 ? `, certificate SHA-256 fingerprint ${running.https.fingerprint256}` : ''}${dev}\n`);
     }
     await new Promise<void>((resolve) => {
       const stop = () => void running.close().then(resolve);
