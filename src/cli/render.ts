@@ -24,21 +24,30 @@ export function run(args: string[]): Promise<number> {
     }
     if (only && !snap.profiles.devices.has(only)) throw new UsageError(`no device ${only} in ${root}`);
     const outDir = path.resolve(values.out);
-    let written = 0;
     const problems = [];
+    const files: Array<{ dest: string; bytes: Buffer }> = [];
     for (const t of allTargets(snap)) {
       if (only && t.subject?.mac !== only) continue;
       // Previews mask secrets; --show-secrets writes the real files for deployment.
       const { rendered, diagnostics } = renderTarget(snap.render, t, values['show-secrets'] ? {} : { redact: { secrets: snap.secrets, extraKeys: secretKeyPattern(snap) } });
-      problems.push(...diagnostics);
+      for (const d of diagnostics) problems.push(d);
       if (!rendered) continue;
       const dest = path.join(outDir, rendered.path);
       // Request paths come from manifests; still, never write outside --out.
       if (!dest.startsWith(outDir + path.sep)) throw new Error(`refusing to write outside ${outDir}: ${rendered.path}`);
-      await fs.mkdir(path.dirname(dest), { recursive: true });
-      await fs.writeFile(dest, rendered.bytes);
-      written++;
+      files.push({ dest, bytes: rendered.bytes });
     }
+    // Directories once, then the files a few at a time: one await per file made a 10,000-device
+    // render three times slower than check, which renders the same files.
+    for (const dir of new Set(files.map((f) => path.dirname(f.dest)))) await fs.mkdir(dir, { recursive: true });
+    let next = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < files.length) {
+        const f = files[next++]!;
+        await fs.writeFile(f.dest, f.bytes);
+      }
+    }));
+    const written = files.length;
     printDiagnostics(problems, process.stderr, snap.secrets);
     process.stdout.write(`rendered ${written} files to ${outDir}${values['show-secrets'] ? ' (with secrets: handle with care)' : ' (secrets shown as ••••; --show-secrets for deployable files)'}\n`);
     return hasErrors(problems) ? 1 : 0;

@@ -80,7 +80,7 @@ export function buildFirmwareCatalog(
     byDir.set(dir, [...(byDir.get(dir) ?? []), m[3]!]);
   }
   const releases: Release[] = [];
-  for (const [dir, names] of [...byDir].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [dir, names] of [...byDir].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const [, vendorName, version] = dir.split('/') as [string, string, string];
     const vendor = vendors.find((v) => v.vendor === vendorName);
     const at: SourceLoc = { file: display(dir), line: 1, col: 1 };

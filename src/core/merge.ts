@@ -66,11 +66,18 @@ export function emptyMap(): EMap {
   return { kind: 'map', children: new Map(), removed: [], overridden: [] };
 }
 
-/** Merge layers lowest first. Pure: the inputs are not modified. */
-export function mergeLayers(layers: readonly Layer[]): EMap {
+/**
+ * Merge layers lowest first. Pure: the inputs are not modified. `onlyKeys` merges just those
+ * top-level keys (the access gate needs `auth` and `access`, not a device's whole profile).
+ */
+export function mergeLayers(layers: readonly Layer[], onlyKeys?: readonly string[]): EMap {
   const root = emptyMap();
   for (const layer of layers) {
-    if (layer.tree.kind === 'map') mergeInto(root, layer.tree, layer.ref);
+    if (layer.tree.kind !== 'map') continue;
+    const tree = onlyKeys
+      ? { ...layer.tree, entries: new Map([...layer.tree.entries].filter(([k]) => onlyKeys.includes(k))) }
+      : layer.tree;
+    mergeInto(root, tree, layer.ref);
   }
   return root;
 }

@@ -51,7 +51,16 @@ const DIRS: Array<[LayerKind, string]> = [
  * which keeps a one-file edit on a 10,000-device root far under a second. Safe to share:
  * parsed trees are never mutated.
  */
-export type ParseCache = Map<string, { text: string; root?: PNode; diagnostics: Diagnostic[] }>;
+export type ParseCache = Map<string, ParseCacheEntry>;
+
+export interface ParseCacheEntry {
+  text: string;
+  root?: PNode;
+  diagnostics: Diagnostic[];
+  /** Derived once per text: passwords typed as text, and values at secret-looking keys. */
+  plaintext?: PlaintextSecret[];
+  keySecrets?: { pattern: string; values: string[] };
+}
 
 export function loadProfiles(
   files: ReadonlyMap<string, string>,
@@ -59,7 +68,9 @@ export function loadProfiles(
   display: (rel: string) => string = (r) => r,
   cache?: ParseCache,
   secretRefs?: Omit<SecretRefContext, 'file'>,
+  extraSecretKeys?: RegExp,
 ): { profiles: ProfileSet; diagnostics: Diagnostic[]; secrets: Set<string>; plaintextSecrets: PlaintextSecret[] } {
+  // Every value to mask in output: resolved references and values at secret-looking keys.
   const secrets = new Set<string>();
   const plaintextSecrets: PlaintextSecret[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -69,7 +80,7 @@ export function loadProfiles(
   // Files that exist but failed to load: a device naming one is not told it "does not exist".
   const broken = { site: new Set<string>(), group: new Set<string>() };
 
-  for (const [rel, text] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [rel, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (!rel.startsWith('profiles/')) continue;
     const file = display(rel);
     if (!/\.ya?ml$/i.test(file)) {
@@ -93,7 +104,10 @@ export function loadProfiles(
       continue;
     }
     let root = checked.root;
-    findPlaintextSecrets(root, '', rel, plaintextSecrets);
+    // Derived data is cached with the parse: a reload of 10,000 devices walks one tree, not all.
+    const entry: Partial<ParseCacheEntry> = cache?.get(rel) ?? {};
+    entry.plaintext ??= findPlaintextSecrets(root, '', rel, []);
+    for (const p of entry.plaintext) plaintextSecrets.push(p);
     // ${env:…} / ${file:…} are resolved on every build (the environment or the file may have
     // changed); the text test keeps files without references free of the walk.
     if (secretRefs && text.includes('${')) {
@@ -105,6 +119,11 @@ export function loadProfiles(
       }
       for (const v of r.secrets) secrets.add(v);
       root = r.tree;
+      for (const v of keySecretValues(root, extraSecretKeys)) secrets.add(v);
+    } else {
+      const pattern = extraSecretKeys?.source ?? '';
+      if (entry.keySecrets?.pattern !== pattern) entry.keySecrets = { pattern, values: keySecretValues(root, extraSecretKeys) };
+      for (const v of entry.keySecrets.values) secrets.add(v);
     }
 
     let name = base;
@@ -193,13 +212,26 @@ export interface PlaintextSecret {
   loc: SourceLoc;
 }
 
-function findPlaintextSecrets(n: PNode, key: string, rel: string, out: PlaintextSecret[]): void {
+function findPlaintextSecrets(n: PNode, key: string, rel: string, out: PlaintextSecret[]): PlaintextSecret[] {
   if (n.kind === 'map') for (const [k, e] of n.entries) findPlaintextSecrets(e.node, key ? `${key}.${k}` : k, rel, out);
   else if (n.kind === 'list') n.items.forEach((it, i) => findPlaintextSecrets(it, `${key}[${i}]`, rel, out));
   else if (typeof n.value === 'string' || typeof n.value === 'number') {
     const v = String(n.value);
     if (isSecretKey(key.replace(/\[\d+\]$/, '')) && v !== '' && !isSecretRef(v) && !v.startsWith('scrypt$')) out.push({ rel, key, loc: n.loc });
   }
+  return out;
+}
+
+/** Values at secret-looking keys (3+ characters: shorter ones would mask half the output). */
+function keySecretValues(root: PNode, extra: RegExp | undefined): string[] {
+  const out: string[] = [];
+  const walk = (n: PNode, key: string): void => {
+    if (n.kind === 'map') for (const [k, e] of n.entries) walk(e.node, k);
+    else if (n.kind === 'list') for (const it of n.items) walk(it, key);
+    else if (n.value !== null && isSecretKey(key, extra) && String(n.value).length >= 3) out.push(String(n.value));
+  };
+  walk(root, '');
+  return out;
 }
 
 function parseAndCheck(rel: string, text: string, file: string, isDevice: boolean, cache?: ParseCache): { root?: PNode; diagnostics: Diagnostic[] } {

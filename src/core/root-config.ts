@@ -85,7 +85,7 @@ const configShape: Shape = mapOf({
     trusted_proxies: listOf(str),
     enumeration: mapOf({ max_distinct: int(1), window_s: int(1), cooldown_s: int(1) }),
     lockout: mapOf({ attempts: int(1), duration_s: int(1) }),
-    secret_keys: listOf(str),
+    secret_keys: listOf({ type: 'check', base: str, test: (v) => { try { new RegExp(String(v)); return undefined; } catch (e) { return `not a regular expression: ${(e as Error).message}`; } } }),
   }),
   public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
 });

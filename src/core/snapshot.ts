@@ -78,7 +78,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   const vendors = loadVendors(input, diagnostics);
   const catalog = new ModelCatalog(vendors);
-  const { profiles, diagnostics: pd, secrets, plaintextSecrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs);
+  const { profiles, diagnostics: pd, secrets, plaintextSecrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs, secretKeyPattern(config.security.secretKeys));
   for (const d of pd) diagnostics.push(d);
 
   const brokenTemplates = new Set<string>();
@@ -107,7 +107,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     profiles,
     routes,
     templates,
-    secrets: collectSecrets(profiles, secrets, config.security.secretKeys),
+    secrets,
     plaintextSecrets,
     resources: new Set(input.resources ?? []),
     resourceIndex: new ResourceIndex(input.resources ?? []),
@@ -167,7 +167,7 @@ function loadVendors(input: BuildInput, diagnostics: Diagnostic[]): VendorManife
   // Shipped first, then the root's own manifests, which replace a shipped vendor whole.
   const display = input.display ?? ((r: string) => r);
   for (const [label, files] of [[(p: string) => `(shipped) ${p}`, input.shipped], [display, input.root]] as const) {
-    for (const [path, text] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [path, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (!/^templates\/[^/]+\/vendor\.ya?ml$/.test(path)) continue;
       const { manifest, diagnostics: md } = parseVendorManifest(text, label(path));
       diagnostics.push(...md);
@@ -195,7 +195,7 @@ function loadVendors(input: BuildInput, diagnostics: Diagnostic[]): VendorManife
 function contentId(input: BuildInput): string {
   const h = createHash('sha1');
   for (const files of [input.root, input.shipped]) {
-    for (const [k, v] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) h.update(k).update('\0').update(v).update('\0');
+    for (const [k, v] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) h.update(k).update('\0').update(v).update('\0');
   }
   h.update(input.version);
   return h.digest('hex').slice(0, 12);
@@ -217,21 +217,11 @@ function firmwarePolicyProblems(profiles: ProfileSet, catalog: ModelCatalog): Di
   return out;
 }
 
-/** Values at secret-looking keys in any profile, plus those resolved from references. */
-function collectSecrets(profiles: ProfileSet, fromRefs: Set<string>, extraKeys: readonly string[]): Set<string> {
-  const out = new Set(fromRefs);
-  let extra: RegExp | undefined;
+/** security.secret_keys as one expression (a bad pattern is reported by the config check). */
+function secretKeyPattern(keys: readonly string[]): RegExp | undefined {
   try {
-    extra = extraKeys.length ? new RegExp(extraKeys.join('|'), 'i') : undefined;
+    return keys.length ? new RegExp(keys.join('|'), 'i') : undefined;
   } catch {
-    extra = undefined; // reported by the config check
+    return undefined;
   }
-  const walk = (n: PNode, key: string): void => {
-    if (n.kind === 'map') for (const [k, e] of n.entries) walk(e.node, k);
-    else if (n.kind === 'list') for (const it of n.items) walk(it, key);
-    else if (n.value !== null && isSecretKey(key, extra) && String(n.value).length >= 3) out.add(String(n.value));
-  };
-  const all = [profiles.global, ...profiles.models.values(), ...profiles.groups.values(), ...profiles.sites.values(), ...[...profiles.devices.values()].map((d) => d.profile)];
-  for (const p of all) if (p) walk(p.tree, '');
-  return out;
 }

@@ -10,7 +10,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { SecurityConfig } from '../core/root-config.js';
-import { resolveSubject, type Subject } from '../core/resolve.js';
+import { layersFor, type Subject } from '../core/resolve.js';
+import { mergeLayers } from '../core/merge.js';
 import { securityPolicy, type SecurityPolicy } from '../core/security-profile.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { challenge, parseBasic } from '../security/basic.js';
@@ -99,7 +100,7 @@ export class Gate {
     if (!p) {
       // Unknown and shared: the global and model layers decide, as for their rendering.
       const s: Subject = subject?.known ? subject : { known: false, vendor: subject?.vendor ?? '', model: subject?.model, groups: [] };
-      p = securityPolicy(resolveSubject(snap.profiles, snap.config.layers, s)).policy;
+      p = securityPolicy(mergeLayers(layersFor(snap.profiles, snap.config.layers, s), ['auth', 'access'])).policy;
       st.policies.set(key, p);
     }
     return p;

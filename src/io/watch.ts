@@ -23,7 +23,8 @@ export interface RootWatcher {
 }
 
 export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void, opts: WatchOptions = {}): RootWatcher {
-  const debounce = opts.debounceMs ?? 150;
+  // 80 ms of quiet still coalesces a git checkout (its writes come microseconds apart).
+  const debounce = opts.debounceMs ?? 80;
   const maxWait = opts.maxWaitMs ?? 2000;
   const dir = path.resolve(rootDir);
   const relOf = (p: string): string => path.relative(dir, path.resolve(dir, p)).split(path.sep).join('/');
@@ -39,7 +40,7 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
   const watcher: FSWatcher = chokidar.watch(dir, {
     ignoreInitial: true,
     // Editors write a temp file and rename it; wait for the write to settle.
-    awaitWriteFinish: { stabilityThreshold: 40, pollInterval: 10 },
+    awaitWriteFinish: { stabilityThreshold: 30, pollInterval: 10 },
     ignored: (p: string) => {
       const rel = relOf(p);
       if (rel === '') return false;
