@@ -10,52 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/http/access-log.js';
 import { EnumerationGuard, logGuardEvent, type GuardEvent } from '../src/security/enumeration-guard.js';
+import { definition, HOST, interpolate, STRPTIME } from './helpers/fail2ban.js';
 
 const CONF = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'fail2ban', 'deskset.conf');
 
-/** `key = value` of the [Definition] section, with continuation lines joined. */
-function definition(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let section = '';
-  let key: string | undefined;
-  for (const line of text.split(/\r?\n/)) {
-    if (/^\s*[#;]/.test(line)) continue;
-    const sec = /^\[(.+)\]\s*$/.exec(line);
-    if (sec) {
-      section = sec[1]!;
-      key = undefined;
-      continue;
-    }
-    if (section !== 'Definition') continue;
-    const kv = /^([A-Za-z_][\w-]*)\s*=\s*(.*)$/.exec(line);
-    if (kv) {
-      key = kv[1]!;
-      out.set(key, kv[2]!.trim());
-    } else if (key && /^\s+\S/.test(line)) {
-      out.set(key, `${out.get(key)}\n${line.trim()}`);
-    }
-  }
-  return out;
-}
-
-/** Python `%(name)s` interpolation, as fail2ban's config reader does it (`%%` is a literal %). */
-function interpolate(value: string, vars: Map<string, string>): string {
-  return value.replace(/%\((\w+)\)s|%%/g, (m, name: string | undefined) => (name ? interpolate(vars.get(name) ?? '', vars) : '%'));
-}
-
-// fail2ban's <HOST> (ip4 | ip6 | dns), close enough to catch a regex that leaves the host ambiguous.
-const HOST = String.raw`(?:(?:::f{4,6}:)?(?<ip4>(?:\d{1,3}\.){3}\d{1,3})|\[?(?<ip6>(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):))\]?|(?<dns>[\w\-.^_]*\w))`;
-
-const STRPTIME: Record<string, string> = {
-  Y: String.raw`\d{4}`,
-  m: String.raw`\d{2}`,
-  d: String.raw`\d{2}`,
-  H: String.raw`\d{2}`,
-  M: String.raw`\d{2}`,
-  S: String.raw`\d{2}`,
-  f: String.raw`\d{1,6}`,
-  z: String.raw`(?:Z|UTC|GMT|[+-][01]\d(?::?\d{2})?)`,
-};
+// The [Definition] reader, fail2ban's %(name)s interpolation, <HOST> and the strptime
+// subset are shared with the end-to-end tests (test/helpers/fail2ban.ts).
 
 function loadFilter(overrides: Record<string, string> = {}) {
   const def = definition(readFileSync(CONF, 'utf8'));

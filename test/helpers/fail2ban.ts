@@ -8,7 +8,7 @@ import { REPO } from './cli.js';
 
 export const FAIL2BAN_CONF = path.join(REPO, 'docs', 'fail2ban', 'deskset.conf');
 
-function definition(text: string): Map<string, string> {
+export function definition(text: string): Map<string, string> {
   const out = new Map<string, string>();
   let section = '';
   let key: string | undefined;
@@ -32,13 +32,13 @@ function definition(text: string): Map<string, string> {
   return out;
 }
 
-function interpolate(value: string, vars: Map<string, string>): string {
+export function interpolate(value: string, vars: Map<string, string>): string {
   return value.replace(/%\((\w+)\)s|%%/g, (_m, name: string | undefined) => (name ? interpolate(vars.get(name) ?? '', vars) : '%'));
 }
 
-const HOST = String.raw`(?:(?:::f{4,6}:)?(?<ip4>(?:\d{1,3}\.){3}\d{1,3})|\[?(?<ip6>(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):))\]?|(?<dns>[\w\-.^_]*\w))`;
+export const HOST = String.raw`(?:(?:::f{4,6}:)?(?<ip4>(?:\d{1,3}\.){3}\d{1,3})|\[?(?<ip6>(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):))\]?|(?<dns>[\w\-.^_]*\w))`;
 
-const STRPTIME: Record<string, string> = {
+export const STRPTIME: Record<string, string> = {
   Y: String.raw`\d{4}`,
   m: String.raw`\d{2}`,
   d: String.raw`\d{2}`,
