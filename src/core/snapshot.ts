@@ -5,8 +5,6 @@ import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.js';
 import { buildFirmwareCatalog, type FirmwareCatalog } from './firmware.js';
 import type { SecretRefContext } from './secret-refs.js';
-import { isSecretKey } from './redact.js';
-import type { PNode } from './yaml-tree.js';
 import { loadProfiles, type ParseCache, type PlaintextSecret, type ProfileSet } from './profiles.js';
 import { compileTemplate, createTemplateEnv, templateErrorLine, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
