@@ -25,8 +25,8 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
 
   // Shared and model files need no device.
   for (const c of candidates) {
-    if (c.file.scope === 'shared') return done(snap, c, undefined, req.path, ua);
-    if (c.file.scope === 'model' && c.model) return done(snap, c, { known: false, vendor: c.file.vendor, model: c.model, groups: [] }, req.path, ua);
+    if (c.file.scope === 'shared') return done(c, undefined, req.path, ua);
+    if (c.file.scope === 'model' && c.model) return done(c, { known: false, vendor: c.file.vendor, model: c.model, groups: [] }, req.path, ua);
   }
 
   // Device files: the MAC comes from the path, else from the User-Agent (46xxsettings.txt).
@@ -35,7 +35,7 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
   if (device) {
     const c = candidates.find((x) => x.file.vendor === device.model.vendor);
     if (!c) return { kind: 'not-found', reason: `not a ${device.model.vendor} file`, mac, model: device.model.name, ua };
-    return done(snap, c, subjectOf(device), canonicalPath(c.file, mac, device.model) ?? req.path, ua);
+    return done(c, subjectOf(device), canonicalPath(c.file, mac, device.model) ?? req.path, ua);
   }
   // Files every phone of a vendor may have (the Avaya upgrade script): unidentified and
   // unknown phones get the shared rendering, which carries no credentials.
@@ -44,7 +44,7 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
     const modelName = (ua?.vendor === shared.file.vendor ? ua.model : undefined) ?? shared.pathModel;
     const found = modelName ? snap.catalog.find(modelName) : undefined;
     const model = found?.vendor === shared.file.vendor ? found : undefined;
-    return done(snap, { ...shared, model }, undefined, canonicalPath(shared.file) ?? req.path, ua);
+    return done({ ...shared, model }, undefined, canonicalPath(shared.file) ?? req.path, ua);
   }
   if (!mac) return { kind: 'not-found', reason: 'device not identified', ua, model: ua?.model };
 
@@ -56,10 +56,10 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
   const modelName = (ua?.vendor === c.file.vendor ? ua.model : undefined) ?? c.pathModel;
   const model = modelName ? snap.catalog.find(modelName) : undefined;
   const subject: Subject = { mac, known: false, vendor: c.file.vendor, model: model?.vendor === c.file.vendor ? model : undefined, groups: [] };
-  return done(snap, c, subject, canonicalPath(c.file, mac) ?? req.path, ua);
+  return done(c, subject, canonicalPath(c.file, mac) ?? req.path, ua);
 }
 
-function done(snap: Snapshot, c: RouteMatch, subject: Subject | undefined, path: string, ua: UserAgentInfo | undefined): Resolution {
+function done(c: RouteMatch, subject: Subject | undefined, path: string, ua: UserAgentInfo | undefined): Resolution {
   const target: RenderTarget = { file: c.file, subject, model: c.model, path: subject ? path : canonicalPath(c.file, undefined, c.model) ?? path };
   const cacheKey = `${c.file.vendor}/${c.file.id}|${subject?.mac ?? ''}|${subject?.known ? 'k' : 'u'}|${subject?.model?.name ?? c.model?.name ?? ''}`;
   return { kind: 'render', target, cacheKey, mac: subject?.mac ?? ua?.mac, model: subject?.model?.name ?? c.model?.name ?? ua?.model, ua };
