@@ -3,7 +3,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatDiagnostic, type Diagnostic } from '../core/diagnostics.js';
 import { redactSecrets } from '../core/secret-refs.js';
-import type { Snapshot } from '../core/snapshot.js';
 
 export class UsageError extends Error {}
 
@@ -37,12 +36,3 @@ export async function guarded(name: string, body: () => Promise<number>): Promis
   }
 }
 
-/** The root's extra secret-key patterns (security.secret_keys), as one expression. */
-export function secretKeyPattern(snap: Snapshot): RegExp | undefined {
-  const keys = snap.config.security.secretKeys;
-  try {
-    return keys.length ? new RegExp(keys.join('|'), 'i') : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -9,7 +9,7 @@ import { canonicalPath } from '../core/routes.js';
 import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
-import { guarded, parse, printDiagnostics, secretKeyPattern, UsageError } from './common.js';
+import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('explain', async () => {
@@ -33,7 +33,7 @@ export function run(args: string[]): Promise<number> {
     }
     const subject = subjectOf(device);
     const effective = resolveSubject(snap.profiles, snap.config.layers, subject);
-    const explanation = explainTree(effective, { key, secrets: snap.secrets, extraKeys: secretKeyPattern(snap) });
+    const explanation = explainTree(effective, { key, secrets: snap.secrets, extraKeys: snap.secretKeys });
     if (!explanation) {
       process.stderr.write(`deskset explain: ${mac} has no value for "${key}"\n`);
       return 1;

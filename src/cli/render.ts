@@ -8,7 +8,7 @@ import { normalizeMac } from '../core/mac.js';
 import { renderTarget } from '../core/render.js';
 import { allTargets } from '../core/request.js';
 import { loadRoot } from '../io/load-root.js';
-import { guarded, parse, printDiagnostics, secretKeyPattern, UsageError } from './common.js';
+import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('render', async () => {
@@ -29,7 +29,7 @@ export function run(args: string[]): Promise<number> {
     for (const t of allTargets(snap)) {
       if (only && t.subject?.mac !== only) continue;
       // Previews mask secrets; --show-secrets writes the real files for deployment.
-      const { rendered, diagnostics } = renderTarget(snap.render, t, values['show-secrets'] ? {} : { redact: { secrets: snap.secrets, extraKeys: secretKeyPattern(snap) } });
+      const { rendered, diagnostics } = renderTarget(snap.render, t, values['show-secrets'] ? {} : { redact: { secrets: snap.secrets, extraKeys: snap.secretKeys } });
       for (const d of diagnostics) problems.push(d);
       if (!rendered) continue;
       const dest = path.join(outDir, rendered.path);

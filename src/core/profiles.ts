@@ -32,6 +32,14 @@ export interface ProfileSet {
   devices: Map<string, DeviceEntry>;
 }
 
+/** Every profile of every layer, global first. */
+export function allProfiles(profiles: ProfileSet): Profile[] {
+  const out: Profile[] = profiles.global ? [profiles.global] : [];
+  for (const m of [profiles.models, profiles.groups, profiles.sites]) for (const p of m.values()) out.push(p);
+  for (const d of profiles.devices.values()) out.push(d.profile);
+  return out;
+}
+
 /** Keys that say who a device is; they are not merged. */
 const IDENTITY_KEYS = new Set(['model', 'site', 'groups', 'description']);
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.js';
 import { buildFirmwareCatalog, type FirmwareCatalog } from './firmware.js';
 import type { SecretRefContext } from './secret-refs.js';
-import { loadProfiles, type ParseCache, type PlaintextSecret, type ProfileSet } from './profiles.js';
+import { allProfiles, loadProfiles, type ParseCache, type PlaintextSecret, type ProfileSet } from './profiles.js';
 import { compileTemplate, createTemplateEnv, templateErrorLine, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
 import { RouteTable } from './routes.js';
@@ -62,6 +62,8 @@ export interface Snapshot {
    * logs, previews and error messages can mask them wherever they appear.
    */
   secrets: Set<string>;
+  /** security.secret_keys compiled once: extra keys whose values are secrets. */
+  secretKeys?: RegExp;
   /** Passwords written into profiles as text; `check` warns when such a file is in git. */
   plaintextSecrets: PlaintextSecret[];
   /** Everything found while building: errors mean the snapshot must not be served. */
@@ -76,7 +78,8 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   const vendors = loadVendors(input, diagnostics);
   const catalog = new ModelCatalog(vendors);
-  const { profiles, diagnostics: pd, secrets, plaintextSecrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs, secretKeyPattern(config.security.secretKeys));
+  const secretKeys = secretKeyPattern(config.security.secretKeys);
+  const { profiles, diagnostics: pd, secrets, plaintextSecrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs, secretKeys);
   for (const d of pd) diagnostics.push(d);
 
   const brokenTemplates = new Set<string>();
@@ -106,6 +109,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     routes,
     templates,
     secrets,
+    secretKeys,
     plaintextSecrets,
     resources: new Set(input.resources ?? []),
     resourceIndex: new ResourceIndex(input.resources ?? []),
@@ -202,9 +206,8 @@ function contentId(input: BuildInput): string {
 /** `firmware.models.<name>` must name a known model (a typo would silently never apply). */
 function firmwarePolicyProblems(profiles: ProfileSet, catalog: ModelCatalog): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const all = [profiles.global, ...profiles.models.values(), ...profiles.groups.values(), ...profiles.sites.values(), ...[...profiles.devices.values()].map((d) => d.profile)];
-  for (const p of all) {
-    if (!p || p.tree.kind !== 'map') continue;
+  for (const p of allProfiles(profiles)) {
+    if (p.tree.kind !== 'map') continue;
     const fw = p.tree.entries.get('firmware')?.node;
     const models = fw?.kind === 'map' ? fw.entries.get('models')?.node : undefined;
     if (models?.kind !== 'map') continue;

@@ -10,6 +10,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { SecurityConfig } from '../core/root-config.js';
+import { allProfiles } from '../core/profiles.js';
 import { layersFor, type Subject } from '../core/resolve.js';
 import { mergeLayers } from '../core/merge.js';
 import { securityPolicy, type SecurityPolicy } from '../core/security-profile.js';
@@ -174,8 +175,7 @@ export class Gate {
   private state(snap: Snapshot): SnapshotSecurity {
     let st = this.perSnapshot.get(snap);
     if (!st) {
-      const all = [snap.profiles.global, ...snap.profiles.models.values(), ...snap.profiles.groups.values(), ...snap.profiles.sites.values(), ...[...snap.profiles.devices.values()].map((d) => d.profile)];
-      const authConfigured = all.some((p) => p?.tree.kind === 'map' && p.tree.entries.has('auth'));
+      const authConfigured = allProfiles(snap.profiles).some((p) => p.tree.kind === 'map' && p.tree.entries.has('auth'));
       const deviceUsers = new Map<string, string>();
       for (const d of snap.profiles.devices.values()) {
         const auth = d.profile.tree.kind === 'map' ? d.profile.tree.entries.get('auth')?.node : undefined;

@@ -42,7 +42,8 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
           return koa(req, res);
         }
         const bytes = res.destroyed ? 0 : writeReply(res, method, reply);
-        logAccess(opts.log, { ip: deps.gate.clientIp(req.socket.remoteAddress, req.headers), method, path: logPath(url), status: reply.status, bytes, ms: round(performance.now() - started), ...reply.log });
+        const { ip = deps.gate.clientIp(req.socket.remoteAddress, req.headers), ...who } = reply.log;
+        logAccess(opts.log, { ip, method, path: logPath(url), status: reply.status, bytes, ms: round(performance.now() - started), ...who });
       },
       (err: Error) => {
         opts.log.error({ err: err.message }, 'request failed');

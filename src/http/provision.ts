@@ -64,7 +64,7 @@ export async function replyRendered(req: RequestInfo, deps: ProvisionDeps): Prom
   const ua = req.headers['user-agent'];
   const resolved = deps.provisioner.resolve({ path: routed.path, userAgent: typeof ua === 'string' ? ua : undefined });
   const r = resolved.resolution;
-  const log = { mac: r.mac, model: r.model };
+  const log = { mac: r.mac, model: r.model, ip: routed.ip };
   if (r.kind === 'not-found') {
     if (r.reason === 'no route') return undefined;
     if (r.reason === 'unknown device') return deps.gate.unknownDevice(resolved.snapshot, routed.ip, r.mac, { ...log, reason: r.reason });

@@ -10,7 +10,8 @@ export interface Reply {
   /** Bytes to send for GET; HEAD sends the same headers and no body. */
   body?: Buffer;
   /** What the access log should say about who asked. */
-  log: { mac?: string; model?: string; reason?: string };
+  /** What the access log should say; `ip` once the client address is known (saves working it out twice). */
+  log: { mac?: string; model?: string; reason?: string; ip?: string };
 }
 
 /** Refusals carry no body at all: phones never read error pages, attackers learn nothing. */

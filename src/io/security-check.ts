@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Diagnostic } from '../core/diagnostics.js';
+import { allProfiles } from '../core/profiles.js';
 import { resolveSubject, subjectOf } from '../core/resolve.js';
 import { securityPolicy } from '../core/security-profile.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -51,8 +52,7 @@ async function defaultCredentials(snap: Snapshot): Promise<Diagnostic[]> {
 }
 
 function valueAt(snap: Snapshot, p: { rel: string; key: string }): string | undefined {
-  const all = [snap.profiles.global, ...snap.profiles.models.values(), ...snap.profiles.groups.values(), ...snap.profiles.sites.values(), ...[...snap.profiles.devices.values()].map((d) => d.profile)];
-  const prof = all.find((x) => x?.ref.file.endsWith(p.rel));
+  const prof = allProfiles(snap.profiles).find((x) => x.ref.file.endsWith(p.rel));
   let n = prof?.tree;
   for (const k of ['settings', ...p.key.split('.').slice(1)]) {
     if (n?.kind !== 'map') return undefined;
