@@ -4,11 +4,10 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type RunningServer } from '../src/server.js';
-import { createLogger } from '../src/http/access-log.js';
+import { get, memoryLog, stable } from './helpers/e2e-http.js';
 import { REPO, runCli, spawnCli } from './helpers/cli.js';
 import { makeTmpRoot, replaceOnce, sampleSecrets, type TmpRoot } from './helpers/tmp-root.js';
 
@@ -19,45 +18,8 @@ let SAMPLE_SECRETS: string[] = [];
 /** Only the line passwords: what an unknown phone must never receive. */
 let LINE_SECRETS: string[] = [];
 
-/** A pino logger writing JSON lines into memory. */
-function memoryLog() {
-  const lines: string[] = [];
-  let buf = '';
-  const dest = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      buf += chunk.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        lines.push(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-      cb();
-    },
-  });
-  return { log: createLogger(dest as unknown as Parameters<typeof createLogger>[0]), lines };
-}
-
 type AccessLine = { time: string; ip: string; method: string; path: string; status: number; bytes: number; ms: number; mac?: string; model?: string };
 const accessLines = (lines: string[]): AccessLine[] => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => typeof o.method === 'string') as AccessLine[];
-
-interface Got {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-  text: string;
-}
-
-async function get(base: string, p: string, init: RequestInit = {}): Promise<Got> {
-  const r = await fetch(base + p, { redirect: 'manual', ...init });
-  const body = Buffer.from(await r.arrayBuffer());
-  const headers: Record<string, string> = {};
-  r.headers.forEach((v, k) => (headers[k] = v));
-  return { status: r.status, headers, body, text: body.toString('utf8') };
-}
-
-/** Headers that legitimately differ between two responses. */
-const VOLATILE = new Set(['date', 'connection', 'keep-alive']);
-const stable = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => !VOLATILE.has(k)));
 
 async function readTree(dir: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
