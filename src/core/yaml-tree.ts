@@ -4,6 +4,7 @@
 
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Node as YamlNode, type Document } from 'yaml';
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
+import { parseYamlFast } from './yaml-fast.js';
 
 export type Scalar = string | number | boolean | null;
 
@@ -27,6 +28,15 @@ export interface ParsedYaml {
 const MAX_ALIAS_EXPANSIONS = 1000;
 
 export function parseYamlTree(text: string, file: string): ParsedYaml {
+  const fast = parseYamlFast(text, file);
+  return fast ? { root: fast.root, diagnostics: [] } : parseWithYaml(text, file);
+}
+
+/**
+ * The reference reader, and the only one that reports problems: `yaml` with positions.
+ * parseYamlFast answers first for the documents it can prove it reads identically.
+ */
+export function parseWithYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
   const diagnostics: Diagnostic[] = [];
