@@ -4,7 +4,7 @@
 // so `deskset explain` can answer "why does this phone have this value?".
 
 import type { SourceLoc } from './diagnostics.js';
-import { toPlain, type PNode } from './yaml-tree.js';
+import { PMap, toPlain, type PEntry, type PNode } from './yaml-tree.js';
 
 export type LayerKind = 'global' | 'model' | 'group' | 'site' | 'device';
 export const LAYER_KINDS: readonly LayerKind[] = ['global', 'model', 'group', 'site', 'device'];
@@ -22,6 +22,22 @@ export interface Origin {
   loc: SourceLoc;
   /** Where the value starts (differs from `loc` for block values). */
   valueLoc: SourceLoc;
+}
+
+/** An Origin that works out its positions when asked: merges run per render, positions rarely. */
+class EntryOrigin implements Origin {
+  constructor(
+    readonly layer: LayerRef,
+    private readonly entry: PEntry,
+  ) {}
+
+  get loc(): SourceLoc {
+    return this.entry.keyLoc;
+  }
+
+  get valueLoc(): SourceLoc {
+    return this.entry.node.loc;
+  }
 }
 
 export interface Prior {
@@ -75,7 +91,7 @@ export function mergeLayers(layers: readonly Layer[], onlyKeys?: readonly string
   for (const layer of layers) {
     if (layer.tree.kind !== 'map') continue;
     const tree = onlyKeys
-      ? { ...layer.tree, entries: new Map([...layer.tree.entries].filter(([k]) => onlyKeys.includes(k))) }
+      ? new PMap(new Map([...layer.tree.entries].filter(([k]) => onlyKeys.includes(k))), layer.tree.src, layer.tree.off)
       : layer.tree;
     mergeInto(root, tree, layer.ref);
   }
@@ -84,7 +100,7 @@ export function mergeLayers(layers: readonly Layer[], onlyKeys?: readonly string
 
 function mergeInto(target: EMap, src: Extract<PNode, { kind: 'map' }>, ref: LayerRef): void {
   for (const [key, entry] of src.entries) {
-    const origin: Origin = { layer: ref, loc: entry.keyLoc, valueLoc: entry.node.loc };
+    const origin: Origin = new EntryOrigin(ref, entry);
     const existing = target.children.get(key);
     const node = entry.node;
     if (node.kind === 'scalar' && node.value === null) {

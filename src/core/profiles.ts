@@ -8,7 +8,7 @@ import { checkProfile } from './profile-schema.js';
 import { isSecretRef, resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
 import { isSecretKey } from './redact.js';
 import type { ModelCatalog, ModelInfo } from './vendors.js';
-import { parseYamlTree, type PNode } from './yaml-tree.js';
+import { fixedLoc, parseYamlTree, PMap, type PNode } from './yaml-tree.js';
 
 export interface Profile {
   ref: LayerRef;
@@ -217,7 +217,20 @@ export interface PlaintextSecret {
   /** Root-relative file, for asking git whether it is tracked. */
   rel: string;
   key: string;
-  loc: SourceLoc;
+  /** Where the value is; a getter, so 100,000 device files do not each keep a position. */
+  readonly loc: SourceLoc;
+}
+
+class PlaintextAt implements PlaintextSecret {
+  constructor(
+    readonly rel: string,
+    readonly key: string,
+    private readonly node: PNode,
+  ) {}
+
+  get loc(): SourceLoc {
+    return this.node.loc;
+  }
 }
 
 function findPlaintextSecrets(n: PNode, key: string, rel: string, out: PlaintextSecret[]): PlaintextSecret[] {
@@ -225,7 +238,7 @@ function findPlaintextSecrets(n: PNode, key: string, rel: string, out: Plaintext
   else if (n.kind === 'list') n.items.forEach((it, i) => findPlaintextSecrets(it, `${key}[${i}]`, rel, out));
   else if (typeof n.value === 'string' || typeof n.value === 'number') {
     const v = String(n.value);
-    if (isSecretKey(key.replace(/\[\d+\]$/, '')) && v !== '' && !isSecretRef(v) && !v.startsWith('scrypt$')) out.push({ rel, key, loc: n.loc });
+    if (isSecretKey(key.replace(/\[\d+\]$/, '')) && v !== '' && !isSecretRef(v) && !v.startsWith('scrypt$')) out.push(new PlaintextAt(rel, key, n));
   }
   return out;
 }
@@ -248,7 +261,7 @@ function parseAndCheck(rel: string, text: string, file: string, isDevice: boolea
   const result = ((): { root?: PNode; diagnostics: Diagnostic[] } => {
     const parsed = parseYamlTree(text, file);
     if (parsed.diagnostics.length) return { diagnostics: parsed.diagnostics };
-    const root: PNode = parsed.root ?? { kind: 'map', entries: new Map(), loc: at(file) };
+    const root: PNode = parsed.root ?? new PMap(new Map(), fixedLoc(at(file)), 0);
     if (root.kind !== 'map') return { diagnostics: [{ code: 'PROFILE', severity: 'error', message: 'a profile must be a YAML map', loc: root.loc }] };
     const schema = checkProfile(root, isDevice);
     return { root: schema.some((d) => d.severity === 'error') ? undefined : root, diagnostics: schema };
@@ -260,7 +273,7 @@ function parseAndCheck(rel: string, text: string, file: string, isDevice: boolea
 function mergeable(root: PNode): PNode {
   if (root.kind !== 'map') return root;
   const entries = new Map([...root.entries].filter(([k]) => !IDENTITY_KEYS.has(k)));
-  return { kind: 'map', entries, loc: root.loc };
+  return new PMap(entries, root.src, root.off);
 }
 
 function scalarText(n: PNode): string | undefined {

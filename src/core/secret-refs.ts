@@ -24,7 +24,7 @@
 import path from 'node:path';
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
 import { REDACTED } from './redact.js';
-import type { PEntry, PNode } from './yaml-tree.js';
+import { PEntry, PList, PMap, PScalar, type PNode } from './yaml-tree.js';
 
 export interface SecretRefContext {
   env: (name: string) => string | undefined;
@@ -93,18 +93,19 @@ export function resolveSecretRefs(root: PNode, ctx: SecretRefContext): SecretRef
   const walk = (node: PNode): PNode => {
     switch (node.kind) {
       case 'scalar':
-        if (typeof node.value !== 'string') return { kind: 'scalar', value: node.value, loc: node.loc };
+        // Only text with `${` can be (or escape) a reference; everything else is kept as it is.
+        if (typeof node.value !== 'string' || !node.value.includes('${')) return node;
         {
           const value = scalar(node.value, node.loc ?? fallback);
           // Marked, so a credential check can tell a resolved secret from a typed-in plaintext.
-          return value !== node.value && REF.test(node.value) ? { kind: 'scalar', value, loc: node.loc, fromRef: true } : { kind: 'scalar', value, loc: node.loc };
+          return value === node.value ? node : new PScalar(value, node.src, node.off, REF.test(node.value));
         }
       case 'list':
-        return { kind: 'list', items: node.items.map(walk), loc: node.loc };
+        return new PList(node.items.map(walk), node.src, node.off);
       case 'map': {
         const entries = new Map<string, PEntry>();
-        for (const [k, e] of node.entries) entries.set(k, { keyLoc: e.keyLoc, node: walk(e.node) });
-        return { kind: 'map', entries, loc: node.loc };
+        for (const [k, e] of node.entries) entries.set(k, new PEntry(walk(e.node), e.src, e.keyOff));
+        return new PMap(entries, node.src, node.off);
       }
     }
   };

@@ -15,8 +15,7 @@
 
 import jsyaml from 'js-yaml';
 import { isScalar, Schema } from 'yaml';
-import type { SourceLoc } from './diagnostics.js';
-import type { PEntry, PNode, Scalar } from './yaml-tree.js';
+import { PEntry, PList, PMap, PScalar, SourceText, type PNode, type Scalar } from './yaml-tree.js';
 
 interface Frame {
   /** Offset where js-yaml began looking for the node (before separation space). */
@@ -62,20 +61,9 @@ export function parseYamlFast(text: string, file: string): { root?: PNode } | un
   const docs = stack[0]!.children;
   if (stack.length !== 1 || docs.length > 1) return undefined;
   if (docs.length === 0 || value === undefined) return value === undefined ? { root: undefined } : undefined;
-  const lines = lineStarts(text);
-  const locAt = (offset: number): SourceLoc => {
-    // Binary search for the last line starting at or before offset.
-    let lo = 0;
-    let hi = lines.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lines[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { file, line: lo + 1, col: offset - lines[lo]! + 1 };
-  };
+  const src = new SourceText(file, text);
   try {
-    const root = build(docs[0]!, text, locAt);
+    const root = build(docs[0]!, text, src);
     // An empty document: yaml gives no contents at all.
     if (root.kind === 'scalar' && root.value === null && docs[0]!.result === null && isBlank(text)) return { root: undefined };
     return { root };
@@ -85,17 +73,16 @@ export function parseYamlFast(text: string, file: string): { root?: PNode } | un
   }
 }
 
-function build(f: Frame, text: string, locAt: (offset: number) => SourceLoc): PNode {
+function build(f: Frame, text: string, src: SourceText): PNode {
   if (f.result === null) {
     // An empty node: yaml places it right after the indicator, past blanks on the same line.
     if (f.children.length) throw UNSUPPORTED;
     const at = skipBlanks(text, f.open);
     const c = text.charCodeAt(at);
     if (at < text.length && c !== 10 && c !== 13 && c !== 35 && c !== 44 && c !== 125 && c !== 93) throw UNSUPPORTED;
-    return { kind: 'scalar', value: null, loc: locAt(at) };
+    return new PScalar(null, src, at);
   }
   const start = contentStart(text, f.open);
-  const loc = locAt(start);
   if (f.kind === 'mapping') {
     const obj = f.result as Record<string, unknown>;
     if (f.children.length % 2 !== 0 || Object.keys(obj).length !== f.children.length / 2) throw UNSUPPORTED;
@@ -104,27 +91,28 @@ function build(f: Frame, text: string, locAt: (offset: number) => SourceLoc): PN
       const kf = f.children[i]!;
       const vf = f.children[i + 1]!;
       if (typeof kf.result !== 'string' || !Object.prototype.hasOwnProperty.call(obj, kf.result) || obj[kf.result] !== vf.result) throw UNSUPPORTED;
-      const keyNode = build(kf, text, locAt);
+      const keyNode = build(kf, text, src);
       if (keyNode.kind !== 'scalar' || keyNode.value === null) throw UNSUPPORTED;
       const key = String(keyNode.value);
       if (key === '<<') throw UNSUPPORTED;
-      entries.set(key, { keyLoc: keyNode.loc, node: build(vf, text, locAt) });
+      entries.set(key, new PEntry(build(vf, text, src), src, keyNode.off));
     }
-    return { kind: 'map', entries, loc };
+    return new PMap(entries, src, start);
   }
   if (f.kind === 'sequence') {
     const arr = f.result as unknown[];
     if (!Array.isArray(arr) || arr.length !== f.children.length) throw UNSUPPORTED;
-    return { kind: 'list', items: f.children.map((c, i) => {
+    const items = f.children.map((c, i) => {
       if (c.result !== arr[i]) throw UNSUPPORTED;
-      return build(c, text, locAt);
-    }), loc };
+      return build(c, text, src);
+    });
+    return new PList(items, src, start);
   }
   if (f.kind !== 'scalar' || typeof f.result !== 'string' || f.children.length) throw UNSUPPORTED;
   const c = text.charCodeAt(start);
   // Quoted and block scalars are strings; plain ones resolve through the core schema.
   const quotedOrBlock = c === 34 || c === 39 || c === 124 || c === 62;
-  return { kind: 'scalar', value: quotedOrBlock ? f.result : resolvePlain(f.result), loc };
+  return new PScalar(quotedOrBlock ? f.result : resolvePlain(f.result), src, start);
 }
 
 function resolvePlain(src: string): Scalar {
@@ -159,10 +147,4 @@ function skipBlanks(text: string, pos: number): number {
 
 function isBlank(text: string): boolean {
   return /^(?:\s|#.*)*$/.test(text);
-}
-
-function lineStarts(text: string): number[] {
-  const out = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) out.push(i + 1);
-  return out;
 }

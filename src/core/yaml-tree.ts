@@ -8,15 +8,117 @@ import { parseYamlFast } from './yaml-fast.js';
 
 export type Scalar = string | number | boolean | null;
 
-export type PNode =
-  | { kind: 'map'; entries: Map<string, PEntry>; loc: SourceLoc }
-  | { kind: 'list'; items: PNode[]; loc: SourceLoc }
-  | { kind: 'scalar'; value: Scalar; loc: SourceLoc; fromRef?: true };
+/**
+ * Where a node's offsets point. Positions are worked out when asked for (a diagnostic, an
+ * explain), not stored per node: at 100,000 devices a {file, line, col} object on every
+ * node and key was a third of the parsed trees' memory.
+ */
+export interface LocSource {
+  locAt(offset: number): SourceLoc;
+}
+
+/** A parsed file's text. Small files are scanned on demand; big ones get a line table once. */
+export class SourceText implements LocSource {
+  private starts?: number[];
+  constructor(
+    readonly file: string,
+    private readonly text: string,
+  ) {}
+
+  locAt(offset: number): SourceLoc {
+    if (this.text.length <= 4096) {
+      let line = 1;
+      let lineStart = 0;
+      for (let i = this.text.indexOf('\n'); i !== -1 && i < offset; i = this.text.indexOf('\n', i + 1)) {
+        line++;
+        lineStart = i + 1;
+      }
+      return { file: this.file, line, col: offset - lineStart + 1 };
+    }
+    const starts = (this.starts ??= lineStarts(this.text));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file: this.file, line: lo + 1, col: offset - starts[lo]! + 1 };
+  }
+}
+
+function lineStarts(text: string): number[] {
+  const out = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
+/** A position that is not in a parsed text (an empty profile, a node made up in code). */
+export function fixedLoc(loc: SourceLoc): LocSource {
+  return { locAt: () => loc };
+}
+
+abstract class Located {
+  constructor(
+    readonly src: LocSource,
+    readonly off: number,
+  ) {}
+
+  get loc(): SourceLoc {
+    return this.src.locAt(this.off);
+  }
+}
+
+export class PMap extends Located {
+  readonly kind = 'map';
+  constructor(
+    readonly entries: Map<string, PEntry>,
+    src: LocSource,
+    off: number,
+  ) {
+    super(src, off);
+  }
+}
+
+export class PList extends Located {
+  readonly kind = 'list';
+  constructor(
+    readonly items: PNode[],
+    src: LocSource,
+    off: number,
+  ) {
+    super(src, off);
+  }
+}
+
+export class PScalar extends Located {
+  readonly kind = 'scalar';
+  /** Set when the value was resolved from a ${env:…}/${file:…} reference. */
+  readonly fromRef?: true;
+  constructor(
+    readonly value: Scalar,
+    src: LocSource,
+    off: number,
+    fromRef?: boolean,
+  ) {
+    super(src, off);
+    if (fromRef) this.fromRef = true;
+  }
+}
+
+export type PNode = PMap | PList | PScalar;
 
 /** A map entry keeps where its key was written: that is the line an admin edits. */
-export interface PEntry {
-  keyLoc: SourceLoc;
-  node: PNode;
+export class PEntry {
+  constructor(
+    readonly node: PNode,
+    readonly src: LocSource,
+    readonly keyOff: number,
+  ) {}
+
+  get keyLoc(): SourceLoc {
+    return this.src.locAt(this.keyOff);
+  }
 }
 
 export interface ParsedYaml {
@@ -40,6 +142,7 @@ export function parseWithYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
   const diagnostics: Diagnostic[] = [];
+  const src = new SourceText(file, text);
   const locAt = (offset: number): SourceLoc => {
     const p = lineCounter.linePos(offset);
     return { file, line: p.line, col: p.col };
@@ -55,7 +158,6 @@ export function parseWithYaml(text: string, file: string): ParsedYaml {
       return walk(node.resolve(d), d, node.range?.[0] ?? fallback);
     }
     const start = (node as YamlNode | null)?.range?.[0] ?? fallback;
-    const loc = locAt(start);
     if (isMap(node)) {
       const entries = new Map<string, PEntry>();
       for (const pair of node.items) {
@@ -71,25 +173,21 @@ export function parseWithYaml(text: string, file: string): ParsedYaml {
           continue;
         }
         const valueNode = pair.value;
-        const child: PNode = valueNode == null
-          ? { kind: 'scalar', value: null, loc: locAt(keyStart) }
-          : walk(valueNode, d, keyStart);
-        entries.set(String(key), { keyLoc: locAt(keyStart), node: child });
+        const child: PNode = valueNode == null ? new PScalar(null, src, keyStart) : walk(valueNode, d, keyStart);
+        entries.set(String(key), new PEntry(child, src, keyStart));
       }
-      return { kind: 'map', entries, loc };
+      return new PMap(entries, src, start);
     }
     if (isSeq(node)) {
-      return { kind: 'list', items: node.items.map((it) => walk(it, d, start)), loc };
+      return new PList(node.items.map((it) => walk(it, d, start)), src, start);
     }
     if (isScalar(node)) {
       const v = node.value;
-      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
-        return { kind: 'scalar', value: v, loc };
-      }
+      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return new PScalar(v, src, start);
       // Dates, binary and other tagged scalars: keep the source text, never a JS object.
-      return { kind: 'scalar', value: String(node.source ?? v), loc };
+      return new PScalar(String(node.source ?? v), src, start);
     }
-    return { kind: 'scalar', value: null, loc };
+    return new PScalar(null, src, start);
   };
   try {
     const root = doc.contents == null ? undefined : walk(doc.contents, doc, 0);

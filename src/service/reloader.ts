@@ -46,6 +46,7 @@ export class Reloader {
   private readonly parseCache: ParseCache = new Map();
   private validators: Validators;
   private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
   private health: Health = { ok: true, errors: [] };
 
   constructor(
@@ -78,6 +79,7 @@ export class Reloader {
     for (let i = 0; i < macs.length; i += slice) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.provisioner.current() !== snap) return errors; // a reload replaced it (and validated its own)
+      if (this.closed) return errors; // shutting down: Ctrl-C must not wait for 100,000 renders
       const found = await checkSnapshot(snap, this.validators, { devices: new Set(macs.slice(i, i + slice)), devicesOnly: true });
       for (const d of found.diagnostics) if (d.severity === 'error') errors.push(d);
       this.health = { ok: errors.length === 0 && this.health.ok, errors: errors.length ? errors : this.health.errors, lastReload: this.health.lastReload, validating: { done: Math.min(i + slice, macs.length), total: macs.length } };
@@ -126,6 +128,7 @@ export class Reloader {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.queue;
     await this.validators.close();
   }
