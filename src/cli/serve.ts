@@ -3,7 +3,7 @@
 
 import cluster from 'node:cluster';
 import { DiagnosticsError } from '../core/diagnostics.js';
-import { allTargets } from '../core/request.js';
+import { deviceTargets, sharedTargets } from '../core/request.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { startServer } from '../server.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
@@ -50,13 +50,16 @@ export function run(args: string[]): Promise<number> {
 
 function banner(snap: Snapshot, root: string, host: string, port: number, base: string): string {
   const lines = [`deskset serving ${root} on http://${host}:${port} (${snap.profiles.devices.size} devices, snapshot ${snap.id})`, 'try:'];
-  const targets = allTargets(snap);
-  const avaya = [...snap.profiles.devices.values()].find((d) => d.model.vendor === 'avaya');
+  // One example device per vendor: listing every device's files costs a second at 100,000.
+  const devices = [...snap.profiles.devices.values()];
+  const avaya = devices.find((d) => d.model.vendor === 'avaya');
   if (avaya) lines.push(`  curl -A 'Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/${avaya.model.name}-4.1.3.0.6 (MAC:${avaya.mac})' ${base}/46xxsettings.txt`);
   for (const vendor of ['polycom', 'yealink']) {
-    const t = targets.find((x) => x.file.vendor === vendor && x.file.scope === 'device');
+    const d = devices.find((x) => x.model.vendor === vendor);
+    const t = d ? deviceTargets(snap, [d.mac])[0] : undefined;
     if (t) lines.push(`  curl ${base}/${t.path}`);
   }
+  const targets = sharedTargets(snap);
   const shared = targets.find((x) => x.file.scope === 'model') ?? targets.find((x) => x.file.scope === 'shared');
   if (shared) lines.push(`  curl -I ${base}/${shared.path}`);
   return lines.join('\n');

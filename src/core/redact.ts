@@ -7,8 +7,20 @@ const DEFAULT_SECRET_KEY = /(pass(word|wd)?|pswd|secret|token|private[_.]?key)$/
 
 /** True when the last key of `path` names a secret (`settings.lines[0].password`, `PROCPSWD`). */
 export function isSecretKey(key: string, extra?: RegExp): boolean {
-  const last = key.split('.').pop() ?? key;
-  return DEFAULT_SECRET_KEY.test(last) || DEFAULT_SECRET_KEY.test(key) || (extra?.test(key) ?? false);
+  return defaultSecretKey(key) || (extra?.test(key) ?? false);
+}
+
+// The same few dozen keys are asked about for every one of 100,000 device files.
+const knownKeys = new Map<string, boolean>();
+function defaultSecretKey(key: string): boolean {
+  let v = knownKeys.get(key);
+  if (v === undefined) {
+    const last = key.slice(key.lastIndexOf('.') + 1);
+    v = DEFAULT_SECRET_KEY.test(last) || DEFAULT_SECRET_KEY.test(key);
+    if (knownKeys.size > 10_000) knownKeys.clear();
+    knownKeys.set(key, v);
+  }
+  return v;
 }
 
 /** Replace secrets in a plain value tree. Keys are checked at every depth. */

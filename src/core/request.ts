@@ -67,6 +67,14 @@ function done(c: RouteMatch, subject: Subject | undefined, path: string, ua: Use
 
 /** Every file `render` and `check` produce: shared files, model files in use, every device's files. */
 export function allTargets(snap: Snapshot): RenderTarget[] {
+  const out = sharedTargets(snap);
+  // A loop, not push(...): 100,000 devices would overflow the call stack.
+  for (const t of deviceTargets(snap, [...snap.profiles.devices.keys()].sort())) out.push(t);
+  return out;
+}
+
+/** The shared files, and the model files of models in use. */
+export function sharedTargets(snap: Snapshot): RenderTarget[] {
   const out: RenderTarget[] = [];
   const usedModels = new Set<string>([...snap.profiles.devices.values()].map((d) => d.model.name));
   for (const m of snap.profiles.models.keys()) usedModels.add(m);
@@ -84,8 +92,6 @@ export function allTargets(snap: Snapshot): RenderTarget[] {
       }
     }
   }
-  // A loop, not push(...): 100,000 devices would overflow the call stack.
-  for (const t of deviceTargets(snap, [...snap.profiles.devices.keys()].sort())) out.push(t);
   return out;
 }
 
