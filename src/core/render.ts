@@ -6,9 +6,9 @@ import Handlebars from 'handlebars';
 import type { Diagnostic } from './diagnostics.js';
 import { macForms } from './mac.js';
 import { chooseFirmware, type FirmwareCatalog, type FirmwareChoice } from './firmware.js';
-import { resolveSubject as resolveFor } from './resolve.js';
-import { flattenLeaves, plainOf, type EMap } from './merge.js';
-import { resolveSubject, type Subject } from './resolve.js';
+import { flattenLeaves, mergeLayers, type EMap, type Layer } from './merge.js';
+import { plainSettings } from './plain-merge.js';
+import { layersFor, resolveLayers, type Subject } from './resolve.js';
 import { helpers, RenderValueError } from './template-helpers.js';
 import { REDACTED, redactTree } from './redact.js';
 import type { FileSpec, ModelInfo } from './vendors.js';
@@ -39,8 +39,8 @@ export interface Rendered {
   bytes: Buffer;
   etag: string;
   contentType: string;
-  /** The merged tree the file was rendered from, kept for error mapping and explain. */
-  effective: EMap;
+  /** The merged tree with provenance, for `check` and error mapping: built on first read. */
+  readonly effective: EMap;
 }
 
 export interface RenderInputs {
@@ -100,21 +100,34 @@ export function renderTarget(inp: RenderInputs, t: RenderTarget, opts: RenderOpt
     return { diagnostics: [{ code: 'TEMPLATE_MISSING', severity: 'error', message: `no template ${templateKey(t.file)}`, device, path: t.path }] };
   }
   const subject: Subject = t.subject ?? { known: false, vendor: t.file.vendor, model: t.model, groups: [] };
-  const effective = resolveSubject(inp.profiles, inp.config.layers, subject);
-  const ctx = contextFor(inp, t, subject, effective, opts);
+  const layers = layersFor(inp.profiles, inp.config.layers, subject);
+  // Provenance is for `check` and errors only; rendering reads plain values (plain-merge.ts).
+  let effective: EMap | undefined;
+  const provenance = (): EMap => (effective ??= resolveLayers(layers, subject.known));
+  const ctx = contextFor(inp, t, subject, layers, opts);
   try {
     let text = tpl.fn(ctx);
     // Handlebars' standalone-block rule eats the newline after a closing tag on the last
     // line; phones and diff tools both want files to end with one.
     if (!text.endsWith('\n')) text += '\n';
     const bytes = Buffer.from(text, 'utf8');
-    return { rendered: { path: t.path, file: t.file, bytes, etag: etagOf(bytes), contentType: t.file.contentType, effective }, diagnostics: [] };
+    const rendered: Rendered = {
+      path: t.path,
+      file: t.file,
+      bytes,
+      etag: etagOf(bytes),
+      contentType: t.file.contentType,
+      get effective() {
+        return provenance();
+      },
+    };
+    return { rendered, diagnostics: [] };
   } catch (e) {
     const reason = e instanceof RenderValueError ? e.message : `template error: ${(e as Error).message.split('\n')[0]}`;
     const d: Diagnostic = { code: 'RENDER', severity: 'error', message: `${reason} (template ${tpl.source})`, loc: { file: tpl.source, line: 1, col: 1 }, device, path: t.path };
     // Point at the profile line that set the offending parameter, when one did.
     const key = e instanceof RenderValueError ? e.key : undefined;
-    const leaf = key ? flattenLeaves(effective).find(({ path }) => path.join('.').endsWith(`.${key}`) || path.join('.') === key) : undefined;
+    const leaf = key ? flattenLeaves(provenance()).find(({ path }) => path.join('.').endsWith(`.${key}`) || path.join('.') === key) : undefined;
     if (leaf) {
       d.related = [{ message: 'template', loc: d.loc! }];
       d.loc = leaf.leaf.origin.loc;
@@ -138,19 +151,21 @@ function firmwareView(c: FirmwareChoice | undefined): Record<string, unknown> | 
   return c?.path ? { version: c.version, file: c.file, path: c.path, url: c.url, app_file_path: c.path, policy: c.policy } : undefined;
 }
 
-function contextFor(inp: RenderInputs, t: RenderTarget, s: Subject, effective: EMap, opts: RenderOptions): unknown {
-  const settingsNode = effective.children.get('settings');
-  let settings = (settingsNode ? plainOf(settingsNode) : {}) as Record<string, unknown>;
+function contextFor(inp: RenderInputs, t: RenderTarget, s: Subject, layers: readonly Layer[], opts: RenderOptions): unknown {
+  let settings = (plainSettings(inp.profiles, layers, s.known) ?? {}) as Record<string, unknown>;
   if (opts.redact) settings = redactValues(redactTree(settings, opts.redact.extraKeys), opts.redact.secrets) as Record<string, unknown>;
   const model = s.model ?? t.model;
   const publicUrl = inp.config.publicUrl;
-  const own = model ? chooseFirmware(inp.firmware, effective, model, publicUrl, inp.config.layers) : undefined;
+  // Without releases no policy can name an image, and templates only see a chosen image.
+  // The policy reads nothing outside `firmware`, so only that key is merged.
+  const withFirmware = inp.firmware.releases.length > 0;
+  const own = model && withFirmware ? chooseFirmware(inp.firmware, mergeLayers(layers, ['firmware']), model, publicUrl, inp.config.layers) : undefined;
   // Shared files (Poly's 000000000000.cfg, the Avaya upgrade script) carry one entry per
   // model, each from the global and that model's layers.
   const perModel = (m: ModelInfo) => {
     if (model && m.name === model.name) return own;
     if (t.subject?.known) return undefined;
-    const eff = resolveFor(inp.profiles, inp.config.layers, { known: false, vendor: m.vendor, model: m, groups: [] });
+    const eff = mergeLayers(layersFor(inp.profiles, inp.config.layers, { known: false, vendor: m.vendor, model: m, groups: [] }), ['firmware']);
     return chooseFirmware(inp.firmware, eff, m, publicUrl, inp.config.layers);
   };
   return {

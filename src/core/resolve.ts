@@ -45,10 +45,15 @@ export function layersFor(profiles: ProfileSet, order: readonly LayerKind[], s: 
 }
 
 export function resolveSubject(profiles: ProfileSet, order: readonly LayerKind[], s: Subject): EMap {
-  const merged = mergeLayers(layersFor(profiles, order, s));
+  return resolveLayers(layersFor(profiles, order, s), s.known);
+}
+
+/** resolveSubject for layers already looked up (layersFor). */
+export function resolveLayers(layers: readonly Layer[], known: boolean): EMap {
+  const merged = mergeLayers(layers);
   // An unknown phone rendered from defaults, and every file fetched without a MAC, must
-  // never receive credentials: no line passwords, no admin password.
-  if (!s.known) {
+  // never receive credentials: no line passwords, no admin password. (plain-merge.ts too.)
+  if (!known) {
     const settings = merged.children.get('settings');
     if (settings?.kind === 'map') {
       settings.children.delete('lines');
