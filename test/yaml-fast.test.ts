@@ -110,3 +110,18 @@ describe('yaml fast path', () => {
     expect(time?.node.loc).toEqual({ file: 'p.yaml', line: 4, col: 5 });
   });
 });
+
+describe('a __proto__ key is data', () => {
+  it('toPlain and redactTree keep it as an own property and never change a prototype', async () => {
+    const { toPlain } = await import('../src/core/yaml-tree.js');
+    const { redactTree } = await import('../src/core/redact.js');
+    const plain = toPlain(parseYamlTree('params:\n  __proto__: {polluted: yes}\n  ok: 1\n', 'x.yaml').root!) as Record<string, Record<string, unknown>>;
+    const params = plain.params!;
+    expect(Object.getPrototypeOf(params)).toBe(Object.prototype);
+    expect(Object.prototype.hasOwnProperty.call(params, '__proto__')).toBe(true);
+    expect((params as { polluted?: unknown }).polluted).toBeUndefined();
+    const redacted = redactTree(plain) as Record<string, Record<string, unknown>>;
+    expect(Object.getPrototypeOf(redacted.params)).toBe(Object.prototype);
+    expect(Object.keys(redacted.params!)).toEqual(['__proto__', 'ok']);
+  });
+});

@@ -1,6 +1,7 @@
 // Turn the profile files of a config root into layers: global, per model, per group,
 // per site and per device. Pure: takes file texts, returns profiles and diagnostics.
 
+import { LRUCache } from 'lru-cache';
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
 import { normalizeMac } from './mac.js';
 import type { LayerKind, LayerRef } from './merge.js';
@@ -13,7 +14,9 @@ import { fixedLoc, parseYamlTree, PMap, type PNode } from './yaml-tree.js';
 export interface Profile {
   ref: LayerRef;
   /** The mergeable part: the profile minus its identity keys. */
-  tree: PNode;
+  readonly tree: PNode;
+  /** The tree's top-level keys, known without building a device's tree again. */
+  readonly keys: ReadonlySet<string>;
 }
 
 export interface DeviceEntry {
@@ -22,6 +25,8 @@ export interface DeviceEntry {
   site?: string;
   groups: string[];
   profile: Profile;
+  /** auth.user of the device's own profile, for matching credentials to a device. */
+  authUser?: string;
 }
 
 export interface ProfileSet {
@@ -63,7 +68,10 @@ export type ParseCache = Map<string, ParseCacheEntry>;
 
 export interface ParseCacheEntry {
   text: string;
+  /** The checked tree; for device files only when it is needed again (see DeviceFacts). */
   root?: PNode;
+  /** Set for a device file that parsed and passed the schema. */
+  device?: DeviceFacts;
   diagnostics: Diagnostic[];
   /** Derived once per text: passwords typed as text, and values at secret-looking keys. */
   plaintext?: PlaintextSecret[];
@@ -85,6 +93,10 @@ export function loadProfiles(
   const profiles: ProfileSet = { models: new Map(), groups: new Map(), sites: new Map(), devices: new Map() };
   const deviceFiles = new Map<string, string>();
   const pending: Array<{ kind: LayerKind; name: string; file: string; root: PNode }> = [];
+  const devicesPending: Array<{ mac: string; file: string; text: string; facts: DeviceFacts; authUser?: string }> = [];
+  // Every reference is resolved once per build; a device tree rebuilt later gets the same
+  // values without touching the disk or the environment again.
+  const refs = secretRefs && rememberRefs(secretRefs);
   // Files that exist but failed to load: a device naming one is not told it "does not exist".
   const broken = { site: new Set<string>(), group: new Set<string>() };
 
@@ -107,19 +119,23 @@ export function loadProfiles(
     }
     const checked = parseAndCheck(rel, text, file, kind === 'device', cache);
     diagnostics.push(...checked.diagnostics);
-    if (!checked.root) {
+    if (!checked.ok) {
       if (kind === 'site' || kind === 'group') broken[kind].add(base);
       continue;
     }
-    let root = checked.root;
     // Derived data is cached with the parse: a reload of 10,000 devices walks one tree, not all.
-    const entry: Partial<ParseCacheEntry> = cache?.get(rel) ?? {};
-    entry.plaintext ??= findPlaintextSecrets(root, '', rel, []);
+    const entry = checked.entry;
+    const hasRefs = !!secretRefs && text.includes('${');
+    // A device file's tree is only rebuilt here when its derived data is not cached yet or
+    // its references must be resolved again.
+    let root = checked.root ?? (entry.plaintext && entry.keySecrets && !hasRefs ? undefined : reparse(text, file));
+    entry.plaintext ??= findPlaintextSecrets(root!, '', rel, []);
     for (const p of entry.plaintext) plaintextSecrets.push(p);
+    let authUser = entry.device?.authUser;
     // ${env:…} / ${file:…} are resolved on every build (the environment or the file may have
     // changed); the text test keeps files without references free of the walk.
-    if (secretRefs && text.includes('${')) {
-      const r = resolveSecretRefs(root, { ...secretRefs, file });
+    if (hasRefs) {
+      const r = resolveSecretRefs(root!, { ...refs!, file });
       diagnostics.push(...r.diagnostics);
       if (r.diagnostics.some((d) => d.severity === 'error')) {
         if (kind === 'site' || kind === 'group') broken[kind].add(base);
@@ -128,9 +144,10 @@ export function loadProfiles(
       for (const v of r.secrets) secrets.add(v);
       root = r.tree;
       for (const v of keySecretValues(root, extraSecretKeys)) secrets.add(v);
+      if (kind === 'device') authUser = authUserOf(root);
     } else {
       const pattern = extraSecretKeys?.source ?? '';
-      if (entry.keySecrets?.pattern !== pattern) entry.keySecrets = { pattern, values: keySecretValues(root, extraSecretKeys) };
+      if (entry.keySecrets?.pattern !== pattern) entry.keySecrets = { pattern, values: keySecretValues(root ?? reparse(text, file), extraSecretKeys) };
       for (const v of entry.keySecrets.values) secrets.add(v);
     }
 
@@ -160,35 +177,37 @@ export function loadProfiles(
       }
       name = m.name;
     }
-    pending.push({ kind, name, file, root });
+    if (kind === 'device') devicesPending.push({ mac: name, file, text, facts: entry.device!, authUser });
+    else pending.push({ kind, name, file, root: root! });
   }
 
   for (const p of pending) {
-    const profile: Profile = { ref: { kind: p.kind, name: p.name, file: p.file }, tree: mergeable(p.root) };
+    const tree = mergeable(p.root);
+    const profile: Profile = { ref: { kind: p.kind, name: p.name, file: p.file }, tree, keys: keysOf(tree) };
     if (p.kind === 'global') profiles.global = profile;
     else if (p.kind === 'model') profiles.models.set(p.name, profile);
     else if (p.kind === 'group') profiles.groups.set(p.name, profile);
     else if (p.kind === 'site') profiles.sites.set(p.name, profile);
   }
 
-  for (const p of pending.filter((x) => x.kind === 'device')) {
-    if (p.root.kind !== 'map') continue;
-    const modelNode = p.root.entries.get('model')!.node;
-    const modelName = scalarText(modelNode);
+  const trees = new DeviceTrees(refs);
+  for (const p of devicesPending) {
+    const modelNode = p.facts.model;
+    const modelName = modelNode && scalarText(modelNode);
     const model = modelName === undefined ? undefined : catalog.find(modelName);
     if (!model) {
-      diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: modelName === undefined ? 'model is missing' : `unknown model "${modelName}"; known models: ${catalog.names().join(', ')}`, loc: modelNode.loc });
+      diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: modelName === undefined ? 'model is missing' : `unknown model "${modelName}"; known models: ${catalog.names().join(', ')}`, loc: modelNode?.loc ?? at(p.file) });
       continue;
     }
     let ok = true;
-    const siteNode = p.root.entries.get('site')?.node;
+    const siteNode = p.facts.site;
     const site = siteNode ? scalarText(siteNode) : undefined;
     if (siteNode && site !== undefined && !profiles.sites.has(site)) {
       ok = false;
       if (!broken.site.has(site)) diagnostics.push({ code: 'UNKNOWN_SITE', severity: 'error', message: `site "${site}" does not exist (no profiles/sites/${site}.yaml); known sites: ${[...profiles.sites.keys()].join(', ') || 'none'}`, loc: siteNode.loc });
     }
     const groups: string[] = [];
-    const groupsNode = p.root.entries.get('groups')?.node;
+    const groupsNode = p.facts.groups;
     if (groupsNode?.kind === 'list') {
       for (const g of groupsNode.items) {
         const name = scalarText(g);
@@ -201,12 +220,13 @@ export function loadProfiles(
       }
     }
     if (!ok) continue;
-    profiles.devices.set(p.name, {
-      mac: p.name,
+    profiles.devices.set(p.mac, {
+      mac: p.mac,
       model,
       site: site ?? undefined,
       groups,
-      profile: { ref: { kind: 'device', name: p.name, file: p.file }, tree: mergeable(p.root) },
+      profile: new DeviceProfile({ kind: 'device', name: p.mac, file: p.file }, p.facts.keys, p.text, trees),
+      authUser: p.authUser,
     });
   }
   return { profiles, diagnostics, secrets, plaintextSecrets };
@@ -219,6 +239,8 @@ export interface PlaintextSecret {
   key: string;
   /** Where the value is; a getter, so 100,000 device files do not each keep a position. */
   readonly loc: SourceLoc;
+  /** The password as typed (for spotting vendor defaults; never printed). */
+  readonly value: string;
 }
 
 class PlaintextAt implements PlaintextSecret {
@@ -230,6 +252,10 @@ class PlaintextAt implements PlaintextSecret {
 
   get loc(): SourceLoc {
     return this.node.loc;
+  }
+
+  get value(): string {
+    return this.node.kind === 'scalar' ? String(this.node.value) : '';
   }
 }
 
@@ -255,19 +281,124 @@ function keySecretValues(root: PNode, extra: RegExp | undefined): string[] {
   return out;
 }
 
-function parseAndCheck(rel: string, text: string, file: string, isDevice: boolean, cache?: ParseCache): { root?: PNode; diagnostics: Diagnostic[] } {
+interface Checked {
+  ok: boolean;
+  /** The tree, when it was parsed now or is kept (device files keep facts, not trees). */
+  root?: PNode;
+  diagnostics: Diagnostic[];
+  entry: ParseCacheEntry;
+}
+
+function parseAndCheck(rel: string, text: string, file: string, isDevice: boolean, cache?: ParseCache): Checked {
   const hit = cache?.get(rel);
-  if (hit && hit.text === text) return hit;
-  const result = ((): { root?: PNode; diagnostics: Diagnostic[] } => {
-    const parsed = parseYamlTree(text, file);
-    if (parsed.diagnostics.length) return { diagnostics: parsed.diagnostics };
-    const root: PNode = parsed.root ?? new PMap(new Map(), fixedLoc(at(file)), 0);
-    if (root.kind !== 'map') return { diagnostics: [{ code: 'PROFILE', severity: 'error', message: 'a profile must be a YAML map', loc: root.loc }] };
-    const schema = checkProfile(root, isDevice);
-    return { root: schema.some((d) => d.severity === 'error') ? undefined : root, diagnostics: schema };
-  })();
-  cache?.set(rel, { text, ...result });
-  return result;
+  if (hit && hit.text === text) return { ok: !!(hit.root ?? hit.device), root: hit.root, diagnostics: hit.diagnostics, entry: hit };
+  const parsed = parseYamlTree(text, file);
+  let entry: ParseCacheEntry;
+  let root: PNode | undefined;
+  if (parsed.diagnostics.length) entry = { text, diagnostics: parsed.diagnostics };
+  else {
+    root = parsed.root ?? new PMap(new Map(), fixedLoc(at(file)), 0);
+    if (root.kind !== 'map') entry = { text, diagnostics: [{ code: 'PROFILE', severity: 'error', message: 'a profile must be a YAML map', loc: root.loc }] };
+    else {
+      const schema = checkProfile(root, isDevice);
+      const ok = !schema.some((d) => d.severity === 'error');
+      entry = { text, diagnostics: schema };
+      if (ok && isDevice) entry.device = deviceFacts(root);
+      else if (ok) entry.root = root;
+      if (!ok) root = undefined;
+    }
+  }
+  cache?.set(rel, entry);
+  return { ok: !!(entry.root ?? entry.device), root, diagnostics: entry.diagnostics, entry };
+}
+
+/** A file that parsed before parses again (the same text): used when derived data is missing. */
+function reparse(text: string, file: string): PNode {
+  const root = parseYamlTree(text, file).root;
+  return root ?? new PMap(new Map(), fixedLoc(at(file)), 0);
+}
+
+/** What a device file says about itself, kept instead of its tree. */
+export interface DeviceFacts {
+  model?: PNode;
+  site?: PNode;
+  groups?: PNode;
+  keys: ReadonlySet<string>;
+  authUser?: string;
+}
+
+function deviceFacts(root: PNode): DeviceFacts {
+  if (root.kind !== 'map') return { keys: new Set() };
+  return {
+    model: root.entries.get('model')?.node,
+    site: root.entries.get('site')?.node,
+    groups: root.entries.get('groups')?.node,
+    keys: keysOf(mergeable(root)),
+    authUser: authUserOf(root),
+  };
+}
+
+function authUserOf(root: PNode): string | undefined {
+  const auth = root.kind === 'map' ? root.entries.get('auth')?.node : undefined;
+  const u = auth?.kind === 'map' ? auth.entries.get('user')?.node : undefined;
+  return u?.kind === 'scalar' && u.value !== null ? String(u.value) : undefined;
+}
+
+/** Key sets repeat across thousands of devices; share one Set per distinct set. */
+const keySets = new Map<string, ReadonlySet<string>>();
+function keysOf(tree: PNode): ReadonlySet<string> {
+  const keys = tree.kind === 'map' ? [...tree.entries.keys()] : [];
+  const id = keys.join('\0');
+  let set = keySets.get(id);
+  if (!set) {
+    if (keySets.size > 1000) keySets.clear();
+    keySets.set(id, (set = new Set(keys)));
+  }
+  return set;
+}
+
+function rememberRefs(ctx: Omit<SecretRefContext, 'file'>): Omit<SecretRefContext, 'file'> {
+  const seen = new Map<string, string | undefined>();
+  const once = (key: string, get: () => string | undefined): string | undefined => {
+    if (!seen.has(key)) seen.set(key, get());
+    return seen.get(key);
+  };
+  return { env: (name) => once(`env:${name}`, () => ctx.env(name)), readFile: (rel) => once(`file:${rel}`, () => ctx.readFile(rel)) };
+}
+
+/**
+ * Device trees on demand. At 100,000 devices the parsed trees were most of the server's
+ * memory, and copying them through the young generation was a third of start-up. The text is
+ * in memory anyway and parses again in ~10 µs, so a device's tree is rebuilt when a render,
+ * a check or explain needs it, and the most recent ones are kept.
+ */
+class DeviceTrees {
+  private readonly recent = new LRUCache<DeviceProfile, PNode>({ max: 1024 });
+  constructor(private readonly refs: Omit<SecretRefContext, 'file'> | undefined) {}
+
+  treeOf(p: DeviceProfile, text: string): PNode {
+    let tree = this.recent.get(p);
+    if (!tree) {
+      let root = reparse(text, p.ref.file);
+      if (this.refs && text.includes('${')) root = resolveSecretRefs(root, { ...this.refs, file: p.ref.file }).tree;
+      tree = mergeable(root);
+      this.recent.set(p, tree);
+    }
+    return tree;
+  }
+}
+
+class DeviceProfile implements Profile {
+  constructor(
+    readonly ref: LayerRef,
+    readonly keys: ReadonlySet<string>,
+    private readonly text: string,
+    private readonly trees: DeviceTrees,
+  ) {}
+
+  get tree(): PNode {
+    return this.trees.treeOf(this, this.text);
+  }
 }
 
 function mergeable(root: PNode): PNode {

@@ -1,6 +1,8 @@
 // Secrets never reach logs, previews or error messages. A value is secret when the key
 // that holds it looks like one: line passwords, admin passwords, Avaya PROCPSWD, ...
 
+import { setKey } from './plain-merge.js';
+
 export const REDACTED = '••••';
 
 const DEFAULT_SECRET_KEY = /(pass(word|wd)?|pswd|secret|token|private[_.]?key)$/i;
@@ -29,7 +31,7 @@ export function redactTree(value: unknown, extra?: RegExp, parentKey = ''): unkn
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = isSecretKey(k, extra) && (v === null || typeof v !== 'object') ? REDACTED : redactTree(v, extra, k);
+      setKey(out, k, isSecretKey(k, extra) && (v === null || typeof v !== 'object') ? REDACTED : redactTree(v, extra, k));
     }
     return out;
   }

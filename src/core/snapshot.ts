@@ -207,7 +207,7 @@ function contentId(input: BuildInput): string {
 function firmwarePolicyProblems(profiles: ProfileSet, catalog: ModelCatalog): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const p of allProfiles(profiles)) {
-    if (p.tree.kind !== 'map') continue;
+    if (!p.keys.has('firmware') || p.tree.kind !== 'map') continue;
     const fw = p.tree.entries.get('firmware')?.node;
     const models = fw?.kind === 'map' ? fw.entries.get('models')?.node : undefined;
     if (models?.kind !== 'map') continue;

@@ -4,6 +4,7 @@
 
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Node as YamlNode, type Document } from 'yaml';
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
+import { setKey } from './plain-merge.js';
 import { parseYamlFast } from './yaml-fast.js';
 
 export type Scalar = string | number | boolean | null;
@@ -220,7 +221,8 @@ export function toPlain(node: PNode): unknown {
       return node.items.map(toPlain);
     case 'map': {
       const out: Record<string, unknown> = {};
-      for (const [k, e] of node.entries) out[k] = toPlain(e.node);
+      // setKey: a `__proto__` key is data, never the object's prototype.
+      for (const [k, e] of node.entries) setKey(out, k, toPlain(e.node));
       return out;
     }
   }

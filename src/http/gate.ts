@@ -175,13 +175,10 @@ export class Gate {
   private state(snap: Snapshot): SnapshotSecurity {
     let st = this.perSnapshot.get(snap);
     if (!st) {
-      const authConfigured = allProfiles(snap.profiles).some((p) => p.tree.kind === 'map' && p.tree.entries.has('auth'));
+      // From what each profile says about itself: no device's tree is rebuilt for this.
+      const authConfigured = allProfiles(snap.profiles).some((p) => p.keys.has('auth'));
       const deviceUsers = new Map<string, string>();
-      for (const d of snap.profiles.devices.values()) {
-        const auth = d.profile.tree.kind === 'map' ? d.profile.tree.entries.get('auth')?.node : undefined;
-        const u = auth?.kind === 'map' ? auth.entries.get('user')?.node : undefined;
-        if (u?.kind === 'scalar' && u.value !== null) deviceUsers.set(String(u.value), d.mac);
-      }
+      for (const d of snap.profiles.devices.values()) if (d.authUser !== undefined) deviceUsers.set(d.authUser, d.mac);
       st = { policies: new Map(), allowLists: new Map(), authConfigured, deviceUsers };
       this.perSnapshot.set(snap, st);
     }

@@ -5,7 +5,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Diagnostic } from '../core/diagnostics.js';
-import { allProfiles } from '../core/profiles.js';
 import { resolveSubject, subjectOf } from '../core/resolve.js';
 import { securityPolicy } from '../core/security-profile.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -44,21 +43,10 @@ async function defaultCredentials(snap: Snapshot): Promise<Diagnostic[]> {
   // Phone admin passwords left at a vendor default (Poly's 456) are as good as none.
   for (const p of snap.plaintextSecrets) {
     if (!p.key.endsWith('admin_password')) continue;
-    const value = valueAt(snap, p);
-    const what = value === undefined ? undefined : describeDefaultCredential(undefined, value);
+    const what = describeDefaultCredential(undefined, p.value);
     if (what) out.push({ code: 'DEFAULT_CREDENTIAL', severity: 'warning', message: `${p.key} is a well-known vendor default: ${what}`, loc: p.loc });
   }
   return out;
-}
-
-function valueAt(snap: Snapshot, p: { rel: string; key: string }): string | undefined {
-  const prof = allProfiles(snap.profiles).find((x) => x.ref.file.endsWith(p.rel));
-  let n = prof?.tree;
-  for (const k of ['settings', ...p.key.split('.').slice(1)]) {
-    if (n?.kind !== 'map') return undefined;
-    n = n.entries.get(k)?.node;
-  }
-  return n?.kind === 'scalar' && n.value !== null ? String(n.value) : undefined;
 }
 
 async function plaintextInGit(snap: Snapshot): Promise<Diagnostic[]> {
