@@ -1,7 +1,7 @@
 // Which layers apply to a device, in which order, and what they merge to.
 
 import { mergeLayers, type EMap, type Layer, type LayerKind } from './merge.js';
-import type { DeviceEntry, ProfileSet } from './profiles.js';
+import type { DeviceEntry, Profile, ProfileSet } from './profiles.js';
 import type { ModelInfo } from './vendors.js';
 
 /** Who a file is being rendered for. Shared files have no device; model files have a model. */
@@ -20,8 +20,8 @@ export function subjectOf(d: DeviceEntry): Subject {
 }
 
 /** The layers for a subject, lowest first, in the configured order. */
-export function layersFor(profiles: ProfileSet, order: readonly LayerKind[], s: Subject): Layer[] {
-  const out: Layer[] = [];
+export function layersFor(profiles: ProfileSet, order: readonly LayerKind[], s: Subject): Profile[] {
+  const out: Profile[] = [];
   for (const kind of order) {
     if (kind === 'global' && profiles.global) out.push(profiles.global);
     if (kind === 'model' && s.model) {

@@ -96,12 +96,16 @@ export class Gate {
 
   policyFor(snap: Snapshot, subject: Subject | undefined): SecurityPolicy {
     const st = this.state(snap);
-    const key = subject?.known && subject.mac ? subject.mac : `~${subject?.model?.name ?? ''}`;
+    // Unknown and shared: the global and model layers decide, as for their rendering.
+    const s: Subject = subject?.known ? subject : { known: false, vendor: subject?.vendor ?? '', model: subject?.model, groups: [] };
+    // Only layers that say something about auth or access count, and most say nothing: the
+    // policy is cached by the layers that do, so 100,000 devices share a handful of them
+    // (and a device's own tree is only rebuilt when its file has auth or access).
+    const relevant = layersFor(snap.profiles, snap.config.layers, s).filter((l) => l.keys.has('auth') || l.keys.has('access'));
+    const key = relevant.map((l) => `${l.ref.kind}:${l.ref.name}`).join('|');
     let p = st.policies.get(key);
     if (!p) {
-      // Unknown and shared: the global and model layers decide, as for their rendering.
-      const s: Subject = subject?.known ? subject : { known: false, vendor: subject?.vendor ?? '', model: subject?.model, groups: [] };
-      p = securityPolicy(mergeLayers(layersFor(snap.profiles, snap.config.layers, s), ['auth', 'access'])).policy;
+      p = securityPolicy(mergeLayers(relevant, ['auth', 'access'])).policy;
       st.policies.set(key, p);
     }
     return p;
