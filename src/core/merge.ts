@@ -4,8 +4,7 @@
 // so `deskset explain` can answer "why does this phone have this value?".
 
 import type { SourceLoc } from './diagnostics.js';
-import { PMap, type PEntry, type PNode } from './yaml-tree.js';
-import { plainValue, setKey } from './plain-merge.js';
+import { PMap, setKey, toPlain, type PEntry, type PNode } from './yaml-tree.js';
 
 export type LayerKind = 'global' | 'model' | 'group' | 'site' | 'device';
 export const LAYER_KINDS: readonly LayerKind[] = ['global', 'model', 'group', 'site', 'device'];
@@ -128,13 +127,13 @@ function mergeInto(target: EMap, src: Extract<PNode, { kind: 'map' }>, ref: Laye
 
 /** The value a node held and everything it had itself overridden, newest first. */
 function history(n: ENode): Prior[] {
-  if (n.kind === 'leaf') return [{ value: plainValue(n.node), origin: n.origin }, ...n.overridden];
+  if (n.kind === 'leaf') return [{ value: toPlain(n.node), origin: n.origin }, ...n.overridden];
   return n.origin ? [{ value: plainOf(n), origin: n.origin }] : [];
 }
 
 /** Plain JavaScript value of the effective tree (plain-merge.ts builds the same for templates). */
 export function plainOf(n: ENode): unknown {
-  if (n.kind === 'leaf') return plainValue(n.node);
+  if (n.kind === 'leaf') return toPlain(n.node);
   const out: Record<string, unknown> = {};
   for (const [k, c] of n.children) setKey(out, k, plainOf(c));
   return out;

@@ -6,31 +6,10 @@
 
 import type { Layer } from './merge.js';
 import type { ProfileSet } from './profiles.js';
-import type { PNode } from './yaml-tree.js';
+import { setKey, toPlain, type PNode } from './yaml-tree.js';
 
 type PMap = Extract<PNode, { kind: 'map' }>;
 type Plain = Record<string, unknown>;
-
-/** Plain JavaScript value of a node (lists keep their nulls), like toPlain but `__proto__`-safe. */
-export function plainValue(node: PNode): unknown {
-  switch (node.kind) {
-    case 'scalar':
-      return node.value;
-    case 'list':
-      return node.items.map(plainValue);
-    case 'map': {
-      const out: Plain = {};
-      for (const [k, e] of node.entries) setKey(out, k, plainValue(e.node));
-      return out;
-    }
-  }
-}
-
-/** `out[k] = v`, except that a `__proto__` key becomes an own property instead of a new prototype. */
-export function setKey(out: Plain, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
-  else out[k] = v;
-}
 
 function isPlainMap(v: unknown): v is Plain {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -69,9 +48,9 @@ function freshMap(node: PMap, shared: boolean): Plain {
 function valueOf(node: PNode, shared: boolean): unknown {
   if (node.kind === 'scalar') return node.value;
   if (node.kind === 'map') return freshMap(node, shared);
-  if (!shared) return plainValue(node);
+  if (!shared) return toPlain(node);
   let v = listValues.get(node);
-  if (v === undefined) listValues.set(node, (v = deepFreeze(plainValue(node))));
+  if (v === undefined) listValues.set(node, (v = deepFreeze(toPlain(node))));
   return v;
 }
 

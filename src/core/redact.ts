@@ -1,7 +1,7 @@
 // Secrets never reach logs, previews or error messages. A value is secret when the key
 // that holds it looks like one: line passwords, admin passwords, Avaya PROCPSWD, ...
 
-import { setKey } from './plain-merge.js';
+import { setKey } from './yaml-tree.js';
 
 export const REDACTED = '••••';
 

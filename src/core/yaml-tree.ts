@@ -4,7 +4,6 @@
 
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Node as YamlNode, type Document } from 'yaml';
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
-import { setKey } from './plain-merge.js';
 import { parseYamlFast } from './yaml-fast.js';
 
 export type Scalar = string | number | boolean | null;
@@ -212,6 +211,12 @@ function firstLine(s: string): string {
   return s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/** `out[k] = v`, except that a `__proto__` key becomes an own property, never a new prototype. */
+export function setKey(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else out[k] = v;
+}
+
 /** Plain JavaScript value of a node, for templates. */
 export function toPlain(node: PNode): unknown {
   switch (node.kind) {
@@ -221,7 +226,6 @@ export function toPlain(node: PNode): unknown {
       return node.items.map(toPlain);
     case 'map': {
       const out: Record<string, unknown> = {};
-      // setKey: a `__proto__` key is data, never the object's prototype.
       for (const [k, e] of node.entries) setKey(out, k, toPlain(e.node));
       return out;
     }

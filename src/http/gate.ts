@@ -36,7 +36,10 @@ export interface GateRequest {
 export type Admission = { ok: true; mac?: string } | { ok: false; reply: Reply };
 
 interface SnapshotSecurity {
+  /** Policies by the layers that set auth or access (a handful per root). */
   policies: Map<string, SecurityPolicy>;
+  /** The same policies by device MAC (or ~model), for the per-request lookup. */
+  bySubject: Map<string, SecurityPolicy>;
   allowLists: Map<string, IpAllowList>;
   /** Any profile configures auth: unknown MACs are challenged like known ones. */
   authConfigured: boolean;
@@ -96,18 +99,23 @@ export class Gate {
 
   policyFor(snap: Snapshot, subject: Subject | undefined): SecurityPolicy {
     const st = this.state(snap);
+    // Every request asks: one lookup by device (or model, for shared files) first.
+    const subjectKey = subject?.known && subject.mac ? subject.mac : `~${subject?.model?.name ?? ''}`;
+    let p = st.bySubject.get(subjectKey);
+    if (p) return p;
     // Unknown and shared: the global and model layers decide, as for their rendering.
     const s: Subject = subject?.known ? subject : { known: false, vendor: subject?.vendor ?? '', model: subject?.model, groups: [] };
     // Only layers that say something about auth or access count, and most say nothing: the
-    // policy is cached by the layers that do, so 100,000 devices share a handful of them
-    // (and a device's own tree is only rebuilt when its file has auth or access).
+    // policy is merged once per set of layers that do, and shared by every device with that
+    // set (a device's own tree is only rebuilt when its file sets auth or access).
     const relevant = layersFor(snap.profiles, snap.config.layers, s).filter((l) => l.keys.has('auth') || l.keys.has('access'));
     const key = relevant.map((l) => `${l.ref.kind}:${l.ref.name}`).join('|');
-    let p = st.policies.get(key);
+    p = st.policies.get(key);
     if (!p) {
       p = securityPolicy(mergeLayers(relevant, ['auth', 'access'])).policy;
       st.policies.set(key, p);
     }
+    st.bySubject.set(subjectKey, p);
     return p;
   }
 
@@ -183,7 +191,7 @@ export class Gate {
       const authConfigured = allProfiles(snap.profiles).some((p) => p.keys.has('auth'));
       const deviceUsers = new Map<string, string>();
       for (const d of snap.profiles.devices.values()) if (d.authUser !== undefined) deviceUsers.set(d.authUser, d.mac);
-      st = { policies: new Map(), allowLists: new Map(), authConfigured, deviceUsers };
+      st = { policies: new Map(), bySubject: new Map(), allowLists: new Map(), authConfigured, deviceUsers };
       this.perSnapshot.set(snap, st);
     }
     return st;
