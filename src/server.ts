@@ -16,6 +16,7 @@ import { createListener } from './http/listener.js';
 import { buildFromRoot, readRoot } from './io/load-root.js';
 import { createValidators } from './io/validators.js';
 import { watchRoot } from './io/watch.js';
+import { collectGarbage } from './service/heap.js';
 import { ensureDevCertificate } from './security/dev-cert.js';
 import { loadServerTls } from './security/server-tls.js';
 import { TokenStore } from './security/tokens.js';
@@ -77,6 +78,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const background = snap.profiles.devices.size > (opts.validateSyncMax ?? 20_000);
   const found = await validateSnapshot(snap, startValidators, background ? new Set() : undefined);
   await startValidators.close();
+  collectGarbage(); // before the first phone: the validation's garbage would slow every request
   const stateDir = path.resolve(rootFiles.dir, snap.config.stateDir);
 
   let dev: Awaited<ReturnType<typeof ensureDevCertificate>> | undefined;

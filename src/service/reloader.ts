@@ -11,6 +11,7 @@ import type { Snapshot } from '../core/snapshot.js';
 import { buildFromRoot, patchRoot, type RootFiles } from '../io/load-root.js';
 import { createValidators, type Validators } from '../io/validators.js';
 import { lintResourceScripts } from '../io/resource-scripts.js';
+import { collectGarbage, collectIfBloated } from './heap.js';
 import type { Provisioner, RenderCheck } from './provisioner.js';
 import { validateRendered } from '../core/check-output.js';
 import { redactSecrets } from '../core/secret-refs.js';
@@ -80,11 +81,13 @@ export class Reloader {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.provisioner.current() !== snap) return errors; // a reload replaced it (and validated its own)
       if (this.closed) return errors; // shutting down: Ctrl-C must not wait for 100,000 renders
+      collectIfBloated();
       const found = await checkSnapshot(snap, this.validators, { devices: new Set(macs.slice(i, i + slice)), devicesOnly: true });
       for (const d of found.diagnostics) if (d.severity === 'error') errors.push(d);
       this.health = { ok: errors.length === 0 && this.health.ok, errors: errors.length ? errors : this.health.errors, lastReload: this.health.lastReload, validating: { done: Math.min(i + slice, macs.length), total: macs.length } };
     }
     this.provisioner.checkRendersWith(snap, undefined);
+    collectGarbage();
     const { validating: _done, ...rest } = this.health;
     this.health = rest;
     if (errors.length) this.log.error({ event: 'validation_failed', errors: errors.slice(0, 50).map((d) => redactSecrets(formatDiagnostic(d), snap.secrets)), count: errors.length }, 'some devices have invalid files; they answer 500 until fixed');
