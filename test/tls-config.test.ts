@@ -22,6 +22,9 @@ async function makeCa(cn: string): Promise<Pair> {
   const p = await generate([{ name: 'commonName', value: cn }], {
     keyType: 'ec',
     algorithm: 'sha256',
+    // Backdated: the checks below use a `now` taken before this runs, and a CA valid from the
+    // next whole second would be "not yet valid" (seen under a loaded CI run).
+    notBeforeDate: new Date(Date.now() - DAY),
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
