@@ -297,7 +297,7 @@ function parseAndCheck(rel: string, text: string, file: string, isDevice: boolea
   let root: PNode | undefined;
   if (parsed.diagnostics.length) entry = { text, diagnostics: parsed.diagnostics };
   else {
-    root = parsed.root ?? new PMap(new Map(), fixedLoc(at(file)), 0);
+    root = parsed.root ?? emptyProfile(file);
     if (root.kind !== 'map') entry = { text, diagnostics: [{ code: 'PROFILE', severity: 'error', message: 'a profile must be a YAML map', loc: root.loc }] };
     else {
       const schema = checkProfile(root, isDevice);
@@ -314,8 +314,12 @@ function parseAndCheck(rel: string, text: string, file: string, isDevice: boolea
 
 /** A file that parsed before parses again (the same text): used when derived data is missing. */
 function reparse(text: string, file: string): PNode {
-  const root = parseYamlTree(text, file).root;
-  return root ?? new PMap(new Map(), fixedLoc(at(file)), 0);
+  return parseYamlTree(text, file).root ?? emptyProfile(file);
+}
+
+/** An empty file is an empty profile. */
+function emptyProfile(file: string): PNode {
+  return new PMap(new Map(), fixedLoc(at(file)), 0);
 }
 
 /** What a device file says about itself, kept instead of its tree. */
@@ -333,7 +337,7 @@ function deviceFacts(root: PNode): DeviceFacts {
     model: root.entries.get('model')?.node,
     site: root.entries.get('site')?.node,
     groups: root.entries.get('groups')?.node,
-    keys: keysOf(mergeable(root)),
+    keys: keysOf(root),
     authUser: authUserOf(root),
   };
 }
@@ -344,10 +348,10 @@ function authUserOf(root: PNode): string | undefined {
   return u?.kind === 'scalar' && u.value !== null ? String(u.value) : undefined;
 }
 
-/** Key sets repeat across thousands of devices; share one Set per distinct set. */
+/** The mergeable top-level keys. They repeat across thousands of devices: one Set per distinct list. */
 const keySets = new Map<string, ReadonlySet<string>>();
 function keysOf(tree: PNode): ReadonlySet<string> {
-  const keys = tree.kind === 'map' ? [...tree.entries.keys()] : [];
+  const keys = tree.kind === 'map' ? [...tree.entries.keys()].filter((k) => !IDENTITY_KEYS.has(k)) : [];
   const id = keys.join('\0');
   let set = keySets.get(id);
   if (!set) {

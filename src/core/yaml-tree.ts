@@ -2,7 +2,7 @@
 // The merge, the schema checks and `explain` all need to say "file:line:col set this",
 // so positions are kept from the start rather than recovered later.
 
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Node as YamlNode, type Document } from 'yaml';
+import { parseDocument, isAlias, isMap, isScalar, isSeq, type Node as YamlNode, type Document } from 'yaml';
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
 import { parseYamlFast } from './yaml-fast.js';
 
@@ -139,14 +139,11 @@ export function parseYamlTree(text: string, file: string): ParsedYaml {
  * parseYamlFast answers first for the documents it can prove it reads identically.
  */
 export function parseWithYaml(text: string, file: string): ParsedYaml {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
   const diagnostics: Diagnostic[] = [];
+  // Nodes and diagnostics share one way of turning offsets into line:col.
   const src = new SourceText(file, text);
-  const locAt = (offset: number): SourceLoc => {
-    const p = lineCounter.linePos(offset);
-    return { file, line: p.line, col: p.col };
-  };
+  const locAt = (offset: number): SourceLoc => src.locAt(offset);
   for (const e of doc.errors) {
     diagnostics.push({ code: `YAML_${e.code}`, severity: 'error', message: firstLine(e.message), loc: locAt(e.pos[0]) });
   }
