@@ -9,6 +9,7 @@ import { chooseFirmware, type FirmwareCatalog, type FirmwareChoice } from './fir
 import { flattenLeaves, mergeLayers, type EMap, type Layer } from './merge.js';
 import { plainSettings } from './plain-merge.js';
 import { layersFor, resolveLayers, type Subject } from './resolve.js';
+import { compileFast } from './template-compile.js';
 import { helpers, RenderValueError } from './template-helpers.js';
 import { REDACTED, redactTree } from './redact.js';
 import type { FileSpec, ModelInfo } from './vendors.js';
@@ -19,6 +20,10 @@ export type TemplateFn = (ctx: unknown) => string;
 
 export interface CompiledTemplate {
   fn: TemplateFn;
+  /** Which back end runs it: deskset's closure compiler, or the Handlebars runtime (template-compile.ts). */
+  engine: 'fast' | 'handlebars';
+  /** The Handlebars runtime's function for the same text: the reference the fast one is tested against. */
+  handlebars: TemplateFn;
   /** Where the template came from: `templates/polycom/master.cfg.hbs` (shipped) or the root's override. */
   source: string;
 }
@@ -65,12 +70,16 @@ export function createTemplateEnv(): typeof Handlebars {
   return env;
 }
 
+export const TEMPLATE_OPTIONS = Object.freeze({ noEscape: true, strict: false, preventIndent: true });
+
 /** Compile a template, reporting syntax errors with the template's file and line. */
 export function compileTemplate(env: typeof Handlebars, text: string, source: string): { template?: CompiledTemplate; diagnostics: Diagnostic[] } {
   try {
     env.parse(text);
-    const fn = env.compile(text, { noEscape: true, strict: false, preventIndent: true });
-    return { template: { fn, source }, diagnostics: [] };
+    const fn = env.compile(text, TEMPLATE_OPTIONS);
+    // The Handlebars function is compiled lazily on first call, so keeping it costs nothing.
+    const fast = compileFast(env, text, TEMPLATE_OPTIONS, fn);
+    return { template: { fn: fast ?? fn, engine: fast ? 'fast' : 'handlebars', handlebars: fn, source }, diagnostics: [] };
   } catch (e) {
     const msg = (e as Error).message;
     const line = templateErrorLine(msg);

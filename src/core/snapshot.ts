@@ -6,6 +6,7 @@ import type { Diagnostic } from './diagnostics.js';
 import { buildFirmwareCatalog, type FirmwareCatalog } from './firmware.js';
 import type { SecretRefContext } from './secret-refs.js';
 import { allProfiles, loadProfiles, type ParseCache, type PlaintextSecret, type ProfileSet } from './profiles.js';
+import { registerPartialSource } from './template-compile.js';
 import { compileTemplate, createTemplateEnv, templateErrorLine, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
 import { RouteTable } from './routes.js';
@@ -141,7 +142,7 @@ function compileVendorTemplates(vendors: readonly VendorManifest[], input: Build
       const name = path.slice(prefix.length, -'.hbs'.length);
       try {
         env.parse(src.text);
-        env.registerPartial(name, src.text);
+        registerPartialSource(env, name, src.text);
       } catch (e) {
         const msg = (e as Error).message;
         diagnostics.push({ code: 'TEMPLATE_SYNTAX', severity: 'error', message: msg.split('\n')[0]!, loc: { file: src.source, line: templateErrorLine(msg), col: 1 } });
