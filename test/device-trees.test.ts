@@ -3,9 +3,11 @@
 // values and positions, and the same resolved secrets even if the secret file is gone.
 
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFromRoot, readRoot } from '../src/io/load-root.js';
-import type { ParseCache } from '../src/core/profiles.js';
+import { KEEP_ALL_DEVICE_TREES, type ParseCache } from '../src/core/profiles.js';
 import { renderTarget } from '../src/core/render.js';
 import { allTargets } from '../src/core/request.js';
 import type { PNode } from '../src/core/yaml-tree.js';
@@ -70,4 +72,21 @@ describe('device trees on demand', () => {
     const bytes = (s: typeof snap) => allTargets(s).map((t) => renderTarget(s.render, t).rendered!.etag);
     expect(bytes(again)).toEqual(bytes(snap));
   });
+
+  it('a fleet under the keep-all size keeps every parsed tree; the cache is not capped at 1,024', async () => {
+    const { writeRoot } = await import('../bench/gen-root.js');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deskset-trees-'));
+    try {
+      await writeRoot(dir, 1500, 3);
+      const snap = await buildFromRoot(await readRoot(dir));
+      expect(snap.profiles.devices.size).toBe(1500);
+      expect(snap.profiles.devices.size).toBeLessThanOrEqual(KEEP_ALL_DEVICE_TREES);
+      for (const d of snap.profiles.devices.values()) expect(d.profile.tree.kind).toBe('map');
+      const first = [...snap.profiles.devices.values()][0]!.profile as unknown as { trees: { recent: { size: number } } };
+      expect(first.trees.recent.size).toBe(1500);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+

@@ -190,7 +190,7 @@ export function loadProfiles(
     else if (p.kind === 'site') profiles.sites.set(p.name, profile);
   }
 
-  const trees = new DeviceTrees(refs);
+  const trees = new DeviceTrees(refs, devicesPending.length);
   for (const p of devicesPending) {
     const modelNode = p.facts.model;
     const modelName = modelNode && scalarText(modelNode);
@@ -371,14 +371,28 @@ function rememberRefs(ctx: Omit<SecretRefContext, 'file'>): Omit<SecretRefContex
 }
 
 /**
+ * A fleet up to this size keeps every parsed device tree (about 2 KB each, so 40 MB at most):
+ * a cold render then skips the re-parse, a fifth of its cost. Larger fleets keep the most
+ * recent ones. It matches the size `serve` still validates before it starts listening.
+ */
+export const KEEP_ALL_DEVICE_TREES = 20_000;
+const RECENT_DEVICE_TREES = 1024;
+
+/**
  * Device trees on demand. At 100,000 devices the parsed trees were most of the server's
  * memory, and copying them through the young generation was a third of start-up. The text is
  * in memory anyway and parses again in ~10 µs, so a device's tree is rebuilt when a render,
- * a check or explain needs it, and the most recent ones are kept.
+ * a check or explain needs it, and the most recent ones are kept (all of them in a fleet of
+ * up to KEEP_ALL_DEVICE_TREES).
  */
 class DeviceTrees {
-  private readonly recent = new LRUCache<DeviceProfile, PNode>({ max: 1024 });
-  constructor(private readonly refs: Omit<SecretRefContext, 'file'> | undefined) {}
+  private readonly recent: LRUCache<DeviceProfile, PNode>;
+  constructor(
+    private readonly refs: Omit<SecretRefContext, 'file'> | undefined,
+    devices: number,
+  ) {
+    this.recent = new LRUCache({ max: Math.max(1, devices <= KEEP_ALL_DEVICE_TREES ? devices : RECENT_DEVICE_TREES) });
+  }
 
   treeOf(p: DeviceProfile, text: string): PNode {
     let tree = this.recent.get(p);

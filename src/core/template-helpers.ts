@@ -11,15 +11,6 @@ export class RenderValueError extends Error {
   key?: string;
 }
 
-function withKey<T>(key: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof RenderValueError && e.key === undefined) e.key = key;
-    throw e;
-  }
-}
-
 function text(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'object') throw new RenderValueError(`expected a single value, got ${Array.isArray(v) ? 'a list' : 'a map'}`);
@@ -78,17 +69,26 @@ type ParamFormat = 'xml' | 'avaya' | 'yealink';
 
 /** Emit collected parameters in one format. Later `set`s of a key win; the key keeps its first place, so diffs stay small. */
 function emitParams(format: ParamFormat, params: Map<string, unknown>, indent: string): string {
-  const out: string[] = [];
-  for (const [k, v] of params) {
-    withKey(k, () => {
+  let out = '';
+  let key: string | undefined;
+  let first = true;
+  // One try around the loop (not a closure per key): this runs for every parameter of every render.
+  try {
+    for (const [k, v] of params) {
+      key = k;
+      if (!first) out += '\n';
+      first = false;
       if (format === 'xml') {
         if (!XML_NAME.test(k)) throw new RenderValueError(`"${k}" is not a valid XML attribute name`);
-        out.push(`${indent}${k}="${xmlEscape(v)}"`);
-      } else if (format === 'avaya') out.push(avayaSet(k, v));
-      else out.push(yealinkLine(k, v));
-    });
+        out += `${indent}${k}="${xmlEscape(v)}"`;
+      } else if (format === 'avaya') out += avayaSet(k, v);
+      else out += yealinkLine(k, v);
+    }
+  } catch (e) {
+    if (e instanceof RenderValueError && e.key === undefined) e.key = key;
+    throw e;
   }
-  return out.join('\n');
+  return out;
 }
 
 interface HelperOptions {
@@ -131,7 +131,12 @@ export const helpers: Record<string, HelperDelegate> = {
     }
     return '';
   },
-  concat: (...args: unknown[]) => args.slice(0, -1).map(text).join(''),
+  concat(...args: unknown[]) {
+    // The last argument is Handlebars' options object.
+    let out = '';
+    for (let i = 0; i < args.length - 1; i++) out += text(args[i]);
+    return out;
+  },
   xml: (v: unknown) => xmlEscape(v),
   /** ` name="value"` attributes for every entry of a map, one per line, names checked. */
   xml_attrs(map: unknown, options: { hash?: { indent?: string } }) {
