@@ -27,7 +27,7 @@ export interface OutputValidators {
 /** Validate one rendered file. Sync validators stay sync: no promise per file on the hot path. */
 export function validateRendered(r: Rendered, device: string | undefined, v: OutputValidators): Diagnostic[] | Promise<Diagnostic[]> {
   const where = { device, path: r.path };
-  const text = r.bytes.toString('utf8');
+  const text = r.text;
   switch (r.file.format) {
     case 'xml': {
       if (!r.file.schema || !v.xsd) return [];

@@ -79,8 +79,9 @@ export async function replyRendered(req: RequestInfo, deps: ProvisionDeps): Prom
     return emptyReply(500, { ...log, reason: 'render failed' });
   }
   const rendered = served.rendered;
-  const plan = planResponse({ method: req.method, headers: req.headers }, { size: rendered.bytes.length, etag: rendered.etag, contentType: rendered.contentType });
-  const body = plan.body.kind === 'full' ? rendered.bytes : plan.body.kind === 'range' ? rendered.bytes.subarray(plan.body.start, plan.body.end + 1) : undefined;
+  const plan = planResponse({ method: req.method, headers: req.headers }, { size: rendered.size, etag: rendered.etag, contentType: rendered.contentType });
+  // Ranges are byte offsets, so they cut the bytes; a whole file goes out as its text.
+  const body = plan.body.kind === 'full' ? rendered.text : plan.body.kind === 'range' ? rendered.bytes.subarray(plan.body.start, plan.body.end + 1) : undefined;
   // Per-device files carry credentials: no shared cache may keep them.
   const headers = r.target.subject?.known ? { ...plan.headers, 'Cache-Control': 'private, no-cache' } : { ...plan.headers, 'Cache-Control': 'no-cache' };
   return { status: plan.status, headers, body, log };

@@ -7,8 +7,8 @@ import { STATUS_CODES } from 'node:http';
 export interface Reply {
   status: number;
   headers: Record<string, string>;
-  /** Bytes to send for GET; HEAD sends the same headers and no body. */
-  body?: Buffer;
+  /** What to send for GET (a string goes out as UTF-8); HEAD sends the same headers and no body. */
+  body?: Buffer | string;
   /** What the access log should say about who asked. */
   /** What the access log should say; `ip` once the client address is known (saves working it out twice). */
   log: { mac?: string; model?: string; reason?: string; ip?: string };
@@ -25,12 +25,13 @@ export function writeReply(res: ServerResponse, method: string, reply: Reply): n
   // 412/416 get a short reason text, as for files on disk (send.ts).
   const text = !body && (reply.status === 412 || reply.status === 416) ? Buffer.from(STATUS_CODES[reply.status] ?? '') : undefined;
   const payload = body ?? text;
-  if (payload && reply.status !== 304 && headers['Content-Length'] === undefined) headers['Content-Length'] = String(payload.length);
+  const size = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+  if (payload !== undefined && reply.status !== 304 && headers['Content-Length'] === undefined) headers['Content-Length'] = String(size);
   res.writeHead(reply.status, headers);
-  if (method === 'HEAD' || reply.status === 304 || !payload) {
+  if (method === 'HEAD' || reply.status === 304 || payload === undefined) {
     res.end();
     return 0;
   }
   res.end(payload);
-  return payload.length;
+  return size;
 }

@@ -24,7 +24,7 @@ export interface Served {
 export type RenderCheck = (rendered: Rendered, device: string | undefined) => Diagnostic[];
 
 class Generation {
-  readonly cache = new LRUCache<string, Rendered>({ maxSize: CACHE_BYTES, sizeCalculation: (r) => r.bytes.length + 256 });
+  readonly cache = new LRUCache<string, Rendered>({ maxSize: CACHE_BYTES, sizeCalculation: (r) => r.size + 256 });
   /** Set while this snapshot's devices are still being validated in the background. */
   check?: RenderCheck;
   constructor(readonly snapshot: Snapshot) {}
