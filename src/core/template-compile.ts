@@ -245,9 +245,7 @@ class Compiler {
     // Read when the call runs: the enclosing program's scope is complete by then.
     const enclosing = this.scope;
     const loc = locOf(node);
-    return (ctx, depths, data) => {
-      const args: unknown[] = new Array(params.length + 1);
-      for (let i = 0; i < params.length; i++) args[i] = params[i]!(ctx, depths, data);
+    const options = (ctx: unknown, depths: Depths, data: Data): Record<string, unknown> => {
       let hash = EMPTY_HASH;
       if (pairs.length) {
         hash = {};
@@ -260,9 +258,40 @@ class Compiler {
         fnProg = fnBody ? wrapProgram(fnBody, passed, data) : noop;
         invProg = invBody ? wrapProgram(invBody, passed, data) : noop;
       }
-      args[params.length] = helperOptions(name, hash, data, fnProg, invProg, loc, true);
-      return fn.apply(thisOf(ctx), args);
+      return helperOptions(name, hash, data, fnProg, invProg, loc, true);
     };
+    // Parameters are evaluated first, then the hash (inside `options`), as in the runtime.
+    // Calls with up to three parameters (nearly all of them) skip the argument array.
+    const [p0, p1, p2] = params;
+    switch (params.length) {
+      case 0:
+        return (ctx, depths, data) => fn.call(thisOf(ctx), options(ctx, depths, data));
+      case 1:
+        return (ctx, depths, data) => {
+          const a0 = p0!(ctx, depths, data);
+          return fn.call(thisOf(ctx), a0, options(ctx, depths, data));
+        };
+      case 2:
+        return (ctx, depths, data) => {
+          const a0 = p0!(ctx, depths, data);
+          const a1 = p1!(ctx, depths, data);
+          return fn.call(thisOf(ctx), a0, a1, options(ctx, depths, data));
+        };
+      case 3:
+        return (ctx, depths, data) => {
+          const a0 = p0!(ctx, depths, data);
+          const a1 = p1!(ctx, depths, data);
+          const a2 = p2!(ctx, depths, data);
+          return fn.call(thisOf(ctx), a0, a1, a2, options(ctx, depths, data));
+        };
+      default:
+        return (ctx, depths, data) => {
+          const args: unknown[] = new Array(params.length + 1);
+          for (let i = 0; i < params.length; i++) args[i] = params[i]!(ctx, depths, data);
+          args[params.length] = options(ctx, depths, data);
+          return fn.apply(thisOf(ctx), args);
+        };
+    }
   }
 
   private block(node: CallNode): Eval {
