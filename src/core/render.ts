@@ -1,7 +1,7 @@
 // Render one vendor file for one subject. Pure: a snapshot and a target in, bytes out.
 // The server and the CLI both call this, so a preview is byte-for-byte what a phone gets.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import Handlebars from 'handlebars';
 import type { Diagnostic } from './diagnostics.js';
 import { macForms } from './mac.js';
@@ -127,7 +127,8 @@ export function templateErrorLine(msg: string): number {
 
 /** A strong ETag: SHA-1 of the bytes (a string is hashed as its UTF-8 encoding, the bytes served). */
 export function etagOf(content: Uint8Array | string): string {
-  return `"${createHash('sha1').update(content).digest('base64url')}"`;
+  // crypto.hash (one shot) skips building a Hash object: a third of the cost for a small file.
+  return `"${hash('sha1', content, 'base64url')}"`;
 }
 
 export interface RenderOptions {
