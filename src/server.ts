@@ -16,7 +16,7 @@ import { createListener } from './http/listener.js';
 import { buildFromRoot, readRoot } from './io/load-root.js';
 import { createValidators } from './io/validators.js';
 import { watchRoot } from './io/watch.js';
-import { collectGarbage } from './service/heap.js';
+import { collectGarbage, watchHeap } from './service/heap.js';
 import { ensureDevCertificate } from './security/dev-cert.js';
 import { loadServerTls } from './security/server-tls.js';
 import { TokenStore } from './security/tokens.js';
@@ -100,7 +100,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // issued by `deskset token` in another process, every few seconds (one stat).
   const housekeep = () => void Promise.all([uploads.pruneLogs(), uploads.removeStaleTemps()]).catch((e: Error) => log.warn({ err: e.message }, 'upload housekeeping failed'));
   housekeep();
-  const timers = [setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000)];
+  const timers = [setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000), watchHeap()];
   for (const t of timers) t.unref();
 
   const app = createApp({ provisioner, rootDir: rootFiles.dir, log, uploads, gate, health: () => reloader.status() });

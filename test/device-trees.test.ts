@@ -73,7 +73,7 @@ describe('device trees on demand', () => {
     expect(bytes(again)).toEqual(bytes(snap));
   });
 
-  it('a fleet under the keep-all size keeps every parsed tree; the cache is not capped at 1,024', async () => {
+  it('a fleet under the keep-all size keeps every parsed tree; not only the most recent ones', async () => {
     const { writeRoot } = await import('../bench/gen-root.js');
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deskset-trees-'));
     try {

@@ -3,7 +3,7 @@
 
 import v8 from 'node:v8';
 import { expect, it } from 'vitest';
-import { collectGarbage, collectIfBloated } from '../src/service/heap.js';
+import { collectGarbage, collectIfBloated, watchHeap } from '../src/service/heap.js';
 
 const used = () => v8.getHeapStatistics().used_heap_size;
 const MB = 1024 * 1024;
@@ -43,3 +43,23 @@ it('collectIfBloated collects past 1.5 × live + 48 MB, and not below it', () =>
   collectIfBloated();
   expect(used()).toBeLessThan(base + 10 * MB);
 });
+
+it('watchHeap collects a bloated heap on its own while serving', async () => {
+  collectGarbage();
+  const base = used();
+  let held: unknown[] = [];
+  for (let i = 0; i < 160 * 8_000; i++) held.push({ i, s: `x${i}` });
+  expect(used()).toBeGreaterThan(1.5 * base + 48 * MB);
+  held = [];
+  void held;
+  // Nothing allocates from here on, so V8 has no reason to collect: only the watch can.
+  const timer = watchHeap(20);
+  try {
+    const deadline = Date.now() + 5_000;
+    while (used() > base + 10 * MB && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(used()).toBeLessThan(base + 10 * MB);
+  } finally {
+    clearInterval(timer);
+  }
+});
+

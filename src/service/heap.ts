@@ -1,4 +1,5 @@
-// One full garbage collection after a validation pass over the whole root.
+// One full garbage collection after a validation pass over the whole root, and a check every
+// few seconds while serving.
 //
 // Validating 100,000 devices renders every file once, and the garbage that leaves behind is
 // promoted faster than V8 collects it: RSS peaked at 950 MB over a live heap of 176 MB. Node
@@ -35,3 +36,17 @@ export function collectGarbage(): void {
 export function collectIfBloated(): void {
   if (v8.getHeapStatistics().used_heap_size > 1.5 * liveAfterLast + 48 * 1024 * 1024) collectGarbage();
 }
+
+/**
+ * While serving, check every `everyMs` whether the heap has bloated, and collect if so. The
+ * render cache and the recent device trees are LRUs: in a fleet larger than they are, what
+ * they evict has lived long enough to reach the old generation, and V8 lets that garbage grow
+ * the heap far past what is live before it collects (100,000 devices under random load: +230 MB
+ * in 10 s, 603 MB RSS; 453 MB with this check). The check itself is one heap-statistics call.
+ */
+export function watchHeap(everyMs = 2000): NodeJS.Timeout {
+  const timer = setInterval(collectIfBloated, everyMs);
+  timer.unref();
+  return timer;
+}
+
