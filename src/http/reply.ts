@@ -25,13 +25,18 @@ export function writeReply(res: ServerResponse, method: string, reply: Reply): n
   // 412/416 get a short reason text, as for files on disk (send.ts).
   const text = !body && (reply.status === 412 || reply.status === 416) ? Buffer.from(STATUS_CODES[reply.status] ?? '') : undefined;
   const payload = body ?? text;
-  const size = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
-  if (payload !== undefined && reply.status !== 304 && headers['Content-Length'] === undefined) headers['Content-Length'] = String(size);
+  // A rendered file's reply already says its length; measuring a string again costs a pass over it.
+  const declared = headers['Content-Length'];
+  if (payload !== undefined && reply.status !== 304 && declared === undefined) headers['Content-Length'] = String(byteSize(payload));
   res.writeHead(reply.status, headers);
   if (method === 'HEAD' || reply.status === 304 || payload === undefined) {
     res.end();
     return 0;
   }
   res.end(payload);
-  return size;
+  return declared === undefined ? byteSize(payload) : Number(declared);
+}
+
+function byteSize(payload: Buffer | string): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
 }
