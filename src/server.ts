@@ -13,6 +13,7 @@ import { createLogger } from './http/access-log.js';
 import { createApp } from './http/app.js';
 import { Gate } from './http/gate.js';
 import { createListener } from './http/listener.js';
+import { SMALL_FLEET } from './core/profiles.js';
 import { buildFromRoot, readRoot } from './io/load-root.js';
 import { createValidators } from './io/validators.js';
 import { watchRoot } from './io/watch.js';
@@ -75,7 +76,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const snap: Snapshot = await buildFromRoot(rootFiles);
   // The same gate a reload must pass: everything renders and validates, or we do not start.
   const startValidators = createValidators({ root: rootFiles.dir, resourceNames: rootFiles.resources });
-  const background = snap.profiles.devices.size > (opts.validateSyncMax ?? 20_000);
+  const background = snap.profiles.devices.size > (opts.validateSyncMax ?? SMALL_FLEET);
   const found = await validateSnapshot(snap, startValidators, background ? new Set() : undefined);
   await startValidators.close();
   collectGarbage(); // before the first phone: the validation's garbage would slow every request

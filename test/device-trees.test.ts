@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFromRoot, readRoot } from '../src/io/load-root.js';
-import { KEEP_ALL_DEVICE_TREES, type ParseCache } from '../src/core/profiles.js';
+import { SMALL_FLEET, type ParseCache } from '../src/core/profiles.js';
 import { renderTarget } from '../src/core/render.js';
 import { allTargets } from '../src/core/request.js';
 import type { PNode } from '../src/core/yaml-tree.js';
@@ -80,7 +80,7 @@ describe('device trees on demand', () => {
       await writeRoot(dir, 1500, 3);
       const snap = await buildFromRoot(await readRoot(dir));
       expect(snap.profiles.devices.size).toBe(1500);
-      expect(snap.profiles.devices.size).toBeLessThanOrEqual(KEEP_ALL_DEVICE_TREES);
+      expect(snap.profiles.devices.size).toBeLessThanOrEqual(SMALL_FLEET);
       for (const d of snap.profiles.devices.values()) expect(d.profile.tree.kind).toBe('map');
       const first = [...snap.profiles.devices.values()][0]!.profile as unknown as { trees: { recent: { size: number } } };
       expect(first.trees.recent.size).toBe(1500);

@@ -371,11 +371,11 @@ function rememberRefs(ctx: Omit<SecretRefContext, 'file'>): Omit<SecretRefContex
 }
 
 /**
- * A fleet up to this size keeps every parsed device tree (about 2 KB each, so 40 MB at most):
- * a cold render then skips the re-parse, a fifth of its cost. It matches the size `serve` still
- * validates before it starts listening.
+ * A small fleet: `serve` validates every device before it starts listening, and the snapshot
+ * keeps every parsed device tree (about 2 KB each, so 40 MB at most), so a cold render skips
+ * the re-parse, a fifth of its cost.
  */
-export const KEEP_ALL_DEVICE_TREES = 20_000;
+export const SMALL_FLEET = 20_000;
 /**
  * A larger fleet keeps the last few: enough for a phone's files fetched one after another, few
  * enough that a tree dies young. With 1,024, trees under random load lived long enough to be
@@ -388,7 +388,7 @@ const RECENT_DEVICE_TREES = 128;
  * memory, and copying them through the young generation was a third of start-up. The text is
  * in memory anyway and parses again in ~10 µs, so a device's tree is rebuilt when a render,
  * a check or explain needs it, and the most recent ones are kept (all of them in a fleet of
- * up to KEEP_ALL_DEVICE_TREES).
+ * up to SMALL_FLEET).
  */
 class DeviceTrees {
   private readonly recent: LRUCache<DeviceProfile, PNode>;
@@ -396,7 +396,7 @@ class DeviceTrees {
     private readonly refs: Omit<SecretRefContext, 'file'> | undefined,
     devices: number,
   ) {
-    this.recent = new LRUCache({ max: Math.max(1, devices <= KEEP_ALL_DEVICE_TREES ? devices : RECENT_DEVICE_TREES) });
+    this.recent = new LRUCache({ max: Math.max(1, devices <= SMALL_FLEET ? devices : RECENT_DEVICE_TREES) });
   }
 
   treeOf(p: DeviceProfile, text: string): PNode {
