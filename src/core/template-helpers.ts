@@ -103,6 +103,18 @@ function collector(options: HelperOptions | undefined): Map<string, unknown> {
   return c;
 }
 
+/**
+ * A data frame for the block: the enclosing frame's own entries plus the collector. Copied in
+ * a loop: `{ ...data, params }` goes through V8's slow path for spread-then-add, and this
+ * helper runs once per rendered file.
+ */
+function frameWithParams(data: Record<string, unknown> | undefined, params: Map<string, unknown>): Record<string, unknown> {
+  const frame: Record<string, unknown> = {};
+  if (data) for (const k of Object.keys(data)) frame[k] = data[k];
+  frame.params = params;
+  return frame;
+}
+
 export const helpers: Record<string, HelperDelegate> = {
   /**
    * {{#params "xml"}} {{set "k" v}} … {{/params}}: templates declare values; the block writes
@@ -112,7 +124,7 @@ export const helpers: Record<string, HelperDelegate> = {
   params(this: unknown, format: unknown, options: HelperOptions) {
     if (format !== 'xml' && format !== 'avaya' && format !== 'yealink') throw new RenderValueError(`params: unknown format ${String(format)}`);
     const params = new Map<string, unknown>();
-    options.fn(this, { data: { ...(options.data ?? {}), params } });
+    options.fn(this, { data: frameWithParams(options.data, params) });
     return emitParams(format, params, String(options.hash?.indent ?? '  '));
   },
   /** Record one parameter; undefined and null mean "not set" and are skipped. */

@@ -42,8 +42,19 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
           return koa(req, res);
         }
         const bytes = res.destroyed ? 0 : writeReply(res, method, reply);
-        const { ip = deps.gate.clientIp(req.socket.remoteAddress, req.headers), ...who } = reply.log;
-        logAccess(opts.log, { ip, method, path: logPath(url), status: reply.status, bytes, ms: round(performance.now() - started), ...who });
+        const who = reply.log;
+        // Written out rather than rest-and-spread, which V8 builds through a slow path.
+        logAccess(opts.log, {
+          ip: who.ip ?? deps.gate.clientIp(req.socket.remoteAddress, req.headers),
+          method,
+          path: logPath(url),
+          status: reply.status,
+          bytes,
+          ms: round(performance.now() - started),
+          mac: who.mac,
+          model: who.model,
+          reason: who.reason,
+        });
       },
       (err: Error) => {
         opts.log.error({ err: err.message }, 'request failed');

@@ -15,19 +15,25 @@ export interface Reply {
 }
 
 /** Refusals carry no body at all: phones never read error pages, attackers learn nothing. */
-export function emptyReply(status: number, log: Reply['log'], headers: Record<string, string> = {}): Reply {
-  return { status, headers: { 'Content-Length': '0', ...headers }, log };
+export function emptyReply(status: number, log: Reply['log'], headers?: Record<string, string>): Reply {
+  const all: Record<string, string> = { 'Content-Length': '0' };
+  if (headers) for (const k of Object.keys(headers)) all[k] = headers[k]!;
+  return { status, headers: all, log };
 }
 
 export function writeReply(res: ServerResponse, method: string, reply: Reply): number {
   const body = reply.body;
-  const headers = { ...reply.headers };
   // 412/416 get a short reason text, as for files on disk (send.ts).
   const text = !body && (reply.status === 412 || reply.status === 416) ? Buffer.from(STATUS_CODES[reply.status] ?? '') : undefined;
   const payload = body ?? text;
   // A rendered file's reply already says its length; measuring a string again costs a pass over it.
-  const declared = headers['Content-Length'];
-  if (payload !== undefined && reply.status !== 304 && declared === undefined) headers['Content-Length'] = String(byteSize(payload));
+  const declared = reply.headers['Content-Length'];
+  let headers = reply.headers;
+  if (payload !== undefined && reply.status !== 304 && declared === undefined) {
+    // The reply is the caller's: its headers are copied, not changed.
+    headers = Object.assign({}, reply.headers);
+    headers['Content-Length'] = String(byteSize(payload));
+  }
   res.writeHead(reply.status, headers);
   if (method === 'HEAD' || reply.status === 304 || payload === undefined) {
     res.end();

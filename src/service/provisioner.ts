@@ -80,14 +80,15 @@ export class Provisioner {
     // cache one snapshot's bytes under another's key.
     const gen = this.gen.snapshot === r.snapshot ? this.gen : new Generation(r.snapshot);
     const hit = gen.cache.get(r.resolution.cacheKey);
-    if (hit) return { ...r, rendered: hit };
+    // Served objects are written out, not spread: `{ ...r, rendered }` takes V8's slow path.
+    if (hit) return { snapshot: r.snapshot, resolution: r.resolution, rendered: hit };
     const { rendered, diagnostics } = renderTarget(r.snapshot.render, r.resolution.target);
     if (rendered && gen.check) {
       const subject = r.resolution.target.subject;
       const problems = gen.check(rendered, subject?.known ? subject.mac : undefined).filter((d) => d.severity === 'error');
-      if (problems.length) return { ...r, diagnostics: problems };
+      if (problems.length) return { snapshot: r.snapshot, resolution: r.resolution, diagnostics: problems };
     }
     if (rendered) gen.cache.set(r.resolution.cacheKey, rendered);
-    return { ...r, rendered, diagnostics };
+    return { snapshot: r.snapshot, resolution: r.resolution, rendered, diagnostics };
   }
 }
