@@ -362,6 +362,38 @@ describe('built-in helpers', () => {
     expect(() => ENV.compile('{{#if}}x{{/if}}', OPTS)({})).toThrow('#if requires exactly one argument');
   });
 
+  it('runs pristine if/unless/with/each inline, and an overridden one as registered', () => {
+    const text = '{{#if a}}A{{/if}}{{#unless z}}U{{/unless}}{{#with o}}{{x}}{{/with}}{{#each l}}{{this}}{{/each}}';
+    const ctx = { a: 1, z: 0, o: { x: 'w' }, l: [1, 2] };
+    type Helper = (this: unknown, ...a: unknown[]) => unknown;
+    const counting = (env: HB, calls: string[], disguise: boolean): void => {
+      for (const name of ['if', 'unless', 'with', 'each']) {
+        const original = (env.helpers as Record<string, Helper>)[name]!;
+        const f: Helper = function (this: unknown, ...args: unknown[]) {
+          calls.push(name);
+          return original.apply(this, args);
+        };
+        // Built-ins are recognised by their source text: one that shows the original's is taken for it.
+        if (disguise) f.toString = () => String(original);
+        env.registerHelper(name, f as Handlebars.HelperDelegate);
+      }
+    };
+    // Taken for the built-ins: run inline, the registered functions are never called.
+    const inlineCalls: string[] = [];
+    const disguised = createTemplateEnv();
+    counting(disguised, inlineCalls, true);
+    expect(compileFast(disguised, text, OPTS, disguised.compile(text, OPTS))!(ctx)).toBe('AUw12');
+    expect(inlineCalls).toEqual([]);
+    // Really overridden: the registered helper runs for every block that names it, and `unless`
+    // calls the environment's `if`, overridden too.
+    const calls: string[] = [];
+    const env = createTemplateEnv();
+    counting(env, calls, false);
+    expect(compileFast(env, text, OPTS, env.compile(text, OPTS))!(ctx)).toBe('AUw12');
+    expect(calls).toEqual(['if', 'unless', 'if', 'with', 'each']);
+    expectSame(text, [['mixed', MIXED], ['ctx', ctx]], { env });
+  });
+
   it('iterates Map, Set and sparse arrays as the runtime does (sanity of the reference)', () => {
     const run = expectSame('{{#each map}}{{@key}}={{this}};{{/each}}|{{#each set}}{{this}};{{/each}}|{{#each sparse}}{{@index}}{{/each}}', [['mixed', MIXED]]);
     expect(outOf(run, 'mixed')).toEqual({ out: '0=p,1;1=q,two;|one;two;|02' });

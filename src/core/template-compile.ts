@@ -14,7 +14,7 @@
 // Handlebars' own compiled function. test/template-compile.test.ts holds the two to the same
 // output, byte for byte, over the shipped templates and a corpus of edge cases.
 
-import type Handlebars from 'handlebars';
+import Handlebars from 'handlebars';
 import type { TemplateFn } from './render.js';
 
 type HB = typeof Handlebars;
@@ -70,6 +70,44 @@ const noop: Program = () => '';
 const EMPTY_HASH: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 const partialSources = new WeakMap<HB, Map<string, string>>();
+
+/**
+ * Handlebars' own block helpers, as a fresh environment has them. `if`, `unless`, `with` and
+ * `each` run for nearly every block of a device file; when an environment still has these very
+ * functions (the same source text: each environment gets its own closures), their blocks are
+ * run inline below, by the helpers' own rules, without an options object or program closures.
+ */
+const PRISTINE = Handlebars.create().helpers as unknown as Record<string, HelperFn>;
+type Builtin = 'if' | 'unless' | 'with' | 'each';
+
+function builtinBlock(helpers: Record<string, HelperFn>, name: string, fn: HelperFn): Builtin | undefined {
+  if (name !== 'if' && name !== 'unless' && name !== 'with' && name !== 'each') return undefined;
+  const same = (n: string) => hasOwn.call(helpers, n) && String(helpers[n]) === String(PRISTINE[n]);
+  if (fn !== helpers[name] || !same(name)) return undefined;
+  // `unless` calls the environment's `if` when it runs.
+  if (name === 'unless' && !same('if')) return undefined;
+  return name;
+}
+
+/** Handlebars' isEmpty: falsy but not 0, or an empty array. */
+function isEmpty(v: unknown): boolean {
+  return (!v && v !== 0) || (Array.isArray(v) && v.length === 0);
+}
+
+/** What `options.fn(context)` does for a block body (wrapProgram without the closure). */
+function enter(body: Eval, context: unknown, depths: Depths, data: Data): unknown {
+  let d = depths;
+  if (d && context != d[0] && !(context === NULL_CONTEXT && d[0] === null)) d = [context, ...d];
+  return body(context, d, data);
+}
+
+/** Handlebars' createFrame: the frame's own entries, and `_parent`. */
+function createFrame(data: Data): Data {
+  const frame: Data = {};
+  for (const k in data) if (hasOwn.call(data, k)) frame[k] = data[k];
+  frame._parent = data;
+  return frame;
+}
 
 /** Register a partial with `env`, remembering its text for compileFast. */
 export function registerPartialSource(env: HB, name: string, text: string): void {
@@ -245,6 +283,7 @@ class Compiler {
     // Read when the call runs: the enclosing program's scope is complete by then.
     const enclosing = this.scope;
     const loc = locOf(node);
+    const builtin = isBlock && params.length === 1 && pairs.length === 0 ? builtinBlock(this.helpers, name, fn) : undefined;
     const options = (ctx: unknown, depths: Depths, data: Data): Record<string, unknown> => {
       let hash = EMPTY_HASH;
       if (pairs.length) {
@@ -263,6 +302,7 @@ class Compiler {
     // Parameters are evaluated first, then the hash (inside `options`), as in the runtime.
     // Calls with up to three parameters (nearly all of them) skip the argument array.
     const [p0, p1, p2] = params;
+    if (builtin) return inlineBuiltin(builtin, p0!, fnBody, invBody, enclosing, (v, ctx, depths, data) => fn.call(thisOf(ctx), v, options(ctx, depths, data)));
     switch (params.length) {
       case 0:
         return (ctx, depths, data) => fn.call(thisOf(ctx), options(ctx, depths, data));
@@ -379,6 +419,53 @@ class Compiler {
 }
 
 /**
+ * `{{#if x}}`, `{{#unless x}}`, `{{#with x}}` and `{{#each list}}` (one parameter, no hash), run
+ * as Handlebars' built-in helpers run them. `each` over anything but an array calls the helper
+ * itself (`call`) with the parameter already evaluated.
+ */
+function inlineBuiltin(kind: Builtin, param: Eval, fnBody: Eval | undefined, invBody: Eval | undefined, enclosing: Scope, call: (v: unknown, ctx: unknown, depths: Depths, data: Data) => unknown): Eval {
+  // A block without a body or an inverse runs the runtime's noop program: ''.
+  const run = (body: Eval | undefined, context: unknown, depths: Depths, data: Data): unknown => (body ? enter(body, context, enclosing.useDepths ? depths : undefined, data) : '');
+  switch (kind) {
+    case 'if':
+    case 'unless': {
+      const [yes, no] = kind === 'if' ? [fnBody, invBody] : [invBody, fnBody];
+      return (ctx, depths, data) => {
+        let v = param(ctx, depths, data);
+        const self = thisOf(ctx);
+        if (typeof v === 'function') v = (v as HelperFn).call(self);
+        return run(!v || isEmpty(v) ? no : yes, self, depths, data);
+      };
+    }
+    case 'with':
+      return (ctx, depths, data) => {
+        let v = param(ctx, depths, data);
+        const self = thisOf(ctx);
+        if (typeof v === 'function') v = (v as HelperFn).call(self);
+        return isEmpty(v) ? run(invBody, self, depths, data) : run(fnBody, v, depths, data);
+      };
+    case 'each':
+      return (ctx, depths, data) => {
+        const list = param(ctx, depths, data);
+        if (!Array.isArray(list)) return call(list, ctx, depths, data);
+        const frame = createFrame(data);
+        let ret: unknown = '';
+        let i = 0;
+        for (const n = list.length; i < n; i++) {
+          if (!(i in list)) continue;
+          frame.key = i;
+          frame.index = i;
+          frame.first = i === 0;
+          frame.last = i === list.length - 1;
+          ret = (ret as string) + (run(fnBody, list[i], depths, frame) as string);
+        }
+        if (i === 0) ret = run(invBody, thisOf(ctx), depths, data);
+        return ret;
+      };
+  }
+}
+
+/**
  * The compiler's simpleId: one part, no `../`, not scoped. `this.x` and `./x` mean "from the
  * context, never a helper" (the same regex as Handlebars' scopedId). Data paths count: the
  * runtime resolves {{@first}} to a helper named `first` when there is one.
@@ -416,11 +503,7 @@ function locOf(node: Node): unknown {
 
 /** The runtime's wrapProgram: a new context pushes a depth; options.data replaces the frame. */
 function wrapProgram(body: Eval, depths: Depths, data: Data): Program {
-  return (context?: unknown, opts?: { data?: Data }) => {
-    let d = depths;
-    if (d && context != d[0] && !(context === NULL_CONTEXT && d[0] === null)) d = [context, ...d];
-    return body(context, d, opts?.data || data);
-  };
+  return (context?: unknown, opts?: { data?: Data }) => enter(body, context, depths, opts?.data || data);
 }
 
 /** A program's output from its pieces. One piece returns its raw value, as the runtime's single-statement programs do. */
