@@ -338,16 +338,21 @@ async function scenarioB(tools, root, fleet, nginx) {
   const paths = prng(5).shuffle(pathsB(fleet));
   const list = path.join(work, 'paths-b.txt');
   writeLines(list, paths);
-  const out = { paths: paths.length, note: 'one request per device (Avaya <mac>.txt = its 46xxsettings, Poly <mac>-settings.cfg, Yealink <mac>.cfg), each exactly once, shuffled; every deskset pass on a freshly started server', deskset: { passes: [] }, nginx: nginx ? { passes: [] } : null };
+  const out = { paths: paths.length, note: 'one request per device (Avaya <mac>.txt = its 46xxsettings, Poly <mac>-settings.cfg, Yealink <mac>.cfg), each exactly once, shuffled; every deskset pass on a freshly started server, its render cache checked empty (/-/status cachedFiles 0) before the pass', deskset: { passes: [] }, nginx: nginx ? { passes: [] } : null };
   const ratios = [];
   for (let i = 0; i < ROUNDS; i++) {
     const ds = await startDeskset(root, { label: `B${i + 1}`, workDir: work, serveArgs: SERVE_ARGS });
     log(`B: round ${i + 1}: deskset up in ${(ds.startupMs / 1000).toFixed(2)} s`);
     let pass;
+    let cachedAtStart;
     try {
+      // Cold means cold: serve's warm-up (before it listens) must have left no rendered file behind.
+      const status = await httpGet(`${ds.base}/-/status`);
+      cachedAtStart = status.status === 200 ? JSON.parse(status.body.toString('utf8')).cachedFiles : undefined;
+      if (cachedAtStart !== 0) throw new Error(`B: deskset's cache holds ${cachedAtStart} files before the pass (expected 0)`);
       const r = await runWrk({ ...wrkOpts(tools), mode: 'once', base: ds.base, pathsFile: list, duration: 600, server: ds });
       log(`B: round ${i + 1}: deskset ${r.rps} req/s over ${r.once.windowS} s (${r.once.responses}/${r.once.planned}, non-2xx ${r.once.non2xx}), p99 ${r.latencyMs.p99} ms`);
-      pass = { startupMs: Math.round(ds.startupMs), ...strip(r) };
+      pass = { startupMs: Math.round(ds.startupMs), cachedFilesAtStart: cachedAtStart, ...strip(r) };
     } finally {
       await ds.stop();
     }

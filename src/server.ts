@@ -14,6 +14,8 @@ import { createApp } from './http/app.js';
 import { Gate } from './http/gate.js';
 import { createListener } from './http/listener.js';
 import { SMALL_FLEET } from './core/profiles.js';
+import { deviceTargets, sharedTargets } from './core/request.js';
+import { warmUp, type WarmUpResult } from './http/warm-up.js';
 import { buildFromRoot, readRoot } from './io/load-root.js';
 import { createValidators } from './io/validators.js';
 import { watchRoot } from './io/watch.js';
@@ -46,7 +48,17 @@ export interface ServerOptions {
   validateSyncMax?: number;
   /** Debounce for the watcher, ms. */
   debounceMs?: number;
+  /**
+   * Requests to answer over loopback, through a throwaway copy of the request stack, before
+   * listening (http/warm-up.ts). Default 0 here; `deskset serve` warms with 1,500.
+   */
+  warmUp?: number;
 }
+
+/** The warm-up stops after this long whatever is left: start-up at 100,000 devices must stay under 10 s. */
+const WARM_UP_BUDGET_MS = 750;
+/** Distinct device files the warm-up asks for: renders and cache hits both get warmed. */
+const WARM_UP_DEVICES = 500;
 
 export interface RunningServer {
   server: Server;
@@ -63,6 +75,8 @@ export interface RunningServer {
   watching: Promise<void>;
   /** Warnings found while loading (errors refuse the start). */
   warnings: Diagnostic[];
+  /** What the warm-up before listening did. */
+  warmedUp: WarmUpResult;
   close(): Promise<void>;
 }
 
@@ -104,6 +118,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const timers = [setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000), watchHeap()];
   for (const t of timers) t.unref();
 
+  // The throwaway stack: its own cache and gate state, a log that writes nowhere (but still
+  // formats every line, so that code is warmed too). The served provisioner starts empty.
+  const warmedUp = await warmUp(
+    (() => {
+      const quiet = createLogger({ write: () => undefined });
+      const scratch = new Provisioner(snap);
+      const scratchGate = new Gate(snap.config.security, quiet, tokens);
+      const scratchApp = createApp({ provisioner: scratch, rootDir: rootFiles.dir, log: quiet, uploads, gate: scratchGate });
+      return createListener({ app: scratchApp, provisioner: scratch, gate: scratchGate, log: quiet, fastPath: opts.fastPath });
+    })(),
+    warmUpPaths(snap),
+    { requests: opts.warmUp ?? 0, budgetMs: WARM_UP_BUDGET_MS },
+  );
+
   const app = createApp({ provisioner, rootDir: rootFiles.dir, log, uploads, gate, health: () => reloader.status() });
   const listener = createListener({ app, provisioner, gate, log, fastPath: opts.fastPath });
   const server = http.createServer(SERVER_TIMEOUTS, listener);
@@ -130,6 +158,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     gate,
     watching: watcher?.ready ?? Promise.resolve(),
     warnings: found,
+    warmedUp,
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();
@@ -137,6 +166,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await reloader.close();
     },
   };
+}
+
+/** The shared files, and device files spread evenly over the fleet. */
+function warmUpPaths(snap: Snapshot): string[] {
+  const macs = [...snap.profiles.devices.keys()];
+  const step = Math.max(1, Math.floor(macs.length / WARM_UP_DEVICES));
+  const picked: string[] = [];
+  for (let i = 0; i < macs.length && picked.length < WARM_UP_DEVICES; i += step) picked.push(macs[i]!);
+  return [...sharedTargets(snap), ...deviceTargets(snap, picked)].map((t) => `/${t.path}`);
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

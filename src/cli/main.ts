@@ -6,7 +6,7 @@ import { VERSION } from '../io/package-root.js';
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  serve: { summary: 'serve [ROOT] [--host H] [--port N] [--dev-tls] [--no-watch]  serve a config root to phones', load: async () => (await import('./serve.js')).run },
+  serve: { summary: 'serve [ROOT] [--host H] [--port N] [--dev-tls] [--no-watch] [--workers N] [--warm-up N]  serve a config root to phones', load: async () => (await import('./serve.js')).run },
   render: { summary: 'render [ROOT] --out DIR [--device MAC]  write every file every phone would get', load: async () => (await import('./render.js')).run },
   explain: { summary: 'explain [ROOT] MAC [KEY] [--json]      every effective value and the file:line that set it', load: async () => (await import('./explain.js')).run },
   check: { summary: 'check [ROOT] [--json]                  load, render and validate everything; exit 1 on errors', load: async () => (await import('./check.js')).run },

@@ -8,20 +8,25 @@ import type { Snapshot } from '../core/snapshot.js';
 import { startServer } from '../server.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 
+/** Requests answered over loopback before listening (http/warm-up.ts); --warm-up 0 skips it. */
+const DEFAULT_WARM_UP = 1500;
+
 export function run(args: string[]): Promise<number> {
   return guarded('serve', async () => {
-    const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' }, 'dev-tls': { type: 'boolean' }, 'https-port': { type: 'string' }, workers: { type: 'string' } });
+    const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' }, 'dev-tls': { type: 'boolean' }, 'https-port': { type: 'string' }, workers: { type: 'string' }, 'warm-up': { type: 'string' } });
     const root = positionals[0] ?? '.';
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`bad --port ${values.port}`);
     const workers = values.workers === undefined ? 1 : Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`bad --workers ${values.workers}`);
+    const warmUp = values['warm-up'] === undefined ? DEFAULT_WARM_UP : Number(values['warm-up']);
+    if (!Number.isInteger(warmUp) || warmUp < 0 || warmUp > 1_000_000) throw new UsageError(`bad --warm-up ${values['warm-up']}`);
     if (workers > 1 && cluster.isPrimary) return supervise(args, workers);
     const quiet = cluster.isWorker && cluster.worker!.id > 1;
     let running;
     try {
       const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port']);
-      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'] });
+      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp });
     } catch (e) {
       if (!(e instanceof DiagnosticsError)) throw e;
       printDiagnostics(e.diagnostics);
@@ -31,6 +36,7 @@ export function run(args: string[]): Promise<number> {
     if (!quiet) {
       printDiagnostics(running.warnings);
       process.stderr.write(`${banner(running.provisioner.current(), root, running.host, running.port, running.url)}${cluster.isWorker ? ` [${workers} workers]` : ''}\n`);
+      if (running.warmedUp.requests) process.stderr.write(`warmed up before listening: ${running.warmedUp.requests} requests in ${running.warmedUp.ms} ms (none of them cached or logged)\n`);
     }
     if (running.https && !quiet) {
       // One write, so a reader that sees the URL also sees the certificate's path.

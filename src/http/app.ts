@@ -95,6 +95,7 @@ export function createApp(opts: AppOptions): Koa<State> {
         loadedAt: snap.loadedAt.toISOString(),
         devices: snap.profiles.devices.size,
         files: allTargets(snap).length,
+        cachedFiles: opts.provisioner.cachedFiles(),
         healthy: h?.ok ?? true,
         validating: h?.validating,
         lastReload: h?.lastReload,

@@ -48,6 +48,11 @@ export class Provisioner {
     return this.gen.snapshot;
   }
 
+  /** Rendered files held for the current snapshot (`/-/status`). */
+  cachedFiles(): number {
+    return this.gen.cache.size;
+  }
+
   /** Swap in a new, already validated snapshot. */
   swap(snapshot: Snapshot): void {
     this.gen = new Generation(snapshot);
