@@ -35,7 +35,9 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
   if (device) {
     const c = candidates.find((x) => x.file.vendor === device.model.vendor);
     if (!c) return { kind: 'not-found', reason: `not a ${device.model.vendor} file`, mac, model: device.model.name, ua };
-    return done(c, subjectOf(device), canonicalPath(c.file, mac, device.model) ?? req.path, ua);
+    // A device's own name was worked out when the route table was built.
+    const path = c.mac === mac && c.path !== undefined ? c.path : canonicalPath(c.file, mac, device.model);
+    return done(c, subjectOf(device), path ?? req.path, ua);
   }
   // Files every phone of a vendor may have (the Avaya upgrade script): unidentified and
   // unknown phones get the shared rendering, which carries no credentials.

@@ -12,6 +12,8 @@ export interface RouteTarget {
   model?: ModelInfo;
   /** For device files precomputed for a known device. */
   mac?: string;
+  /** ...and the name it is served under (canonicalPath for that device), worked out once. */
+  path?: string;
 }
 
 export interface RouteMatch extends RouteTarget {
@@ -62,7 +64,7 @@ export class RouteTable {
     for (const p of this.patterns) {
       if (p.file.vendor !== vendor) continue;
       const name = canonicalPath(p.file, mac, model);
-      if (name) this.addExact(name, { file: p.file, mac });
+      if (name) this.addExact(name, { file: p.file, mac, path: name });
     }
   }
 
