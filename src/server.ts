@@ -118,19 +118,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const timers = [setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000), watchHeap()];
   for (const t of timers) t.unref();
 
-  // The throwaway stack: its own cache and gate state, a log that writes nowhere (but still
-  // formats every line, so that code is warmed too). The served provisioner starts empty.
-  const warmedUp = await warmUp(
-    (() => {
-      const quiet = createLogger({ write: () => undefined });
-      const scratch = new Provisioner(snap);
-      const scratchGate = new Gate(snap.config.security, quiet, tokens);
-      const scratchApp = createApp({ provisioner: scratch, rootDir: rootFiles.dir, log: quiet, uploads, gate: scratchGate });
-      return createListener({ app: scratchApp, provisioner: scratch, gate: scratchGate, log: quiet, fastPath: opts.fastPath });
-    })(),
-    warmUpPaths(snap),
-    { requests: opts.warmUp ?? 0, budgetMs: WARM_UP_BUDGET_MS },
-  );
+  let warmedUp: WarmUpResult = { requests: 0, ms: 0 };
+  if (opts.warmUp) {
+    // The throwaway stack: its own cache and gate state, a log that writes nowhere (but still
+    // formats every line, so that code is warmed too). The served provisioner starts empty.
+    const quiet = createLogger({ write: () => undefined });
+    const scratch = new Provisioner(snap);
+    const scratchGate = new Gate(snap.config.security, quiet, tokens);
+    const scratchApp = createApp({ provisioner: scratch, rootDir: rootFiles.dir, log: quiet, uploads, gate: scratchGate });
+    const scratchListener = createListener({ app: scratchApp, provisioner: scratch, gate: scratchGate, log: quiet, fastPath: opts.fastPath });
+    warmedUp = await warmUp(scratchListener, warmUpPaths(snap), { requests: opts.warmUp, budgetMs: WARM_UP_BUDGET_MS });
+  }
 
   const app = createApp({ provisioner, rootDir: rootFiles.dir, log, uploads, gate, health: () => reloader.status() });
   const listener = createListener({ app, provisioner, gate, log, fastPath: opts.fastPath });
