@@ -337,6 +337,8 @@ describe('the real `deskset serve` process', () => {
       });
       expect(port).toBeGreaterThan(0);
       expect(stderr).toMatch(/deskset serving samples on http:\/\/127\.0\.0\.1:\d+ \(7 devices/);
+      // The default warm-up ran before listening (it is reported once the banner is out).
+      expect(stderr).toMatch(/warmed up before listening: [1-9]\d* requests in \d+ ms/);
       const curls = stderr.split('\n').filter((l) => l.trim().startsWith('curl '));
       expect(curls.length).toBeGreaterThanOrEqual(2);
       for (const c of curls) expect(c).toContain(`http://127.0.0.1:${port}/`);
@@ -360,5 +362,26 @@ describe('the real `deskset serve` process', () => {
     // The access log went to stdout as JSON lines.
     const access = stdout.split('\n').filter((l) => l.includes('"method"')).map((l) => JSON.parse(l) as { path: string });
     expect(access.some((a) => a.path === '/c81fea83e85a.txt')).toBe(true);
+    // Only this test's own requests: none of the warm-up's hundreds.
+    expect(access.map((a) => a.path).every((p) => p === '/c81fea83e85a.txt' || p === '/46xxsettings.txt')).toBe(true);
+  });
+
+  it('refuses a bad --warm-up, and --warm-up 0 skips it', async () => {
+    const bad = await runCli(['serve', 'samples', '--port', '0', '--host', '127.0.0.1', '--warm-up', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('bad --warm-up lots');
+    const child = spawnCli(['serve', 'samples', '--port', '0', '--host', '127.0.0.1', '--no-watch', '--warm-up', '0']);
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (/curl /.test(stderr)) resolve();
+      });
+      void exited.then(() => reject(new Error(`serve exited early: ${stderr}`)));
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).not.toContain('warmed up');
   });
 });

@@ -35,8 +35,9 @@ export function run(args: string[]): Promise<number> {
     }
     if (!quiet) {
       printDiagnostics(running.warnings);
-      process.stderr.write(`${banner(running.provisioner.current(), root, running.host, running.port, running.url)}${cluster.isWorker ? ` [${workers} workers]` : ''}\n`);
-      if (running.warmedUp.requests) process.stderr.write(`warmed up before listening: ${running.warmedUp.requests} requests in ${running.warmedUp.ms} ms (none of them cached or logged)\n`);
+      // One write, so a reader that sees the curl lines also sees the warm-up line.
+      const warmed = running.warmedUp.requests ? `warmed up before listening: ${running.warmedUp.requests} requests in ${running.warmedUp.ms} ms (none of them cached or logged)\n` : '';
+      process.stderr.write(`${banner(running.provisioner.current(), root, running.host, running.port, running.url)}${cluster.isWorker ? ` [${workers} workers]` : ''}\n${warmed}`);
     }
     if (running.https && !quiet) {
       // One write, so a reader that sees the URL also sees the certificate's path.
