@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { DiagnosticsError, hasErrors, type Diagnostic } from './core/diagnostics.js';
 import type { Snapshot } from './core/snapshot.js';
 import { createLogger } from './http/access-log.js';
-import { createApp } from './http/app.js';
+import { createApp, type AppOptions } from './http/app.js';
 import { Gate } from './http/gate.js';
 import { createListener } from './http/listener.js';
 import { SMALL_FLEET } from './core/profiles.js';
@@ -118,20 +118,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const timers = [setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000), watchHeap()];
   for (const t of timers) t.unref();
 
+  // The request stack: the Koa app behind the fast path. The warm-up builds one of its own.
+  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: AppOptions['health']) =>
+    createListener({ app: createApp({ provisioner: p, rootDir: rootFiles.dir, log: l, uploads, gate: g, health }), provisioner: p, gate: g, log: l, fastPath: opts.fastPath });
+
   let warmedUp: WarmUpResult = { requests: 0, ms: 0 };
   if (opts.warmUp) {
     // The throwaway stack: its own cache and gate state, a log that writes nowhere (but still
     // formats every line, so that code is warmed too). The served provisioner starts empty.
     const quiet = createLogger({ write: () => undefined });
-    const scratch = new Provisioner(snap);
-    const scratchGate = new Gate(snap.config.security, quiet, tokens);
-    const scratchApp = createApp({ provisioner: scratch, rootDir: rootFiles.dir, log: quiet, uploads, gate: scratchGate });
-    const scratchListener = createListener({ app: scratchApp, provisioner: scratch, gate: scratchGate, log: quiet, fastPath: opts.fastPath });
-    warmedUp = await warmUp(scratchListener, warmUpPaths(snap), { requests: opts.warmUp, budgetMs: WARM_UP_BUDGET_MS });
+    const scratch = requestStack(new Provisioner(snap), new Gate(snap.config.security, quiet, tokens), quiet);
+    warmedUp = await warmUp(scratch, warmUpPaths(snap), { requests: opts.warmUp, budgetMs: WARM_UP_BUDGET_MS });
   }
 
-  const app = createApp({ provisioner, rootDir: rootFiles.dir, log, uploads, gate, health: () => reloader.status() });
-  const listener = createListener({ app, provisioner, gate, log, fastPath: opts.fastPath });
+  const listener = requestStack(provisioner, gate, log, () => reloader.status());
   const server = http.createServer(SERVER_TIMEOUTS, listener);
   const actual = await listen(server, port, host);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -168,10 +168,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
 /** The shared files, and device files spread evenly over the fleet. */
 function warmUpPaths(snap: Snapshot): string[] {
-  const macs = [...snap.profiles.devices.keys()];
-  const step = Math.max(1, Math.floor(macs.length / WARM_UP_DEVICES));
+  const step = Math.max(1, Math.floor(snap.profiles.devices.size / WARM_UP_DEVICES));
   const picked: string[] = [];
-  for (let i = 0; i < macs.length && picked.length < WARM_UP_DEVICES; i += step) picked.push(macs[i]!);
+  let i = 0;
+  for (const mac of snap.profiles.devices.keys()) {
+    if (picked.length === WARM_UP_DEVICES) break;
+    if (i++ % step === 0) picked.push(mac);
+  }
   return [...sharedTargets(snap), ...deviceTargets(snap, picked)].map((t) => `/${t.path}`);
 }
 

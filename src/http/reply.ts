@@ -9,7 +9,6 @@ export interface Reply {
   headers: Record<string, string>;
   /** What to send for GET (a string goes out as UTF-8); HEAD sends the same headers and no body. */
   body?: Buffer | string;
-  /** What the access log should say about who asked. */
   /** What the access log should say; `ip` once the client address is known (saves working it out twice). */
   log: { mac?: string; model?: string; reason?: string; ip?: string };
 }

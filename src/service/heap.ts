@@ -49,4 +49,3 @@ export function watchHeap(everyMs = 2000): NodeJS.Timeout {
   timer.unref();
   return timer;
 }
-
