@@ -33,6 +33,14 @@ export function run(args: string[]): Promise<number> {
       process.stderr.write(`deskset serve: not starting: ${root} has errors (run "deskset check ${root}")\n`);
       return 1;
     }
+    // Before anything is printed: until a listener exists, SIGTERM kills the process outright,
+    // and a supervisor (or a test) may act on the banner at once.
+    const srv = running;
+    const stopped = new Promise<void>((resolve) => {
+      const stop = () => void srv.close().then(resolve);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
     if (!quiet) {
       printDiagnostics(running.warnings);
       // One write, so a reader that sees the curl lines also sees the warm-up line.
@@ -44,11 +52,7 @@ export function run(args: string[]): Promise<number> {
       const dev = running.https.devCertPath ? `\n  self-signed development certificate: ${running.https.devCertPath} (curl --cacert it)` : '';
       process.stderr.write(`HTTPS on ${running.https.url}${running.https.fingerprint256 ? `, certificate SHA-256 fingerprint ${running.https.fingerprint256}` : ''}${dev}\n`);
     }
-    await new Promise<void>((resolve) => {
-      const stop = () => void running.close().then(resolve);
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await stopped;
     // A worker's IPC channel to the primary would keep it alive after its servers closed.
     if (cluster.isWorker) cluster.worker!.disconnect();
     return 0;
