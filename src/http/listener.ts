@@ -2,7 +2,8 @@
 // straight from the snapshot's cache, without building a Koa context (measured: Koa's
 // per-request context costs more than half of nginx-relative throughput); everything else
 // (firmware, resources, uploads, operator endpoints) goes to the Koa app. Both paths use
-// replyRendered + writeReply + logAccess, so their answers are byte-for-byte alike.
+// replyRendered + writeReply + logAccess, so their answers are byte-for-byte alike. The fast
+// path writes its replies at the end of the event-loop turn (turn-writer.ts).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Koa from 'koa';
@@ -12,7 +13,8 @@ import { redactTokenPath } from '../security/tokens.js';
 import { logAccess } from './access-log.js';
 import type { Gate } from './gate.js';
 import { replyRendered } from './provision.js';
-import { emptyReply, writeReply } from './reply.js';
+import { emptyReply, writeReply, type Reply } from './reply.js';
+import { TurnWriter } from './turn-writer.js';
 
 /** Set on requests the fast path already looked at, so Koa does not resolve them twice. */
 export const PASSED = Symbol('deskset.fastPathPassed');
@@ -30,6 +32,40 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
   const koa = opts.app.callback();
   if (opts.fastPath === false) return koa;
   const deps = { provisioner: opts.provisioner, gate: opts.gate, log: opts.log };
+  const turn = new TurnWriter((err) => opts.log.error({ err: String(err) }, 'reply write failed'));
+
+  const fail = (res: ServerResponse, method: string, err: unknown) => {
+    opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'request failed');
+    try {
+      if (!res.headersSent) return void writeReply(res, method, emptyReply(500, { reason: 'internal error' }));
+    } catch {
+      /* the connection is past saving */
+    }
+    res.destroy();
+  };
+
+  const send = (req: IncomingMessage, res: ServerResponse, method: string, url: string, started: number, reply: Reply) => {
+    let bytes: number;
+    try {
+      bytes = res.destroyed ? 0 : writeReply(res, method, reply);
+    } catch (err) {
+      return fail(res, method, err);
+    }
+    const who = reply.log;
+    // Written out rather than rest-and-spread, which V8 builds through a slow path.
+    logAccess(opts.log, {
+      ip: who.ip ?? deps.gate.clientIp(req.socket.remoteAddress, req.headers),
+      method,
+      path: logPath(url),
+      status: reply.status,
+      bytes,
+      ms: round(performance.now() - started),
+      mac: who.mac,
+      model: who.model,
+      reason: who.reason,
+    });
+  };
+
   return (req, res) => {
     const started = performance.now();
     const url = req.url ?? '/';
@@ -41,26 +77,9 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
           (req as IncomingMessage & { [PASSED]?: boolean })[PASSED] = true;
           return koa(req, res);
         }
-        const bytes = res.destroyed ? 0 : writeReply(res, method, reply);
-        const who = reply.log;
-        // Written out rather than rest-and-spread, which V8 builds through a slow path.
-        logAccess(opts.log, {
-          ip: who.ip ?? deps.gate.clientIp(req.socket.remoteAddress, req.headers),
-          method,
-          path: logPath(url),
-          status: reply.status,
-          bytes,
-          ms: round(performance.now() - started),
-          mac: who.mac,
-          model: who.model,
-          reason: who.reason,
-        });
+        turn.defer(() => send(req, res, method, url, started, reply));
       },
-      (err: Error) => {
-        opts.log.error({ err: err.message }, 'request failed');
-        if (!res.headersSent) writeReply(res, method, emptyReply(500, { reason: 'internal error' }));
-        else res.destroy();
-      },
+      (err: unknown) => fail(res, method, err),
     );
   };
 }
