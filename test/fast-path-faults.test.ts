@@ -1,7 +1,7 @@
 // The fast path when a request goes wrong inside deskset (http/listener.ts): a failure while
 // deciding a reply, or while writing it at the end of the turn, answers that phone 500 with
-// no body and logs why; replies decided in the same turn still go out, and the server serves
-// normally afterwards. Faults are injected into a real server's provisioner.
+// no body, logs why and logs its access line; the other replies still go out, and the server
+// serves normally afterwards. Faults are injected into a real server's provisioner.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Rendered } from '../src/core/render.js';
@@ -50,6 +50,10 @@ describe('fast path faults', () => {
     expect(failures).toHaveLength(2);
     expect(failures).toContain('injected render fault');
     expect(failures.some((e) => /Invalid character in header content/.test(e ?? ''))).toBe(true);
+    // Each failure also has its access line, as every answered request does.
+    const access = mem.lines.map((l) => JSON.parse(l) as { path?: string; status?: number; reason?: string }).filter((l) => l.path);
+    for (const path of [THROWS, BAD_HEADER]) expect(access).toContainEqual(expect.objectContaining({ path, status: 500, reason: 'internal error' }));
+    expect(access).toContainEqual(expect.objectContaining({ path: GOOD, status: 200 }));
 
     // And afterwards everything is served as usual.
     p.render = render;

@@ -34,23 +34,7 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
   const deps = { provisioner: opts.provisioner, gate: opts.gate, log: opts.log };
   const turn = new TurnWriter((err) => opts.log.error({ err: String(err) }, 'reply write failed'));
 
-  const fail = (res: ServerResponse, method: string, err: unknown) => {
-    opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'request failed');
-    try {
-      if (!res.headersSent) return void writeReply(res, method, emptyReply(500, { reason: 'internal error' }));
-    } catch {
-      /* the connection is past saving */
-    }
-    res.destroy();
-  };
-
-  const send = (req: IncomingMessage, res: ServerResponse, method: string, url: string, started: number, reply: Reply) => {
-    let bytes: number;
-    try {
-      bytes = res.destroyed ? 0 : writeReply(res, method, reply);
-    } catch (err) {
-      return fail(res, method, err);
-    }
+  const logSent = (req: IncomingMessage, method: string, url: string, started: number, reply: Reply, bytes: number) => {
     const who = reply.log;
     // Written out rather than rest-and-spread, which V8 builds through a slow path.
     logAccess(opts.log, {
@@ -66,6 +50,31 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
     });
   };
 
+  /** Something inside deskset failed: the phone gets a bodyless 500, the log the reason and an access line. */
+  const fail = (req: IncomingMessage, res: ServerResponse, method: string, url: string, started: number, err: unknown) => {
+    opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'request failed');
+    if (!res.headersSent && !res.destroyed) {
+      const reply = emptyReply(500, { reason: 'internal error' });
+      try {
+        writeReply(res, method, reply);
+        return logSent(req, method, url, started, reply, 0);
+      } catch {
+        /* the connection is past saving */
+      }
+    }
+    res.destroy();
+  };
+
+  const send = (req: IncomingMessage, res: ServerResponse, method: string, url: string, started: number, reply: Reply) => {
+    let bytes: number;
+    try {
+      bytes = res.destroyed ? 0 : writeReply(res, method, reply);
+    } catch (err) {
+      return fail(req, res, method, url, started, err);
+    }
+    logSent(req, method, url, started, reply, bytes);
+  };
+
   return (req, res) => {
     const started = performance.now();
     const url = req.url ?? '/';
@@ -79,7 +88,7 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
         }
         turn.defer(() => send(req, res, method, url, started, reply));
       },
-      (err: unknown) => fail(res, method, err),
+      (err: unknown) => fail(req, res, method, url, started, err),
     );
   };
 }
