@@ -239,8 +239,6 @@ function isGetOrHead(method: string): boolean {
  * §13.2.2 prescribes, for a resource that exists with the given validators.
  */
 export function evaluateConditionals(req: RequestLike, meta: Validators): ConditionalOutcome {
-  // Parsed only when a precondition names entity-tags: most requests carry none.
-  const current = (): EntityTag | undefined => parseEntityTag(meta.etag);
   const lastModified = meta.lastModified?.getTime();
   const getOrHead = isGetOrHead(req.method);
 
@@ -252,7 +250,8 @@ export function evaluateConditionals(req: RequestLike, meta: Validators): Condit
     const list = parseEtagList(ifMatch);
     // §13.1.1: "*" is true if the origin has a current representation — we always do here.
     // Otherwise true only on a *strong* match with one of the listed tags.
-    const tag = list === '*' ? undefined : current();
+    // The current tag is parsed only here and below: most requests name none.
+    const tag = list === '*' ? undefined : parseEntityTag(meta.etag);
     const ok = list === '*' || (tag !== undefined && list.some((t) => strongMatch(t, tag)));
     if (!ok) return 'precondition-failed';
   } else {
@@ -277,7 +276,7 @@ export function evaluateConditionals(req: RequestLike, meta: Validators): Condit
     const list = parseEtagList(ifNoneMatch);
     // §13.1.2: "*" is false if the origin has a current representation; otherwise false when
     // any listed tag matches using the *weak* comparison function.
-    const tag = list === '*' ? undefined : current();
+    const tag = list === '*' ? undefined : parseEntityTag(meta.etag);
     const matched = list === '*' || (tag !== undefined && list.some((t) => weakMatch(t, tag)));
     if (matched) return getOrHead ? 'not-modified' : 'precondition-failed';
     return 'send';
