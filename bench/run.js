@@ -354,6 +354,7 @@ async function scenarioB(tools, root, fleet, nginx) {
       if (cachedAtStart !== 0) throw new Error(`B: deskset's cache holds ${cachedAtStart} files before the pass (expected 0)`);
       const r = await runWrk({ ...wrkOpts(tools), mode: 'once', base: ds.base, pathsFile: list, duration: 600, server: ds });
       log(`B: round ${i + 1}: deskset ${r.rps} req/s over ${r.once.windowS} s (${r.once.responses}/${r.once.planned}, non-2xx ${r.once.non2xx}), p99 ${r.latencyMs.p99} ms`);
+      mustServeAll('deskset', r);
       pass = { startupMs: Math.round(ds.startupMs), cachedFilesAtStart: cachedAtStart, ...strip(r) };
     } finally {
       await ds.stop();
@@ -368,6 +369,7 @@ async function scenarioB(tools, root, fleet, nginx) {
       const rates = [];
       for (let k = 0; k < B_NGINX_PASSES; k++) {
         const r = await runWrk({ ...wrkOpts(tools), mode: 'once', base: nginx.base, pathsFile: list, duration: 600, server: nginx });
+        mustServeAll('nginx', r);
         out.nginx.passes.push({ round: i + 1, ...strip(r) });
         rates.push(r.rps);
       }
@@ -385,6 +387,14 @@ async function scenarioB(tools, root, fleet, nginx) {
     out.ratioOfMedians = round(out.deskset.rps / out.nginx.rps, 3);
   }
   return out;
+}
+
+/**
+ * A pass counts only if every file came back 200: a server answering 404s (a wrong docroot, a
+ * root that failed to load) is fast, and a ratio against it would look like a result.
+ */
+function mustServeAll(who, r) {
+  if (r.once.non2xx !== 0 || r.once.responses !== r.once.planned) throw new Error(`B: ${who} answered ${r.once.responses} of ${r.once.planned} requests, ${r.once.non2xx} of them not 2xx`);
 }
 
 /** From deskset's own access log: was every path of the list asked for exactly once? */
