@@ -364,8 +364,8 @@ async function scenarioB(tools, root, fleet, nginx) {
     if (nginx) {
       // nginx's pass lasts a quarter to half a second, short enough for one busy moment on
       // this shared machine to move it by half: deskset's pass is paired with the median of
-      // B_NGINX_PASSES nginx passes run right after it, which steadies the ratio without
-      // moving its expected value.
+      // B_NGINX_PASSES nginx passes run right after it, so that no single nginx pass caught in
+      // a slow or a fast moment decides the round.
       const rates = [];
       for (let k = 0; k < B_NGINX_PASSES; k++) {
         const r = await runWrk({ ...wrkOpts(tools), mode: 'once', base: nginx.base, pathsFile: list, duration: 600, server: nginx });
@@ -390,8 +390,9 @@ async function scenarioB(tools, root, fleet, nginx) {
 }
 
 /**
- * A pass counts only if every file came back 200: a server answering 404s (a wrong docroot, a
- * root that failed to load) is fast, and a ratio against it would look like a result.
+ * A pass counts only if every file came back with a 2xx status: a server answering 404s (a
+ * wrong docroot, a root that failed to load) is fast, and a ratio against it would look like a
+ * result.
  */
 function mustServeAll(who, r) {
   if (r.once.non2xx !== 0 || r.once.responses !== r.once.planned) throw new Error(`B: ${who} answered ${r.once.responses} of ${r.once.planned} requests, ${r.once.non2xx} of them not 2xx`);
