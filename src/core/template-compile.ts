@@ -71,6 +71,11 @@ const EMPTY_HASH: Record<string, unknown> = Object.freeze({}) as Record<string, 
 
 const partialSources = new WeakMap<HB, Map<string, string>>();
 
+// The runtime's own rules for "empty" and for a block's data frame, so inlined blocks cannot
+// drift from the helpers they stand in for.
+const { isEmpty } = Handlebars.Utils;
+const createFrame = Handlebars.createFrame as (data: Data) => Data;
+
 /**
  * Handlebars' own block helpers, as a fresh environment has them. `if`, `unless`, `with` and
  * `each` run for nearly every block of a device file; when an environment still has these very
@@ -89,24 +94,11 @@ function builtinBlock(helpers: Record<string, HelperFn>, name: string, fn: Helpe
   return name;
 }
 
-/** Handlebars' isEmpty: falsy but not 0, or an empty array. */
-function isEmpty(v: unknown): boolean {
-  return (!v && v !== 0) || (Array.isArray(v) && v.length === 0);
-}
-
 /** What `options.fn(context)` does for a block body (wrapProgram without the closure). */
 function enter(body: Eval, context: unknown, depths: Depths, data: Data): unknown {
   let d = depths;
   if (d && context != d[0] && !(context === NULL_CONTEXT && d[0] === null)) d = [context, ...d];
   return body(context, d, data);
-}
-
-/** Handlebars' createFrame: the frame's own entries, and `_parent`. */
-function createFrame(data: Data): Data {
-  const frame: Data = {};
-  for (const k in data) if (hasOwn.call(data, k)) frame[k] = data[k];
-  frame._parent = data;
-  return frame;
 }
 
 /** Register a partial with `env`, remembering its text for compileFast. */

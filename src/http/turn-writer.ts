@@ -7,9 +7,9 @@
 // sock_def_readable → try_to_wake_up under `res.end()`. Written back to back at the end of the
 // turn (setImmediate runs right after the poll phase), the replies reach readers that are
 // already awake. Redis writes its replies the same way, just before it goes back to
-// epoll_wait. Six paired runs on the 10,000-device root (docs/performance.md): cold renders
-// from a median of 0.130 to 0.168 of nginx, and the new build ahead in every pair; cached
-// files 0.46 → 0.54, p99 19.7 → 11.5 ms.
+// epoll_wait. Six paired cold passes on the 10,000-device root (docs/performance.md): the new
+// build ahead in every pair, server CPU per request from 174–342 µs to 144–281 µs; cached
+// files 0.46 → 0.54 of nginx, p99 19.7 → 11.5 ms.
 //
 // A reply waits at most for the rest of its own turn: with one request in the turn (a quiet
 // server) that is nothing at all.
