@@ -408,10 +408,13 @@ describe('URL tokens issued by the real `deskset token` process', () => {
     }
   });
 
-  it('/p/<token>/<another mac>.cfg: 403', async () => {
+  it('/p/<token>/<another mac>.cfg: refused as an unknown MAC is (the challenge), so the token tells nothing about other MACs', async () => {
+    const unknown = await get(base, `/p/${token}/0004f2999999.cfg`);
+    expect(unknown.status).toBe(401);
     for (const f of [`${TRIO}.cfg`, `${TRIO}-settings.cfg`, `${T46S}.cfg`, `${J179}.txt`]) {
       const r = await get(base, `/p/${token}/${f}`);
-      expect(r.status, f).toBe(403);
+      expect(r.status, f).toBe(401);
+      expect(stable(r.headers), f).toEqual(stable(unknown.headers));
       expect(r.body.length).toBe(0);
     }
   });

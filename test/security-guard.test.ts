@@ -112,20 +112,47 @@ describe('MAC enumeration', () => {
   });
 });
 
-describe('per-device lockout', () => {
-  it('3 failures lock the device, with auth_failed for the first two and one device_locked', () => {
+describe('forgive', () => {
+  it('a MAC the client proved it may have stops counting toward the cool-down', () => {
+    const { guard } = setup();
+    for (let i = 0; i < 20; i++) guard.recordMiss('203.0.113.9', mac(i));
+    guard.forgive('203.0.113.9', mac(0));
+    guard.recordMiss('203.0.113.9', mac(20));
+    expect(guard.blocked('203.0.113.9')).toBe(false);
+    guard.recordMiss('203.0.113.9', mac(21));
+    expect(guard.blocked('203.0.113.9')).toBe(true);
+  });
+});
+
+describe('lockout per client and device', () => {
+  it('3 failures from one client lock the device for that client only, with auth_failed for the first two and one device_locked', () => {
     const { guard, events } = setup();
     guard.recordAuthFailure(mac(1), '198.51.100.7');
-    guard.recordAuthFailure(mac(1), '198.51.100.8');
-    expect(guard.deviceLocked(mac(1))).toBe(false);
-    guard.recordAuthFailure(mac(1), '198.51.100.9');
-    expect(guard.deviceLocked(mac(1))).toBe(true);
-    expect(guard.deviceLocked(mac(2))).toBe(false);
+    guard.recordAuthFailure(mac(1), '198.51.100.7');
+    expect(guard.deviceLocked(mac(1), '198.51.100.7')).toBe(false);
+    guard.recordAuthFailure(mac(1), '198.51.100.7');
+    expect(guard.deviceLocked(mac(1), '198.51.100.7')).toBe(true);
+    expect(guard.deviceLocked(mac(2), '198.51.100.7')).toBe(false);
+    // The real phone, at its own address, is not locked out by a stranger's guesses.
+    expect(guard.deviceLocked(mac(1), '10.20.0.15')).toBe(false);
     expect(events).toEqual([
       { event: 'auth_failed', ip: '198.51.100.7', mac: mac(1), failures: 1 },
-      { event: 'auth_failed', ip: '198.51.100.8', mac: mac(1), failures: 2 },
-      { event: 'device_locked', ip: '198.51.100.9', mac: mac(1), failures: 3, lock_s: 600 },
+      { event: 'auth_failed', ip: '198.51.100.7', mac: mac(1), failures: 2 },
+      { event: 'device_locked', ip: '198.51.100.7', mac: mac(1), failures: 3, lock_s: 600 },
     ]);
+  });
+
+  it('failures from different clients count apart; an IPv6 client is its /64', () => {
+    const { guard } = setup();
+    guard.recordAuthFailure(mac(1), '198.51.100.7');
+    guard.recordAuthFailure(mac(1), '198.51.100.8');
+    guard.recordAuthFailure(mac(1), '198.51.100.9');
+    for (const ip of ['198.51.100.7', '198.51.100.8', '198.51.100.9']) expect(guard.deviceLocked(mac(1), ip)).toBe(false);
+    guard.recordAuthFailure(mac(1), '2001:db8:1:2::a');
+    guard.recordAuthFailure(mac(1), '2001:db8:1:2::b');
+    guard.recordAuthFailure(mac(1), '2001:db8:1:2::c');
+    expect(guard.deviceLocked(mac(1), '2001:db8:1:2::ffff')).toBe(true);
+    expect(guard.deviceLocked(mac(1), '2001:db8:1:3::a')).toBe(false);
   });
 
   it('the lock expires and is not extended by failures during it', () => {
@@ -136,12 +163,12 @@ describe('per-device lockout', () => {
     expect(events.filter((e) => e.event === 'device_locked')).toHaveLength(1);
     expect(events.at(-1)?.event).toBe('auth_failed');
     clock.t += 5 * MIN - 1;
-    expect(guard.deviceLocked(mac(1))).toBe(true);
+    expect(guard.deviceLocked(mac(1), '198.51.100.7')).toBe(true);
     clock.t += 1;
-    expect(guard.deviceLocked(mac(1))).toBe(false);
+    expect(guard.deviceLocked(mac(1), '198.51.100.7')).toBe(false);
     // A fresh count after the lock.
     guard.recordAuthFailure(mac(1), '198.51.100.7');
-    expect(guard.deviceLocked(mac(1))).toBe(false);
+    expect(guard.deviceLocked(mac(1), '198.51.100.7')).toBe(false);
   });
 
   it('failures spread beyond the window do not lock', () => {
@@ -150,17 +177,17 @@ describe('per-device lockout', () => {
       guard.recordAuthFailure(mac(1), '198.51.100.7');
       clock.t += 6 * MIN;
     }
-    expect(guard.deviceLocked(mac(1))).toBe(false);
+    expect(guard.deviceLocked(mac(1), '198.51.100.7')).toBe(false);
   });
 
   it('a success resets the count', () => {
     const { guard } = setup();
     guard.recordAuthFailure(mac(1), '198.51.100.7');
     guard.recordAuthFailure(mac(1), '198.51.100.7');
-    guard.recordAuthSuccess(mac(1));
+    guard.recordAuthSuccess(mac(1), '198.51.100.7');
     guard.recordAuthFailure(mac(1), '198.51.100.7');
     guard.recordAuthFailure(mac(1), '198.51.100.7');
-    expect(guard.deviceLocked(mac(1))).toBe(false);
+    expect(guard.deviceLocked(mac(1), '198.51.100.7')).toBe(false);
   });
 
   it('device tables are bounded', () => {

@@ -247,17 +247,21 @@ describe('mutual TLS: tls.client_ca, access.client_cert required (nyc) and optio
     expect(own.body.toString()).toContain('SET DISPLAY_NAME "Reception NYC"');
   });
 
-  it('required: no certificate is 403, over HTTPS and over plain HTTP', async () => {
+  // A profile here sets auth (T46S), so every refused MAC file gets the one refusal such a
+  // root uses, the 401 challenge, known MAC or not (docs/security.md, "No oracle").
+  it('required: no certificate is refused (401, as an unknown MAC is), over HTTPS and over plain HTTP', async () => {
     const r = await tlsGet(httpsPort, `/${J179}.txt`, { ca: ca.cert });
-    expect(r.status).toBe(403);
+    expect(r.status).toBe(401);
     expect(r.body.length).toBe(0);
-    expect((await get(srv.url, `/${J179}.txt`)).status).toBe(403);
+    expect((await get(srv.url, `/${J179}.txt`)).status).toBe(401);
+    const unknown = await tlsGet(httpsPort, '/c81fea000001.txt', { ca: ca.cert });
+    expect([unknown.status, unknown.headers['www-authenticate'], unknown.body.length]).toEqual([r.status, r.headers['www-authenticate'], 0]);
   });
 
-  it('required: a trusted certificate for MAC Y asking MAC X’s files is 403 with a client_cert_mac_mismatch log line', async () => {
+  it('required: a trusted certificate for MAC Y asking MAC X’s files is refused (401) with a client_cert_mac_mismatch log line', async () => {
     mem.lines.length = 0;
     const r = await tlsGet(httpsPort, `/${J179}.txt`, withCert(certFor.get(J189)!));
-    expect(r.status).toBe(403);
+    expect(r.status).toBe(401);
     expect(r.body.length).toBe(0);
     await settle();
     const ev = mem.events('client_cert_mac_mismatch');
@@ -267,18 +271,18 @@ describe('mutual TLS: tls.client_ca, access.client_cert required (nyc) and optio
     expect((await tlsGet(httpsPort, `/${J189}.txt`, withCert(certFor.get(J189)!))).status).toBe(200);
   });
 
-  it('required: a certificate from an untrusted CA (claiming the right MAC) is 403', async () => {
+  it('required: a certificate from an untrusted CA (claiming the right MAC) is refused (401)', async () => {
     mem.lines.length = 0;
     const r = await tlsGet(httpsPort, `/${J179}.txt`, withCert(certFor.get('untrusted')!));
-    expect(r.status).toBe(403);
+    expect(r.status).toBe(401);
     await settle();
     const refused = mem.records().filter((l) => typeof l.event === 'string' && String(l.event).startsWith('client_cert_'));
     expect(refused).toHaveLength(1);
     expect(refused[0]!.cert_error).toBeTruthy();
   });
 
-  it('required: a trusted certificate that names no MAC cannot prove it is X: 403', async () => {
-    expect((await tlsGet(httpsPort, `/${J179}.txt`, withCert(certFor.get('no-mac')!))).status).toBe(403);
+  it('required: a trusted certificate that names no MAC cannot prove it is X: refused (401)', async () => {
+    expect((await tlsGet(httpsPort, `/${J179}.txt`, withCert(certFor.get('no-mac')!))).status).toBe(401);
   });
 
   it('optional: no certificate is fine for a device without auth', async () => {
@@ -305,9 +309,9 @@ describe('mutual TLS: tls.client_ca, access.client_cert required (nyc) and optio
     expect((await tlsGet(httpsPort, `/${T46S}.cfg`, { ...withCert(certFor.get('untrusted-t46s')!), headers: basic('t46s', T46S_PW) })).status).toBe(200);
   });
 
-  it('optional: a trusted certificate for another device is refused even with the right Basic credentials (403)', async () => {
+  it('optional: a trusted certificate for another device is refused even with the right Basic credentials (401)', async () => {
     const r = await tlsGet(httpsPort, `/${T46S}.cfg`, { ...withCert(certFor.get(TRIO)!), headers: basic('t46s', T46S_PW) });
-    expect(r.status).toBe(403);
+    expect(r.status).toBe(401);
   });
 });
 

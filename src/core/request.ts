@@ -15,7 +15,16 @@ export interface RequestIdentity {
 }
 
 export type Resolution =
-  | { kind: 'render'; target: RenderTarget; cacheKey: string; mac?: string; model?: string; ua?: UserAgentInfo }
+  | {
+      kind: 'render';
+      target: RenderTarget;
+      cacheKey: string;
+      mac?: string;
+      model?: string;
+      ua?: UserAgentInfo;
+      /** A MAC the request named (path or User-Agent) that has no device: the shared fallback is served for it. */
+      unknownMac?: string;
+    }
   | { kind: 'not-found'; reason: string; mac?: string; model?: string; ua?: UserAgentInfo };
 
 export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution {
@@ -32,9 +41,10 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
   // Device files: the MAC comes from the path, else from the User-Agent (46xxsettings.txt).
   const mac = candidates.find((c) => c.mac)?.mac ?? ua?.mac;
   const device = mac ? snap.profiles.devices.get(mac) : undefined;
-  if (device) {
-    const c = candidates.find((x) => x.file.vendor === device.model.vendor);
-    if (!c) return { kind: 'not-found', reason: `not a ${device.model.vendor} file`, mac, model: device.model.name, ua };
+  // A known MAC asked for under another vendor's name is answered as an unknown MAC would be:
+  // a different answer would tell a scanner the MAC exists.
+  const c = device && candidates.find((x) => x.file.vendor === device.model.vendor);
+  if (device && c) {
     // A device's own name was worked out when the route table was built.
     const path = c.mac === mac && c.path !== undefined ? c.path : canonicalPath(c.file, mac, device.model);
     return done(c, subjectOf(device), path ?? req.path, ua);
@@ -46,19 +56,20 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
     const modelName = (ua?.vendor === shared.file.vendor ? ua.model : undefined) ?? shared.pathModel;
     const found = modelName ? snap.catalog.find(modelName) : undefined;
     const model = found?.vendor === shared.file.vendor ? found : undefined;
-    return done({ ...shared, model }, undefined, canonicalPath(shared.file) ?? req.path, ua);
+    const r = done({ ...shared, model }, undefined, canonicalPath(shared.file) ?? req.path, ua);
+    return mac && r.kind === 'render' ? { ...r, unknownMac: mac } : r;
   }
   if (!mac) return { kind: 'not-found', reason: 'device not identified', ua, model: ua?.model };
 
   // Unknown MAC: the OUI, then the User-Agent, say which vendor is asking.
   if (snap.config.unknownDevices === 'reject') return { kind: 'not-found', reason: 'unknown device', mac, ua, model: ua?.model };
   const vendor = snap.catalog.vendorForOui(ouiOf(mac))?.vendor ?? ua?.vendor;
-  const c = candidates.find((x) => x.file.vendor === vendor) ?? (candidates.length === 1 ? candidates[0] : undefined);
-  if (!c) return { kind: 'not-found', reason: 'unknown device, vendor undecided', mac, ua };
-  const modelName = (ua?.vendor === c.file.vendor ? ua.model : undefined) ?? c.pathModel;
+  const u = candidates.find((x) => x.file.vendor === vendor) ?? (candidates.length === 1 ? candidates[0] : undefined);
+  if (!u) return { kind: 'not-found', reason: 'unknown device, vendor undecided', mac, ua };
+  const modelName = (ua?.vendor === u.file.vendor ? ua.model : undefined) ?? u.pathModel;
   const model = modelName ? snap.catalog.find(modelName) : undefined;
-  const subject: Subject = { mac, known: false, vendor: c.file.vendor, model: model?.vendor === c.file.vendor ? model : undefined, groups: [] };
-  return done(c, subject, canonicalPath(c.file, mac) ?? req.path, ua);
+  const subject: Subject = { mac, known: false, vendor: u.file.vendor, model: model?.vendor === u.file.vendor ? model : undefined, groups: [] };
+  return done(u, subject, canonicalPath(u.file, mac) ?? req.path, ua);
 }
 
 function done(c: RouteMatch, subject: Subject | undefined, path: string, ua: UserAgentInfo | undefined): Resolution {

@@ -4,6 +4,7 @@ import type { Diagnostic } from './diagnostics.js';
 import { LAYER_KINDS, type LayerKind } from './merge.js';
 import { checkShape, int, listOf, mapOf, oneOf, str, type Shape } from './shape.js';
 import { parseYamlTree, toPlain } from './yaml-tree.js';
+import { IpAllowList } from '../security/ip-allow.js';
 
 export interface RootConfig {
   listen: { host: string; port: number };
@@ -40,6 +41,8 @@ export interface SecurityConfig {
   realm: string;
   /** Only these peers' X-Forwarded-For is believed. */
   trustedProxies: string[];
+  /** Clients that see detailed /healthz and /-/status (device MACs, paths); default loopback. */
+  operators: string[];
   enumeration: { maxDistinct: number; windowS: number; cooldownS: number };
   lockout: { attempts: number; durationS: number };
   /** Extra key patterns (regular expressions) whose values are secrets. */
@@ -49,6 +52,7 @@ export interface SecurityConfig {
 export const DEFAULT_SECURITY: SecurityConfig = {
   realm: 'deskset',
   trustedProxies: [],
+  operators: ['127.0.0.0/8', '::1/128'],
   enumeration: { maxDistinct: 20, windowS: 600, cooldownS: 600 },
   lockout: { attempts: 3, durationS: 600 },
   secretKeys: [],
@@ -73,6 +77,9 @@ export const DEFAULT_CONFIG: RootConfig = {
   security: DEFAULT_SECURITY,
 };
 
+/** An address or CIDR as the allow-lists take it (an unusable entry is an error here, not at start). */
+const cidr: Shape = { type: 'check', base: str, test: (v) => { try { new IpAllowList([String(v)]); return undefined; } catch (e) { return (e as Error).message; } } };
+
 const configShape: Shape = mapOf({
   listen: mapOf({ host: str, port: int(0, 65535) }),
   layers: listOf(oneOf(...LAYER_KINDS)),
@@ -82,7 +89,8 @@ const configShape: Shape = mapOf({
   tls: mapOf({ port: int(0, 65535), cert: str, key: str, pfx: str, passphrase: str, min_version: oneOf('TLSv1.2', 'TLSv1.3'), client_ca: str }),
   security: mapOf({
     realm: str,
-    trusted_proxies: listOf(str),
+    trusted_proxies: listOf(cidr),
+    operators: listOf(cidr),
     enumeration: mapOf({ max_distinct: int(1), window_s: int(1), cooldown_s: int(1) }),
     lockout: mapOf({ attempts: int(1), duration_s: int(1) }),
     secret_keys: listOf({ type: 'check', base: str, test: (v) => { try { new RegExp(String(v)); return undefined; } catch (e) { return `not a regular expression: ${(e as Error).message}`; } } }),
@@ -99,7 +107,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml')
   if (diagnostics.length) return { config: DEFAULT_CONFIG, diagnostics };
   const raw = toPlain(parsed.root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string;
     tls?: { port?: number; cert?: string; key?: string; pfx?: string; passphrase?: string; min_version?: TlsConfig['minVersion']; client_ca?: string };
-    security?: { realm?: string; trusted_proxies?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
+    security?: { realm?: string; trusted_proxies?: string[]; operators?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
   };
   const layers = raw.layers ?? DEFAULT_CONFIG.layers;
   const seen = new Set<string>();
@@ -125,6 +133,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml')
       security: {
         realm: raw.security?.realm ?? DEFAULT_SECURITY.realm,
         trustedProxies: raw.security?.trusted_proxies ?? [],
+        operators: raw.security?.operators ?? DEFAULT_SECURITY.operators,
         enumeration: {
           maxDistinct: raw.security?.enumeration?.max_distinct ?? DEFAULT_SECURITY.enumeration.maxDistinct,
           windowS: raw.security?.enumeration?.window_s ?? DEFAULT_SECURITY.enumeration.windowS,

@@ -72,37 +72,38 @@ export function createApp(opts: AppOptions): Koa<State> {
   });
 
   // Operator endpoints. Their names cannot collide with phone files (no extension, a
-  // leading "-/" no vendor uses).
+  // leading "-/" no vendor uses). The details name devices and paths, so only operators
+  // (security.operators, loopback by default) get them; everyone else the status alone.
   app.use(async (ctx, next) => {
+    if (ctx.path !== '/healthz' && ctx.path !== '/-/status') return next();
+    const h: Health = opts.health?.() ?? { ok: true, errors: [] };
+    const operator = opts.gate.isOperator(opts.gate.clientIp(ctx.req.socket.remoteAddress, ctx.headers));
+    ctx.set('Cache-Control', 'no-store');
     if (ctx.path === '/healthz') {
-      const h = opts.health?.() ?? { ok: true, errors: [] };
-      ctx.set('Cache-Control', 'no-store');
-      if (h.ok) {
+      ctx.status = h.ok ? 200 : 503;
+      if (h.ok || !operator) {
         ctx.type = 'text/plain';
-        ctx.body = 'ok\n';
+        ctx.body = h.ok ? 'ok\n' : 'unhealthy\n';
       } else {
-        ctx.status = 503;
         ctx.body = { ok: false, errors: h.errors.map((d) => ({ code: d.code, message: redactSecrets(d.message, opts.provisioner.current().secrets), at: d.loc ? formatLoc(d.loc) : undefined, device: d.device, path: d.path })), lastReload: h.lastReload };
       }
       return;
     }
-    if (ctx.path === '/-/status') {
-      const snap = opts.provisioner.current();
-      const h = opts.health?.();
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = {
-        snapshot: snap.id,
-        loadedAt: snap.loadedAt.toISOString(),
-        devices: snap.profiles.devices.size,
-        files: allTargets(snap).length,
-        cachedFiles: opts.provisioner.cachedFiles(),
-        healthy: h?.ok ?? true,
-        validating: h?.validating,
-        lastReload: h?.lastReload,
-      };
+    if (!operator) {
+      ctx.body = { healthy: h.ok };
       return;
     }
-    await next();
+    const snap = opts.provisioner.current();
+    ctx.body = {
+      snapshot: snap.id,
+      loadedAt: snap.loadedAt.toISOString(),
+      devices: snap.profiles.devices.size,
+      files: allTargets(snap).length,
+      cachedFiles: opts.provisioner.cachedFiles(),
+      healthy: h.ok,
+      validating: h.validating,
+      lastReload: h.lastReload,
+    };
   });
 
   const deps = { provisioner: opts.provisioner, gate: opts.gate, log: opts.log };
@@ -124,7 +125,8 @@ export function createApp(opts: AppOptions): Koa<State> {
       const device = snap.profiles.devices.get(mac);
       const ip = opts.gate.clientIp(ctx.req.socket.remoteAddress, ctx.headers);
       if (!device) {
-        opts.gate.miss(ip, mac);
+        // Refused exactly as a known device without proof is (same count, same work).
+        await opts.gate.unknownDevice(snap, { ip, headers: ctx.headers }, mac, { mac });
         return false;
       }
       const admitted = await opts.gate.admit(snap, { ip, headers: ctx.headers, socket: ctx.req.socket, subject: subjectOf(device) });
@@ -158,10 +160,11 @@ export function createApp(opts: AppOptions): Koa<State> {
     const device = mac ? snap.profiles.devices.get(mac) : undefined;
     ctx.state.mac = mac;
     ctx.state.model = device?.model.name ?? ua?.model;
-    // A per-device name for an unknown MAC is a guess: challenged or refused like a rendered file.
+    // A per-device name for an unknown MAC is a guess: refused like a rendered file. Its shared
+    // fallback (000000000000-directory.xml) too, once a known MAC's would be refused.
     const subject = device ? subjectOf(device) : undefined;
-    if (named && named !== ZERO_MAC && !device && (await opts.uploads.get(routed.path)) === undefined && !snap.resourceIndex.match(routed.path, {})) {
-      return respond(ctx, opts.gate.unknownDevice(snap, routed.ip, named, { mac: named, reason: 'unknown device' }));
+    if (named && named !== ZERO_MAC && !device && (await opts.uploads.get(routed.path)) === undefined && (opts.gate.guardsUnknown(snap) || !snap.resourceIndex.match(routed.path, {}))) {
+      return respond(ctx, await opts.gate.unknownDevice(snap, { ip: routed.ip, headers: ctx.headers }, named, { mac: named, reason: 'unknown device' }));
     }
     const admitted = await opts.gate.admit(snap, { ip: routed.ip, headers: ctx.headers, socket: ctx.req.socket, subject: named ? subject : undefined, tokenMac: routed.tokenMac });
     if (!admitted.ok) return respond(ctx, admitted.reply);

@@ -3,14 +3,15 @@
 // allow-list, client certificate, per-device URL token, then HTTP Basic with device lockout.
 // Shared by the fast path, the Koa path, uploads and disk files, so they cannot disagree.
 //
-// No oracle: once any profile configures `auth`, a request for an unknown MAC's files gets
-// the same 401 challenge a known device without credentials gets; an attacker walking the
-// MAC space learns nothing from the status, and every miss counts toward the cool-down.
+// No oracle: a MAC file the client has not proven it may have is refused the same way
+// whether the MAC is known or not (one refusal per snapshot: 401 once any profile sets
+// `auth`, 403 once any sets `access`, else 404), every such refusal counts toward the
+// cool-down, and a refusal of presented credentials costs one check of the same cost.
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { SecurityConfig } from '../core/root-config.js';
-import { allProfiles } from '../core/profiles.js';
+import { allProfiles, type Profile } from '../core/profiles.js';
 import { layersFor, type Subject } from '../core/resolve.js';
 import { mergeLayers } from '../core/merge.js';
 import { securityPolicy, type SecurityPolicy } from '../core/security-profile.js';
@@ -19,7 +20,7 @@ import { challenge, parseBasic } from '../security/basic.js';
 import { clientCertFromSocket, decideClientCert } from '../security/client-cert.js';
 import { EnumerationGuard, logGuardEvent } from '../security/enumeration-guard.js';
 import { clientIp, IpAllowList } from '../security/ip-allow.js';
-import { CredentialVerifier } from '../security/password.js';
+import { CredentialVerifier, credentialCost, type StoredCredential } from '../security/password.js';
 import type { TokenStore } from '../security/tokens.js';
 import { emptyReply, type Reply } from './reply.js';
 
@@ -35,21 +36,31 @@ export interface GateRequest {
 
 export type Admission = { ok: true; mac?: string } | { ok: false; reply: Reply };
 
+/** What a MAC file is refused with, known MAC or not: a challenge, a plain no, or "no such file". */
+export type Refusal = 401 | 403 | 404;
+
+/** Enough of a request to refuse it (and to check credentials it presents). */
+export type Asker = Pick<GateRequest, 'ip' | 'headers'>;
+
 interface SnapshotSecurity {
   /** Policies by the layers that set auth or access (a handful per root). */
   policies: Map<string, SecurityPolicy>;
   /** The same policies by device MAC (or ~model), for the per-request lookup. */
   bySubject: Map<string, SecurityPolicy>;
   allowLists: Map<string, IpAllowList>;
-  /** Any profile configures auth: unknown MACs are challenged like known ones. */
-  authConfigured: boolean;
+  /** How every MAC file is refused, whether the MAC is known or not. */
+  refusal: Refusal;
+  /** What a decoy check mirrors: the credential most profiles use (the costliest on a tie). */
+  decoy?: StoredCredential;
   /** Device-level auth user names, for shared files fetched with a device's credentials. */
   deviceUsers: Map<string, string>;
 }
 
 export class Gate {
   readonly guard: EnumerationGuard;
-  private readonly verifier = new CredentialVerifier();
+  /** Public for its work counter (`checks`): tests prove refusals cost the same through it. */
+  readonly verifier = new CredentialVerifier();
+  private readonly operators: IpAllowList;
   private readonly perSnapshot = new WeakMap<Snapshot, SnapshotSecurity>();
   private readonly trusted?: IpAllowList;
   private readonly retryAfter: string;
@@ -60,6 +71,7 @@ export class Gate {
     readonly tokens?: TokenStore,
   ) {
     this.trusted = security.trustedProxies.length ? new IpAllowList(security.trustedProxies) : undefined;
+    this.operators = new IpAllowList(security.operators);
     this.retryAfter = String(security.enumeration.cooldownS);
     this.guard = new EnumerationGuard({
       maxDistinct: security.enumeration.maxDistinct,
@@ -86,15 +98,40 @@ export class Gate {
     if (mac) this.guard.recordMiss(ip, mac);
   }
 
-  /** Count the miss; the request that trips the cool-down is itself answered 429. */
-  private refuse(ip: string, mac: string | undefined, reply: Reply): Reply {
-    this.miss(ip, mac);
-    return this.coolingDown(ip) ?? reply;
+  /** Operators (loopback unless `security.operators` says otherwise) see detailed health and status. */
+  isOperator(ip: string): boolean {
+    return this.operators.allows(ip);
   }
 
-  /** What an unknown MAC's file request gets: a challenge when auth exists anywhere, else 404. */
-  unknownDevice(snap: Snapshot, ip: string, mac: string | undefined, log: Reply['log']): Reply {
-    return this.refuse(ip, mac, this.state(snap).authConfigured ? this.challenge(snap, log) : emptyReply(404, log));
+  /**
+   * Whether unknown MACs are refused like known ones rather than served defaults or a shared
+   * fallback: whenever access is controlled anywhere and `unknown_devices` is `reject`.
+   */
+  guardsUnknown(snap: Snapshot): boolean {
+    return this.state(snap).refusal !== 404 && snap.config.unknownDevices === 'reject';
+  }
+
+  /** What an unknown MAC's file request gets: exactly what a known MAC's gets without proof. */
+  unknownDevice(snap: Snapshot, req: Asker, mac: string | undefined, log: Reply['log']): Promise<Reply> {
+    return this.refuseMac(snap, req, mac, log, 'unchecked');
+  }
+
+  /**
+   * The one refusal of a MAC file, for known and unknown MACs alike: credentials presented and
+   * not checked get a decoy check of the same cost (a failure, unless the lock is why they
+   * were not checked), the miss counts toward the cool-down, and the request that trips it is
+   * itself answered 429.
+   */
+  private async refuseMac(snap: Snapshot, req: Asker, mac: string | undefined, log: Reply['log'], creds: 'unchecked' | 'checked' | 'locked'): Promise<Reply> {
+    const st = this.state(snap);
+    const presented = creds !== 'checked' && st.refusal === 401 && mac ? basicCredentials(req.headers) : undefined;
+    if (presented) {
+      await this.verifier.decoy(presented.pass, st.decoy);
+      if (creds === 'unchecked') this.guard.recordAuthFailure(mac!, req.ip);
+    }
+    this.miss(req.ip, mac);
+    if (st.refusal === 401) return this.coolingDown(req.ip) ?? this.challenge(snap, log);
+    return this.coolingDown(req.ip) ?? emptyReply(st.refusal, log);
   }
 
   policyFor(snap: Snapshot, subject: Subject | undefined): SecurityPolicy {
@@ -124,54 +161,64 @@ export class Gate {
     const mac = subject?.known ? subject.mac : undefined;
     const log = { mac: subject?.mac, model: subject?.model?.name };
     const policy = this.policyFor(snap, subject);
+    // A device's file is refused the one way an unknown MAC's is; shared files say why.
+    const deny = async (reason: string, shared: Reply, creds: 'unchecked' | 'checked' | 'locked' = 'unchecked'): Promise<Admission> => ({
+      ok: false,
+      reply: mac ? await this.refuseMac(snap, req, mac, { ...log, reason }, creds) : shared,
+    });
 
     if (policy.allow && !this.allowList(snap, policy.allow).allows(req.ip)) {
-      return { ok: false, reply: emptyReply(403, { ...log, reason: 'address not allowed' }) };
+      return deny('address not allowed', emptyReply(403, { ...log, reason: 'address not allowed' }));
     }
 
     const presented = clientCertFromSocket(req.socket);
     const cert = decideClientCert(policy.clientCert, presented, mac);
     if (!cert.ok) {
       this.log.warn({ event: cert.event, ip: req.ip, mac, cert_mac: presented.mac, cert_error: presented.authorizationError }, 'client certificate refused');
-      return { ok: false, reply: this.refuse(req.ip, mac, emptyReply(403, { ...log, reason: cert.event })) };
+      return deny(cert.event, emptyReply(403, { ...log, reason: cert.event }));
     }
     if (req.tokenMac !== undefined && mac !== undefined && req.tokenMac !== mac) {
       this.log.warn({ event: 'token_mac_mismatch', ip: req.ip, mac }, 'URL token used for another device');
-      return { ok: false, reply: this.refuse(req.ip, mac, emptyReply(403, { ...log, reason: 'token for another device' })) };
+      return deny('token for another device', emptyReply(403, { ...log, reason: 'token for another device' }));
     }
     // A verified certificate or URL token for this device is its authentication.
     const proven = (cert.mac !== undefined && (mac === undefined || cert.mac === mac)) || req.tokenMac !== undefined;
-    if (!policy.auth || proven) return { ok: true, mac: cert.mac ?? req.tokenMac ?? mac };
+    if (!policy.auth || proven) return this.admitted(req.ip, mac, cert.mac ?? req.tokenMac ?? mac);
 
-    // Shared files have no device to lock; lock the shared credentials per client instead
-    // (locking them for everyone would let one client lock every phone out).
+    // Locks are per client and device, so a stranger cannot lock the real phone out. Shared
+    // files have no device: their lock is the client's own.
     const lockKey = mac ?? `shared@${req.ip}`;
-    if (this.guard.deviceLocked(lockKey)) return { ok: false, reply: this.challenge(snap, { ...log, reason: mac ? 'device locked' : 'locked' }) };
-    const header = req.headers.authorization;
-    const creds = parseBasic(Array.isArray(header) ? header[0] : header);
-    if (!creds) return { ok: false, reply: this.challenge(snap, { ...log, reason: 'credentials required' }) };
+    const creds = basicCredentials(req.headers);
+    if (this.guard.deviceLocked(lockKey, req.ip)) return deny(mac ? 'device locked' : 'locked', this.challenge(snap, { ...log, reason: 'locked' }), 'locked');
+    if (!creds) return deny('credentials required', this.challenge(snap, { ...log, reason: 'credentials required' }));
     const userOk = policy.auth.user === undefined || policy.auth.user === creds.user;
-    // Always run the (cached) verifier, so a wrong user name costs what a wrong password does.
-    const passOk = await this.verifier.verify(creds.pass, userOk ? policy.auth.credential : undefined);
+    // A wrong user name costs what a wrong password does.
+    const passOk = userOk ? await this.verifier.verify(creds.pass, policy.auth.credential) : await this.verifier.decoy(creds.pass, policy.auth.credential);
     if (userOk && passOk) {
-      if (mac) this.guard.recordAuthSuccess(mac);
-      return { ok: true, mac };
+      if (mac) this.guard.recordAuthSuccess(mac, req.ip);
+      return this.admitted(req.ip, mac, mac);
     }
     // Shared files also accept a device's own credentials (that phone fetches them too).
-    if (!mac && (await this.deviceCredentialsMatch(snap, creds.user, creds.pass))) return { ok: true };
+    if (!mac && (await this.deviceCredentialsMatch(snap, req.ip, creds.user, creds.pass))) return { ok: true };
     this.guard.recordAuthFailure(lockKey, req.ip);
-    return { ok: false, reply: this.refuse(req.ip, mac, this.challenge(snap, { ...log, reason: 'bad credentials' })) };
+    return deny('bad credentials', this.challenge(snap, { ...log, reason: 'bad credentials' }), 'checked');
+  }
+
+  /** Proof for a MAC takes back the miss its first, unproven request counted. */
+  private admitted(ip: string, asked: string | undefined, mac: string | undefined): Admission {
+    if (asked) this.guard.forgive(ip, asked);
+    return { ok: true, mac };
   }
 
   private challenge(snap: Snapshot, log: Reply['log']): Reply {
     return emptyReply(401, log, { 'WWW-Authenticate': challenge(snap.config.security.realm) });
   }
 
-  private async deviceCredentialsMatch(snap: Snapshot, user: string, pass: string): Promise<boolean> {
+  private async deviceCredentialsMatch(snap: Snapshot, ip: string, user: string, pass: string): Promise<boolean> {
     const mac = this.state(snap).deviceUsers.get(user);
     const device = mac ? snap.profiles.devices.get(mac) : undefined;
     // A locked device's password must not be confirmable through the shared files either.
-    if (!device || this.guard.deviceLocked(device.mac)) return false;
+    if (!device || this.guard.deviceLocked(device.mac, ip)) return false;
     const p = this.policyFor(snap, { known: true, mac: device.mac, vendor: device.model.vendor, model: device.model, site: device.site, groups: device.groups });
     return !!p.auth && p.auth.level === 'device' && (await this.verifier.verify(pass, p.auth.credential));
   }
@@ -188,12 +235,52 @@ export class Gate {
     let st = this.perSnapshot.get(snap);
     if (!st) {
       // From what each profile says about itself: no device's tree is rebuilt for this.
-      const authConfigured = allProfiles(snap.profiles).some((p) => p.keys.has('auth'));
+      const profiles = allProfiles(snap.profiles);
+      const withAuth = profiles.filter((p) => p.keys.has('auth'));
+      const refusal: Refusal = withAuth.length ? 401 : profiles.some((p) => p.keys.has('access')) ? 403 : 404;
       const deviceUsers = new Map<string, string>();
       for (const d of snap.profiles.devices.values()) if (d.authUser !== undefined) deviceUsers.set(d.authUser, d.mac);
-      st = { policies: new Map(), bySubject: new Map(), allowLists: new Map(), authConfigured, deviceUsers };
+      const decoy = decoyCredential(withAuth);
+      if (refusal === 401) this.verifier.prepareDecoy(decoy);
+      st = { policies: new Map(), bySubject: new Map(), allowLists: new Map(), refusal, decoy, deviceUsers };
       this.perSnapshot.set(snap, st);
     }
     return st;
   }
+}
+
+function basicCredentials(headers: IncomingHttpHeaders): { user: string; pass: string } | undefined {
+  const header = headers.authorization;
+  return parseBasic(Array.isArray(header) ? header[0] : header);
+}
+
+/** Profiles looked at for the decoy: the shared layers come first, then a sample of devices. */
+const DECOY_SAMPLE = 256;
+
+/**
+ * The credential a decoy check mirrors: the cost most auth-setting profiles use, the costliest
+ * on a tie (global and site credentials come first, so they win a tie among equals).
+ */
+function decoyCredential(withAuth: readonly Profile[]): StoredCredential | undefined {
+  const byCost = new Map<string, { credential: StoredCredential; count: number }>();
+  for (const p of withAuth.slice(0, DECOY_SAMPLE)) {
+    const credential = securityPolicy(mergeLayers([p], ['auth'])).policy.auth?.credential;
+    if (!credential) continue;
+    const cost = credentialCost(credential);
+    const seen = byCost.get(cost);
+    if (seen) seen.count++;
+    else byCost.set(cost, { credential, count: 1 });
+  }
+  let best: { credential: StoredCredential; count: number; work: number } | undefined;
+  for (const [cost, c] of byCost) {
+    const work = scryptWork(cost);
+    if (!best || c.count > best.count || (c.count === best.count && work > best.work)) best = { ...c, work };
+  }
+  return best?.credential;
+}
+
+/** N·r·p of a `scrypt:N:r:p:len` cost key; 0 for a plain secret. */
+function scryptWork(cost: string): number {
+  const [kind, n, r, p] = cost.split(':');
+  return kind === 'scrypt' ? Number(n) * Number(r) * Number(p) : 0;
 }

@@ -67,9 +67,13 @@ export async function replyRendered(req: RequestInfo, deps: ProvisionDeps): Prom
   const log = { mac: r.mac, model: r.model, ip: routed.ip };
   if (r.kind === 'not-found') {
     if (r.reason === 'no route') return undefined;
-    if (r.reason === 'unknown device') return deps.gate.unknownDevice(resolved.snapshot, routed.ip, r.mac, { ...log, reason: r.reason });
+    if (r.reason === 'unknown device') return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.mac, { ...log, reason: r.reason });
     deps.gate.miss(routed.ip, r.mac);
     return emptyReply(404, { ...log, reason: r.reason });
+  }
+  // The shared fallback for a MAC we do not know would tell it from a known one, which is challenged.
+  if (r.unknownMac !== undefined && deps.gate.guardsUnknown(resolved.snapshot)) {
+    return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.unknownMac, { ...log, mac: r.unknownMac, reason: 'unknown device' });
   }
   const admitted = await deps.gate.admit(resolved.snapshot, { ip: routed.ip, headers: req.headers, socket: req.socket, subject: r.target.subject, tokenMac: routed.tokenMac });
   if (!admitted.ok) return admitted.reply;

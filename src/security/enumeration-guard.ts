@@ -5,10 +5,11 @@
 //     asking for many DIFFERENT MACs it may not have is a scanner. Past `maxDistinct` distinct
 //     MACs within `windowMs`, the client is cooled down for `cooldownMs` (the caller answers
 //     429). One `mac_enumeration` event is emitted per cool-down.
-//  2. Per device: `lockoutAttempts` failed authentications for one MAC within `windowMs` lock
-//     that MAC for `lockoutMs`, whoever asks (the Avaya DES pattern: 3 failures). This bounds
-//     password guessing even from many addresses. The price, as in DES, is that someone who
-//     knows a MAC can keep that phone locked out; the phone just retries later.
+//  2. Per client and device: `lockoutAttempts` failed authentications for one MAC from one
+//     client within `windowMs` lock that MAC for that client for `lockoutMs` (the Avaya DES
+//     pattern: 3 failures). Keyed on the pair, not the MAC alone, so a stranger who knows a
+//     MAC cannot lock the real phone out; guessing from many addresses is bounded by the
+//     cool-down (every failure is also a miss) and by fail2ban on `auth_failed`.
 //
 // Each event is shaped to become ONE JSON log line (see logGuardEvent and
 // docs/fail2ban/deskset.conf), so fail2ban can turn a cool-down into a firewall ban.
@@ -74,9 +75,9 @@ export class EnumerationGuard {
   private readonly windows = new Map<string, Map<string, number>>();
   /** client key -> cool-down end. */
   private readonly cooldowns = new Map<string, number>();
-  /** mac -> failure times within the window. */
+  /** client key + mac -> failure times within the window. */
   private readonly failures = new Map<string, number[]>();
-  /** mac -> lock end. */
+  /** client key + mac -> lock end. */
   private readonly locks = new Map<string, number>();
 
   constructor(opts: EnumerationGuardOptions = {}) {
@@ -136,13 +137,22 @@ export class EnumerationGuard {
     setCapped(this.windows, key, win, this.o.maxTrackedIps);
   }
 
+  /**
+   * A MAC the client did get after all (it answered the challenge): a phone that is challenged
+   * before it sends its credentials is not a scanner, so its own MAC stops counting.
+   */
+  forgive(ip: string, mac: string): void {
+    this.windows.get(this.clientKey(ip))?.delete(String(mac).slice(0, MAX_KEY));
+  }
+
   /** A failed authentication for `mac` from `ip`. Emits `auth_failed`, or `device_locked` on the one that locks. */
   recordAuthFailure(mac: string, ip: string): void {
-    const k = String(mac).slice(0, MAX_KEY);
+    const m = String(mac).slice(0, MAX_KEY);
+    const k = this.lockKey(mac, ip);
     const now = this.o.now();
-    if (this.deviceLocked(k)) {
+    if (this.locked(k)) {
       // Not extended: a lock that anyone can prolong forever is a worse denial of service.
-      this.onEvent({ event: 'auth_failed', ip: displayIp(ip), mac: k, failures: this.o.lockoutAttempts });
+      this.onEvent({ event: 'auth_failed', ip: displayIp(ip), mac: m, failures: this.o.lockoutAttempts });
       return;
     }
     const horizon = now - this.o.windowMs;
@@ -151,31 +161,38 @@ export class EnumerationGuard {
     if (list.length >= this.o.lockoutAttempts) {
       this.failures.delete(k);
       setCapped(this.locks, k, now + this.o.lockoutMs, this.o.maxTrackedDevices);
-      this.onEvent({ event: 'device_locked', ip: displayIp(ip), mac: k, failures: list.length, lock_s: Math.round(this.o.lockoutMs / 1000) });
+      this.onEvent({ event: 'device_locked', ip: displayIp(ip), mac: m, failures: list.length, lock_s: Math.round(this.o.lockoutMs / 1000) });
       return;
     }
     setCapped(this.failures, k, list, this.o.maxTrackedDevices);
-    this.onEvent({ event: 'auth_failed', ip: displayIp(ip), mac: k, failures: list.length });
+    this.onEvent({ event: 'auth_failed', ip: displayIp(ip), mac: m, failures: list.length });
   }
 
-  /** True while the device is locked: answer without checking credentials (403/429). */
-  deviceLocked(mac: string): boolean {
-    const k = String(mac).slice(0, MAX_KEY);
-    const until = this.locks.get(k);
-    if (until === undefined) return false;
-    if (until > this.o.now()) return true;
-    this.locks.delete(k);
-    return false;
+  /** True while the device is locked for this client: refuse without accepting credentials. */
+  deviceLocked(mac: string, ip: string): boolean {
+    return this.locked(this.lockKey(mac, ip));
   }
 
-  /** A good login clears the device's failure count (it does not lift a lock in force). */
-  recordAuthSuccess(mac: string): void {
-    this.failures.delete(String(mac).slice(0, MAX_KEY));
+  /** A good login clears this client's failure count for the device (it does not lift a lock in force). */
+  recordAuthSuccess(mac: string, ip: string): void {
+    this.failures.delete(this.lockKey(mac, ip));
   }
 
   /** Table sizes, for tests and a status endpoint. */
   stats(): { trackedIps: number; coolingDown: number; trackedDevices: number; locked: number } {
     return { trackedIps: this.windows.size, coolingDown: this.cooldowns.size, trackedDevices: this.failures.size, locked: this.locks.size };
+  }
+
+  private locked(key: string): boolean {
+    const until = this.locks.get(key);
+    if (until === undefined) return false;
+    if (until > this.o.now()) return true;
+    this.locks.delete(key);
+    return false;
+  }
+
+  private lockKey(mac: string, ip: string): string {
+    return `${this.clientKey(ip)}|${String(mac).slice(0, MAX_KEY)}`;
   }
 
   private coolingDown(key: string): boolean {

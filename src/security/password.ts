@@ -44,9 +44,7 @@ function maxmemFor(N: number, r: number, p: number): number {
 export async function hashPassword(plain: string): Promise<string> {
   if (typeof plain !== 'string') throw new TypeError('password must be a string');
   if (plain.length > MAX_PASSWORD_LENGTH) throw new RangeError(`password longer than ${MAX_PASSWORD_LENGTH} characters`);
-  const salt = crypto.randomBytes(SALT_BYTES);
-  const hash = await scryptAsync(plain.normalize('NFC'), salt, HASH_BYTES, { N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, maxmem: maxmemFor(SCRYPT_N, SCRYPT_R, SCRYPT_P) });
-  return `scrypt$${SCRYPT_N}$${SCRYPT_R}$${SCRYPT_P}$${salt.toString('base64')}$${hash.toString('base64')}`;
+  return hashWith(plain.normalize('NFC'), { N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, hashBytes: HASH_BYTES });
 }
 
 interface ParsedHash {
@@ -135,6 +133,13 @@ export function secretEquals(plain: string, secret: string): boolean {
   return crypto.timingSafeEqual(a, b);
 }
 
+/** What checking a credential costs, as a key: `scrypt:N:r:p` (with hash length) or `secret`. */
+export function credentialCost(stored: StoredCredential): string {
+  if (stored.kind === 'secret') return 'secret';
+  const p = parseScryptHash(stored.value);
+  return p ? `scrypt:${p.N}:${p.r}:${p.p}:${p.hash.length}` : 'invalid';
+}
+
 /**
  * Caches SUCCESSFUL checks, because phones send Basic credentials with every request and a
  * Poly boot is a dozen requests: without a cache each one costs a full scrypt. Failures are
@@ -143,8 +148,14 @@ export function secretEquals(plain: string, secret: string): boolean {
  * changed stored value (re-hash, rotated secret) misses at once.
  */
 export class CredentialVerifier {
+  /**
+   * Full checks done (cache hits excluded), by credentialCost, decoys included: how the gate
+   * shows that a refused guess costs the same work whichever MAC it names.
+   */
+  readonly checks = new Map<string, number>();
   private readonly key = crypto.randomBytes(32);
   private readonly hits = new Map<string, number>(); // key -> expiry (ms), oldest first
+  private readonly decoys = new Map<string, Promise<StoredCredential>>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
@@ -156,13 +167,14 @@ export class CredentialVerifier {
   }
 
   async verify(plain: string, stored: StoredCredential | undefined): Promise<boolean> {
-    if (stored === undefined || typeof plain !== 'string' || plain.length > MAX_PASSWORD_LENGTH) return verifyCredential(plain, stored);
+    if (stored === undefined) return this.decoy(plain);
+    if (typeof plain !== 'string' || plain.length > MAX_PASSWORD_LENGTH) return false;
     const k = crypto.createHmac('sha256', this.key).update(`${stored.kind}\0${stored.value}\0${plain}`).digest('base64');
     const exp = this.hits.get(k);
     const t = this.now();
     if (exp !== undefined && exp > t) return true;
     if (exp !== undefined) this.hits.delete(k);
-    const ok = await verifyCredential(plain, stored);
+    const ok = await this.check(plain, stored);
     if (ok) {
       this.hits.delete(k);
       this.hits.set(k, t + this.ttlMs);
@@ -171,9 +183,57 @@ export class CredentialVerifier {
     return ok;
   }
 
+  /**
+   * Do the work of checking `plain` against a credential shaped like `like` (same kind, same
+   * scrypt cost; the default cost when there is none), and say no. For "no such device" and
+   * every other refusal that would otherwise skip the check and answer faster.
+   */
+  async decoy(plain: string, like?: StoredCredential): Promise<false> {
+    if (typeof plain !== 'string' || plain.length > MAX_PASSWORD_LENGTH) return false;
+    await this.check(plain, await this.decoyLike(like));
+    return false;
+  }
+
+  /** Make the decoy for credentials like `like` now, so the first refused guess is not slower. */
+  prepareDecoy(like?: StoredCredential): void {
+    void this.decoyLike(like);
+  }
+
   get size(): number {
     return this.hits.size;
   }
+
+  private check(plain: string, stored: StoredCredential): Promise<boolean> {
+    const cost = credentialCost(stored);
+    this.checks.set(cost, (this.checks.get(cost) ?? 0) + 1);
+    return verifyCredential(plain, stored);
+  }
+
+  /** A credential no password matches, of the same kind and cost as `like`; made once per cost. */
+  private decoyLike(like: StoredCredential | undefined): Promise<StoredCredential> {
+    const cost = like ? credentialCost(like) : DEFAULT_COST;
+    let d = this.decoys.get(cost);
+    if (!d) this.decoys.set(cost, (d = makeDecoy(like)));
+    return d;
+  }
+}
+
+const DEFAULT_COST = `scrypt:${SCRYPT_N}:${SCRYPT_R}:${SCRYPT_P}:${HASH_BYTES}`;
+
+async function makeDecoy(like: StoredCredential | undefined): Promise<StoredCredential> {
+  const secret = crypto.randomBytes(24).toString('base64');
+  if (like?.kind === 'secret') return { kind: 'secret', value: secret };
+  const p = like ? parseScryptHash(like.value) : undefined;
+  // A stored value that is no hash is refused without work, so its decoy is one too.
+  if (like && !p) return { kind: 'hash', value: 'invalid' };
+  return { kind: 'hash', value: await hashWith(secret, p ? { N: p.N, r: p.r, p: p.p, hashBytes: p.hash.length } : { N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, hashBytes: HASH_BYTES }) };
+}
+
+/** A scrypt hash of `plain` at the given cost. */
+async function hashWith(plain: string, c: { N: number; r: number; p: number; hashBytes: number }): Promise<string> {
+  const salt = crypto.randomBytes(SALT_BYTES);
+  const hash = await scryptAsync(plain, salt, c.hashBytes, { N: c.N, r: c.r, p: c.p, maxmem: maxmemFor(c.N, c.r, c.p) });
+  return `scrypt$${c.N}$${c.r}$${c.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
 /**
