@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRootConfig } from '../src/core/root-config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { runCli } from './helpers/cli.js';
 import { appendYaml, basic, desksetYaml, memoryLog, settle, stable } from './helpers/e2e-http.js';
@@ -281,6 +282,13 @@ describe('/healthz and /-/status: details for operators only (security.operators
   afterAll(async () => {
     await srv?.close();
     await root?.cleanup();
+  });
+
+  it('security.operators defaults to loopback; an entry that is no address or CIDR is an error at its line', () => {
+    expect(parseRootConfig('listen: {port: 1}\n').config.security.operators).toEqual(['127.0.0.0/8', '::1/128']);
+    const bad = parseRootConfig('security:\n  operators: [10.0.0.0/8, nyc-office]\n');
+    expect(bad.diagnostics.map((d) => [d.severity, d.loc?.line])).toEqual([['error', 2]]);
+    expect(bad.diagnostics[0]!.message).toContain('nyc-office');
   });
 
   it('healthy: 200 "ok" for everyone; status details only for the operator', async () => {

@@ -1,6 +1,8 @@
+import { scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CredentialVerifier,
+  credentialCost,
   describeDefaultCredential,
   hashPassword,
   isKnownDefaultCredential,
@@ -145,5 +147,31 @@ describe('known vendor defaults', () => {
   it('says which default it is', () => {
     expect(describeDefaultCredential('PlcmSpIp', 'PlcmSpIp')).toMatch(/Poly/);
     expect(describeDefaultCredential('admin', 'admin')).toMatch(/Yealink/);
+  });
+
+  it('counts every full check by cost, and cache hits not at all', async () => {
+    const v = new CredentialVerifier();
+    const h = await hashPassword('pw');
+    const cost = credentialCost({ kind: 'hash', value: h });
+    expect(cost).toBe('scrypt:32768:8:1:32');
+    await v.verify('pw', { kind: 'hash', value: h });
+    await v.verify('pw', { kind: 'hash', value: h }); // cached
+    await v.verify('nope', { kind: 'hash', value: h });
+    await v.verify('s', { kind: 'secret', value: 's' });
+    expect(Object.fromEntries(v.checks)).toEqual({ [cost]: 2, secret: 1 });
+  });
+
+  it('a decoy is one check of the same kind and cost as the credential it mirrors, and never matches', async () => {
+    const v = new CredentialVerifier();
+    const salt = Buffer.alloc(16, 7);
+    const cheap = `scrypt$1024$4$1$${salt.toString('base64')}$${scryptSync('pw', salt, 24, { N: 1024, r: 4, p: 1 }).toString('base64')}`;
+    expect(await v.decoy('pw', { kind: 'hash', value: cheap })).toBe(false);
+    expect(await v.decoy('', { kind: 'hash', value: cheap })).toBe(false);
+    expect(await v.decoy('pw', { kind: 'secret', value: 'pw' })).toBe(false);
+    expect(await v.decoy('pw')).toBe(false); // nothing to mirror: the default cost
+    expect(Object.fromEntries(v.checks)).toEqual({ 'scrypt:1024:4:1:24': 2, secret: 1, 'scrypt:32768:8:1:32': 1 });
+    // Over-long input is refused without work, as a real check refuses it.
+    expect(await v.decoy('x'.repeat(2000), { kind: 'secret', value: 'pw' })).toBe(false);
+    expect(v.checks.get('secret')).toBe(1);
   });
 });

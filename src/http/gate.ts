@@ -50,8 +50,8 @@ interface SnapshotSecurity {
   allowLists: Map<string, IpAllowList>;
   /** How every MAC file is refused, whether the MAC is known or not. */
   refusal: Refusal;
-  /** What a decoy check mirrors: the credential most profiles use (the costliest on a tie). */
-  decoy?: StoredCredential;
+  /** What a decoy check mirrors (worked out at the first decoy, off the path of served requests). */
+  decoy?: { credential?: StoredCredential };
   /** Device-level auth user names, for shared files fetched with a device's credentials. */
   deviceUsers: Map<string, string>;
 }
@@ -126,7 +126,8 @@ export class Gate {
     const st = this.state(snap);
     const presented = creds !== 'checked' && st.refusal === 401 && mac ? basicCredentials(req.headers) : undefined;
     if (presented) {
-      await this.verifier.decoy(presented.pass, st.decoy);
+      st.decoy ??= { credential: decoyCredential(allProfiles(snap.profiles).filter((p) => p.keys.has('auth'))) };
+      await this.verifier.decoy(presented.pass, st.decoy.credential);
       if (creds === 'unchecked') this.guard.recordAuthFailure(mac!, req.ip);
     }
     this.miss(req.ip, mac);
@@ -236,13 +237,10 @@ export class Gate {
     if (!st) {
       // From what each profile says about itself: no device's tree is rebuilt for this.
       const profiles = allProfiles(snap.profiles);
-      const withAuth = profiles.filter((p) => p.keys.has('auth'));
-      const refusal: Refusal = withAuth.length ? 401 : profiles.some((p) => p.keys.has('access')) ? 403 : 404;
+      const refusal: Refusal = profiles.some((p) => p.keys.has('auth')) ? 401 : profiles.some((p) => p.keys.has('access')) ? 403 : 404;
       const deviceUsers = new Map<string, string>();
       for (const d of snap.profiles.devices.values()) if (d.authUser !== undefined) deviceUsers.set(d.authUser, d.mac);
-      const decoy = decoyCredential(withAuth);
-      if (refusal === 401) this.verifier.prepareDecoy(decoy);
-      st = { policies: new Map(), bySubject: new Map(), allowLists: new Map(), refusal, decoy, deviceUsers };
+      st = { policies: new Map(), bySubject: new Map(), allowLists: new Map(), refusal, deviceUsers };
       this.perSnapshot.set(snap, st);
     }
     return st;

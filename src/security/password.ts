@@ -194,11 +194,6 @@ export class CredentialVerifier {
     return false;
   }
 
-  /** Make the decoy for credentials like `like` now, so the first refused guess is not slower. */
-  prepareDecoy(like?: StoredCredential): void {
-    void this.decoyLike(like);
-  }
-
   get size(): number {
     return this.hits.size;
   }
