@@ -39,6 +39,9 @@ export type Admission = { ok: true; mac?: string } | { ok: false; reply: Reply }
 /** What a MAC file is refused with, known MAC or not: a challenge, a plain no, or "no such file". */
 export type Refusal = 401 | 403 | 404;
 
+/** Whether a refused request's credentials were checked, or not checked because of a lock. */
+type Credentials = 'unchecked' | 'checked' | 'locked';
+
 /** Enough of a request to refuse it (and to check credentials it presents). */
 export type Asker = Pick<GateRequest, 'ip' | 'headers'>;
 
@@ -122,7 +125,7 @@ export class Gate {
    * were not checked), the miss counts toward the cool-down, and the request that trips it is
    * itself answered 429.
    */
-  private async refuseMac(snap: Snapshot, req: Asker, mac: string | undefined, log: Reply['log'], creds: 'unchecked' | 'checked' | 'locked'): Promise<Reply> {
+  private async refuseMac(snap: Snapshot, req: Asker, mac: string | undefined, log: Reply['log'], creds: Credentials): Promise<Reply> {
     const st = this.state(snap);
     const presented = creds !== 'checked' && st.refusal === 401 && mac ? basicCredentials(req.headers) : undefined;
     if (presented) {
@@ -162,36 +165,31 @@ export class Gate {
     const mac = subject?.known ? subject.mac : undefined;
     const log = { mac: subject?.mac, model: subject?.model?.name };
     const policy = this.policyFor(snap, subject);
-    // A device's file is refused the one way an unknown MAC's is; shared files say why.
-    const deny = async (reason: string, shared: Reply, creds: 'unchecked' | 'checked' | 'locked' = 'unchecked'): Promise<Admission> => ({
-      ok: false,
-      reply: mac ? await this.refuseMac(snap, req, mac, { ...log, reason }, creds) : shared,
-    });
-
     if (policy.allow && !this.allowList(snap, policy.allow).allows(req.ip)) {
-      return deny('address not allowed', emptyReply(403, { ...log, reason: 'address not allowed' }));
+      return this.deny(snap, req, mac, { ...log, reason: 'address not allowed' }, emptyReply(403, { ...log, reason: 'address not allowed' }));
     }
 
     const presented = clientCertFromSocket(req.socket);
     const cert = decideClientCert(policy.clientCert, presented, mac);
     if (!cert.ok) {
       this.log.warn({ event: cert.event, ip: req.ip, mac, cert_mac: presented.mac, cert_error: presented.authorizationError }, 'client certificate refused');
-      return deny(cert.event, emptyReply(403, { ...log, reason: cert.event }));
+      return this.deny(snap, req, mac, { ...log, reason: cert.event }, emptyReply(403, { ...log, reason: cert.event }));
     }
     if (req.tokenMac !== undefined && mac !== undefined && req.tokenMac !== mac) {
       this.log.warn({ event: 'token_mac_mismatch', ip: req.ip, mac }, 'URL token used for another device');
-      return deny('token for another device', emptyReply(403, { ...log, reason: 'token for another device' }));
+      return this.deny(snap, req, mac, { ...log, reason: 'token for another device' }, emptyReply(403, { ...log, reason: 'token for another device' }));
     }
     // A verified certificate or URL token for this device is its authentication.
     const proven = (cert.mac !== undefined && (mac === undefined || cert.mac === mac)) || req.tokenMac !== undefined;
-    if (!policy.auth || proven) return this.admitted(req.ip, mac, cert.mac ?? req.tokenMac ?? mac);
+    if (proven) return this.admitted(req.ip, mac, cert.mac ?? req.tokenMac ?? mac);
+    if (!policy.auth) return { ok: true, mac };
 
     // Locks are per client and device, so a stranger cannot lock the real phone out. Shared
     // files have no device: their lock is the client's own.
     const lockKey = mac ?? `shared@${req.ip}`;
     const creds = basicCredentials(req.headers);
-    if (this.guard.deviceLocked(lockKey, req.ip)) return deny(mac ? 'device locked' : 'locked', this.challenge(snap, { ...log, reason: 'locked' }), 'locked');
-    if (!creds) return deny('credentials required', this.challenge(snap, { ...log, reason: 'credentials required' }));
+    if (this.guard.deviceLocked(lockKey, req.ip)) return this.deny(snap, req, mac, { ...log, reason: mac ? 'device locked' : 'locked' }, this.challenge(snap, { ...log, reason: 'locked' }), 'locked');
+    if (!creds) return this.deny(snap, req, mac, { ...log, reason: 'credentials required' }, this.challenge(snap, { ...log, reason: 'credentials required' }));
     const userOk = policy.auth.user === undefined || policy.auth.user === creds.user;
     // A wrong user name costs what a wrong password does.
     const passOk = userOk ? await this.verifier.verify(creds.pass, policy.auth.credential) : await this.verifier.decoy(creds.pass, policy.auth.credential);
@@ -202,7 +200,12 @@ export class Gate {
     // Shared files also accept a device's own credentials (that phone fetches them too).
     if (!mac && (await this.deviceCredentialsMatch(snap, req.ip, creds.user, creds.pass))) return { ok: true };
     this.guard.recordAuthFailure(lockKey, req.ip);
-    return deny('bad credentials', this.challenge(snap, { ...log, reason: 'bad credentials' }), 'checked');
+    return this.deny(snap, req, mac, { ...log, reason: 'bad credentials' }, this.challenge(snap, { ...log, reason: 'bad credentials' }), 'checked');
+  }
+
+  /** A device's file is refused the one way an unknown MAC's is; a shared file says why. */
+  private async deny(snap: Snapshot, req: Asker, mac: string | undefined, log: Reply['log'], shared: Reply, creds: Credentials = 'unchecked'): Promise<Admission> {
+    return { ok: false, reply: mac ? await this.refuseMac(snap, req, mac, log, creds) : shared };
   }
 
   /** Proof for a MAC takes back the miss its first, unproven request counted. */
