@@ -184,11 +184,7 @@ export class EnumerationGuard {
   }
 
   private locked(key: string): boolean {
-    const until = this.locks.get(key);
-    if (until === undefined) return false;
-    if (until > this.o.now()) return true;
-    this.locks.delete(key);
-    return false;
+    return inForce(this.locks, key, this.o.now());
   }
 
   private lockKey(mac: string, ip: string): string {
@@ -196,11 +192,7 @@ export class EnumerationGuard {
   }
 
   private coolingDown(key: string): boolean {
-    const until = this.cooldowns.get(key);
-    if (until === undefined) return false;
-    if (until > this.o.now()) return true;
-    this.cooldowns.delete(key);
-    return false;
+    return inForce(this.cooldowns, key, this.o.now());
   }
 
   private clientKey(ip: string): string {
@@ -209,6 +201,15 @@ export class EnumerationGuard {
     if (!a.includes(':')) return a;
     return ipv6Prefix(a, this.o.ipv6PrefixBits) ?? a;
   }
+}
+
+/** Whether the lock or cool-down under `key` still holds; an expired one is dropped. */
+function inForce(ends: Map<string, number>, key: string, now: number): boolean {
+  const until = ends.get(key);
+  if (until === undefined) return false;
+  if (until > now) return true;
+  ends.delete(key);
+  return false;
 }
 
 /** Re-insert an entry at the young end of an LRU map; returns its value. */
