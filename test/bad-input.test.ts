@@ -316,6 +316,15 @@ describe('explain on the samples', () => {
     expect(r.stdout).toMatch(/was\s+group support\s+samples\/profiles\/groups\/support\.yaml:\d+:\d+\s+"1"/);
   });
 
+  it('a removed vendor parameter with dots in its name is explained by its full path, exit 0', async () => {
+    const dev = lineOf(await sample('profiles/devices/64167f0a8800.yaml'), /call\.autoAnswer\.SIP/);
+    const r = await runCli(['explain', 'samples', '64167f0a8800', 'polycom.params.call.autoAnswer.SIP']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('settings.polycom.params.call.autoAnswer.SIP (removed)');
+    expect(r.stdout).toMatch(new RegExp(`removed by\\s+device 64167f0a8800\\s+samples/profiles/devices/64167f0a8800\\.yaml:${dev}:\\d+`));
+    expect(r.stdout).toMatch(/was\s+group support\s+samples\/profiles\/groups\/support\.yaml:\d+:\d+\s+"1"/);
+  });
+
   it('asking for the removed key itself explains the removal (why has this phone no NTP server?)', async () => {
     const dev = lineOf(await sample('profiles/devices/2cf4c5001122.yaml'), /ntp: null/);
     const r = await runCli(['explain', 'samples', '2cf4c5001122', 'time.ntp']);
