@@ -160,6 +160,60 @@ describe('templates', () => {
   });
 });
 
+describe('template errors: file:line:col, Handlebars\' explanation, the line and a caret', () => {
+  const SETTINGS = 'templates/polycom/settings.cfg.hbs';
+  const shipped = () => fs.readFile(path.join(REPO, SETTINGS), 'utf8');
+
+  it('one "}" deleted on line 10 of an override: line 10, the column of the stray "}", the explanation', async () => {
+    const lines = (await shipped()).split('\n');
+    expect(lines[9]).toMatch(/\}\}$/);
+    lines[9] = lines[9]!.slice(0, -1);
+    const col = lines[9]!.length; // the remaining "}" is the last character
+    const b = await broken({ [SETTINGS]: lines.join('\n') });
+    const file = b.root.file(SETTINGS);
+    expectRefused(b, { file, line: 10, col }, /TEMPLATE_SYNTAX/, /Expecting .*got 'INVALID'/);
+    for (const out of [b.out, b.serve.stderr]) {
+      expect(out).toContain(`\n    10 | ${lines[9]}\n       | ${' '.repeat(col - 1)}^\n`);
+      expect(out).toMatch(/not closed by "\}\}"/);
+    }
+  });
+
+  it('a misspelled helper (jion) is reported at its real line and column, with a suggestion', async () => {
+    const text = await shipped();
+    const line = lineOf(text, /voIpProt\.SIP\.domain/);
+    const edited = text.replace('{{set "voIpProt.SIP.domain" sip.domain}}', '{{set "voIpProt.SIP.domain" (jion sip.domain ",")}}');
+    const b = await broken({ [SETTINGS]: edited });
+    const col = edited.split('\n')[line - 1]!.indexOf('jion') + 1;
+    expectRefused(b, { file: b.root.file(SETTINGS), line, col }, /TEMPLATE_HELPER/, /Missing helper: "jion" \(did you mean "join"/);
+    expect(b.out).toContain(`| ${' '.repeat(col - 1)}^`);
+    expect(b.out).not.toMatch(/:1:1: error/);
+  });
+
+  it('a helper failing at render time names the template line and column, not 1:1', async () => {
+    const master = 'templates/polycom/master.cfg.hbs';
+    const text = await fs.readFile(path.join(REPO, master), 'utf8');
+    const b = await broken({ [master]: text.replace('CONFIG_FILES="{{xml device.mac}}', 'CONFIG_FILES="{{xml settings.sip}}') });
+    const line = lineOf(text, /CONFIG_FILES=/);
+    const col = text.split('\n')[line - 1]!.indexOf('{{xml device.mac}}') + 1;
+    expectRefused(b, { file: b.root.file(master), line, col }, /RENDER/, /expected a single value, got a map/);
+  });
+
+  it('a misspelled variable (sip.domian) is a warning at its line, check exits 0, the shipped templates have none', async () => {
+    const text = await shipped();
+    const line = lineOf(text, /voIpProt\.SIP\.domain/);
+    const root = await makeTmpRoot({ [SETTINGS]: text.replace('{{set "voIpProt.SIP.domain" sip.domain}}', '{{set "voIpProt.SIP.domain" sip.domian}}') });
+    roots.push(root);
+    const r = await runCli(['check', root.dir]);
+    const col = text.split('\n')[line - 1]!.indexOf('sip.domain') + 1;
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`${esc(root.file(SETTINGS))}:${line}:${col}: warning TEMPLATE_UNKNOWN_NAME: .*"sip\\.domian".*did you mean "sip\\.domain"`));
+    expect(r.stdout).toMatch(/: 0 errors, 1 warning\n$/);
+    const clean = await runCli(['check', 'samples']);
+    expect(clean.stdout).not.toMatch(/TEMPLATE_UNKNOWN_NAME/);
+    expect(clean.stdout).toMatch(/: 0 errors, 0 warnings\n$/);
+  });
+});
+
 describe('values that would inject a new line into a line-based format', () => {
   it('a Yealink param with "\\n": check reports a RENDER error naming the device and path', async () => {
     const b = await broken({

@@ -26,6 +26,8 @@ export interface Diagnostic {
   path?: string;
   /** Further locations that explain the problem (e.g. the profile line that set a value). */
   related?: Array<{ message: string; loc: SourceLoc }>;
+  /** The offending source line and a caret under the spot, printed beneath the message. */
+  excerpt?: string[];
 }
 
 export function formatLoc(loc: SourceLoc | undefined): string {
@@ -41,6 +43,7 @@ export function formatDiagnostic(d: Diagnostic): string {
   else if (d.device) ctx.push(`device ${d.device}`);
   if (d.path) ctx.push(`path /${d.path.replace(/^\/+/, '')}`);
   let out = `${where}${d.severity} ${d.code}: ${d.message}${ctx.length ? ` [${ctx.join(', ')}]` : ''}`;
+  for (const line of d.excerpt ?? []) out += `\n    ${line}`;
   for (const r of d.related ?? []) out += `\n    ${formatLoc(r.loc)}: ${r.message}`;
   return out;
 }
