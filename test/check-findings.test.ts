@@ -66,3 +66,29 @@ describe('repeated findings are grouped by source location', () => {
     expect(c.stdout).toMatch(/: 0 errors, 1 warning\n$/);
   });
 });
+
+describe('template names nothing supplies', () => {
+  const MASTER = 'templates/polycom/master.cfg.hbs';
+  const withLine = (line: string) => async (): Promise<string> => {
+    const text = await fs.readFile(new URL(`../${MASTER}`, import.meta.url), 'utf8');
+    return text.replace('</APPLICATION>', `<!-- ${line} -->\n</APPLICATION>`);
+  };
+
+  it('a key only one device profile writes (custom.desk) is supplied: no warning', async () => {
+    const r = await root({
+      [MASTER]: await withLine('{{settings.custom.desk}}')(),
+      'profiles/devices/0004f2a1b2c3.yaml': (t) => `${t.trimEnd()}\n  custom:\n    desk: "4.21"\n`,
+    });
+    const c = await runCli(['check', r.dir]);
+    expect(c.stdout).not.toMatch(/TEMPLATE_UNKNOWN_NAME/);
+    expect(c.stdout).toMatch(/: 0 errors, 0 warnings\n$/);
+  });
+
+  it('a key no profile writes (custom.dsk) is a warning naming the template line', async () => {
+    const r = await root({ [MASTER]: await withLine('{{settings.custom.dsk}}')() });
+    const c = await runCli(['check', r.dir]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/master\.cfg\.hbs:4:\d+: warning TEMPLATE_UNKNOWN_NAME: the template reads "settings\.custom\.dsk"/);
+    expect(c.stdout).toMatch(/: 0 errors, 1 warning\n$/);
+  });
+});

@@ -5,7 +5,7 @@ import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
 import { settingsShape } from '../src/core/profile-schema.js';
 import { createTemplateEnv } from '../src/core/render.js';
-import { lintTemplate, namesOfShape, namesOfTree, namesOfValue, unionNames, type Names } from '../src/core/template-names.js';
+import { addTreeNames, lintTemplate, namesOfShape, namesOfValue, unionNames, type Names } from '../src/core/template-names.js';
 import { parseYamlTree } from '../src/core/yaml-tree.js';
 
 const HELPERS = new Set(Object.keys(createTemplateEnv().helpers));
@@ -17,7 +17,9 @@ const PROFILE = parseYamlTree(
 
 function root(): Names {
   const r = namesOfValue({ device: { mac: 'x', model: 'VVX' }, model: { name: 'VVX' }, vendor: { transports: { udp: 'UDP' } }, models: [{ name: 'a', model4: 'J179' }], deskset: { version: '1' } });
-  r.keys.set('settings', unionNames(namesOfShape(settingsShape), namesOfTree(PROFILE)));
+  const written: Names = { keys: new Map() };
+  addTreeNames(written, PROFILE);
+  r.keys.set('settings', unionNames(namesOfShape(settingsShape), written));
   return r;
 }
 

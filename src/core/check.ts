@@ -4,9 +4,9 @@
 import type { Diagnostic } from './diagnostics.js';
 import { validateRendered, type OutputValidators } from './check-output.js';
 import { contextSamples, renderTarget, type RenderTarget } from './render.js';
-import { allProfiles } from './profiles.js';
+import { allProfiles, type Profile } from './profiles.js';
 import { settingsShape } from './profile-schema.js';
-import { namesOfShape, namesOfTree, namesOfValue, unionNames, type Names } from './template-names.js';
+import { addTreeNames, namesOfShape, namesOfValue, unionNames, type Names } from './template-names.js';
 import { allTargets, deviceTargets, sharedTargets } from './request.js';
 import { chooseFirmware } from './firmware.js';
 import { securityPolicy } from './security-profile.js';
@@ -68,22 +68,29 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
  * A template that reads a name no profile, vocabulary key or template field supplies
  * (`sip.domian`) renders it empty without a word: a warning at the template's line. The
  * names that exist: the settings vocabulary, every settings key any profile writes, and the
- * fields of the template context.
+ * fields of the template context. Device profiles are read only when the shared layers leave
+ * a name unexplained: on a large fleet their trees are parsed again to be read.
  */
 function unknownTemplateNames(snap: Snapshot): Diagnostic[] {
-  let settings = namesOfShape(settingsShape);
-  for (const p of allProfiles(snap.profiles)) {
-    const s = p.keys.has('settings') && p.tree.kind === 'map' ? p.tree.entries.get('settings') : undefined;
-    if (s) settings = unionNames(settings, namesOfTree(s.node));
-  }
-  const out: Diagnostic[] = [];
-  for (const [key, tpl] of snap.templates) {
-    const vendor = key.slice(0, key.indexOf('/'));
-    const root: Names = contextSamples(snap.render, vendor).map(namesOfValue).reduce(unionNames);
-    root.keys.set('settings', settings);
-    out.push(...tpl.unknownNames(root));
-  }
-  return out;
+  const layerProfiles = allProfiles({ ...snap.profiles, devices: new Map() });
+  const lint = (profiles: Iterable<Profile>): Diagnostic[] => {
+    const written: Names = { keys: new Map() };
+    for (const p of profiles) {
+      const s = p.keys.has('settings') && p.tree.kind === 'map' ? p.tree.entries.get('settings') : undefined;
+      if (s) addTreeNames(written, s.node);
+    }
+    const settings = unionNames(namesOfShape(settingsShape), written);
+    const out: Diagnostic[] = [];
+    for (const [key, tpl] of snap.templates) {
+      const vendor = key.slice(0, key.indexOf('/'));
+      const root: Names = contextSamples(snap.render, vendor).map(namesOfValue).reduce(unionNames);
+      root.keys.set('settings', settings);
+      out.push(...tpl.unknownNames(root));
+    }
+    return out;
+  };
+  const found = lint(layerProfiles);
+  return found.length === 0 ? found : lint(allProfiles(snap.profiles));
 }
 
 /** A problem in a shared layer shows once per place, not once per device that inherits it. */

@@ -33,11 +33,21 @@ export function namesOfValue(v: unknown): Names {
   return { keys: new Map() };
 }
 
-/** Names of a parsed profile subtree (every key written, at any depth). */
-export function namesOfTree(n: PNode): Names {
-  if (n.kind === 'list') return { keys: new Map(), element: n.items.map(namesOfTree).reduce(unionNames, { keys: new Map() }) };
-  if (n.kind === 'map') return { keys: new Map([...n.entries].map(([k, e]) => [k, namesOfTree(e.node)])) };
-  return n.value === null ? OPEN : { keys: new Map() };
+/**
+ * Add the names of a parsed profile subtree (every key written, at any depth) to `into`, in
+ * place: a 100,000-device root adds one tree per profile, and copying would be quadratic.
+ */
+export function addTreeNames(into: Names, n: PNode): void {
+  if (n.kind === 'list') {
+    into.element ??= { keys: new Map() };
+    for (const item of n.items) addTreeNames(into.element, item);
+  } else if (n.kind === 'map') {
+    for (const [k, e] of n.entries) {
+      let child = into.keys.get(k);
+      if (!child) into.keys.set(k, (child = { keys: new Map() }));
+      addTreeNames(child, e.node);
+    }
+  } else if (n.value === null) into.open = true;
 }
 
 /**
