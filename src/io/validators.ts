@@ -51,35 +51,46 @@ export function createValidators(opts: ValidatorOptions): Validators {
     failedSchemas.add(schemaPath);
   };
   let engine: XsdEngine | undefined;
-  const xsd = opts.strictXsd
-    ? async (xml: string, key: string): Promise<XsdFinding[]> => {
-        engine ??= createXsdEngine('xerces');
-        const out: XsdFinding[] = [];
-        for (const p of paths(key)) {
-          if (failedSchemas.has(p)) continue;
-          try {
-            out.push(...mergeSamePlace((await engine.validate(xml, p)).issues));
-          } catch (e) {
-            schemaFailed(p, e);
+  const validator = (pathsOf: (key: string) => string[]) =>
+    opts.strictXsd
+      ? async (xml: string, key: string): Promise<XsdFinding[]> => {
+          engine ??= createXsdEngine('xerces');
+          const out: XsdFinding[] = [];
+          for (const p of pathsOf(key)) {
+            if (failedSchemas.has(p)) continue;
+            try {
+              out.push(...mergeSamePlace((await engine.validate(xml, p)).issues));
+            } catch (e) {
+              schemaFailed(p, e);
+            }
           }
+          return out;
         }
-        return out;
-      }
-    : (xml: string, key: string): XsdFinding[] => {
-        const out: XsdFinding[] = [];
-        for (const p of paths(key)) {
-          if (failedSchemas.has(p)) continue;
-          try {
-            out.push(...validateSync(xml, p).issues);
-          } catch (e) {
-            schemaFailed(p, e);
+      : (xml: string, key: string): XsdFinding[] => {
+          const out: XsdFinding[] = [];
+          for (const p of pathsOf(key)) {
+            if (failedSchemas.has(p)) continue;
+            try {
+              out.push(...validateSync(xml, p).issues);
+            } catch (e) {
+              schemaFailed(p, e);
+            }
           }
-        }
-        return out;
-      };
+          return out;
+        };
+  // `polycom/master.xsd` → `polycom/master.advisory.xsd`, ours and the root's, where they exist.
+  const advisoryPaths = new Map<string, string[]>();
+  const advisory = (key: string) => {
+    let p = advisoryPaths.get(key);
+    if (!p) advisoryPaths.set(key, (p = schemaPaths(opts.root, key.replace(/\.xsd$/, '.advisory.xsd')).filter((f) => existsSync(f))));
+    return p;
+  };
+  const xsd = validator(paths);
+  const xsdAdvisory = validator(advisory);
   const names = opts.resourceNames;
   return {
     xsd,
+    xsdAdvisory,
     avayaCatalog: avayaCatalog(opts.root),
     resourceExists: names ? (n: string) => names.has(n) : undefined,
     schemaProblems,
