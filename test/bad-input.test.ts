@@ -100,18 +100,25 @@ describe('device files', () => {
     expect(line).toContain(b.root.file('profiles/devices/AA-BB-CC-DD-EE-FF.yaml'));
   });
 
-  it('an unknown model: the message lists the known models', async () => {
+  it('a misspelled model: "did you mean" the closest models, not a list of all of them', async () => {
     const text = await sample('profiles/devices/c81fea83e85a.yaml');
     const line = lineOf(text, /^model:/);
-    const b = await broken({ 'profiles/devices/c81fea83e85a.yaml': replaceOnce('model: J179', 'model: J999') });
-    expectRefused(b, { file: b.root.file('profiles/devices/c81fea83e85a.yaml'), line, col: 8 }, /UNKNOWN_MODEL/, /"J999"/);
+    const b = await broken({ 'profiles/devices/c81fea83e85a.yaml': replaceOnce('model: J179', 'model: J1799') });
+    expectRefused(b, { file: b.root.file('profiles/devices/c81fea83e85a.yaml'), line, col: 8 }, /UNKNOWN_MODEL/, /unknown model "J1799"; did you mean "J179"\?/);
     const msg = b.out.split('\n').find((l) => l.includes('UNKNOWN_MODEL'))!;
-    for (const m of ['J179', 'J189', 'VVX450', 'Trio8800', 'T46S', 'T54W']) expect(msg).toContain(m);
+    for (const m of ['VVX450', 'Trio8800', 'T46S', 'T54W']) expect(msg).not.toContain(m);
+  });
+
+  it('an unknown model nothing is close to: says so, without listing every model', async () => {
+    const b = await broken({ 'profiles/devices/c81fea83e85a.yaml': replaceOnce('model: J179', 'model: Cisco7960') });
+    const msg = b.out.split('\n').find((l) => l.includes('UNKNOWN_MODEL'))!;
+    expect(msg).toMatch(/unknown model "Cisco7960"; none of the \d+ known models is close/);
+    expect(msg).not.toMatch(/VVX450|T54W/);
   });
 
   it('a model profile for a model that does not exist', async () => {
-    const b = await broken({ 'profiles/models/X9000.yaml': 'settings:\n  language: en\n' });
-    expectRefused(b, { file: b.root.file('profiles/models/X9000.yaml'), line: 1, col: 1 }, /UNKNOWN_MODEL/, /known models: .*J179/);
+    const b = await broken({ 'profiles/models/VVX4500.yaml': 'settings:\n  language: en\n' });
+    expectRefused(b, { file: b.root.file('profiles/models/VVX4500.yaml'), line: 1, col: 1 }, /UNKNOWN_MODEL/, /model profile for unknown model "VVX4500"; did you mean [^?]*"VVX450"/);
   });
 
   it('a site and a group the device names but that do not exist', async () => {
@@ -126,6 +133,15 @@ describe('device files', () => {
     expect(b.out).toMatch(new RegExp(`${esc(file)}:${groupLine}:19: error UNKNOWN_GROUP: .*"marketing"`));
     expect(b.out).toMatch(/known sites: .*lisbon/);
     expect(b.out).toMatch(/known groups: .*sales/);
+  });
+
+  it('a misspelled site and group: "did you mean"', async () => {
+    const b = await broken({
+      'profiles/devices/c81fea83e85a.yaml': (t) => replaceOnce(/^groups: \[support\]$/m, 'groups: [suport]')(replaceOnce('site: nyc', 'site: lisbn')(t)),
+    });
+    expect(b.out).toMatch(/error UNKNOWN_SITE: site "lisbn" does not exist \(no profiles\/sites\/lisbn\.yaml\); did you mean "lisbon"\?/);
+    expect(b.out).toMatch(/error UNKNOWN_GROUP: group "suport" does not exist \(no profiles\/groups\/suport\.yaml\); did you mean "support"\?/);
+    expect(b.check.code).toBe(1);
   });
 });
 

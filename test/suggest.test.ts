@@ -1,7 +1,7 @@
 // "Did you mean …?": the edit distance and the choice of names, table-tested.
 
 import { describe, expect, it } from 'vitest';
-import { didYouMean, editDistance, maxSuggestDistance, suggest } from '../src/core/suggest.js';
+import { didYouMean, editDistance, maxSuggestDistance, suggest, unknownNameHint } from '../src/core/suggest.js';
 
 const DISTANCES: Array<[string, string, number]> = [
   ['', '', 0],
@@ -47,7 +47,8 @@ const MODELS = ['J129', 'J139', 'J159', 'J169', 'J179', 'J189', 'VVX411', 'VVX45
 describe('suggest', () => {
   const CASES: Array<[string, string, string[], string[]]> = [
     ['one typo', 'J178', MODELS, ['J179']],
-    ['at most three, closest first, ties in known order', 'J109', MODELS, ['J129', 'J139', 'J159']],
+    ['at most three, ties in known order', 'J109', MODELS, ['J129', 'J139', 'J159']],
+    ['only the closest: one edit beats two', 'J1799', MODELS, ['J179']],
     ['case ignored, name returned as known', 'vvx411', MODELS, ['VVX411']],
     ['a case-only difference is offered alone', 'j179', ['J178', 'J179'], ['J179']],
     ['nothing close', 'Cisco7960', MODELS, []],
@@ -64,6 +65,7 @@ describe('suggest', () => {
 
   it('respects limit and maxDistance', () => {
     expect(suggest('J109', MODELS, { limit: 1 })).toEqual(['J129']);
+    expect(suggest('T54', MODELS, { maxDistance: 2 })).toEqual(['T54W']);
     expect(suggest('T54', MODELS, { maxDistance: 0 })).toEqual([]);
     expect(suggest('T54', MODELS, { maxDistance: 1 })).toEqual(['T54W']);
   });
@@ -80,5 +82,17 @@ describe('didYouMean', () => {
   });
   it('is empty when nothing is close', () => {
     expect(didYouMean('Cisco7960', MODELS)).toBe('');
+  });
+});
+
+describe('unknownNameHint', () => {
+  const many = Array.from({ length: 75 }, (_, i) => `M${100 + i}X`);
+  it.each([
+    ['a close name: did you mean', 'lisbn', ['lisbon', 'nyc'], 'sites', '; did you mean "lisbon"?'],
+    ['nothing close, few names: list them', 'paris', ['lisbon', 'nyc'], 'sites', '; known sites: lisbon, nyc'],
+    ['nothing close, many names: count them, never list 75', 'Cisco7960', many, 'models', '; none of the 75 known models is close'],
+    ['no names at all', 'sales', [], 'groups', '; there are no groups'],
+  ] as Array<[string, string, string[], string, string]>)('%s', (_why, typed, known, noun, hint) => {
+    expect(unknownNameHint(typed, known, noun)).toBe(hint);
   });
 });

@@ -1,6 +1,7 @@
 // A snapshot is everything needed to answer phones, built from one consistent read of a
 // config root and checked before use. It is never mutated: a reload builds a new one.
 
+import { unknownNameHint } from './suggest.js';
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.js';
 import { buildFirmwareCatalog, type FirmwareCatalog } from './firmware.js';
@@ -215,7 +216,7 @@ function firmwarePolicyProblems(profiles: ProfileSet, catalog: ModelCatalog): Di
     const models = fw?.kind === 'map' ? fw.entries.get('models')?.node : undefined;
     if (models?.kind !== 'map') continue;
     for (const [name, e] of models.entries) {
-      if (!catalog.find(name)) out.push({ code: 'FIRMWARE_UNKNOWN_MODEL', severity: 'error', message: `firmware policy for unknown model "${name}"; known models: ${catalog.names().join(', ')}`, loc: e.keyLoc });
+      if (!catalog.find(name)) out.push({ code: 'FIRMWARE_UNKNOWN_MODEL', severity: 'error', message: `firmware policy for unknown model "${name}"${unknownNameHint(name, catalog.names(), 'models')}`, loc: e.keyLoc });
     }
   }
   return out;

@@ -48,17 +48,16 @@ export interface SuggestOptions {
 }
 
 /**
- * The known names closest to `typed`, best first, at most `limit` (3). Case is ignored when
- * measuring (`vvx411` finds `VVX411`) but the names are returned as known. When some name
- * differs only in case, only such names are offered; ties keep the order of `known`.
+ * The known names closest to `typed`, at most `limit` (3): those at the smallest distance
+ * within the threshold, in the order of `known`. Case is ignored when measuring (`vvx411`
+ * finds `VVX411`) but the names are returned as known.
  */
 export function suggest(typed: string, known: Iterable<string>, options: SuggestOptions = {}): string[] {
   const limit = options.limit ?? 3;
   const max = options.maxDistance ?? maxSuggestDistance(typed);
   const lower = typed.toLowerCase();
-  const scored: Array<{ name: string; distance: number; order: number }> = [];
+  const scored: Array<{ name: string; distance: number }> = [];
   const seen = new Set<string>();
-  let order = 0;
   for (const name of known) {
     if (name === typed || seen.has(name)) continue;
     seen.add(name);
@@ -66,12 +65,12 @@ export function suggest(typed: string, known: Iterable<string>, options: Suggest
     if (cheap > max) continue;
     const d = editDistance(lower, name.toLowerCase());
     if (d > max) continue;
-    scored.push({ name, distance: d, order: order++ });
+    scored.push({ name, distance: d });
   }
-  scored.sort((x, y) => x.distance - y.distance || x.order - y.order);
-  // A name that differs only in case is what was meant; do not dilute it with real edits.
-  const best = scored[0]?.distance === 0 ? scored.filter((s) => s.distance === 0) : scored;
-  return best.slice(0, limit).map((s) => s.name);
+  // Only the closest: one edit away is what was meant, a second name two edits away is noise.
+  // (A name that differs only in case, distance 0, beats every real edit.)
+  const best = Math.min(...scored.map((s) => s.distance));
+  return scored.filter((s) => s.distance === best).slice(0, limit).map((s) => s.name);
 }
 
 /** ` (did you mean "a", "b"?)` or the empty string, ready to append to a message. */
@@ -79,4 +78,17 @@ export function didYouMean(typed: string, known: Iterable<string>, options?: Sug
   const names = suggest(typed, known, options);
   if (names.length === 0) return '';
   return ` (did you mean ${names.map((n) => JSON.stringify(n)).join(', ')}?)`;
+}
+
+/**
+ * The tail of an "unknown name" message: `; did you mean "J179"?` when some name is close,
+ * else the known names when there are few (`; known sites: lisbon, nyc`), else how many there
+ * are. Never a list of 75 models.
+ */
+export function unknownNameHint(typed: string, known: readonly string[], noun: string, listUpTo = 10): string {
+  const close = suggest(typed, known);
+  if (close.length) return `; did you mean ${close.map((n) => JSON.stringify(n)).join(', ')}?`;
+  if (known.length === 0) return `; there are no ${noun}`;
+  if (known.length <= listUpTo) return `; known ${noun}: ${known.join(', ')}`;
+  return `; none of the ${known.length} known ${noun} is close`;
 }
