@@ -142,9 +142,18 @@ describe('deskset check: XSD findings in rendered Poly files', () => {
     expect(warned.map((d) => d.device).sort()).toEqual(POLY_DEVICES);
     for (const d of warned) {
       expect(d.severity).toBe('warning');
-      expect(d.message).toMatch(/^XSD polycom\/master\.advisory\.xsd: .*'BOGUS_ATTR'.*not allowed.*the phone accepts this/);
+      expect(d.message).toMatch(/^XSD polycom\/master\.advisory\.xsd: .*'BOGUS_ATTR'.*not allowed.*advisory: stricter than the phone/);
       expect(d.loc).toMatchObject({ file: `/${d.device}.cfg`, line: 3 });
     }
+  });
+
+  it('a misspelled APPLICATION attribute (CONFIG_FILE): a warning suggesting the declared CONFIG_FILES', async () => {
+    const root = await newRoot({ 'templates/polycom/master.cfg.hbs': masterOverride('APP_FILE_PATH=""').replace('CONFIG_FILES=', 'CONFIG_FILE=') });
+    const { code, json } = await checkJson(root);
+    expect(code).toBe(0);
+    const warned = json.diagnostics.filter((d) => d.code === 'XSD_ADVISORY');
+    expect(warned).toHaveLength(POLY_DEVICES.length);
+    for (const d of warned) expect(d.message).toMatch(/'CONFIG_FILE'.*not allowed.*\(did you mean "CONFIG_FILES"\?\)/);
   });
 
   it('an ICONS_DIRECTORY (UC Software 5.9) in an override: neither error nor warning', async () => {

@@ -42,7 +42,7 @@ export function validateRendered(r: Rendered, device: string | undefined, v: Out
       const advisory = (issues: XsdFinding[]): Diagnostic[] | Promise<Diagnostic[]> => {
         if (issues.length || !v.xsdAdvisory) return errors(issues);
         const adv = v.xsdAdvisory(text, schema);
-        const warn = (found: XsdFinding[]) => found.map((i) => traced(r, text, i.line, i.col, `XSD ${schema.replace(/\.xsd$/, '.advisory.xsd')}: ${i.message} (the phone accepts this; deskset renders it otherwise)`, 'XSD_ADVISORY', 'warning', where));
+        const warn = (found: XsdFinding[]) => found.map((i) => traced(r, text, i.line, i.col, `XSD ${schema.replace(/\.xsd$/, '.advisory.xsd')}: ${i.message} (advisory: stricter than the phone, which ignores what it does not know)`, 'XSD_ADVISORY', 'warning', where));
         return Array.isArray(adv) ? warn(adv) : adv.then(warn);
       };
       const res = v.xsd(text, schema);
