@@ -100,18 +100,25 @@ describe('device files', () => {
     expect(line).toContain(b.root.file('profiles/devices/AA-BB-CC-DD-EE-FF.yaml'));
   });
 
-  it('an unknown model: the message lists the known models', async () => {
+  it('a misspelled model: "did you mean" the closest models, not a list of all of them', async () => {
     const text = await sample('profiles/devices/c81fea83e85a.yaml');
     const line = lineOf(text, /^model:/);
-    const b = await broken({ 'profiles/devices/c81fea83e85a.yaml': replaceOnce('model: J179', 'model: J999') });
-    expectRefused(b, { file: b.root.file('profiles/devices/c81fea83e85a.yaml'), line, col: 8 }, /UNKNOWN_MODEL/, /"J999"/);
+    const b = await broken({ 'profiles/devices/c81fea83e85a.yaml': replaceOnce('model: J179', 'model: J1799') });
+    expectRefused(b, { file: b.root.file('profiles/devices/c81fea83e85a.yaml'), line, col: 8 }, /UNKNOWN_MODEL/, /unknown model "J1799"; did you mean "J179"\?/);
     const msg = b.out.split('\n').find((l) => l.includes('UNKNOWN_MODEL'))!;
-    for (const m of ['J179', 'J189', 'VVX450', 'Trio8800', 'T46S', 'T54W']) expect(msg).toContain(m);
+    for (const m of ['VVX450', 'Trio8800', 'T46S', 'T54W']) expect(msg).not.toContain(m);
+  });
+
+  it('an unknown model nothing is close to: says so, without listing every model', async () => {
+    const b = await broken({ 'profiles/devices/c81fea83e85a.yaml': replaceOnce('model: J179', 'model: Cisco7960') });
+    const msg = b.out.split('\n').find((l) => l.includes('UNKNOWN_MODEL'))!;
+    expect(msg).toMatch(/unknown model "Cisco7960"; none of the \d+ known models is close/);
+    expect(msg).not.toMatch(/VVX450|T54W/);
   });
 
   it('a model profile for a model that does not exist', async () => {
-    const b = await broken({ 'profiles/models/X9000.yaml': 'settings:\n  language: en\n' });
-    expectRefused(b, { file: b.root.file('profiles/models/X9000.yaml'), line: 1, col: 1 }, /UNKNOWN_MODEL/, /known models: .*J179/);
+    const b = await broken({ 'profiles/models/VVX4500.yaml': 'settings:\n  language: en\n' });
+    expectRefused(b, { file: b.root.file('profiles/models/VVX4500.yaml'), line: 1, col: 1 }, /UNKNOWN_MODEL/, /model profile for unknown model "VVX4500"; did you mean [^?]*"VVX450"/);
   });
 
   it('a site and a group the device names but that do not exist', async () => {
@@ -126,6 +133,15 @@ describe('device files', () => {
     expect(b.out).toMatch(new RegExp(`${esc(file)}:${groupLine}:19: error UNKNOWN_GROUP: .*"marketing"`));
     expect(b.out).toMatch(/known sites: .*lisbon/);
     expect(b.out).toMatch(/known groups: .*sales/);
+  });
+
+  it('a misspelled site and group: "did you mean"', async () => {
+    const b = await broken({
+      'profiles/devices/c81fea83e85a.yaml': (t) => replaceOnce(/^groups: \[support\]$/m, 'groups: [suport]')(replaceOnce('site: nyc', 'site: lisbn')(t)),
+    });
+    expect(b.out).toMatch(/error UNKNOWN_SITE: site "lisbn" does not exist \(no profiles\/sites\/lisbn\.yaml\); did you mean "lisbon"\?/);
+    expect(b.out).toMatch(/error UNKNOWN_GROUP: group "suport" does not exist \(no profiles\/groups\/suport\.yaml\); did you mean "support"\?/);
+    expect(b.check.code).toBe(1);
   });
 });
 
@@ -157,6 +173,60 @@ describe('templates', () => {
     expect(b.out).toMatch(/TEMPLATE_SYNTAX/);
     // It exists; saying "no template polycom/settings.cfg.hbs" once per device sends the admin looking for a missing file.
     expect(b.out).not.toMatch(/no template polycom\/settings\.cfg\.hbs/);
+  });
+});
+
+describe('template errors: file:line:col, Handlebars\' explanation, the line and a caret', () => {
+  const SETTINGS = 'templates/polycom/settings.cfg.hbs';
+  const shipped = () => fs.readFile(path.join(REPO, SETTINGS), 'utf8');
+
+  it('one "}" deleted on line 10 of an override: line 10, the column of the stray "}", the explanation', async () => {
+    const lines = (await shipped()).split('\n');
+    expect(lines[9]).toMatch(/\}\}$/);
+    lines[9] = lines[9]!.slice(0, -1);
+    const col = lines[9]!.length; // the remaining "}" is the last character
+    const b = await broken({ [SETTINGS]: lines.join('\n') });
+    const file = b.root.file(SETTINGS);
+    expectRefused(b, { file, line: 10, col }, /TEMPLATE_SYNTAX/, /Expecting .*got 'INVALID'/);
+    for (const out of [b.out, b.serve.stderr]) {
+      expect(out).toContain(`\n    10 | ${lines[9]}\n       | ${' '.repeat(col - 1)}^\n`);
+      expect(out).toMatch(/not closed by "\}\}"/);
+    }
+  });
+
+  it('a misspelled helper (jion) is reported at its real line and column, with a suggestion', async () => {
+    const text = await shipped();
+    const line = lineOf(text, /voIpProt\.SIP\.domain/);
+    const edited = text.replace('{{set "voIpProt.SIP.domain" sip.domain}}', '{{set "voIpProt.SIP.domain" (jion sip.domain ",")}}');
+    const b = await broken({ [SETTINGS]: edited });
+    const col = edited.split('\n')[line - 1]!.indexOf('jion') + 1;
+    expectRefused(b, { file: b.root.file(SETTINGS), line, col }, /TEMPLATE_HELPER/, /Missing helper: "jion" \(did you mean "join"/);
+    expect(b.out).toContain(`| ${' '.repeat(col - 1)}^`);
+    expect(b.out).not.toMatch(/:1:1: error/);
+  });
+
+  it('a helper failing at render time names the template line and column, not 1:1', async () => {
+    const master = 'templates/polycom/master.cfg.hbs';
+    const text = await fs.readFile(path.join(REPO, master), 'utf8');
+    const b = await broken({ [master]: text.replace('CONFIG_FILES="{{xml device.mac}}', 'CONFIG_FILES="{{xml settings.sip}}') });
+    const line = lineOf(text, /CONFIG_FILES=/);
+    const col = text.split('\n')[line - 1]!.indexOf('{{xml device.mac}}') + 1;
+    expectRefused(b, { file: b.root.file(master), line, col }, /RENDER/, /expected a single value, got a map/);
+  });
+
+  it('a misspelled variable (sip.domian) is a warning at its line, check exits 0, the shipped templates have none', async () => {
+    const text = await shipped();
+    const line = lineOf(text, /voIpProt\.SIP\.domain/);
+    const root = await makeTmpRoot({ [SETTINGS]: text.replace('{{set "voIpProt.SIP.domain" sip.domain}}', '{{set "voIpProt.SIP.domain" sip.domian}}') });
+    roots.push(root);
+    const r = await runCli(['check', root.dir]);
+    const col = text.split('\n')[line - 1]!.indexOf('sip.domain') + 1;
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`${esc(root.file(SETTINGS))}:${line}:${col}: warning TEMPLATE_UNKNOWN_NAME: .*"sip\\.domian".*did you mean "sip\\.domain"`));
+    expect(r.stdout).toMatch(/: 0 errors, 1 warning\n$/);
+    const clean = await runCli(['check', 'samples']);
+    expect(clean.stdout).not.toMatch(/TEMPLATE_UNKNOWN_NAME/);
+    expect(clean.stdout).toMatch(/: 0 errors, 0 warnings\n$/);
   });
 });
 
@@ -311,6 +381,15 @@ describe('explain on the samples', () => {
     const dev = lineOf(await sample('profiles/devices/64167f0a8800.yaml'), /call\.autoAnswer\.SIP/);
     const r = await runCli(['explain', 'samples', '64167f0a8800', 'polycom.params']);
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain('settings.polycom.params.call.autoAnswer.SIP (removed)');
+    expect(r.stdout).toMatch(new RegExp(`removed by\\s+device 64167f0a8800\\s+samples/profiles/devices/64167f0a8800\\.yaml:${dev}:\\d+`));
+    expect(r.stdout).toMatch(/was\s+group support\s+samples\/profiles\/groups\/support\.yaml:\d+:\d+\s+"1"/);
+  });
+
+  it('a removed vendor parameter with dots in its name is explained by its full path, exit 0', async () => {
+    const dev = lineOf(await sample('profiles/devices/64167f0a8800.yaml'), /call\.autoAnswer\.SIP/);
+    const r = await runCli(['explain', 'samples', '64167f0a8800', 'polycom.params.call.autoAnswer.SIP']);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('settings.polycom.params.call.autoAnswer.SIP (removed)');
     expect(r.stdout).toMatch(new RegExp(`removed by\\s+device 64167f0a8800\\s+samples/profiles/devices/64167f0a8800\\.yaml:${dev}:\\d+`));
     expect(r.stdout).toMatch(/was\s+group support\s+samples\/profiles\/groups\/support\.yaml:\d+:\d+\s+"1"/);

@@ -107,7 +107,8 @@ describe('deskset check: XSD findings in rendered Poly files', () => {
   });
 
   it('a template override breaking OUR master.xsd: device, path, rendered line, XSD message, for every Poly device', async () => {
-    const root = await newRoot({ 'templates/polycom/master.cfg.hbs': masterOverride('APP_FILE_PATH="" BOGUS_ATTR="yes"') });
+    // A space inside the firmware path: the phone would ask for "fw" and fail.
+    const root = await newRoot({ 'templates/polycom/master.cfg.hbs': masterOverride('APP_FILE_PATH="fw dir/sip.ld"') });
     const { code, json } = await checkJson(root);
     expect(code).toBe(1);
     const found = xsdErrors(json);
@@ -115,20 +116,51 @@ describe('deskset check: XSD findings in rendered Poly files', () => {
     for (const d of found) {
       expect(d.severity).toBe('error');
       expect(d.path).toBe(`${d.device}.cfg`);
-      expect(d.message).toMatch(/^XSD polycom\/master\.xsd: .*'BOGUS_ATTR'.*not allowed/);
+      expect(d.message).toMatch(/^XSD polycom\/master\.xsd: .*APP_FILE_PATH/);
       expect(d.message).toMatch(/\(rendered line 3\b/);
-      // Nothing in a profile set BOGUS_ATTR: the location is the rendered file itself.
+      // Nothing in a profile set the path: the location is the rendered file itself.
       expect(d.loc).toMatchObject({ file: `/${d.device}.cfg`, line: 3 });
       expect(d.related ?? []).toEqual([]);
     }
-    // No other kind of error hides behind the XSD findings.
+    // No other kind of error hides behind the XSD findings, and no advisory warning repeats them.
     expect(json.diagnostics.filter((d) => d.severity === 'error').length).toBe(found.length);
+    expect(json.diagnostics.filter((d) => d.code === 'XSD_ADVISORY')).toEqual([]);
     // The human output says the same on one line each.
     const text = await runCli(['check', root]);
     for (const mac of POLY_DEVICES) {
       expect(text.stdout).toContain(`/${mac}.cfg:3:1: error XSD: XSD polycom/master.xsd: `);
-      expect(text.stdout).toMatch(new RegExp(`BOGUS_ATTR.*\\(rendered line 3\\) \\[device ${mac}, path /${mac}\\.cfg\\]`));
+      expect(text.stdout).toMatch(new RegExp(`APP_FILE_PATH.*\\(rendered line 3\\) \\[device ${mac}, path /${mac}\\.cfg\\]`));
     }
+  });
+
+  it('an APPLICATION attribute the schema does not know: the phone ignores it, so a warning (XSD_ADVISORY), exit 0', async () => {
+    const root = await newRoot({ 'templates/polycom/master.cfg.hbs': masterOverride('APP_FILE_PATH="" BOGUS_ATTR="yes"') });
+    const { code, json } = await checkJson(root);
+    expect(code).toBe(0);
+    expect(xsdErrors(json)).toEqual([]);
+    const warned = json.diagnostics.filter((d) => d.code === 'XSD_ADVISORY');
+    expect(warned.map((d) => d.device).sort()).toEqual(POLY_DEVICES);
+    for (const d of warned) {
+      expect(d.severity).toBe('warning');
+      expect(d.message).toMatch(/^XSD polycom\/master\.advisory\.xsd: .*'BOGUS_ATTR'.*not allowed.*advisory: stricter than the phone/);
+      expect(d.loc).toMatchObject({ file: `/${d.device}.cfg`, line: 3 });
+    }
+  });
+
+  it('a misspelled APPLICATION attribute (CONFIG_FILE): a warning suggesting the declared CONFIG_FILES', async () => {
+    const root = await newRoot({ 'templates/polycom/master.cfg.hbs': masterOverride('APP_FILE_PATH=""').replace('CONFIG_FILES=', 'CONFIG_FILE=') });
+    const { code, json } = await checkJson(root);
+    expect(code).toBe(0);
+    const warned = json.diagnostics.filter((d) => d.code === 'XSD_ADVISORY');
+    expect(warned).toHaveLength(POLY_DEVICES.length);
+    for (const d of warned) expect(d.message).toMatch(/'CONFIG_FILE'.*not allowed.*\(did you mean "CONFIG_FILES"\?\)/);
+  });
+
+  it('an ICONS_DIRECTORY (UC Software 5.9) in an override: neither error nor warning', async () => {
+    const root = await newRoot({ 'templates/polycom/master.cfg.hbs': masterOverride('APP_FILE_PATH="" ICONS_DIRECTORY="icons"') });
+    const { code, json } = await checkJson(root);
+    expect(code).toBe(0);
+    expect(json.diagnostics.filter((d) => d.code.startsWith('XSD'))).toEqual([]);
   });
 
   it('a profile value breaking OUR master.xsd is reported at the profile file:line that set it', async () => {
@@ -277,14 +309,14 @@ describe('deskset check --strict-xsd (Java Xerces)', () => {
   });
 
   it('a broken master: exit 1, the same findings as the default engine (count, device, path, line)', async () => {
-    const root = await newRoot({ 'templates/polycom/master.cfg.hbs': masterOverride('APP_FILE_PATH="" BOGUS_ATTR="yes"') });
+    const root = await newRoot({ 'templates/polycom/master.cfg.hbs': masterOverride('APP_FILE_PATH="fw dir/sip.ld"') });
     const [fast, strict] = await Promise.all([checkJson(root), checkJson(root, ['--strict-xsd'])]);
     expect(fast.code).toBe(1);
     expect(strict.code).toBe(1);
     const key = (j: CheckJson) => xsdErrors(j).map((d) => `${d.device} ${d.path} ${d.loc?.file}:${d.loc?.line}`).sort();
     expect(key(strict.json)).toHaveLength(2);
     expect(key(strict.json)).toEqual(key(fast.json));
-    for (const d of xsdErrors(strict.json)) expect(d.message).toMatch(/BOGUS_ATTR/);
+    for (const d of xsdErrors(strict.json)) expect(d.message).toMatch(/APP_FILE_PATH/);
   });
 
   // BUG (src/validate/xsd/xerces.ts passes every Xerces message through; src/core/check-output.ts

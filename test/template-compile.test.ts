@@ -609,9 +609,6 @@ describe('constructs outside the subset stay with the runtime', () => {
     ['dynamic partial', '{{> (a)}}'],
     ['dynamic partial via lookup', '{{> (lookup . "k")}}'],
     ['@../ data path', '{{#each l}}{{@../index}}{{/each}}'],
-    ['unknown helper with args', '{{nohelper a}}'],
-    ['unknown helper in a subexpression', '{{concat (nohelper a)}}'],
-    ['unknown block helper', '{{#nohelper a}}x{{/nohelper}}'],
     ['section without args', '{{#section}}x{{/section}}'],
     ['section on a helper name without args', '{{#each}}x{{/each}}'],
     ['string literal head', '{{"x"}}'],
@@ -621,6 +618,20 @@ describe('constructs outside the subset stay with the runtime', () => {
   ])('%s: %s', (_, text) => {
     const reason = expectUnsupported(text, PENV);
     expect(reason.length).toBeGreaterThan(0);
+  });
+
+  // A profile value is never a function, so a call of a name that is no helper can only fail
+  // ("Missing helper"): the fast compiler declines it, and compileTemplate reports it, with its place.
+  it.each([
+    ['unknown helper with args', '{{nohelper a}}', 3],
+    ['unknown helper in a subexpression', '{{concat (nohelper a)}}', 11],
+    ['unknown block helper', '{{#nohelper a}}x{{/nohelper}}', 4],
+  ] as Array<[string, string, number]>)('%s: %s is unsupported, and a TEMPLATE_HELPER error', (_, text, col) => {
+    const c = compileBoth(text, PENV);
+    expect('unsupported' in c.result).toBe(true);
+    const ct = compileTemplate(PENV, text, 'test.hbs');
+    expect(ct.template).toBeUndefined();
+    expect(ct.diagnostics).toMatchObject([{ code: 'TEMPLATE_HELPER', severity: 'error', message: 'Missing helper: "nohelper"', loc: { file: 'test.hbs', line: 1, col } }]);
   });
 
   it('declines compile options it does not implement', () => {

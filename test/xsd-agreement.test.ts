@@ -19,6 +19,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REALWORLD = path.resolve(HERE, '../../shared/realworld');
 
 const MASTER = builtinSchemaPath('polycom/master.xsd');
+const ADVISORY = builtinSchemaPath('polycom/master.advisory.xsd');
 const POLYCOM_CONFIG = builtinSchemaPath('polycom/polycomConfig.xsd');
 const ANY_XML = builtinSchemaPath('test/any-xml.xsd');
 
@@ -67,18 +68,19 @@ function isWellFormed(xml: string): boolean {
   return XMLValidator.validate(xml) === true;
 }
 
-// Real master configs and what master.xsd must say about them.
-const PINNED: Record<string, boolean> = {
+// Real master configs: every one passes master.xsd (a phone accepts them all); what the
+// advisory schema (deskset's own layout) says about each.
+const PINNED_ADVISORY: Record<string, boolean> = {
   // Poly's own UCS 5.9.8 file: the standard layout, per-model children, legacy models.
   'polycom/adriacunanan06__poly-vvx410-fw-5-9-8-5760/000000000000.cfg': true,
   'polycom/semenko__skype-polycom-config/000000000000.cfg': true,
   'polycom/wolrah__polycom_spip_ssip_configs/000000000000.cfg': true,
   'polycom/wazo-platform__wazo-provd-plugins/wazo_polycom/v3_2_4B/000000000000.cfg': true,
   'polycom/wazo-platform__wazo-provd-plugins/wazo_polycom/v6_4_6/000000000000.cfg': true,
-  // <deviceConfig> wrapper: not the documented layout.
+  // <deviceConfig> wrapper: the phone reads it, deskset never renders it.
   'polycom/Gonk-Software-Foundation__gonk-xml-dir/000000000000.cfg': false,
   // Model-suffixed attributes on <Software>/<Configuration> children instead of
-  // APPLICATION_<MODEL>: the phone tolerates it, our schema deliberately does not.
+  // APPLICATION_<MODEL>: the phone tolerates it, the advisory layout does not.
   'polycom/greiginsydney__000000000000.cfg/000000000000.cfg': false,
 };
 
@@ -91,17 +93,11 @@ function corpusCases(): Case[] {
       if (!/^\uFEFF?\s*</.test(xml)) continue;
       const rel = path.relative(REALWORLD, file);
       const root = rootName(xml);
-      const schemas =
-        vendor === 'cisco'
-          ? [ANY_XML]
-          : root === 'APPLICATION'
-            ? [MASTER]
-            : root === 'polycomConfig'
-              ? [POLYCOM_CONFIG]
-              : [MASTER, POLYCOM_CONFIG]; // <sip>, <phone1>, <deviceConfig>: neither should accept
+      const master = root === 'APPLICATION' || root === 'deviceConfig';
+      const schemas = vendor === 'cisco' ? [ANY_XML] : master ? [MASTER, ADVISORY] : root === 'polycomConfig' ? [POLYCOM_CONFIG] : [MASTER, POLYCOM_CONFIG]; // <sip>, <phone1>: neither should accept
       for (const schema of schemas) {
         const expected =
-          schema === MASTER && rel in PINNED ? PINNED[rel] : schema === POLYCOM_CONFIG && root === 'polycomConfig' ? true : undefined;
+          schema === MASTER && master ? true : schema === ADVISORY ? PINNED_ADVISORY[rel] : schema === POLYCOM_CONFIG && root === 'polycomConfig' ? true : undefined;
         cases.push({ name: `${rel} vs ${schemaLabel(schema)}`, xml, schema, wellFormed: isWellFormed(xml), expected });
       }
     }
@@ -159,7 +155,26 @@ function handMadeCases(): Case[] {
     ['malformed: unbound namespace prefix', '<polycomConfig xsi:type="x"/>', POLYCOM_CONFIG, false],
     ['malformed: empty document', '', MASTER, false],
   ];
-  return raw.map(([name, xml, schema, expected]) => ({ name, xml, schema, expected, wellFormed: isWellFormed(xml) }));
+  // Every master case also against the advisory schema. Where the phone is more lenient than
+  // deskset's layout, master.xsd accepts what the advisory schema refuses (a warning).
+  const advisoryOnly = new Set([
+    'master: unknown attribute on APPLICATION (CONFIG_FILE)',
+    'master: unknown child element',
+    'master: unknown model child',
+    'master: model child twice',
+  ]);
+  const withAdvisory = raw.flatMap(([name, xml, schema, expected]): typeof raw =>
+    schema !== MASTER || name.startsWith('malformed')
+      ? [[name, xml, schema, expected]]
+      : [
+          [name, xml, MASTER, advisoryOnly.has(name) ? true : expected],
+          [`${name} (advisory)`, xml, ADVISORY, expected],
+        ],
+  );
+  withAdvisory.push(['master: ICONS_DIRECTORY (UCS 5.9)', app('ICONS_DIRECTORY="icons"'), MASTER, true], ['master: ICONS_DIRECTORY (UCS 5.9) (advisory)', app('ICONS_DIRECTORY="icons"'), ADVISORY, true]);
+  withAdvisory.push(['master: <deviceConfig> wrapper', '<deviceConfig><APPLICATION APP_FILE_PATH="sip.ld"/></deviceConfig>', MASTER, true]);
+  withAdvisory.push(['master: <deviceConfig> wrapper still types APPLICATION', '<deviceConfig><APPLICATION APP_FILE_PATH="a b.ld"/></deviceConfig>', MASTER, false]);
+  return withAdvisory.map(([name, xml, schema, expected]) => ({ name, xml, schema, expected, wellFormed: isWellFormed(xml) }));
 }
 
 const corpus = corpusCases();

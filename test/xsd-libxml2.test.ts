@@ -8,7 +8,7 @@ import {
   Libxml2XsdEngine,
   validateSync,
 } from '../src/validate/xsd/index.js';
-import { applyModelSection, MASTER_XSD_PATH, POLY_MODELS } from '../src/tools/build-poly-master-xsd.js';
+import { applySection, POLY_MODELS, POLY_SCHEMA_DIR, SECTIONS } from '../src/tools/build-poly-master-xsd.js';
 import { runXsdEngineContract } from './xsd-engines.case.js';
 
 runXsdEngineContract(() => createXsdEngine('libxml2'));
@@ -89,21 +89,28 @@ describe('libxml2 engine specifics', () => {
   });
 });
 
-describe('schemas/polycom/master.xsd', () => {
-  it('has its generated per-model section in sync with src/tools/build-poly-master-xsd.ts', () => {
-    const committed = readFileSync(MASTER_XSD_PATH, 'utf8');
-    expect(applyModelSection(committed)).toBe(committed);
+describe('schemas/polycom/master.xsd and master.advisory.xsd', () => {
+  it('have their generated per-model sections in sync with src/tools/build-poly-master-xsd.ts', () => {
+    for (const section of SECTIONS) {
+      const committed = readFileSync(path.join(POLY_SCHEMA_DIR, section.file), 'utf8');
+      expect(applySection(section, committed), section.file).toBe(committed);
+    }
   });
 
-  it('accepts every listed model child, and rejects a model it does not list', () => {
-    const master = builtinSchemaPath('polycom/master.xsd');
+  it('accept every listed model child; only the advisory schema rejects a model it does not list', () => {
     const children = POLY_MODELS.map(
       (m) => `<APPLICATION_${m} APP_FILE_PATH_${m}="sip.ld" CONFIG_FILES_${m}="a.cfg, [PHONE_MAC_ADDRESS].cfg"/>`,
     ).join('\n');
-    expect(validateSync(`<APPLICATION APP_FILE_PATH="sip.ld">\n${children}\n</APPLICATION>`, master)).toEqual({
-      valid: true,
-      issues: [],
-    });
-    expect(validateSync('<APPLICATION><APPLICATION_VVX999/></APPLICATION>', master).valid).toBe(false);
+    for (const schema of ['polycom/master.xsd', 'polycom/master.advisory.xsd']) {
+      expect(validateSync(`<APPLICATION APP_FILE_PATH="sip.ld">\n${children}\n</APPLICATION>`, builtinSchemaPath(schema))).toEqual({ valid: true, issues: [] });
+    }
+    expect(validateSync('<APPLICATION><APPLICATION_VVX999/></APPLICATION>', builtinSchemaPath('polycom/master.xsd')).valid).toBe(true);
+    expect(validateSync('<APPLICATION><APPLICATION_VVX999/></APPLICATION>', builtinSchemaPath('polycom/master.advisory.xsd')).valid).toBe(false);
+  });
+
+  it('type-check a listed model child in both: a space in its path is an error', () => {
+    for (const schema of ['polycom/master.xsd', 'polycom/master.advisory.xsd']) {
+      expect(validateSync('<APPLICATION><APPLICATION_VVX410 APP_FILE_PATH_VVX410="a b.ld"/></APPLICATION>', builtinSchemaPath(schema)).valid, schema).toBe(false);
+    }
   });
 });

@@ -2,7 +2,7 @@
 // device, validate each (XSD, Avaya script lint, Yealink grammar) and report every problem as
 // file:line:col. Exit 0 when clean, 1 when there are errors.
 
-import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
+import { countSummary, groupByLocation, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import { checkSnapshot } from '../core/check.js';
 import { loadRoot } from '../io/load-root.js';
 import { createValidators } from '../io/validators.js';
@@ -32,11 +32,11 @@ export function run(args: string[]): Promise<number> {
     for (const d of busted) if (!seen.has(d.loc!.file) && seen.add(d.loc!.file)) problems.push(d);
     if (values.json) {
       // Mask before serialising: JSON escaping (\\, \") would hide a secret from the matcher.
-      const masked = problems.map((d) => ({ ...d, message: redactSecrets(d.message, snap.secrets), related: d.related?.map((r) => ({ ...r, message: redactSecrets(r.message, snap.secrets) })) }));
+      const masked = groupByLocation(problems).map((d) => ({ ...d, message: redactSecrets(d.message, snap.secrets), related: d.related?.map((r) => ({ ...r, message: redactSecrets(r.message, snap.secrets) })) }));
       process.stdout.write(`${JSON.stringify({ devices: snap.profiles.devices.size, files: result.files, diagnostics: masked }, null, 2)}\n`);
     } else {
-      const { errors, warnings } = printDiagnostics(problems, process.stdout, snap.secrets);
-      process.stdout.write(`${snap.profiles.devices.size} devices, ${result.files} files rendered and validated${values['strict-xsd'] ? ' (XSD by Java Xerces)' : ''}: ${errors} errors, ${warnings} warnings\n`);
+      printDiagnostics(problems, process.stdout, snap.secrets);
+      process.stdout.write(`${snap.profiles.devices.size} devices, ${result.files} files rendered and validated${values['strict-xsd'] ? ' (XSD by Java Xerces)' : ''}: ${countSummary(groupByLocation(problems))}\n`);
     }
     return hasErrors(problems) ? 1 : 0;
   });

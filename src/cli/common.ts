@@ -1,7 +1,7 @@
 // Small shared pieces of the CLI: argument parsing and diagnostic printing.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { formatDiagnostic, type Diagnostic } from '../core/diagnostics.js';
+import { formatDiagnostic, groupByLocation, type Diagnostic } from '../core/diagnostics.js';
 import { redactSecrets } from '../core/secret-refs.js';
 
 export class UsageError extends Error {}
@@ -14,9 +14,13 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
   }
 }
 
-/** Print diagnostics errors first; return how many errors and warnings there were. */
+/**
+ * Print diagnostics errors first, one line per source location (a finding many devices share
+ * prints once, "affects N devices"); return how many errors and warnings were printed.
+ */
 export function printDiagnostics(list: readonly Diagnostic[], out: NodeJS.WritableStream = process.stderr, secrets?: ReadonlySet<string>): { errors: number; warnings: number } {
   const rank = { error: 0, warning: 1, info: 2 } as const;
+  list = groupByLocation(list);
   const sorted = [...list].sort((a, b) => rank[a.severity] - rank[b.severity]);
   // Messages can quote values (an XSD error quotes the attribute): mask every known secret.
   for (const d of sorted) out.write(`${secrets ? redactSecrets(formatDiagnostic(d), secrets) : formatDiagnostic(d)}\n`);

@@ -20,6 +20,11 @@ export interface XsdFinding {
 export interface OutputValidators {
   /** Validate XML against the schema a route names (e.g. `polycom/master.xsd`); [] means valid. */
   xsd?: (xml: string, schema: string) => XsdFinding[] | Promise<XsdFinding[]>;
+  /**
+   * Validate XML against the schema's advisory companion (`polycom/master.advisory.xsd`):
+   * deskset's own layout, stricter than the phone on purpose, so its findings are warnings.
+   */
+  xsdAdvisory?: (xml: string, schema: string) => XsdFinding[] | Promise<XsdFinding[]>;
   avayaCatalog?: ReadonlySet<string>;
   resourceExists?: (name: string) => boolean;
 }
@@ -30,10 +35,18 @@ export function validateRendered(r: Rendered, device: string | undefined, v: Out
   const text = r.text;
   switch (r.file.format) {
     case 'xml': {
-      if (!r.file.schema || !v.xsd) return [];
-      const res = v.xsd(text, r.file.schema);
-      const map = (issues: XsdFinding[]) => issues.map((i) => traced(r, text, i.line, i.col, `XSD ${r.file.schema}: ${i.message}`, 'XSD', 'error', where));
-      return Array.isArray(res) ? map(res) : res.then(map);
+      const schema = r.file.schema;
+      if (!schema || !v.xsd) return [];
+      const errors = (issues: XsdFinding[]) => issues.map((i) => traced(r, text, i.line, i.col, `XSD ${schema}: ${i.message}`, 'XSD', 'error', where));
+      // Only a file the phone accepts is held to the advisory layout: one finding, one severity.
+      const advisory = (issues: XsdFinding[]): Diagnostic[] | Promise<Diagnostic[]> => {
+        if (issues.length || !v.xsdAdvisory) return errors(issues);
+        const adv = v.xsdAdvisory(text, schema);
+        const warn = (found: XsdFinding[]) => found.map((i) => traced(r, text, i.line, i.col, `XSD ${schema.replace(/\.xsd$/, '.advisory.xsd')}: ${i.message} (advisory: stricter than the phone, which ignores what it does not know)`, 'XSD_ADVISORY', 'warning', where));
+        return Array.isArray(adv) ? warn(adv) : adv.then(warn);
+      };
+      const res = v.xsd(text, schema);
+      return Array.isArray(res) ? advisory(res) : res.then(advisory);
     }
     case 'avaya-script':
       return lintAvayaScript(text, { file: `/${r.path}`, catalog: v.avayaCatalog, resourceExists: v.resourceExists })

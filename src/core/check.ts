@@ -3,7 +3,10 @@
 
 import type { Diagnostic } from './diagnostics.js';
 import { validateRendered, type OutputValidators } from './check-output.js';
-import { renderTarget, type RenderTarget } from './render.js';
+import { contextSamples, renderTarget, type RenderTarget } from './render.js';
+import { allProfiles, type Profile } from './profiles.js';
+import { settingsShape } from './profile-schema.js';
+import { addTreeNames, namesOfShape, namesOfValue, unionNames, type Names } from './template-names.js';
 import { allTargets, deviceTargets, sharedTargets } from './request.js';
 import { chooseFirmware } from './firmware.js';
 import { securityPolicy } from './security-profile.js';
@@ -56,7 +59,38 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
     // it); the plaintext-secret lint is about files every phone downloads.
     diagnostics.push(...(t.file.scope === 'device' ? list.filter((d) => d.code !== 'PLAINTEXT_SECRET') : list));
   }
+  // Names a template reads that nothing supplies: once per template, on a full check only.
+  if (!opts.devices) diagnostics.push(...unknownTemplateNames(snap));
   return { diagnostics: dedupe(diagnostics), files };
+}
+
+/**
+ * A template that reads a name no profile, vocabulary key or template field supplies
+ * (`sip.domian`) renders it empty without a word: a warning at the template's line. The
+ * names that exist: the settings vocabulary, every settings key any profile writes, and the
+ * fields of the template context. Device profiles are read only when the shared layers leave
+ * a name unexplained: on a large fleet their trees are parsed again to be read.
+ */
+function unknownTemplateNames(snap: Snapshot): Diagnostic[] {
+  const layerProfiles = allProfiles({ ...snap.profiles, devices: new Map() });
+  const lint = (profiles: Iterable<Profile>): Diagnostic[] => {
+    const written: Names = { keys: new Map() };
+    for (const p of profiles) {
+      const s = p.keys.has('settings') && p.tree.kind === 'map' ? p.tree.entries.get('settings') : undefined;
+      if (s) addTreeNames(written, s.node);
+    }
+    const settings = unionNames(namesOfShape(settingsShape), written);
+    const out: Diagnostic[] = [];
+    for (const [key, tpl] of snap.templates) {
+      const vendor = key.slice(0, key.indexOf('/'));
+      const root: Names = contextSamples(snap.render, vendor).map(namesOfValue).reduce(unionNames);
+      root.keys.set('settings', settings);
+      out.push(...tpl.unknownNames(root));
+    }
+    return out;
+  };
+  const found = lint(layerProfiles);
+  return found.length === 0 ? found : lint(allProfiles(snap.profiles));
 }
 
 /** A problem in a shared layer shows once per place, not once per device that inherits it. */

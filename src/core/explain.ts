@@ -3,7 +3,7 @@
 // JSON), in the spirit of Hiera's `lookup --explain`.
 
 import { formatLoc } from './diagnostics.js';
-import { findPath, type EMap, type ENode, type Origin, type Prior } from './merge.js';
+import type { EMap, ENode, Origin, Prior, Removal } from './merge.js';
 import { REDACTED, isSecretKey } from './redact.js';
 import { toPlain } from './yaml-tree.js';
 
@@ -44,13 +44,18 @@ export function explainTree(root: EMap, opts: { key?: string; showSecrets?: bool
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hideDeep(k, x)]));
     return hide(key, v);
   };
-  let start: { node: ENode; path: string[] } | undefined = { node: root, path: [] };
+  const priors = (key: string, ps: Prior[]) => ps.map((p) => ({ value: hideDeep(key, p.value), ...origin(p.origin) }));
+  let start: { node: ENode; path: string[] } = { node: root, path: [] };
   if (opts.key) {
     // Keys are relative to settings (as admins write them), or to the profile root.
-    start = findPath(root, `settings.${opts.key}`) ?? findPath(root, opts.key);
-    if (!start) return removalOf(root, `settings.${opts.key}`, hideDeep) ?? removalOf(root, opts.key, hideDeep);
+    const found = resolveKeyPath(root, `settings.${opts.key}`) ?? resolveKeyPath(root, opts.key);
+    if (!found) return undefined;
+    if (found.kind === 'removed') {
+      const key = found.path.join('.');
+      return { values: [], removed: [{ key, removedBy: origin(found.removal.origin), was: priors(key, found.removal.previous) }] };
+    }
+    start = found;
   }
-  const priors = (key: string, ps: Prior[]) => ps.map((p) => ({ value: hideDeep(key, p.value), ...origin(p.origin) }));
   const walk = (n: ENode, path: string[]): void => {
     const key = path.join('.');
     if (n.kind === 'leaf') {
@@ -67,16 +72,30 @@ export function explainTree(root: EMap, opts: { key?: string; showSecrets?: bool
   return out;
 }
 
-/** A key that is absent because a layer removed it with null: explain the removal. */
-function removalOf(root: EMap, dotted: string, hideDeep: (key: string, v: unknown) => unknown): Explanation | undefined {
-  const cut = dotted.lastIndexOf('.');
-  const parent = cut === -1 ? { node: root as ENode, path: [] as string[] } : findPath(root, dotted.slice(0, cut));
-  if (!parent || parent.node.kind !== 'map') return undefined;
-  const last = dotted.slice(cut + 1);
-  const r = parent.node.removed.find((x) => x.key === last);
-  if (!r) return undefined;
-  const key = [...parent.path, last].join('.');
-  return { values: [], removed: [{ key, removedBy: origin(r.origin), was: r.previous.map((p) => ({ value: hideDeep(key, p.value), ...origin(p.origin) })) }] };
+export type ResolvedKey = { kind: 'node'; node: ENode; path: string[] } | { kind: 'removed'; removal: Removal; path: string[] };
+
+/**
+ * Find a dotted key path in the merged tree. Vendor parameter names contain dots
+ * (`polycom.params` has a key `call.autoAnswer.SIP`), so the path is matched against the keys
+ * present at each level, longest first, never split blindly; a key a layer removed with null
+ * resolves to its removal, so `explain` can say who removed it.
+ */
+export function resolveKeyPath(root: EMap, dotted: string): ResolvedKey | undefined {
+  if (dotted === '') return { kind: 'node', node: root, path: [] };
+  const keys = [...new Set([...root.children.keys(), ...root.removed.map((r) => r.key)])].sort((a, b) => b.length - a.length);
+  for (const k of keys) {
+    const child = root.children.get(k);
+    if (dotted === k) {
+      if (child) return { kind: 'node', node: child, path: [k] };
+      const removal = root.removed.find((r) => r.key === k)!;
+      return { kind: 'removed', removal, path: [k] };
+    }
+    if (child?.kind === 'map' && dotted.startsWith(`${k}.`)) {
+      const found = resolveKeyPath(child, dotted.slice(k.length + 1));
+      if (found) return { ...found, path: [k, ...found.path] };
+    }
+  }
+  return undefined;
 }
 
 export function formatExplanation(e: Explanation): string {

@@ -3,6 +3,7 @@
 // through the layers (latest | off | pinned) picks the image a phone is told to load.
 // Generated upgrade directives come only from here, so they always agree with the disk.
 
+import { unknownNameHint } from './suggest.js';
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
 import { LAYER_KINDS, type EMap, type ENode, type LayerKind } from './merge.js';
 import { compareVersions } from './version.js';
@@ -101,7 +102,7 @@ export function buildFirmwareCatalog(
         const model = catalog.find(modelName);
         const loc = locOfKey(parsed.root, ['models', modelName]) ?? at;
         if (!model || model.vendor !== vendor.vendor) {
-          diagnostics.push({ code: 'FIRMWARE_UNKNOWN_MODEL', severity: 'error', message: `release names unknown ${vendor.vendor} model "${modelName}"`, loc });
+          diagnostics.push({ code: 'FIRMWARE_UNKNOWN_MODEL', severity: 'error', message: `release names unknown ${vendor.vendor} model "${modelName}"${unknownNameHint(modelName, vendor.models.map((m) => m.name), `${vendor.vendor} models`)}`, loc });
           continue;
         }
         if (!names.includes(image)) {

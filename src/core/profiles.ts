@@ -1,6 +1,7 @@
 // Turn the profile files of a config root into layers: global, per model, per group,
 // per site and per device. Pure: takes file texts, returns profiles and diagnostics.
 
+import { unknownNameHint } from './suggest.js';
 import { LRUCache } from 'lru-cache';
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
 import { normalizeMac } from './mac.js';
@@ -168,7 +169,7 @@ export function loadProfiles(
     } else if (kind === 'model') {
       const m = catalog.find(base);
       if (!m) {
-        diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: `model profile for unknown model "${base}"; known models: ${catalog.names().join(', ')}`, loc: at(file) });
+        diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: `model profile for unknown model "${base}"${unknownNameHint(base, catalog.names(), 'models')}`, loc: at(file) });
         continue;
       }
       if (profiles.models.has(m.name)) {
@@ -196,7 +197,7 @@ export function loadProfiles(
     const modelName = modelNode && scalarText(modelNode);
     const model = modelName === undefined ? undefined : catalog.find(modelName);
     if (!model) {
-      diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: modelName === undefined ? 'model is missing' : `unknown model "${modelName}"; known models: ${catalog.names().join(', ')}`, loc: modelNode?.loc ?? at(p.file) });
+      diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: modelName === undefined ? 'model is missing' : `unknown model "${modelName}"${unknownNameHint(modelName, catalog.names(), 'models')}`, loc: modelNode?.loc ?? at(p.file) });
       continue;
     }
     let ok = true;
@@ -204,7 +205,7 @@ export function loadProfiles(
     const site = siteNode ? scalarText(siteNode) : undefined;
     if (siteNode && site !== undefined && !profiles.sites.has(site)) {
       ok = false;
-      if (!broken.site.has(site)) diagnostics.push({ code: 'UNKNOWN_SITE', severity: 'error', message: `site "${site}" does not exist (no profiles/sites/${site}.yaml); known sites: ${[...profiles.sites.keys()].join(', ') || 'none'}`, loc: siteNode.loc });
+      if (!broken.site.has(site)) diagnostics.push({ code: 'UNKNOWN_SITE', severity: 'error', message: `site "${site}" does not exist (no profiles/sites/${site}.yaml)${unknownNameHint(site, [...profiles.sites.keys()], 'sites')}`, loc: siteNode.loc });
     }
     const groups: string[] = [];
     const groupsNode = p.facts.groups;
@@ -214,7 +215,7 @@ export function loadProfiles(
         if (name === undefined) continue;
         if (!profiles.groups.has(name)) {
           ok = false;
-          if (!broken.group.has(name)) diagnostics.push({ code: 'UNKNOWN_GROUP', severity: 'error', message: `group "${name}" does not exist (no profiles/groups/${name}.yaml); known groups: ${[...profiles.groups.keys()].join(', ') || 'none'}`, loc: g.loc });
+          if (!broken.group.has(name)) diagnostics.push({ code: 'UNKNOWN_GROUP', severity: 'error', message: `group "${name}" does not exist (no profiles/groups/${name}.yaml)${unknownNameHint(name, [...profiles.groups.keys()], 'groups')}`, loc: g.loc });
         }
         groups.push(name);
       }

@@ -10,6 +10,8 @@ import { flattenLeaves, mergeLayers, type EMap, type Layer } from './merge.js';
 import { plainSettings } from './plain-merge.js';
 import { layersFor, resolveLayers, type Subject } from './resolve.js';
 import { compileFast } from './template-compile.js';
+import { sourceExcerpt, templateErrorPos, templateSyntaxDiagnostic } from './template-errors.js';
+import { lintTemplate, type Names, type TemplateFinding } from './template-names.js';
 import { helpers, RenderValueError } from './template-helpers.js';
 import { REDACTED, redactTree } from './redact.js';
 import type { FileSpec, ModelInfo } from './vendors.js';
@@ -25,6 +27,16 @@ export interface CompiledTemplate {
   /** The Handlebars runtime's function for the same text: the reference the fast one is tested against. */
   handlebars: TemplateFn;
   /** Where the template came from: `templates/polycom/master.cfg.hbs` (shipped) or the root's override. */
+  source: string;
+  /** Its text, to quote the offending line of an error. */
+  text: string;
+  /** The names it reads that `root` does not hold, as warnings at their template (or partial) line. */
+  unknownNames(root: Names): Diagnostic[];
+}
+
+/** A template source: its text and how messages name its file. */
+export interface TemplateSource {
+  text: string;
   source: string;
 }
 
@@ -105,24 +117,46 @@ export function createTemplateEnv(): typeof Handlebars {
 
 export const TEMPLATE_OPTIONS = Object.freeze({ noEscape: true, strict: false, preventIndent: true });
 
-/** Compile a template, reporting syntax errors with the template's file and line. */
-export function compileTemplate(env: typeof Handlebars, text: string, source: string): { template?: CompiledTemplate; diagnostics: Diagnostic[] } {
+/**
+ * Compile a template, reporting syntax errors and calls of helpers that do not exist at the
+ * template's file:line:col, with Handlebars' explanation and the source line. `partials` are
+ * the vendor's partials by name, followed where the template includes them.
+ */
+export function compileTemplate(env: typeof Handlebars, text: string, source: string, partials: ReadonlyMap<string, TemplateSource> = new Map()): { template?: CompiledTemplate; diagnostics: Diagnostic[] } {
+  let ast: hbs.AST.Program;
   try {
-    env.parse(text);
+    ast = env.parse(text);
+  } catch (e) {
+    return { diagnostics: [templateSyntaxDiagnostic(text, source, e)] };
+  }
+  const helpers = new Set(Object.keys(env.helpers));
+  const partial = (name: string) => partialAst(env, partials.get(name)?.text);
+  const findings = (root?: Names) => lintTemplate({ ast, helpers, root, partial });
+  const diagnostic = (f: TemplateFinding, code: string, severity: Diagnostic['severity']): Diagnostic => {
+    const where = f.partial !== undefined ? partials.get(f.partial)! : { text, source };
+    return { code, severity, message: f.message, loc: { file: where.source, ...f.pos }, excerpt: sourceExcerpt(where.text, f.pos) };
+  };
+  // A call of a helper that does not exist fails every render ("Missing helper"): say where, once.
+  const missing = findings().map((f) => diagnostic(f, 'TEMPLATE_HELPER', 'error'));
+  if (missing.length) return { diagnostics: missing };
+  try {
     const fn = env.compile(text, TEMPLATE_OPTIONS);
     // The Handlebars function is compiled lazily on first call, so keeping it costs nothing.
     const fast = compileFast(env, text, TEMPLATE_OPTIONS, fn);
-    return { template: { fn: fast ?? fn, engine: fast ? 'fast' : 'handlebars', handlebars: fn, source }, diagnostics: [] };
+    const unknownNames = (root: Names) => findings(root).filter((f) => f.kind === 'unknown-name').map((f) => diagnostic(f, 'TEMPLATE_UNKNOWN_NAME', 'warning'));
+    return { template: { fn: fast ?? fn, engine: fast ? 'fast' : 'handlebars', handlebars: fn, source, text, unknownNames }, diagnostics: [] };
   } catch (e) {
-    const msg = (e as Error).message;
-    const line = templateErrorLine(msg);
-    return { diagnostics: [{ code: 'TEMPLATE_SYNTAX', severity: 'error', message: msg.split('\n')[0]!, loc: { file: source, line, col: 1 } }] };
+    return { diagnostics: [templateSyntaxDiagnostic(text, source, e)] };
   }
 }
 
-/** Handlebars says "Parse error on line 7:" or "if doesn't match with - 7:3". */
-export function templateErrorLine(msg: string): number {
-  return Number(/on line (\d+)/.exec(msg)?.[1] ?? / - (\d+):\d+/.exec(msg)?.[1] ?? 1);
+function partialAst(env: typeof Handlebars, text: string | undefined): hbs.AST.Program | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return env.parse(text);
+  } catch {
+    return undefined; // reported where the partial is registered
+  }
 }
 
 /** A strong ETag: SHA-1 of the bytes (a string is hashed as its UTF-8 encoding, the bytes served). */
@@ -158,7 +192,10 @@ export function renderTarget(inp: RenderInputs, t: RenderTarget, opts: RenderOpt
     return { rendered, diagnostics: [] };
   } catch (e) {
     const reason = e instanceof RenderValueError ? e.message : `template error: ${(e as Error).message.split('\n')[0]}`;
-    const d: Diagnostic = { code: 'RENDER', severity: 'error', message: `${reason} (template ${tpl.source})`, loc: { file: tpl.source, line: 1, col: 1 }, device, path: t.path };
+    // The compiled template tags an error with the statement that threw (template-errors.ts).
+    const pos = templateErrorPos(e);
+    const d: Diagnostic = { code: 'RENDER', severity: 'error', message: `${reason} (template ${tpl.source})`, loc: { file: tpl.source, line: pos?.line ?? 1, col: pos?.col ?? 1 }, device, path: t.path };
+    if (pos) d.excerpt = sourceExcerpt(tpl.text, pos);
     // Point at the profile line that set the offending parameter, when one did.
     const key = e instanceof RenderValueError ? e.key : undefined;
     const leaf = key ? flattenLeaves(provenance()).find(({ path }) => path.join('.').endsWith(`.${key}`) || path.join('.') === key) : undefined;
@@ -222,6 +259,24 @@ function contextFor(inp: RenderInputs, t: RenderTarget, s: Subject, layers: read
     file: { id: t.file.id, path: t.path },
     deskset: { version: inp.version },
   };
+}
+
+/**
+ * One template context per model of `vendor`, and one of a shared file, without settings:
+ * every field a template can read besides the profiles' values, built by the same views a
+ * render uses (for `check`'s unknown-name warnings). Firmware is filled in as if chosen.
+ */
+export function contextSamples(inp: RenderInputs, vendor: string): Array<Record<string, unknown>> {
+  const models = inp.modelsOf(vendor);
+  const chosen = { policy: 'latest', version: '', file: '', path: '', url: '', reason: '', setAt: [] } as unknown as FirmwareChoice;
+  const base = {
+    firmware: firmwareView(chosen),
+    models: models.map((m) => ({ ...modelView(m), firmware: firmwareView(chosen) })),
+    vendor: inp.vendorData(vendor),
+    file: { id: '', path: '' },
+    deskset: { version: inp.version },
+  };
+  return [base, ...models.map((m) => ({ ...base, device: deviceView({ known: true, vendor, model: m, mac: '000000000000', site: '', groups: [] }, '000000000000'), model: modelView(m) }))];
 }
 
 /**

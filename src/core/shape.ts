@@ -2,6 +2,7 @@
 // Used for profile files, deskset.yaml and vendor manifests, so every type error
 // comes out as file:line:col with the same shape.
 
+import { didYouMean } from './suggest.js';
 import type { Diagnostic } from './diagnostics.js';
 import { describeKind, type PNode } from './yaml-tree.js';
 
@@ -81,7 +82,7 @@ export function checkShape(node: PNode, shape: Shape, path: string, code = 'SCHE
           out.push({
             code,
             severity: shape.severityUnknown ?? 'error',
-            message: `${childPath}: unknown key (known: ${Object.keys(shape.fields).join(', ') || 'none'})`,
+            message: `${childPath}: unknown key${didYouMean(k, Object.keys(shape.fields))} (known: ${Object.keys(shape.fields).join(', ') || 'none'})`,
             loc: entry.keyLoc,
           });
           continue;

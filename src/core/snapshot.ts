@@ -1,13 +1,15 @@
 // A snapshot is everything needed to answer phones, built from one consistent read of a
 // config root and checked before use. It is never mutated: a reload builds a new one.
 
+import { unknownNameHint } from './suggest.js';
 import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.js';
 import { buildFirmwareCatalog, type FirmwareCatalog } from './firmware.js';
 import type { SecretRefContext } from './secret-refs.js';
 import { allProfiles, loadProfiles, type ParseCache, type PlaintextSecret, type ProfileSet } from './profiles.js';
 import { registerPartialSource } from './template-compile.js';
-import { compileTemplate, createTemplateEnv, templateErrorLine, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
+import { templateSyntaxDiagnostic } from './template-errors.js';
+import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
 import { RouteTable } from './routes.js';
 import { ResourceIndex } from './resources.js';
@@ -137,15 +139,16 @@ function compileVendorTemplates(vendors: readonly VendorManifest[], input: Build
     const env = createTemplateEnv();
     const prefix = `templates/${v.vendor}/partials/`;
     const partialPaths = new Set([...input.shipped.keys(), ...input.root.keys()].filter((p) => p.startsWith(prefix) && p.endsWith('.hbs')));
+    const partials = new Map<string, { text: string; source: string }>();
     for (const path of partialPaths) {
       const src = pick(path)!;
       const name = path.slice(prefix.length, -'.hbs'.length);
       try {
         env.parse(src.text);
         registerPartialSource(env, name, src.text);
+        partials.set(name, src);
       } catch (e) {
-        const msg = (e as Error).message;
-        diagnostics.push({ code: 'TEMPLATE_SYNTAX', severity: 'error', message: msg.split('\n')[0]!, loc: { file: src.source, line: templateErrorLine(msg), col: 1 } });
+        diagnostics.push(templateSyntaxDiagnostic(src.text, src.source, e));
       }
     }
     for (const f of v.files) {
@@ -156,7 +159,7 @@ function compileVendorTemplates(vendors: readonly VendorManifest[], input: Build
         diagnostics.push({ code: 'TEMPLATE_MISSING', severity: 'error', message: `vendor ${v.vendor} file "${f.id}" names template ${f.template}, which does not exist`, loc: { file: `templates/${v.vendor}/vendor.yaml`, line: 1, col: 1 } });
         continue;
       }
-      const { template, diagnostics: td } = compileTemplate(env, src.text, src.source);
+      const { template, diagnostics: td } = compileTemplate(env, src.text, src.source, partials);
       diagnostics.push(...td);
       if (template) templates.set(key, template);
       else broken.add(key);
@@ -213,7 +216,7 @@ function firmwarePolicyProblems(profiles: ProfileSet, catalog: ModelCatalog): Di
     const models = fw?.kind === 'map' ? fw.entries.get('models')?.node : undefined;
     if (models?.kind !== 'map') continue;
     for (const [name, e] of models.entries) {
-      if (!catalog.find(name)) out.push({ code: 'FIRMWARE_UNKNOWN_MODEL', severity: 'error', message: `firmware policy for unknown model "${name}"; known models: ${catalog.names().join(', ')}`, loc: e.keyLoc });
+      if (!catalog.find(name)) out.push({ code: 'FIRMWARE_UNKNOWN_MODEL', severity: 'error', message: `firmware policy for unknown model "${name}"${unknownNameHint(name, catalog.names(), 'models')}`, loc: e.keyLoc });
     }
   }
   return out;

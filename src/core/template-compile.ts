@@ -16,6 +16,7 @@
 
 import Handlebars from 'handlebars';
 import type { TemplateFn } from './render.js';
+import { nodePos, tagTemplateError } from './template-errors.js';
 
 type HB = typeof Handlebars;
 type Data = Record<string, unknown>;
@@ -214,10 +215,10 @@ class Compiler {
         return undefined;
       case 'MustacheStatement': {
         const ev = this.callOrValue(st as CallNode, false);
-        return [{ ev: (ctx, depths, data) => emptyIfNull(ev(ctx, depths, data)), content: false }];
+        return [{ ev: located(st, (ctx, depths, data) => emptyIfNull(ev(ctx, depths, data))), content: false }];
       }
       case 'BlockStatement':
-        return [{ ev: this.block(st as CallNode), content: false }];
+        return [{ ev: located(st, this.block(st as CallNode)), content: false }];
       case 'PartialStatement':
         return this.partial(st);
       default:
@@ -408,6 +409,21 @@ class Compiler {
     }
     return (_ctx, depths) => walk(depths![depth]);
   }
+}
+
+/**
+ * A statement that, when it throws, tags the error with its place in the template, so a
+ * render error names the template's line and column. The innermost statement tags first.
+ */
+function located(node: Node, ev: Eval): Eval {
+  const pos = nodePos(node as Parameters<typeof nodePos>[0]);
+  return (ctx, depths, data) => {
+    try {
+      return ev(ctx, depths, data);
+    } catch (e) {
+      throw tagTemplateError(e, pos);
+    }
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import { loadCatalogText } from '../core/avaya-script/index.js';
 import type { OutputValidators, XsdFinding } from '../core/check-output.js';
 import { createXsdEngine, validateSync, XsdSchemaError, type XsdEngine } from '../validate/xsd/index.js';
 import { PACKAGE_ROOT } from './package-root.js';
+import { didYouMean } from '../core/suggest.js';
 
 export interface ValidatorOptions {
   root: string;
@@ -51,35 +52,46 @@ export function createValidators(opts: ValidatorOptions): Validators {
     failedSchemas.add(schemaPath);
   };
   let engine: XsdEngine | undefined;
-  const xsd = opts.strictXsd
-    ? async (xml: string, key: string): Promise<XsdFinding[]> => {
-        engine ??= createXsdEngine('xerces');
-        const out: XsdFinding[] = [];
-        for (const p of paths(key)) {
-          if (failedSchemas.has(p)) continue;
-          try {
-            out.push(...mergeSamePlace((await engine.validate(xml, p)).issues));
-          } catch (e) {
-            schemaFailed(p, e);
+  const validator = (pathsOf: (key: string) => string[]) =>
+    opts.strictXsd
+      ? async (xml: string, key: string): Promise<XsdFinding[]> => {
+          engine ??= createXsdEngine('xerces');
+          const out: XsdFinding[] = [];
+          for (const p of pathsOf(key)) {
+            if (failedSchemas.has(p)) continue;
+            try {
+              out.push(...mergeSamePlace((await engine.validate(xml, p)).issues));
+            } catch (e) {
+              schemaFailed(p, e);
+            }
           }
+          return out;
         }
-        return out;
-      }
-    : (xml: string, key: string): XsdFinding[] => {
-        const out: XsdFinding[] = [];
-        for (const p of paths(key)) {
-          if (failedSchemas.has(p)) continue;
-          try {
-            out.push(...validateSync(xml, p).issues);
-          } catch (e) {
-            schemaFailed(p, e);
+      : (xml: string, key: string): XsdFinding[] => {
+          const out: XsdFinding[] = [];
+          for (const p of pathsOf(key)) {
+            if (failedSchemas.has(p)) continue;
+            try {
+              out.push(...validateSync(xml, p).issues);
+            } catch (e) {
+              schemaFailed(p, e);
+            }
           }
-        }
-        return out;
-      };
+          return out;
+        };
+  // `polycom/master.xsd` → `polycom/master.advisory.xsd`, ours and the root's, where they exist.
+  const advisoryPaths = new Map<string, string[]>();
+  const advisory = (key: string) => {
+    let p = advisoryPaths.get(key);
+    if (!p) advisoryPaths.set(key, (p = schemaPaths(opts.root, key.replace(/\.xsd$/, '.advisory.xsd')).filter((f) => existsSync(f))));
+    return p;
+  };
+  const xsd = withSuggestions(validator(paths), paths);
+  const xsdAdvisory = withSuggestions(validator(advisory), advisory);
   const names = opts.resourceNames;
   return {
     xsd,
+    xsdAdvisory,
     avayaCatalog: avayaCatalog(opts.root),
     resourceExists: names ? (n: string) => names.has(n) : undefined,
     schemaProblems,
@@ -87,6 +99,41 @@ export function createValidators(opts: ValidatorOptions): Validators {
       await engine?.close?.();
     },
   };
+}
+
+type XsdFn = (xml: string, key: string) => XsdFinding[] | Promise<XsdFinding[]>;
+
+/**
+ * "attribute 'CONFIG_FILE' is not allowed" gets "did you mean "CONFIG_FILES"?": the closest
+ * attribute names the schemas declare (a typo in a Poly parameter an admin's XSD types, or
+ * in a master config attribute).
+ */
+function withSuggestions(fn: XsdFn, pathsOf: (key: string) => string[]): XsdFn {
+  const declared = new Map<string, string[]>();
+  const namesFor = (key: string) => {
+    let n = declared.get(key);
+    if (!n) declared.set(key, (n = [...new Set(pathsOf(key).flatMap((p) => declaredAttributes(p, new Set())))]));
+    return n;
+  };
+  const hint = (key: string, found: XsdFinding[]) =>
+    found.map((f) => {
+      const attr = /attribute '([^']+)'.*not allowed/.exec(f.message)?.[1];
+      return attr ? { ...f, message: `${f.message}${didYouMean(attr, namesFor(key))}` } : f;
+    });
+  return (xml, key) => {
+    const res = fn(xml, key);
+    return Array.isArray(res) ? hint(key, res) : res.then((r) => hint(key, r));
+  };
+}
+
+/** Attribute names a schema file (and what it includes) declares. */
+function declaredAttributes(file: string, seen: Set<string>): string[] {
+  if (seen.has(file) || !existsSync(file)) return [];
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  const own = [...text.matchAll(/<xs:attribute\s+name="([^"]+)"/g)].map((m) => m[1]!);
+  const included = [...text.matchAll(/<xs:include\s+schemaLocation="([^"]+)"/g)].flatMap((m) => declaredAttributes(path.resolve(path.dirname(file), m[1]!), seen));
+  return [...own, ...included];
 }
 
 /**

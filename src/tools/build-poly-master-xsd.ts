@@ -1,4 +1,7 @@
-// Regenerates the per-model section of schemas/polycom/master.xsd.
+// Regenerates the per-model sections of the Poly master config schemas:
+//   schemas/polycom/master-types.xsd     one complexType per model (its attributes)
+//   schemas/polycom/master.xsd           a global element per model (what the phone accepts)
+//   schemas/polycom/master.advisory.xsd  a local element per model inside xs:all (deskset's layout)
 //
 // Why a generator: the Poly master config carries one optional child per phone model,
 // `<APPLICATION_VVX410 APP_FILE_PATH_VVX410="..." CONFIG_FILES_VVX410="..."/>`. XSD 1.0
@@ -7,8 +10,8 @@
 // subtly wrong by hand (a VVX401 block declaring APP_FILE_PATH_VVX410 would silently let
 // the typo through); generating them keeps the list in one place, here.
 //
-// The rest of master.xsd is hand-written; only the text between the BEGIN/END markers is
-// replaced. The .xsd is committed, so neither the server nor CI runs this script.
+// The rest of each .xsd is hand-written; only the text between its BEGIN/END markers is
+// replaced. The .xsd files are committed, so neither the server nor CI runs this script.
 //
 //   npx tsc -p tsconfig.json && node dist/tools/build-poly-master-xsd.js          # rewrite
 //   npx tsc -p tsconfig.json && node dist/tools/build-poly-master-xsd.js --check  # exit 1 if stale
@@ -42,61 +45,89 @@ export const POLY_MODELS: readonly string[] = [
 /** Models whose child may also name a bootblock image (only the VVX1500 has a separate one). */
 export const BOOTBLOCK_MODELS: ReadonlySet<string> = new Set(['VVX1500']);
 
-export const BEGIN_MARKER = '<!-- BEGIN GENERATED per-model children (src/tools/build-poly-master-xsd.ts) -->';
-export const END_MARKER = '<!-- END GENERATED per-model children -->';
+/** A generated section of one schema file: its markers and its lines for one model. */
+interface Section {
+  file: string;
+  begin: string;
+  end: string;
+  model(model: string, indent: string): string[];
+}
 
-/** The generated xs:element declarations, one per model, indented to sit inside the xs:all. */
-export function renderModelSection(indent = '        '): string {
+const typeName = (model: string) => `Application_${model}`;
+
+export const SECTIONS: readonly Section[] = [
+  {
+    file: 'master-types.xsd',
+    begin: '<!-- BEGIN GENERATED per-model types (src/tools/build-poly-master-xsd.ts) -->',
+    end: '<!-- END GENERATED per-model types -->',
+    model: (m, i) => [
+      `${i}<xs:complexType name="${typeName(m)}">`,
+      `${i}  <xs:attribute name="APP_FILE_PATH_${m}" type="FilePath"/>`,
+      `${i}  <xs:attribute name="CONFIG_FILES_${m}" type="FileList"/>`,
+      ...(BOOTBLOCK_MODELS.has(m) ? [`${i}  <xs:attribute name="BOOTBLOCK_FILE_PATH_${m}" type="FilePath"/>`] : []),
+      `${i}</xs:complexType>`,
+    ],
+  },
+  {
+    // Global: the lax wildcard under APPLICATION type-checks a child it has a declaration for.
+    file: 'master.xsd',
+    begin: '<!-- BEGIN GENERATED per-model elements (src/tools/build-poly-master-xsd.ts) -->',
+    end: '<!-- END GENERATED per-model elements -->',
+    model: (m, i) => [`${i}<xs:element name="APPLICATION_${m}" type="${typeName(m)}"/>`],
+  },
+  {
+    file: 'master.advisory.xsd',
+    begin: '<!-- BEGIN GENERATED per-model children (src/tools/build-poly-master-xsd.ts) -->',
+    end: '<!-- END GENERATED per-model children -->',
+    model: (m, i) => [`${i}<xs:element name="APPLICATION_${m}" type="${typeName(m)}" minOccurs="0"/>`],
+  },
+];
+
+/** A section's generated lines, one block per model, at `indent`. */
+export function renderSection(section: Section, indent: string): string {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const model of POLY_MODELS) {
     if (seen.has(model)) throw new Error(`duplicate model ${model}`); // xs:all forbids duplicate names
     seen.add(model);
-    out.push(`${indent}<xs:element name="APPLICATION_${model}" minOccurs="0">`);
-    out.push(`${indent}  <xs:complexType>`);
-    out.push(`${indent}    <xs:attribute name="APP_FILE_PATH_${model}" type="FilePath"/>`);
-    out.push(`${indent}    <xs:attribute name="CONFIG_FILES_${model}" type="FileList"/>`);
-    if (BOOTBLOCK_MODELS.has(model)) {
-      out.push(`${indent}    <xs:attribute name="BOOTBLOCK_FILE_PATH_${model}" type="FilePath"/>`);
-    }
-    out.push(`${indent}  </xs:complexType>`);
-    out.push(`${indent}</xs:element>`);
+    out.push(...section.model(model, indent));
   }
   return out.join('\n');
 }
 
-/** `xsd` with the text between the markers replaced by the current generated section. */
-export function applyModelSection(xsd: string): string {
-  const begin = xsd.indexOf(BEGIN_MARKER);
-  const end = xsd.indexOf(END_MARKER);
-  if (begin < 0 || end < begin) throw new Error('master.xsd: generated-section markers not found');
+/** `xsd` with the text between the section's markers replaced by the current generated lines. */
+export function applySection(section: Section, xsd: string): string {
+  const begin = xsd.indexOf(section.begin);
+  const end = xsd.indexOf(section.end);
+  if (begin < 0 || end < begin) throw new Error(`${section.file}: generated-section markers not found`);
   // Keep the marker lines' own indentation for the generated lines.
   const lineStart = xsd.lastIndexOf('\n', begin) + 1;
   const indent = xsd.slice(lineStart, begin);
-  const head = xsd.slice(0, begin + BEGIN_MARKER.length);
+  const head = xsd.slice(0, begin + section.begin.length);
   const tail = xsd.slice(end);
-  return `${head}\n${renderModelSection(indent)}\n${indent}${tail}`;
+  return `${head}\n${renderSection(section, indent)}\n${indent}${tail}`;
 }
 
-/** schemas/polycom/master.xsd, found from this file whether it runs from src/tools or dist/tools. */
-export const MASTER_XSD_PATH = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../schemas/polycom/master.xsd',
-);
+/** schemas/polycom/, found from this file whether it runs from src/tools or dist/tools. */
+export const POLY_SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas/polycom');
 
 function main(argv: string[]): number {
-  const current = readFileSync(MASTER_XSD_PATH, 'utf8');
-  const next = applyModelSection(current);
-  if (argv.includes('--check')) {
-    if (next !== current) {
-      console.error(`${MASTER_XSD_PATH} is out of date; run node dist/tools/build-poly-master-xsd.js`);
-      return 1;
+  let stale = 0;
+  for (const section of SECTIONS) {
+    const file = path.join(POLY_SCHEMA_DIR, section.file);
+    const current = readFileSync(file, 'utf8');
+    const next = applySection(section, current);
+    if (argv.includes('--check')) {
+      if (next !== current) {
+        console.error(`${file} is out of date; run node dist/tools/build-poly-master-xsd.js`);
+        stale++;
+      }
+      continue;
     }
-    return 0;
+    if (next !== current) writeFileSync(file, next);
+    console.log(`${file}: ${POLY_MODELS.length} models${next === current ? ' (unchanged)' : ''}`);
   }
-  if (next !== current) writeFileSync(MASTER_XSD_PATH, next);
-  console.log(`${MASTER_XSD_PATH}: ${POLY_MODELS.length} models${next === current ? ' (unchanged)' : ''}`);
-  return 0;
+  return stale ? 1 : 0;
 }
 
 // Run only when executed directly, so tests can import the functions above.

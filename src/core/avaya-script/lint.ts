@@ -2,6 +2,7 @@
 // Rule of the house: a message may name a parameter but never quotes a SET value, except
 // file names of resource parameters, so a secret cannot leak through any finding.
 
+import { suggest } from '../suggest.js';
 import type { Diagnostic, Severity } from '../diagnostics.js';
 import { parseAvayaScript, type SetStatement, type GetStatement } from './parse.js';
 import { lintFlow } from './flow.js';
@@ -36,7 +37,6 @@ export function lintAvayaScript(text: string, opts: LintOptions): Diagnostic[] {
   const out: Diagnostic[] = [...parsed.diagnostics, ...lintFlow(parsed.statements, file)];
   const push = (code: string, severity: Severity, message: string, line: number, col: number) =>
     out.push({ code, severity, message, loc: { file, line, col } });
-  const suggest = opts.catalog ? suggester(opts.catalog) : undefined;
 
   for (const s of parsed.statements) {
     if (s.kind === 'set') lintSet(s);
@@ -48,7 +48,7 @@ export function lintAvayaScript(text: string, opts: LintOptions): Diagnostic[] {
 
     if (opts.catalog && !opts.catalog.has(s.name)) {
       const upper = s.name.toUpperCase();
-      const hint = opts.catalog.has(upper) ? `; the template spells it ${upper}` : didYouMean(suggest!(upper));
+      const hint = opts.catalog.has(upper) ? `; the template spells it ${upper}` : closest(upper, opts.catalog);
       push('UNKNOWN_PARAMETER', 'warning', `${s.name} is not a parameter in the Avaya template catalog${hint}`, s.line, s.nameCol);
     }
 
@@ -103,39 +103,8 @@ export function lintAvayaScript(text: string, opts: LintOptions): Diagnostic[] {
   return out.sort((a, b) => a.loc!.line - b.loc!.line || a.loc!.col - b.loc!.col);
 }
 
-function didYouMean(candidate: string | undefined): string {
-  return candidate ? `; did you mean ${candidate}?` : '';
-}
-
-/** Closest catalog name within edit distance 2, for typo hints. */
-function suggester(catalog: ReadonlySet<string>): (name: string) => string | undefined {
-  const names = [...catalog];
-  return (name) => {
-    if (name.length < 4) return undefined;
-    let best: string | undefined;
-    let bestD = 3;
-    for (const c of names) {
-      if (Math.abs(c.length - name.length) >= bestD) continue;
-      const d = editDistance(name, c, bestD);
-      if (d < bestD) [best, bestD] = [c, d];
-    }
-    return best;
-  };
-}
-
-/** Levenshtein distance, giving up (returning `limit`) once it cannot be below `limit`. */
-function editDistance(a: string, b: string, limit: number): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      cur.push(v);
-      rowMin = Math.min(rowMin, v);
-    }
-    if (rowMin >= limit) return limit;
-    prev = cur;
-  }
-  return Math.min(prev[b.length]!, limit);
+/** `; did you mean SIPDOMAIN?` for the closest catalog names (the catalog is upper case). */
+function closest(name: string, catalog: ReadonlySet<string>): string {
+  const names = suggest(name, catalog);
+  return names.length ? `; did you mean ${names.join(' or ')}?` : '';
 }
