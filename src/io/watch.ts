@@ -1,6 +1,9 @@
 // Watch a config root and report changed paths in debounced batches: a `git checkout` that
 // touches 500 files produces one batch, hence one rebuild.
 //
+// No file-system event or watcher error ends the process: errors go to `onError`, symlinks are
+// reported, not followed.
+//
 // The root directory itself is watched, with everything outside WATCHED ignored: watching
 // the entries by name misses ones that do not exist yet (an admin creating schemas/ after
 // start), and chokidar reports "ready" early when a named entry is missing.
@@ -24,6 +27,11 @@ export interface WatchOptions {
   debounceMs?: number;
   /** A batch fires at the latest this long after its first event, even if events keep coming. */
   maxWaitMs?: number;
+  /**
+   * A watcher error (a symlink loop, an unreadable entry, the kernel's watch limit). Without
+   * a listener an 'error' event ends the process; with one, watching goes on as best it can.
+   */
+  onError?: (err: Error, rel: string | undefined) => void;
 }
 
 export interface RootWatcher {
@@ -62,6 +70,7 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
       const w = fsWatch(at, onName);
       // The directory went away: stop; the parent (or chokidar) reports when it is back.
       w.on('error', () => w.close());
+
       return w;
     } catch {
       return undefined; // not there (yet)
@@ -88,6 +97,10 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
   watchDevices();
   const watcher: FSWatcher = chokidar.watch(dir, {
     ignoreInitial: true,
+    // A symlink is reported as the link itself, never walked: `ln -s . sub` or `ln -s .. up`
+    // would otherwise be followed until ELOOP, and a link out of the root would put the
+    // outside tree under watch. The snapshot's reader decides what a link may lead to.
+    followSymlinks: false,
     // Editors write a temp file and rename it; wait for the write to settle.
     awaitWriteFinish: { stabilityThreshold: 30, pollInterval: 10 },
     ignored: (p: string) => {
@@ -107,6 +120,14 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
       watchDevices();
     }
     changed(rel);
+  });
+  watcher.on('error', (err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const at = (e as NodeJS.ErrnoException).path;
+    const rel = at === undefined ? undefined : relOf(at);
+    opts.onError?.(e, rel);
+    // Whatever failed to be watched may have changed: let a reload look at it.
+    if (rel !== undefined && rel !== '' && !rel.startsWith('..')) changed(rel);
   });
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   return {
