@@ -45,9 +45,12 @@ interface State {
 export function createApp(opts: AppOptions): Koa<State> {
   const app = new Koa<State>();
   // Files are checked on the descriptor they are read from; each refused one is logged once.
-  const root = new Confinement(opts.rootDir, (abs) =>
-    opts.log.warn({ event: 'outside_root', file: path.relative(root.realRoot, abs) }, 'refused a file that leads outside the config root (answered 404)'),
-  );
+  const served = (sub: string): Confinement =>
+    new Confinement(opts.rootDir, {
+      sub,
+      onRefused: (abs) => opts.log.warn({ event: 'outside_root', file: `${sub}/${path.relative(path.join(opts.rootDir, sub), abs)}` }, `refused a file that leads outside ${sub}/ (answered 404)`),
+    });
+  const trees = { resources: served('resources'), firmware: served('firmware') };
   app.proxy = false;
   // Koa would print errors with stacks to stderr; we log them ourselves, once, as JSON.
   app.silent = true;
@@ -173,7 +176,7 @@ export function createApp(opts: AppOptions): Koa<State> {
     if (!admitted.ok) return respond(ctx, admitted.reply);
     // A phone's own uploaded override (<mac>-phone.cfg, <mac>-directory.xml, …) is served back.
     if (await serveUploaded(ctx, opts.uploads, routed.path)) return;
-    const hit = await serveDiskFile(ctx, snap, root, routed.path, {
+    const hit = await serveDiskFile(ctx, snap, trees, routed.path, {
       mac,
       model: device?.model.name ?? ua?.model,
       vendor: device?.model.vendor ?? ua?.vendor,

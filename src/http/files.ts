@@ -28,17 +28,23 @@ export function contentTypeFor(name: string): string {
 /** Text resources larger than this are streamed untouched rather than substituted. */
 const MAX_SUBSTITUTED = 1024 * 1024;
 
+/** Where files are served from: each opened file must really lie in its own tree. */
+export interface ServedTrees {
+  resources: Confinement;
+  firmware: Confinement;
+}
+
 export interface FileHit {
   kind: 'firmware' | 'resource';
   file: string;
 }
 
 /** Serve `reqPath` from firmware/ or resources/ if it names one; false when it does not. */
-export async function serveDiskFile(ctx: Koa.Context, snap: Snapshot, root: Confinement, reqPath: string, who: ResourceIdentity): Promise<FileHit | undefined> {
+export async function serveDiskFile(ctx: Koa.Context, snap: Snapshot, trees: ServedTrees, reqPath: string, who: ResourceIdentity): Promise<FileHit | undefined> {
   const cfg = snap.config;
   if (snap.firmwareFiles.has(reqPath)) {
     if (!cfg.serveExtensions.has(extensionOf(reqPath))) return undefined;
-    const sent = await sendFile(ctx, path.join(root.realRoot, reqPath), { contentType: contentTypeFor(reqPath), maxBytes: cfg.maxFileBytes, confine: root });
+    const sent = await sendFile(ctx, trees.firmware.at(reqPath.slice('firmware/'.length)), { contentType: contentTypeFor(reqPath), maxBytes: cfg.maxFileBytes, confine: trees.firmware });
     return sent ? { kind: 'firmware', file: reqPath } : undefined;
   }
   const lookup = (mac: string): ResourceIdentity | undefined => {
@@ -47,10 +53,11 @@ export async function serveDiskFile(ctx: Koa.Context, snap: Snapshot, root: Conf
   };
   const hit = snap.resourceIndex.match(reqPath, (who.mac && lookup(who.mac)) || who, lookup);
   if (!hit || !cfg.serveExtensions.has(extensionOf(hit.file))) return undefined;
-  const abs = path.join(root.realRoot, 'resources', hit.file);
+  const resources = trees.resources;
+  const abs = resources.at(hit.file);
   if (TEXT_EXTENSIONS.has(extensionOf(hit.file)) && Object.keys(hit.vars).length) {
     // Read through a checked descriptor; not a small file: streamed below instead.
-    const raw = await root.readFile(abs, Math.min(MAX_SUBSTITUTED, cfg.maxFileBytes));
+    const raw = await resources.readFile(abs, Math.min(MAX_SUBSTITUTED, cfg.maxFileBytes));
     if (raw === 'outside') return undefined;
     if (raw) {
       const { bytes, st } = raw;
@@ -68,7 +75,7 @@ export async function serveDiskFile(ctx: Koa.Context, snap: Snapshot, root: Conf
       }
     }
   }
-  const sent = await sendFile(ctx, abs, { contentType: contentTypeFor(hit.file), maxBytes: cfg.maxFileBytes, confine: root });
+  const sent = await sendFile(ctx, abs, { contentType: contentTypeFor(hit.file), maxBytes: cfg.maxFileBytes, confine: resources });
   return sent ? { kind: 'resource', file: hit.file } : undefined;
 }
 

@@ -19,22 +19,39 @@ function identity(st: Pick<Stats, 'dev' | 'ino' | 'ctimeMs'>): string {
 /** Files verified at open time, per absolute path; bounded so a long-running server cannot grow it forever. */
 const MAX_VERIFIED = 50_000;
 
+export interface ConfinementOptions {
+  /**
+   * A directory under the root that is the boundary instead (`resources`, `firmware`): files
+   * served from it must really be in it, not elsewhere in the root (a link from resources/
+   * to profiles/ would serve passwords). Taken as named: if it is itself a symlink, nothing
+   * in it is inside.
+   */
+  sub?: string;
+  /** Hears of each refused path once (a scanner retrying it must not flood the log). */
+  onRefused?: (abs: string) => void;
+}
+
 export class Confinement {
-  readonly realRoot: string;
+  /** The boundary, symlinks resolved: every file read through this must really be below it. */
+  readonly base: string;
   private readonly verified = new Map<string, string>();
   private readonly reported = new Set<string>();
+  private readonly onRefused?: (abs: string) => void;
 
-  /** `onRefused` hears of each refused path once (a scanner retrying it must not flood the log). */
-  constructor(
-    rootDir: string,
-    private readonly onRefused?: (abs: string) => void,
-  ) {
-    this.realRoot = realpathSync(rootDir);
+  constructor(rootDir: string, opts: ConfinementOptions = {}) {
+    const realRoot = realpathSync(rootDir);
+    this.base = opts.sub ? path.join(realRoot, opts.sub) : realRoot;
+    this.onRefused = opts.onRefused;
   }
 
-  /** True when `real` (a resolved path) is the root or below it. */
+  /** The absolute path of `rel` (relative to the boundary), for opening. */
+  at(rel: string): string {
+    return path.join(this.base, rel);
+  }
+
+  /** True when `real` (a resolved path) is the boundary or below it. */
   inside(real: string): boolean {
-    return isInside(this.realRoot, real);
+    return isInside(this.base, real);
   }
 
   /**

@@ -104,13 +104,13 @@ export async function loadRoot(rootDir: string): Promise<Snapshot> {
 
 /**
  * Root-relative paths of the files under `rel` (resources/ or firmware/, or a path in them),
- * sorted; symlink loops and links out of the root go to `problems` instead.
+ * sorted; symlink loops and links out of that tree go to `problems` instead.
  */
 async function listServed(dir: string, rel: string, problems: Diagnostic[]): Promise<string[]> {
-  const listed = await listTree(dir, [rel]);
+  const top = rel.split('/')[0]!;
+  const listed = await listTree(dir, [rel], { sub: top });
   problems.push(...listed.diagnostics);
-  const prefix = `${rel.split('/')[0]}/`;
-  return listed.files.filter((f) => f.startsWith(prefix)).sort();
+  return listed.files.filter((f) => f.startsWith(`${top}/`)).sort();
 }
 
 /** `resources/a/b.xml` → `a/b.xml`, the name the resource index knows. */
@@ -137,7 +137,7 @@ export function readSecretFile(rootDir: string, rel: string): string | undefined
   try {
     const confine = new Confinement(rootDir);
     // Decided on the opened file: a symlink swapped in after any earlier look is still caught.
-    return confine.readTextSync(path.join(confine.realRoot, rel), 64 * 1024);
+    return confine.readTextSync(confine.at(rel), 64 * 1024);
   } catch {
     return undefined; // the root itself is gone
   }

@@ -32,8 +32,11 @@ export interface TreeRead {
  * depth-first order, with a diagnostic for each entry that was not listed for a reason the
  * admin must hear about: a symlink loop, a symlink out of the root, an unreadable directory.
  */
-export async function listTree(root: string, entries: readonly string[]): Promise<TreeListing> {
+export async function listTree(root: string, entries: readonly string[], opts: { sub?: string } = {}): Promise<TreeListing> {
   const realRoot = await fs.realpath(root);
+  // Served trees are their own boundary: a link from resources/ to profiles/ stays unlisted.
+  const boundary = opts.sub ? path.join(realRoot, opts.sub) : realRoot;
+  const outside = opts.sub ? `${opts.sub}/` : 'the config root';
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const problem = (rel: string, code: string, message: string): void => {
@@ -61,7 +64,10 @@ export async function listTree(root: string, entries: readonly string[]): Promis
         if (code === 'ELOOP') return problem(rel, 'SYMLINK_LOOP', `${rel} is a symlink loop; not read`);
         return problem(rel, 'UNREADABLE', `${rel} cannot be read (${code ?? 'error'}); not read`);
       }
-      if (!isInside(realRoot, real)) return problem(rel, 'OUTSIDE_ROOT', `${rel} leads outside the config root; not read`);
+      if (!isInside(boundary, real)) {
+        const what = rel === opts.sub ? `${rel}/ is a symlink; it must be a real directory of the config root` : `${rel} leads outside ${outside}`;
+        return problem(rel, 'OUTSIDE_ROOT', `${what}; not read`);
+      }
       isDir = st.isDirectory();
       isFile = st.isFile();
     }
@@ -110,7 +116,7 @@ export async function readTextTree(root: string, entries: readonly string[]): Pr
   const buf = Buffer.allocUnsafe(SMALL_READ);
   for (const rel of listed.files) {
     let fd: number | undefined;
-    const abs = path.join(confine.realRoot, rel);
+    const abs = confine.at(rel);
     try {
       fd = openSync(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
       // Listed as inside the root, but it may have been swapped for a symlink since.

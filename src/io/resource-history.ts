@@ -27,10 +27,10 @@ async function hashFile(root: Confinement, p: string): Promise<string | undefine
 
 export async function mediaHashes(rootDir: string, resources: Iterable<string>): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const root = new Confinement(rootDir);
+  const tree = new Confinement(rootDir, { sub: 'resources' });
   for (const r of resources) {
     if (!MEDIA_EXTENSIONS.has(extensionOf(r))) continue;
-    const hash = await hashFile(root, path.join(root.realRoot, 'resources', r));
+    const hash = await hashFile(tree, tree.at(r));
     if (hash !== undefined) out.set(r, hash);
   }
   return out;

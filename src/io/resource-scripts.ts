@@ -13,11 +13,11 @@ const MAX_SCRIPT = 4 * 1024 * 1024;
 export async function lintResourceScripts(snap: Snapshot, catalog: ReadonlySet<string>): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   const exists = (n: string) => snap.resources.has(n) || snap.firmwareFiles.has(n) || snap.routes.match(n).length > 0;
-  const root = new Confinement(snap.rootDir);
+  const resources = new Confinement(snap.rootDir, { sub: 'resources' });
   for (const name of snap.resources) {
     if (!name.toLowerCase().endsWith('.txt')) continue;
     // Read through a checked descriptor: a listed script swapped for a symlink out is not read.
-    const read = await root.readFile(path.join(root.realRoot, 'resources', name), MAX_SCRIPT);
+    const read = await resources.readFile(resources.at(name), MAX_SCRIPT);
     if (read === undefined || read === 'outside') continue;
     const text = decodeScript(read.bytes);
     // Text files that are not scripts (a README) say so at info level only: drop that.

@@ -46,7 +46,7 @@ export function avayaCatalog(root: string): Set<string> {
   let own: string | undefined;
   try {
     const confine = new Confinement(root);
-    own = confine.readTextSync(path.join(confine.realRoot, 'schemas/avaya/parameters.txt'), MAX_CATALOG);
+    own = confine.readTextSync(confine.at('schemas/avaya/parameters.txt'), MAX_CATALOG);
   } catch {
     /* the root is gone */
   }
