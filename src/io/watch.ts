@@ -9,7 +9,7 @@
 // start), and chokidar reports "ready" early when a named entry is missing.
 
 import chokidar, { type FSWatcher } from 'chokidar';
-import { watch as fsWatch, type FSWatcher as NodeWatcher } from 'node:fs';
+import { watch as fsWatch, promises as fsp, type FSWatcher as NodeWatcher } from 'node:fs';
 import path from 'node:path';
 
 export const WATCHED = ['deskset.yaml', 'profiles', 'templates', 'schemas', 'resources', 'firmware'];
@@ -95,6 +95,13 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
   };
   watchParent();
   watchDevices();
+  const ignored = (p: string): boolean => {
+    if (p === devicesDir || p.startsWith(devicesDir + path.sep)) return true;
+    const rel = relOf(p);
+    if (rel === '') return false;
+    if (rel.split('/').some((seg) => seg.startsWith('.'))) return true;
+    return !WATCHED.includes(rel.split('/')[0]!);
+  };
   const watcher: FSWatcher = chokidar.watch(dir, {
     ignoreInitial: true,
     // A symlink is reported as the link itself, never walked: `ln -s . sub` or `ln -s .. up`
@@ -103,13 +110,7 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
     followSymlinks: false,
     // Editors write a temp file and rename it; wait for the write to settle.
     awaitWriteFinish: { stabilityThreshold: 30, pollInterval: 10 },
-    ignored: (p: string) => {
-      if (p === devicesDir || p.startsWith(devicesDir + path.sep)) return true;
-      const rel = relOf(p);
-      if (rel === '') return false;
-      if (rel.split('/').some((seg) => seg.startsWith('.'))) return true;
-      return !WATCHED.includes(rel.split('/')[0]!);
-    },
+    ignored,
   });
   watcher.on('all', (event, p) => {
     const rel = relOf(p);
@@ -128,6 +129,19 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
     opts.onError?.(e, rel);
     // Whatever failed to be watched may have changed: let a reload look at it.
     if (rel !== undefined && rel !== '' && !rel.startsWith('..')) changed(rel);
+  });
+  // chokidar drops a link it cannot resolve (`ln -s x.yaml x.yaml`) without an event; the raw
+  // event of its directory still names it, so a loop made (or removed) while serving reaches
+  // a reload.
+  watcher.on('raw', (event, name, details) => {
+    const watchedPath = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+    if (event !== 'rename' || typeof name !== 'string' || typeof watchedPath !== 'string') return;
+    const full = path.resolve(watchedPath, name);
+    if (ignored(full)) return;
+    fsp.stat(full).catch((err: NodeJS.ErrnoException) => {
+      // ENOENT: such a link removed again (chokidar never knew it, so it reports nothing).
+      if (err.code === 'ELOOP' || err.code === 'ENOENT') changed(relOf(full));
+    });
   });
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   return {
