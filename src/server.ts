@@ -17,6 +17,7 @@ import { SMALL_FLEET } from './core/profiles.js';
 import { deviceTargets, sharedTargets } from './core/request.js';
 import { warmUp, type WarmUpResult } from './http/warm-up.js';
 import { buildFromRoot, readRoot } from './io/load-root.js';
+import { isInside } from './io/confine.js';
 import { createValidators } from './io/validators.js';
 import { watchRoot } from './io/watch.js';
 import { collectGarbage, watchHeap } from './service/heap.js';
@@ -85,9 +86,17 @@ export interface RunningServer {
 // every second so a slow-header (slowloris) client is cut off after ~10 s, not ~30.
 export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
 
+/**
+ * Entries the reader left out (a symlink loop, a link out of the root, an unreadable file):
+ * errors for `check` and for a reload, but at start-up, with no last good config to fall
+ * back on, the server starts without them and reports them on /healthz instead of exiting.
+ */
+const NOT_READ = new Set(['SYMLINK_LOOP', 'OUTSIDE_ROOT', 'UNREADABLE']);
+
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const rootFiles = await readRoot(opts.root);
-  const snap: Snapshot = await buildFromRoot(rootFiles);
+  const unread = rootFiles.problems.filter((d) => NOT_READ.has(d.code));
+  const snap: Snapshot = await buildFromRoot({ ...rootFiles, problems: rootFiles.problems.filter((d) => !NOT_READ.has(d.code)) });
   // The same gate a reload must pass: everything renders and validates, or we do not start.
   const startValidators = createValidators({ root: rootFiles.dir, resourceNames: rootFiles.resources });
   const background = snap.profiles.devices.size > (opts.validateSyncMax ?? SMALL_FLEET);
@@ -107,7 +116,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const log = opts.log ?? createLogger();
   const provisioner = new Provisioner(snap);
   const reloader = new Reloader(rootFiles, provisioner, log);
-  const uploads = new UploadStore({ dir: stateDir });
+  const unreadShown = unread.map((d) => ({ ...d, loc: d.loc && { ...d.loc, file: snap.display(d.loc.file) } }));
+  if (unread.length) reloader.degrade('not_read', unreadShown);
+  // A state directory inside the root (the default var/) must stay there: no writes through a symlink out.
+  const uploads = new UploadStore({ dir: stateDir, within: isInside(rootFiles.dir, stateDir) ? rootFiles.dir : undefined });
   const tokens = new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
   const gate = new Gate(snap.config.security, log, tokens);
@@ -144,7 +156,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   if (background) void reloader.validateInBackground(snap);
-  const watcher = opts.watch === false ? undefined : watchRoot(rootFiles.dir, (changed) => void reloader.reload(changed), { debounceMs: opts.debounceMs });
+  // Neither a watcher error nor a reload that throws may end the process: both degrade /healthz.
+  const onBatch = (changed: string[]) => void reloader.reload(changed).catch((err: unknown) => reloader.degrade('reload_failed', [problemOf('RELOAD_FAILED', err)]));
+  const onError = (err: Error, rel: string | undefined) => reloader.degrade('watch_error', [problemOf('WATCH_ERROR', err, rel)]);
+  const watcher = opts.watch === false ? undefined : watchRoot(rootFiles.dir, onBatch, { debounceMs: opts.debounceMs, onError });
   return {
     server,
     url: `http://${shown}:${actual}`,
@@ -155,7 +170,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     reloader,
     gate,
     watching: watcher?.ready ?? Promise.resolve(),
-    warnings: found,
+    warnings: [...unreadShown, ...found],
     warmedUp,
     close: async () => {
       for (const t of timers) clearInterval(t);
@@ -193,4 +208,11 @@ function close(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/** A failure that is not about one line of one file, as a diagnostic /healthz can show (no absolute paths). */
+function problemOf(code: string, err: unknown, rel?: string): Diagnostic {
+  const why = (err as NodeJS.ErrnoException | undefined)?.code ?? (err instanceof Error ? err.message : String(err));
+  const what = code === 'WATCH_ERROR' ? 'watching failed' : 'reload failed';
+  return { code, severity: 'error', message: `${rel ? `${rel}: ` : ''}${what} (${why}); still serving the last good config`, ...(rel ? { loc: { file: rel, line: 1, col: 1 } } : {}) };
 }

@@ -7,12 +7,15 @@ import type { FileHandle } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import type Koa from 'koa';
+import type { Confinement } from '../io/confine.js';
 import { planResponse, strongEtag, type ResponsePlan } from './conditional.js';
 
 export interface SendFileOptions {
   contentType: string;
   /** Refuse (403) files larger than this, e.g. to keep a stray disk image out of a TFTP-style tree. */
   maxBytes?: number;
+  /** The root the opened file must really lie in (symlinks resolved on the descriptor). */
+  confine?: Confinement;
 }
 
 export interface BytesMeta {
@@ -75,8 +78,10 @@ const READ_CHUNK = 256 * 1024;
 /**
  * Serve a file from disk with conditional-request and single-range support, streaming the
  * selected bytes. Sets ctx.status/headers/body; never throws for filesystem problems.
+ * False, with nothing answered, when the opened file lies outside `opts.confine`: the caller
+ * answers as for a name it does not know, so a refusal is no oracle.
  */
-export async function sendFile(ctx: Koa.Context, absPath: string, opts: SendFileOptions): Promise<void> {
+export async function sendFile(ctx: Koa.Context, absPath: string, opts: SendFileOptions): Promise<boolean> {
   let handle: FileHandle | undefined;
   try {
     // Open first, then fstat the descriptor: the validators we plan with and the bytes we stream
@@ -86,20 +91,21 @@ export async function sendFile(ctx: Koa.Context, absPath: string, opts: SendFile
     // from parking a libuv thread in open(); it has no effect on reads of regular files.
     handle = await fs.promises.open(absPath, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
     const st = await handle.stat();
+    if (opts.confine && !(await opts.confine.opened(handle.fd, absPath, st))) return false;
     // Directories, devices, FIFOs and sockets are not files we serve; say 404 as for a missing file.
-    if (!st.isFile()) return respondWithStatus(ctx, 404);
-    if (opts.maxBytes !== undefined && st.size > opts.maxBytes) return respondWithStatus(ctx, 403);
+    if (!st.isFile()) return answered(respondWithStatus(ctx, 404));
+    if (opts.maxBytes !== undefined && st.size > opts.maxBytes) return answered(respondWithStatus(ctx, 403));
 
     const plan = planResponse(
       { method: ctx.method, headers: ctx.headers },
       { size: st.size, etag: strongEtag(st), lastModified: st.mtime, contentType: opts.contentType },
     );
 
-    if (plan.body.kind === 'none') return applyPlan(ctx, plan, undefined);
+    if (plan.body.kind === 'none') return answered(applyPlan(ctx, plan, undefined));
     const start = plan.body.kind === 'range' ? plan.body.start : 0;
     const end = plan.body.kind === 'range' ? plan.body.end : st.size - 1;
     // createReadStream rejects end < start, and an empty file needs no descriptor anyway.
-    if (end < start) return applyPlan(ctx, plan, Buffer.alloc(0));
+    if (end < start) return answered(applyPlan(ctx, plan, Buffer.alloc(0)));
 
     // The stream takes ownership of the handle (autoClose): it is closed when the stream ends,
     // errors, or is destroyed — which Koa does when the client goes away (its response pipeline
@@ -110,13 +116,18 @@ export async function sendFile(ctx: Koa.Context, absPath: string, opts: SendFile
     // If the file shrinks while we stream it the read ends early, short of the Content-Length
     // already sent. Node's http server then closes the connection rather than leaving a
     // keep-alive client waiting for bytes that never come (pinned by test/http-send.test.ts).
-    applyPlan(ctx, plan, stream);
+    return answered(applyPlan(ctx, plan, stream));
   } catch (err) {
-    respondWithStatus(ctx, statusForFsError(err), err);
+    return answered(respondWithStatus(ctx, statusForFsError(err), err));
   } finally {
     // Still ours only if we returned before handing it to a stream (HEAD, 304, 412, 416, 404...).
     if (handle !== undefined) await handle.close().catch(() => {});
   }
+}
+
+/** Reads `return answered(respond(...))`: the response is set, the file was ours to answer for. */
+function answered(_response: void): true {
+  return true;
 }
 
 /** Serve bytes rendered in memory with the same conditional and range handling as files. */

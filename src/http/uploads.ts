@@ -110,6 +110,8 @@ export async function serveUploaded(ctx: Koa.Context, store: UploadStore, name: 
   ctx.state.mac = c.mac;
   // The phone rewrites this file whenever a user changes a setting: always revalidate.
   ctx.set('Cache-Control', 'no-cache');
-  await sendFile(ctx, found.path, { contentType: UPLOAD_KINDS[c.kind].contentType });
-  return true;
+  const sent = await sendFile(ctx, found.path, { contentType: UPLOAD_KINDS[c.kind].contentType, confine: found.confine });
+  // Refused (swapped for a symlink out): the caller answers as for any unknown name.
+  if (!sent) ctx.remove('Cache-Control');
+  return sent;
 }

@@ -1,13 +1,14 @@
 // The filesystem edge of snapshot building: read the root and the shipped vendor data,
 // then hand plain maps to the pure core. A reload re-reads only what changed.
 
-import { promises as fs, readFileSync, realpathSync, statSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { ParseCache } from '../core/profiles.js';
 import { buildSnapshot, type Snapshot } from '../core/snapshot.js';
 import { PACKAGE_ROOT, VERSION } from './package-root.js';
-import { readTextTree } from './read-tree.js';
+import { Confinement } from './confine.js';
+import { listTree, readTextTree } from './read-tree.js';
 
 /** The text parts of a config root; resources/ and firmware/ are listed, not read. */
 export const ROOT_ENTRIES = ['deskset.yaml', 'profiles', 'templates'];
@@ -33,8 +34,8 @@ export async function readRoot(rootDir: string): Promise<RootFiles> {
   const st = await fs.stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new Error(`config root ${rootDir} is not a directory`);
   const read = await readTextTree(dir, ROOT_ENTRIES);
-  const resources = new Set(await listFiles(path.join(dir, 'resources')));
-  const firmware = (await listFiles(path.join(dir, 'firmware'))).map((f) => `firmware/${f}`);
+  const resources = new Set((await listServed(dir, 'resources', read.diagnostics)).map(underResources));
+  const firmware = await listServed(dir, 'firmware', read.diagnostics);
   await readReleaseFiles(dir, firmware, read.files, read.diagnostics);
   return { dir, files: read.files, resources, firmware, firmwareSizes: await sizesOf(dir, firmware), problems: read.diagnostics };
 }
@@ -52,28 +53,27 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
   for (const rel of new Set(changed)) {
     if (rel === 'firmware' || rel.startsWith('firmware/')) {
       // Firmware changes are rare and the listing is small: list it again.
-      firmware = (await listFiles(path.join(prev.dir, 'firmware'))).map((f) => `firmware/${f}`);
+      const extra: Diagnostic[] = [];
+      firmware = await listServed(prev.dir, 'firmware', extra);
       firmwareSizes = await sizesOf(prev.dir, firmware);
       for (const k of [...files.keys()]) if (k.startsWith('firmware/')) files.delete(k);
-      const extra: Diagnostic[] = [];
       await readReleaseFiles(prev.dir, firmware, files, extra);
-      problems = [...problems.filter((p) => !p.loc?.file.startsWith('firmware/')), ...extra];
+      problems = [...problems.filter((p) => !isUnder(p, 'firmware')), ...extra];
       continue;
     }
     if (rel === 'resources' || rel.startsWith('resources/')) {
       const sub = rel === 'resources' ? '' : rel.slice('resources/'.length);
       for (const r of [...resources]) if (sub === '' || r === sub || r.startsWith(`${sub}/`)) resources.delete(r);
-      const found = await listFiles(path.join(prev.dir, rel));
-      const st = await fs.stat(path.join(prev.dir, rel)).catch(() => undefined);
-      if (st?.isFile()) resources.add(sub);
-      for (const f of found) resources.add(sub ? `${sub}/${f}` : f);
+      const extra: Diagnostic[] = [];
+      for (const f of await listServed(prev.dir, rel, extra)) resources.add(underResources(f));
+      problems = [...problems.filter((p) => !isUnder(p, rel)), ...extra];
       continue;
     }
     if (!ROOT_ENTRIES.some((e) => rel === e || rel.startsWith(`${e}/`))) continue;
     for (const k of [...files.keys()]) if (k === rel || k.startsWith(`${rel}/`)) files.delete(k);
     const read = await readTextTree(prev.dir, [rel]);
     for (const [k, v] of read.files) files.set(k, v);
-    problems = [...problems.filter((p) => p.loc?.file !== rel), ...read.diagnostics];
+    problems = [...problems.filter((p) => !isUnder(p, rel)), ...read.diagnostics];
   }
   return { dir: prev.dir, files, resources, firmware, firmwareSizes, problems };
 }
@@ -102,25 +102,23 @@ export async function loadRoot(rootDir: string): Promise<Snapshot> {
   return buildFromRoot(await readRoot(rootDir));
 }
 
-/** Relative paths of every regular file below `dir` (absent dir: none). */
-export async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string, rel: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await fs.readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(path.join(d, e.name), r);
-      else if (e.isFile()) out.push(r);
-    }
-  };
-  await walk(dir, '');
-  return out.sort();
+/**
+ * Root-relative paths of the files under `rel` (resources/ or firmware/, or a path in them),
+ * sorted; symlink loops and links out of that tree go to `problems` instead.
+ */
+async function listServed(dir: string, rel: string, problems: Diagnostic[]): Promise<string[]> {
+  const top = rel.split('/')[0]!;
+  const listed = await listTree(dir, [rel], { sub: top });
+  problems.push(...listed.diagnostics);
+  return listed.files.filter((f) => f.startsWith(`${top}/`)).sort();
+}
+
+/** `resources/a/b.xml` → `a/b.xml`, the name the resource index knows. */
+const underResources = (rel: string): string => rel.slice('resources/'.length);
+
+/** A problem found in `rel` or below it: re-reading `rel` replaces it. */
+function isUnder(p: Diagnostic, rel: string): boolean {
+  return p.loc !== undefined && (p.loc.file === rel || p.loc.file.startsWith(`${rel}/`));
 }
 
 /** release.yaml files are the only text read from firmware/ (images are only listed). */
@@ -137,13 +135,11 @@ async function readReleaseFiles(dir: string, firmware: readonly string[], into: 
  */
 export function readSecretFile(rootDir: string, rel: string): string | undefined {
   try {
-    const realRoot = realpathSync(rootDir);
-    const real = realpathSync(path.join(realRoot, rel));
-    if (!real.startsWith(realRoot + path.sep)) return undefined;
-    if (statSync(real).size > 64 * 1024) return undefined;
-    return readFileSync(real, 'utf8');
+    const confine = new Confinement(rootDir);
+    // Decided on the opened file: a symlink swapped in after any earlier look is still caught.
+    return confine.readTextSync(confine.at(rel), 64 * 1024);
   } catch {
-    return undefined;
+    return undefined; // the root itself is gone
   }
 }
 

@@ -1,60 +1,112 @@
 // Read a config root's text files into memory in one pass, so a snapshot is built from a
-// single consistent view of the disk. Symlinks may not lead outside the root, and oversized
+// single consistent view of the disk. Symlinks may not lead outside the root (checked when
+// listed and again when opened), loops are reported rather than walked, and oversized
 // files are refused rather than read (a 2 GB "profile" must not take the server down).
 //
 // 100,000 device files must load in seconds: directories are listed with their entry types
 // (no stat per file), only symlinks are resolved (realpath is the expensive call), and file
 // files are read synchronously (see below).
 
-import { closeSync, fstatSync, openSync, promises as fs, readFileSync, readSync, type Dirent } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, readSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
+import { Confinement, isInside } from './confine.js';
 
 export const MAX_TEXT_FILE = 4 * 1024 * 1024;
 /** One read covers a typical profile; bigger files take the checked path. */
 const SMALL_READ = 64 * 1024;
+
+export interface TreeListing {
+  /** Root-relative paths. */
+  files: string[];
+  diagnostics: Diagnostic[];
+}
 
 export interface TreeRead {
   files: Map<string, string>;
   diagnostics: Diagnostic[];
 }
 
-/** Read `entries` (files or directories, relative to `root`) recursively as UTF-8 text. */
-export async function readTextTree(root: string, entries: readonly string[]): Promise<TreeRead> {
-  const files = new Map<string, string>();
-  const diagnostics: Diagnostic[] = [];
+/**
+ * Every regular file below `entries` (files or directories, relative to `root`), in a stable
+ * depth-first order, with a diagnostic for each entry that was not listed for a reason the
+ * admin must hear about: a symlink loop, a symlink out of the root, an unreadable directory.
+ */
+export async function listTree(root: string, entries: readonly string[], opts: { sub?: string } = {}): Promise<TreeListing> {
   const realRoot = await fs.realpath(root);
-  const inside = (real: string) => real === realRoot || real.startsWith(realRoot + path.sep);
-  const toRead: string[] = [];
-  const problem = (rel: string, code: string, message: string) => diagnostics.push({ code, severity: 'error', message, loc: { file: rel, line: 1, col: 1 } });
+  // Served trees are their own boundary: a link from resources/ to profiles/ stays unlisted.
+  const boundary = opts.sub ? path.join(realRoot, opts.sub) : realRoot;
+  const outside = opts.sub ? `${opts.sub}/` : 'the config root';
+  const files: string[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const problem = (rel: string, code: string, message: string): void => {
+    diagnostics.push(fileProblem(rel, code, message));
+  };
 
-  // Walk: collect regular files. A symlink is followed only if it stays inside the root.
-  const visit = async (rel: string, known?: Dirent): Promise<void> => {
-    const abs = path.join(realRoot, rel);
+  // `real` is where `rel` really is; `ancestors` the real directories walked to reach it. A
+  // directory that is one of them or contains one (`ln -s . sub`, `ln -s .. up`, two folders
+  // linked to each other) is a loop: reported once instead of walked until the path is too long.
+  const visit = async (rel: string, real: string, ancestors: readonly string[], known?: Dirent): Promise<void> => {
     let isDir: boolean;
     let isFile: boolean;
     if (known && !known.isSymbolicLink()) {
       isDir = known.isDirectory();
       isFile = known.isFile();
     } else {
-      const st = await fs.stat(abs).catch(() => undefined);
-      if (!st) return; // absent entries are simply not there (deskset.yaml is optional)
-      const real = await fs.realpath(abs);
-      if (!inside(real)) return void problem(rel, 'OUTSIDE_ROOT', `${rel} leads outside the config root; not read`);
+      const abs = path.join(realRoot, rel);
+      let st;
+      try {
+        st = await fs.stat(abs);
+        real = await fs.realpath(abs);
+      } catch (err) {
+        const code = errCode(err);
+        if (code === 'ENOENT' || code === 'ENOTDIR') return; // absent (deskset.yaml is optional) or a dangling link
+        if (code === 'ELOOP') return problem(rel, 'SYMLINK_LOOP', `${rel} is a symlink loop; not read`);
+        return problem(rel, 'UNREADABLE', `${rel} cannot be read (${code ?? 'error'}); not read`);
+      }
+      if (!isInside(boundary, real)) {
+        const what = rel === opts.sub ? `${rel}/ is a symlink; it must be a real directory of the config root` : `${rel} leads outside ${outside}`;
+        return problem(rel, 'OUTSIDE_ROOT', `${what}; not read`);
+      }
       isDir = st.isDirectory();
       isFile = st.isFile();
     }
     if (isDir) {
-      const names = (await fs.readdir(abs, { withFileTypes: true })).filter((d) => !d.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1));
+      if (ancestors.some((a) => isInside(real, a))) return problem(rel, 'SYMLINK_LOOP', `${rel} is a symlink loop (it leads back to a directory that contains it); not read`);
+      let dirents: Dirent[];
+      try {
+        dirents = await fs.readdir(path.join(realRoot, rel), { withFileTypes: true });
+      } catch (err) {
+        const code = errCode(err);
+        if (code === 'ENOENT' || code === 'ENOTDIR') return; // went away while listing
+        return problem(rel, 'UNREADABLE', `${rel} cannot be listed (${code ?? 'error'}); not read`);
+      }
+      const names = dirents.filter((d) => !d.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1));
+      const above = [...ancestors, real];
       for (const d of names) {
         const child = rel ? `${rel}/${d.name}` : d.name;
         // Plain files are the 100,000-device case: list them here instead of an async call each.
-        if (d.isFile()) toRead.push(child);
-        else await visit(child, d);
+        if (d.isFile()) files.push(child);
+        else await visit(child, path.join(real, d.name), above, d);
       }
-    } else if (isFile) toRead.push(rel);
+    } else if (isFile) files.push(rel);
   };
-  for (const e of entries) await visit(e);
+  for (const e of entries) {
+    const parent = await fs.realpath(path.dirname(path.join(realRoot, e))).catch(() => realRoot);
+    await visit(e, path.join(realRoot, e), [parent]);
+  }
+  return { files, diagnostics };
+}
+
+/** Read `entries` (files or directories, relative to `root`) recursively as UTF-8 text. */
+export async function readTextTree(root: string, entries: readonly string[]): Promise<TreeRead> {
+  const listed = await listTree(root, entries);
+  const files = new Map<string, string>();
+  const diagnostics = listed.diagnostics;
+  const confine = new Confinement(root);
+  const problem = (rel: string, code: string, message: string): void => {
+    diagnostics.push(fileProblem(rel, code, message));
+  };
 
   // Read synchronously: a libuv round trip per open/stat/read/close costs more than the read
   // itself for small files (measured: 100,000 profiles in ~7 s async, ~1 s sync). This runs at
@@ -62,10 +114,16 @@ export async function readTextTree(root: string, entries: readonly string[]): Pr
   // Most profiles fit one small read: open, read, close. Only a file that fills the buffer
   // pays for an fstat (for the size cap) and a full read.
   const buf = Buffer.allocUnsafe(SMALL_READ);
-  for (const rel of toRead) {
+  for (const rel of listed.files) {
     let fd: number | undefined;
+    const abs = confine.at(rel);
     try {
-      fd = openSync(path.join(realRoot, rel), 'r');
+      fd = openSync(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+      // Listed as inside the root, but it may have been swapped for a symlink since.
+      if (!confine.openedSync(fd, abs)) {
+        problem(rel, 'OUTSIDE_ROOT', `${rel} leads outside the config root; not read`);
+        continue;
+      }
       const n = readSync(fd, buf, 0, SMALL_READ, 0);
       if (n < SMALL_READ) {
         files.set(rel, buf.toString('utf8', 0, n));
@@ -77,11 +135,22 @@ export async function readTextTree(root: string, entries: readonly string[]): Pr
         continue;
       }
       files.set(rel, readFileSync(fd, 'utf8'));
-    } catch {
-      // vanished between listing and reading: not there
+    } catch (err) {
+      const code = errCode(err);
+      // Vanished between listing and reading: not there. Anything else must not silently drop a profile.
+      if (code === 'ELOOP') problem(rel, 'SYMLINK_LOOP', `${rel} is a symlink loop; not read`);
+      else if (code !== 'ENOENT' && code !== 'ENOTDIR') problem(rel, 'UNREADABLE', `${rel} cannot be read (${code ?? 'error'}); not read`);
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
   }
   return { files, diagnostics };
+}
+
+function fileProblem(rel: string, code: string, message: string): Diagnostic {
+  return { code, severity: 'error', message, loc: { file: rel, line: 1, col: 1 } };
+}
+
+function errCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }

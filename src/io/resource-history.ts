@@ -10,20 +10,29 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { extensionOf } from '../core/resources.js';
+import { Confinement } from './confine.js';
 
 const run = promisify(execFile);
 export const MEDIA_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'bmp', 'mp3', 'wav', 'ogg']);
 const RECORD = 'resource-hashes.json';
 
-async function hashFile(p: string): Promise<string> {
+/** The file's SHA-256, read through a descriptor checked to lie inside the root (undefined otherwise). */
+async function hashFile(root: Confinement, p: string): Promise<string | undefined> {
+  const opened = await root.open(p);
+  if (opened === undefined || opened === 'outside') return undefined;
   const h = createHash('sha256');
-  for await (const chunk of (await fs.open(p)).createReadStream()) h.update(chunk as Buffer);
+  for await (const chunk of opened.handle.createReadStream()) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
 export async function mediaHashes(rootDir: string, resources: Iterable<string>): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const r of resources) if (MEDIA_EXTENSIONS.has(extensionOf(r))) out.set(r, await hashFile(path.join(rootDir, 'resources', r)));
+  const tree = new Confinement(rootDir, { sub: 'resources' });
+  for (const r of resources) {
+    if (!MEDIA_EXTENSIONS.has(extensionOf(r))) continue;
+    const hash = await hashFile(tree, tree.at(r));
+    if (hash !== undefined) out.set(r, hash);
+  }
   return out;
 }
 

@@ -2,11 +2,12 @@
 // and which XSD engine runs. libxml2 (in-process, ~0.03 ms a document) is the default;
 // Java Xerces (one JVM per call, ~190 ms) is the reference, for `check --strict-xsd`.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadCatalogText } from '../core/avaya-script/index.js';
 import type { OutputValidators, XsdFinding } from '../core/check-output.js';
 import { createXsdEngine, validateSync, XsdSchemaError, type XsdEngine } from '../validate/xsd/index.js';
+import { Confinement, isInside } from './confine.js';
 import { PACKAGE_ROOT } from './package-root.js';
 import { didYouMean } from '../core/suggest.js';
 
@@ -22,18 +23,35 @@ export interface Validators extends OutputValidators {
   schemaProblems: string[];
 }
 
-/** Our schema, then an admin's drop-in of the same name (e.g. Poly's own polycomConfig.xsd). */
+/**
+ * Our schema, then an admin's drop-in of the same name (e.g. Poly's own polycomConfig.xsd),
+ * by its real path and only if that is inside the root: a drop-in that is a symlink out of
+ * the root is not compiled.
+ */
 export function schemaPaths(root: string, key: string): string[] {
   const out = [path.join(PACKAGE_ROOT, 'schemas', key)];
-  const own = path.join(path.resolve(root), 'schemas', key);
-  if (existsSync(own)) out.push(own);
+  try {
+    const realRoot = realpathSync(root);
+    const own = realpathSync(path.join(realRoot, 'schemas', key));
+    if (isInside(realRoot, own) && statSync(own).isFile()) out.push(own);
+  } catch {
+    /* no drop-in */
+  }
   return out;
 }
 
+const MAX_CATALOG = 4 * 1024 * 1024;
+
 export function avayaCatalog(root: string): Set<string> {
   const names = loadCatalogText(readFileSync(path.join(PACKAGE_ROOT, 'schemas/avaya/parameters.txt'), 'utf8'));
-  const own = path.join(path.resolve(root), 'schemas/avaya/parameters.txt');
-  if (existsSync(own)) for (const n of loadCatalogText(readFileSync(own, 'utf8'))) names.add(n);
+  let own: string | undefined;
+  try {
+    const confine = new Confinement(root);
+    own = confine.readTextSync(confine.at('schemas/avaya/parameters.txt'), MAX_CATALOG);
+  } catch {
+    /* the root is gone */
+  }
+  if (own !== undefined) for (const n of loadCatalogText(own)) names.add(n);
   return names;
 }
 

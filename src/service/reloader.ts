@@ -64,6 +64,18 @@ export class Reloader {
   }
 
   /**
+   * Problems beside a reload (the watcher failed on an entry, a reload could not read the
+   * root at all, entries left unread at start-up): /healthz says so (503, with the reasons)
+   * and the log has a line, while the last good snapshot keeps serving. The next accepted
+   * reload clears them.
+   */
+  degrade(event: string, problems: Diagnostic[]): void {
+    const fresh = problems.filter((p) => !this.health.errors.some((e) => e.code === p.code && e.message === p.message));
+    this.health = { ...this.health, ok: false, errors: [...this.health.errors, ...fresh] };
+    this.log.error({ event, errors: problems.map(formatDiagnostic) }, 'still serving the last good config');
+  }
+
+  /**
    * Validate every device of the serving snapshot in small slices, yielding to requests
    * between them (a 100,000-device root takes minutes to render in full; phones should not
    * wait for that). Until it finishes, renders are checked one by one before being served.

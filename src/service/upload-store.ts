@@ -26,6 +26,7 @@ import fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ZERO_MAC, normalizeMac } from '../core/mac.js';
+import { Confinement, isInside } from '../io/confine.js';
 
 interface KindSpec {
   /** `log`: appended per day, never served back. `file`: replaced whole, served back on GET. */
@@ -81,6 +82,11 @@ export interface UploadStoreOptions {
   logRetentionDays?: number;
   /** Clock, for tests. Log days are UTC days of this clock. */
   now?: () => Date;
+  /**
+   * The config root, when the state directory is inside it (`var/`): the directory must then
+   * really be inside it too, so a `var` replaced by a symlink out of the root is refused.
+   */
+  within?: string;
 }
 
 export type PutStatus = 201 | 204 | 400 | 403 | 411 | 413 | 507;
@@ -113,6 +119,8 @@ export class UploadStore {
   private readonly maxDeviceBytes: number;
   private readonly logRetentionDays: number;
   private readonly now: () => Date;
+  private readonly within?: string;
+  private confinement?: Confinement;
   /** Per-device commit lock: quota re-check, log read-append and rename happen one at a time. */
   private readonly locks = new Map<string, Promise<void>>();
 
@@ -123,6 +131,7 @@ export class UploadStore {
     this.maxDeviceBytes = opts.maxDeviceBytes ?? DEFAULT_MAX_DEVICE_BYTES;
     this.logRetentionDays = opts.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
     this.now = opts.now ?? (() => new Date());
+    this.within = opts.within === undefined ? undefined : path.resolve(opts.within);
   }
 
   /** `<mac>-<suffix>` with a known suffix, or undefined. Pure: no I/O. */
@@ -194,19 +203,22 @@ export class UploadStore {
   }
 
   /** Where an uploaded non-log file is, for serving it back; undefined for logs and absent files. */
-  async get(name: string): Promise<{ path: string; size: number } | undefined> {
+  async get(name: string): Promise<{ path: string; size: number; confine: Confinement } | undefined> {
     const c = this.classify(name);
     if (!c || UPLOAD_KINDS[c.kind].storage === 'log') return undefined;
     const devDir = this.under('uploads', c.mac);
     const file = this.under('uploads', c.mac, `${c.mac}-${c.kind}`);
     try {
+      await this.assertContained();
       // Every component must be a real directory/file: a symlink planted in the state
       // directory must not turn GET into a read of /etc.
       for (const d of [this.under('uploads'), devDir]) if (!(await fsp.lstat(d)).isDirectory()) return undefined;
       const st = await fsp.lstat(file);
-      return st.isFile() ? { path: file, size: st.size } : undefined;
+      // The reader checks the opened file again (it may be swapped after this lstat).
+      this.confinement ??= new Confinement(this.dir);
+      return st.isFile() ? { path: file, size: st.size, confine: this.confinement } : undefined;
     } catch (err) {
-      if (isMissing(err)) return undefined;
+      if (isMissing(err) || err instanceof Refused) return undefined;
       throw err;
     }
   }
@@ -286,6 +298,13 @@ export class UploadStore {
     return p;
   }
 
+  /** With `within`: the state directory as it really is now must lie inside the config root. */
+  private async assertContained(): Promise<void> {
+    if (this.within === undefined) return;
+    const [root, real] = await Promise.all([fsp.realpath(this.within), fsp.realpath(this.dir)]);
+    if (!isInside(root, real)) throw new Refused('the state directory leads outside the config root');
+  }
+
   private tempPath(dir: string, base: string): string {
     return path.join(dir, `.${base}.${crypto.randomBytes(8).toString('hex')}.tmp`);
   }
@@ -293,6 +312,7 @@ export class UploadStore {
   /** Create (or verify) the directories of a target, refusing anything that is not a real directory. */
   private async prepareTarget(mac: string, kind: UploadKind): Promise<{ dir: string; file: string }> {
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.assertContained();
     const top = UPLOAD_KINDS[kind].storage === 'log' ? 'logs' : 'uploads';
     const dir = this.under(top, mac);
     await ensureRealDir(this.under(top));
