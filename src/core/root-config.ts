@@ -2,6 +2,7 @@
 
 import type { Diagnostic } from './diagnostics.js';
 import { LAYER_KINDS, type LayerKind } from './merge.js';
+import { resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
 import { checkShape, int, listOf, mapOf, oneOf, str, type Shape } from './shape.js';
 import { parseYamlTree, toPlain } from './yaml-tree.js';
 
@@ -90,14 +91,38 @@ const configShape: Shape = mapOf({
   public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
 });
 
-export function parseRootConfig(text: string | undefined, file = 'deskset.yaml'): { config: RootConfig; diagnostics: Diagnostic[] } {
-  if (text === undefined) return { config: DEFAULT_CONFIG, diagnostics: [] };
+export interface ParsedRootConfig {
+  config: RootConfig;
+  diagnostics: Diagnostic[];
+  /** Values that came from ${env:…}/${file:…} references (TLS passphrase…), to mask wherever they appear. */
+  secrets: Set<string>;
+}
+
+/**
+ * Parse deskset.yaml. With `refs`, every string value may be a secret reference, resolved the
+ * way profile values are (core/secret-refs.ts): `tls.passphrase: "${env:P12PW}"` keeps the
+ * passphrase out of git. Without `refs` (tools that only need the state directory) references
+ * stay as text.
+ */
+export function parseRootConfig(text: string | undefined, file = 'deskset.yaml', refs?: Omit<SecretRefContext, 'file'>): ParsedRootConfig {
+  const secrets = new Set<string>();
+  if (text === undefined) return { config: DEFAULT_CONFIG, diagnostics: [], secrets };
   const parsed = parseYamlTree(text, file);
-  if (parsed.diagnostics.length) return { config: DEFAULT_CONFIG, diagnostics: parsed.diagnostics };
-  if (!parsed.root) return { config: DEFAULT_CONFIG, diagnostics: [] };
+  if (parsed.diagnostics.length) return { config: DEFAULT_CONFIG, diagnostics: parsed.diagnostics, secrets };
+  if (!parsed.root) return { config: DEFAULT_CONFIG, diagnostics: [], secrets };
   const diagnostics = checkShape(parsed.root, configShape, '', 'CONFIG');
-  if (diagnostics.length) return { config: DEFAULT_CONFIG, diagnostics };
-  const raw = toPlain(parsed.root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string;
+  if (diagnostics.length) return { config: DEFAULT_CONFIG, diagnostics, secrets };
+  let root = parsed.root;
+  if (refs && text.includes('${')) {
+    const r = resolveSecretRefs(root, { ...refs, file });
+    // A missing secret is an error at the value's file:line:col; the defaults are not a fallback
+    // (serving without the configured TLS would be worse than not starting).
+    if (r.diagnostics.some((d) => d.severity === 'error')) return { config: DEFAULT_CONFIG, diagnostics: r.diagnostics, secrets };
+    diagnostics.push(...r.diagnostics);
+    for (const v of r.secrets) secrets.add(v);
+    root = r.tree;
+  }
+  const raw = toPlain(root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string;
     tls?: { port?: number; cert?: string; key?: string; pfx?: string; passphrase?: string; min_version?: TlsConfig['minVersion']; client_ca?: string };
     security?: { realm?: string; trusted_proxies?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
   };
@@ -135,5 +160,6 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml')
       },
     },
     diagnostics,
+    secrets,
   };
 }
