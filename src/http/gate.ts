@@ -33,7 +33,14 @@ export interface GateRequest {
   tokenMac?: string;
 }
 
-export type Admission = { ok: true; mac?: string } | { ok: false; reply: Reply };
+/**
+ * How an admitted request proved itself: the device's own certificate, URL token or
+ * credentials; credentials shared by a site/group/global layer; or nothing was asked.
+ * Uploads need to know (a shared credential may not write a device's files by default).
+ */
+export type Proof = 'certificate' | 'token' | 'device' | 'shared' | 'none';
+
+export type Admission = { ok: true; mac?: string; proof?: Proof } | { ok: false; reply: Reply };
 
 interface SnapshotSecurity {
   /** Policies by the layers that set auth or access (a handful per root). */
@@ -141,7 +148,7 @@ export class Gate {
     }
     // A verified certificate or URL token for this device is its authentication.
     const proven = (cert.mac !== undefined && (mac === undefined || cert.mac === mac)) || req.tokenMac !== undefined;
-    if (!policy.auth || proven) return { ok: true, mac: cert.mac ?? req.tokenMac ?? mac };
+    if (!policy.auth || proven) return { ok: true, mac: cert.mac ?? req.tokenMac ?? mac, proof: !proven ? 'none' : cert.mac !== undefined ? 'certificate' : 'token' };
 
     // Shared files have no device to lock; lock the shared credentials per client instead
     // (locking them for everyone would let one client lock every phone out).
@@ -155,10 +162,10 @@ export class Gate {
     const passOk = await this.verifier.verify(creds.pass, userOk ? policy.auth.credential : undefined);
     if (userOk && passOk) {
       if (mac) this.guard.recordAuthSuccess(mac);
-      return { ok: true, mac };
+      return { ok: true, mac, proof: policy.auth.level === 'device' ? 'device' : 'shared' };
     }
     // Shared files also accept a device's own credentials (that phone fetches them too).
-    if (!mac && (await this.deviceCredentialsMatch(snap, creds.user, creds.pass))) return { ok: true };
+    if (!mac && (await this.deviceCredentialsMatch(snap, creds.user, creds.pass))) return { ok: true, proof: 'device' };
     this.guard.recordAuthFailure(lockKey, req.ip);
     return { ok: false, reply: this.refuse(req.ip, mac, this.challenge(snap, { ...log, reason: 'bad credentials' })) };
   }
