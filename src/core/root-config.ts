@@ -137,7 +137,9 @@ const configShape: Shape = mapOf({
     max_device_bytes: int(1),
     log_retention_days: int(1, 3650),
     max_concurrent_per_device: int(1, 1000),
-    shared_credentials_may_write: { type: 'check', base: { type: 'any' }, test: (v) => (v === true || v === false || (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) ? undefined : 'shared_credentials_may_write is true, false or a list of site names') },
+    // true, false, or a list of site names (the list's items are checked below: the shape
+    // checker hands a test only scalar values).
+    shared_credentials_may_write: { type: 'check', base: { type: 'any' }, test: (v) => (v === undefined || typeof v === 'boolean' ? undefined : 'true, false or a list of site names') },
   }),
   public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
 });
@@ -197,6 +199,9 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     diagnostics.push({ code: 'CONFIG', severity: 'error', message: 'connections: headers_timeout_s must not exceed request_timeout_s', loc: parsed.root.loc });
   }
   const mayWrite = raw.uploads?.shared_credentials_may_write;
+  if (typeof mayWrite === 'object' && (!Array.isArray(mayWrite) || !mayWrite.every((x) => typeof x === 'string' || typeof x === 'number'))) {
+    diagnostics.push({ code: 'CONFIG', severity: 'error', message: 'uploads.shared_credentials_may_write: true, false or a list of site names', loc: parsed.root.loc });
+  }
   const uploads: UploadsConfig = {
     maxFileBytes: raw.uploads?.max_file_bytes ?? DEFAULT_UPLOADS.maxFileBytes,
     maxLogBytes: raw.uploads?.max_log_bytes ?? DEFAULT_UPLOADS.maxLogBytes,
