@@ -5,7 +5,9 @@ import https from 'node:https';
 import net from 'node:net';
 import { defaultMaxPerAddress } from '../src/http/connection-limits.js';
 import { parseRootConfig } from '../src/core/root-config.js';
+import { startServer, type RunningServer } from '../src/server.js';
 import { BIN, collect } from './helpers/cli.js';
+import { memoryLogger } from './helpers/serve-root.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -136,5 +138,68 @@ describe('the per-address cap', () => {
     expect(ok.config.connections).toEqual({ idleTimeoutS: 3, headersTimeoutS: 4, requestTimeoutS: 20, keepAliveTimeoutS: 2, maxPerAddress: 50 });
     expect(parseRootConfig('connections:\n  max_per_address: 0\n').diagnostics[0]?.loc?.line).toBe(2);
     expect(parseRootConfig('connections:\n  headers_timeout_s: 40\n').diagnostics.map((d) => d.code)).toEqual(['CONFIG']);
+  });
+});
+
+describe('limits from deskset.yaml, in process', () => {
+  let r: TmpRoot;
+  let srv: RunningServer;
+  let lines: string[];
+  beforeAll(async () => {
+    r = await makeTmpRoot({ 'deskset.yaml': (old) => `${old}\nconnections:\n  max_per_address: 5\n  keep_alive_timeout_s: 1\n  idle_timeout_s: 3\nsecurity:\n  trusted_proxies: [127.0.0.3/32]\n` });
+    const mem = memoryLogger();
+    lines = mem.lines;
+    srv = await startServer({ root: r.dir, host: '0.0.0.0', port: 0, watch: false, log: mem.log });
+  });
+  afterAll(async () => {
+    await srv?.close();
+    await r?.cleanup();
+  });
+
+  const openFrom = async (localAddress: string, n: number) => {
+    const socks = Array.from({ length: n }, () => {
+      const s = net.connect({ host: '127.0.0.1', port: srv.port, localAddress });
+      s.on('error', () => undefined);
+      const closed = new Promise<boolean>((resolve) => {
+        s.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), 500);
+      });
+      return { s, closed };
+    });
+    const closed = await Promise.all(socks.map((x) => x.closed));
+    return { socks, closed: closed.filter(Boolean).length };
+  };
+
+  it('max_per_address: the sixth connection from one address is closed at once, once logged; others and trusted proxies are not capped', async () => {
+    const a = await openFrom('127.0.0.2', 8);
+    expect(a.closed).toBe(3);
+    expect(srv.connections.count('127.0.0.2')).toBe(5);
+    // A phone on another address is served while 127.0.0.2 is at its cap.
+    expect(await get(srv.port, '/healthz')).toBe(200);
+    // A trusted reverse proxy carries many phones: never capped.
+    const proxy = await openFrom('127.0.0.3', 8);
+    expect(proxy.closed).toBe(0);
+    expect(lines.filter((l) => l.includes('"event":"connection_limit"') && l.includes('127.0.0.2'))).toHaveLength(1);
+    expect(lines.some((l) => l.includes('"event":"connection_limit"') && l.includes('127.0.0.3'))).toBe(false);
+    for (const x of [...a.socks, ...proxy.socks]) x.s.destroy();
+    // Closed sockets give their place back.
+    await new Promise((res) => setTimeout(res, 100));
+    expect(srv.connections.count('127.0.0.2')).toBe(0);
+  });
+
+  it('an idle keep-alive connection is closed after keep_alive_timeout_s', async () => {
+    const s = net.connect({ host: '127.0.0.1', port: srv.port, localAddress: '127.0.0.1' });
+    const closed = new Promise<number>((resolve) => s.once('close', () => resolve(Date.now())));
+    let answer = '';
+    s.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    await new Promise((res) => s.once('connect', res));
+    s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const sent = Date.now();
+    const at = await Promise.race([closed, new Promise<number>((res) => setTimeout(() => res(0), 2900))]);
+    s.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    // Closed by keep_alive_timeout_s (1 s), before idle_timeout_s (3 s) could have done it.
+    expect(at).toBeGreaterThan(0);
+    expect(at - sent).toBeGreaterThanOrEqual(900);
   });
 });
