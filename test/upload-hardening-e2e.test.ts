@@ -152,10 +152,13 @@ describe('shared credentials may write where deskset.yaml opts in', () => {
 });
 
 describe('temp files are bounded by the quota', () => {
-  it('40 parallel 5 MiB PUTs against a 20 MiB quota never hold more than 20 MiB + one upload on disk, and end consistent', async () => {
-    // Concurrency raised to 64 so that only the quota reservation bounds the disk, not the
-    // per-device concurrency limit.
-    const root = await makeTmpRoot(rootEdits('uploads:\n  max_device_bytes: 20971520\n  max_log_bytes: 5242880\n  max_concurrent_per_device: 64\n'));
+  // With the defaults (4 uploads per device at a time, the rest waiting), and with the
+  // concurrency raised to 64 so that only the quota reservation bounds the disk.
+  it.each([
+    ['the default uploads: settings', ''],
+    ['max_concurrent_per_device: 64', 'uploads:\n  max_device_bytes: 20971520\n  max_log_bytes: 5242880\n  max_concurrent_per_device: 64\n'],
+  ])('40 parallel 5 MiB PUTs against a 20 MiB quota (%s) never hold more than 20 MiB + one upload on disk, and end consistent', async (_label, config) => {
+    const root = await makeTmpRoot(rootEdits(config));
     const srv = await startServer({ root: root.dir, host: '127.0.0.1', port: 0, watch: false, log: memoryLogger().log });
     const devDir = root.file(`var/logs/${OWN_DEV}`);
     let maxSeen = 0;

@@ -495,18 +495,28 @@ describe('uploads in flight count against the quota', () => {
     expect((await store.put(`${MAC}-phone.cfg`, body(Buffer.alloc(95)), 95)).status).toBe(204);
   });
 
-  it('more than maxConcurrentPerDevice uploads for one device at once get 429; other devices do not wait', async () => {
-    const store = new UploadStore({ dir, maxConcurrentPerDevice: 2 });
+  it('beyond maxConcurrentPerDevice, uploads wait their turn unread; too many waiting get 429; other devices do not wait', async () => {
+    const store = new UploadStore({ dir, maxConcurrentPerDevice: 1 });
     let open!: () => void;
     const release = new Promise<void>((r) => (open = r));
-    const running = [store.put(`${MAC}-phone.cfg`, stalled(5, release), 5), store.put(`${MAC}-web.cfg`, stalled(5, release), 5)];
+    const first = store.put(`${MAC}-phone.cfg`, stalled(5, release), 5);
     await new Promise((r) => setTimeout(r, 30));
-    expect((await store.put(`${MAC}-calls.xml`, body('x'), 1)).status).toBe(429);
+    // 16 wait (one slot × 16); their bodies are not read until they get the slot.
+    let read = 0;
+    const counted = (async function* () { read++; yield Buffer.from('x'); })();
+    const waiting = [store.put(`${MAC}-calls.xml`, counted, 1), ...Array.from({ length: 15 }, () => store.put(`${MAC}-calls.xml`, body('x'), 1))];
+    await new Promise((r) => setTimeout(r, 30));
+    expect(read).toBe(0);
+    expect((await store.put(`${MAC}-web.cfg`, body('x'), 1)).status).toBe(429);
     expect((await store.put('64167fabcdef-calls.xml', body('x'), 1)).status).toBe(201);
     open();
-    expect((await Promise.all(running)).map((r) => r.status)).toEqual([201, 201]);
+    expect((await first).status).toBe(201);
+    const statuses = (await Promise.all(waiting)).map((r) => r.status);
+    expect(read).toBe(1);
+    expect(statuses[0]).toBe(201);
+    expect(statuses.slice(1).every((st) => st === 204)).toBe(true);
     // Slots are given back.
-    expect((await store.put(`${MAC}-calls.xml`, body('x'), 1)).status).toBe(201);
+    expect((await store.put(`${MAC}-web.cfg`, body('x'), 1)).status).toBe(201);
   });
 });
 

@@ -11,7 +11,7 @@
 //   405  not a PUT (Allow: PUT)
 //   411  neither Content-Length nor chunked (or another Transfer-Encoding)
 //   413  over the per-file cap or the device quota (declared, or as a chunked body streams)
-//   429  too many uploads in flight for this device (Retry-After)
+//   429  too many uploads already waiting for this device (Retry-After)
 //   507  the state directory's disk is full
 //   500  anything unexpected (logged through `log`)
 //   201  created, 204 replaced (or appended to today's log)
@@ -74,7 +74,7 @@ export function parseContentLength(rawHeaders: readonly string[]): ContentLength
   return { ok: true, length: Number(v) };
 }
 
-/** Seconds a phone is asked to wait when its device already has uploads in flight. */
+/** Seconds a phone is asked to wait when too many of its device's uploads are already waiting. */
 const BUSY_RETRY_AFTER = '5';
 
 export function createUploadHandler(opts: UploadHandlerOptions): (ctx: Koa.Context, target?: UploadTarget) => Promise<void> {

@@ -1,7 +1,8 @@
 // Per-device accounting for uploads in flight, so temp files count against the quota too:
 // what the device has on disk (as last measured, under the device lock) plus what every
 // upload in flight has reserved must stay within the quota, and only so many uploads per
-// device run at once. Pure bookkeeping: no I/O, the store measures and calls in.
+// device run at once; the next ones wait their turn without reading their body (a bounded
+// queue: beyond it they are refused). Pure bookkeeping: no I/O, the store measures and calls in.
 //
 // Per process: with `--workers N` each worker keeps its own ledger (like the enumeration
 // counters), so the bound on disk is up to N× the quota in the worst case.
@@ -15,7 +16,12 @@ interface Ledger {
   credited: number;
   creditedFiles: Set<string>;
   active: number;
+  /** Uploads waiting for a slot, oldest first. */
+  waiting: Array<() => void>;
 }
+
+/** How many uploads may wait for a slot, per slot: a phone sends a few files, not dozens. */
+const WAITING_PER_SLOT = 16;
 
 export class UploadQuota {
   private readonly devices = new Map<string, Ledger>();
@@ -25,15 +31,27 @@ export class UploadQuota {
     readonly maxConcurrent: number,
   ) {}
 
-  /** A slot for one upload, or undefined when the device already has maxConcurrent in flight. */
-  begin(mac: string): UploadSlot | undefined {
+  /**
+   * A slot for one upload: at once while the device has fewer than maxConcurrent in flight,
+   * else when one finishes; undefined when too many are already waiting.
+   */
+  async begin(mac: string): Promise<UploadSlot | undefined> {
     let l = this.devices.get(mac);
-    if (!l) this.devices.set(mac, (l = { onDisk: 0, reserved: 0, credited: 0, creditedFiles: new Set(), active: 0 }));
-    if (l.active >= this.maxConcurrent) return undefined;
-    l.active++;
-    return new UploadSlot(l, this.maxDeviceBytes, () => {
-      if (--l.active === 0) this.devices.delete(mac);
-    });
+    if (!l) this.devices.set(mac, (l = { onDisk: 0, reserved: 0, credited: 0, creditedFiles: new Set(), active: 0, waiting: [] }));
+    const ledger = l;
+    const slot = () =>
+      new UploadSlot(ledger, this.maxDeviceBytes, () => {
+        // A finished upload hands its place to the oldest waiting one.
+        const next = ledger.waiting.shift();
+        if (next) return next();
+        if (--ledger.active === 0) this.devices.delete(mac);
+      });
+    if (l.active < this.maxConcurrent) {
+      l.active++;
+      return slot();
+    }
+    if (l.waiting.length >= this.maxConcurrent * WAITING_PER_SLOT) return undefined;
+    return new Promise((resolve) => ledger.waiting.push(() => resolve(slot())));
   }
 
   /** Bytes reserved by uploads in flight for a device (for tests and status). */

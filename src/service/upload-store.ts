@@ -94,7 +94,7 @@ export interface UploadStoreOptions {
   maxDeviceBytes?: number;
   /** Day log files older than this many days are deleted by pruneLogs(). Default 10. */
   logRetentionDays?: number;
-  /** Uploads one device may have in flight at once; more get 429. Default 4. */
+  /** Uploads one device may have running at once; more wait (unread), up to 16× as many, then 429. Default 4. */
   maxConcurrentPerDevice?: number;
   /** Clock, for tests. Log days are UTC days of this clock. */
   now?: () => Date;
@@ -168,8 +168,8 @@ export class UploadStore {
    *
    * 201 created, 204 replaced/appended, 400 short/long/aborted body, 403 not an allowed name or
    * a symlink in the way, 411 no length, 413 over the per-file cap or the device quota
-   * (counting uploads in flight), 429 too many uploads in flight for this device, 507 disk
-   * full. Unexpected filesystem errors are thrown (after cleaning up the temp file).
+   * (counting uploads in flight), 429 too many uploads already waiting for this device, 507
+   * disk full. Unexpected filesystem errors are thrown (after cleaning up the temp file).
    */
   async put(name: string, body: AsyncIterable<Buffer> | NodeJS.ReadableStream, declaredLength: number | typeof STREAMED | undefined): Promise<PutResult> {
     const c = this.classify(name);
@@ -180,8 +180,9 @@ export class UploadStore {
     const spec = UPLOAD_KINDS[c.kind];
     const cap = spec.storage === 'log' ? this.maxLogBytes : this.maxFileBytes;
     if (!streamed && declaredLength > cap) return { status: 413, reason: 'exceeds per-file cap', bytes: 0 };
-    const slot = this.quota.begin(c.mac);
-    if (!slot) return { status: 429, reason: 'too many uploads in flight for this device', bytes: 0 };
+    // Waits (body unread) while the device has maxConcurrentPerDevice uploads running.
+    const slot = await this.quota.begin(c.mac);
+    if (!slot) return { status: 429, reason: 'too many uploads waiting for this device', bytes: 0 };
     try {
       return await this.putReserved(c.mac, c.kind, slot, body, streamed ? undefined : declaredLength, cap);
     } finally {
@@ -591,7 +592,8 @@ async function rollBackAppend(devDir: string, dayFile: string, journalName: stri
     const h = await fsp.open(path.join(devDir, dayFile), fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK).catch(() => undefined);
     if (h) {
       try {
-        if ((await h.stat()).isFile() && (await h.stat()).size > Number(m[1])) {
+        const st = await h.stat();
+        if (st.isFile() && st.size > Number(m[1])) {
           await h.truncate(Number(m[1]));
           await h.sync();
         }
