@@ -13,6 +13,9 @@ import { createLogger } from './http/access-log.js';
 import { createApp, type AppOptions } from './http/app.js';
 import { Gate } from './http/gate.js';
 import { createListener } from './http/listener.js';
+import { ConnectionGuard, defaultMaxPerAddress } from './http/connection-limits.js';
+import type { ConnectionsConfig } from './core/root-config.js';
+import { IpAllowList } from './security/ip-allow.js';
 import { SMALL_FLEET } from './core/profiles.js';
 import { deviceTargets, sharedTargets } from './core/request.js';
 import { warmUp, type WarmUpResult } from './http/warm-up.js';
@@ -72,6 +75,8 @@ export interface RunningServer {
   provisioner: Provisioner;
   reloader: Reloader;
   gate: Gate;
+  /** Open connections per source address (both listeners). */
+  connections: ConnectionGuard;
   /** Resolves when the watcher is ready (immediately when not watching). */
   watching: Promise<void>;
   /** Warnings found while loading (errors refuse the start). */
@@ -85,6 +90,19 @@ export interface RunningServer {
 // Node enforces headersTimeout only when it checks connections, every 30 s by default: check
 // every second so a slow-header (slowloris) client is cut off after ~10 s, not ~30.
 export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+/** A connection that sends nothing (not even its first byte) for this long is closed. */
+export const IDLE_TIMEOUT_MS = 10_000;
+
+/** Node's timeouts for both listeners: deskset.yaml's `connections:` over SERVER_TIMEOUTS. */
+function serverTimeouts(c: ConnectionsConfig): typeof SERVER_TIMEOUTS {
+  const ms = (s: number | undefined, dflt: number) => (s === undefined ? dflt : s * 1000);
+  return {
+    headersTimeout: ms(c.headersTimeoutS, SERVER_TIMEOUTS.headersTimeout),
+    requestTimeout: ms(c.requestTimeoutS, SERVER_TIMEOUTS.requestTimeout),
+    keepAliveTimeout: ms(c.keepAliveTimeoutS, SERVER_TIMEOUTS.keepAliveTimeout),
+    connectionsCheckingInterval: SERVER_TIMEOUTS.connectionsCheckingInterval,
+  };
+}
 
 /**
  * Entries the reader left out (a symlink loop, a link out of the root, an unreadable file):
@@ -118,8 +136,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const reloader = new Reloader(rootFiles, provisioner, log);
   const unreadShown = unread.map((d) => ({ ...d, loc: d.loc && { ...d.loc, file: snap.display(d.loc.file) } }));
   if (unread.length) reloader.degrade('not_read', unreadShown);
+  const up = snap.config.uploads;
   // A state directory inside the root (the default var/) must stay there: no writes through a symlink out.
-  const uploads = new UploadStore({ dir: stateDir, within: isInside(rootFiles.dir, stateDir) ? rootFiles.dir : undefined });
+  const uploads = new UploadStore({ dir: stateDir, within: isInside(rootFiles.dir, stateDir) ? rootFiles.dir : undefined, maxFileBytes: up.maxFileBytes, maxLogBytes: up.maxLogBytes, maxDeviceBytes: up.maxDeviceBytes, logRetentionDays: up.logRetentionDays, maxConcurrentPerDevice: up.maxConcurrentPerDevice });
+  // Before the first phone: temp files and half-done log appends a killed process left behind.
+  const orphans = await uploads.removeStaleTemps().catch((e: Error) => (log.warn({ err: e.message }, 'upload housekeeping failed'), 0));
+  if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');
   const tokens = new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
   const gate = new Gate(snap.config.security, log, tokens);
@@ -144,13 +166,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const listener = requestStack(provisioner, gate, log, () => reloader.status());
-  const server = http.createServer(SERVER_TIMEOUTS, listener);
+  const timeouts = serverTimeouts(snap.config.connections);
+  const idleMs = snap.config.connections.idleTimeoutS === undefined ? IDLE_TIMEOUT_MS : snap.config.connections.idleTimeoutS * 1000;
+  // One count per source address over both listeners; a reverse proxy we trust is not capped.
+  const proxies = snap.config.security.trustedProxies.length ? new IpAllowList(snap.config.security.trustedProxies) : undefined;
+  const connections = new ConnectionGuard({
+    maxPerAddress: snap.config.connections.maxPerAddress ?? defaultMaxPerAddress(),
+    exempt: (a) => proxies?.allows(a) ?? false,
+    onRefused: (ip, max) => log.warn({ event: 'connection_limit', ip, max }, 'too many connections from one address; refusing more'),
+  });
+  const server = http.createServer(timeouts, listener);
+  connections.attach(server, idleMs);
   const actual = await listen(server, port, host);
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
   let secure: RunningServer['https'];
   if (tls?.options) {
-    const s = https.createServer({ ...SERVER_TIMEOUTS, ...tls.options }, listener);
+    // handshakeTimeout: a TCP connection that never completes (or starts) its handshake.
+    const s = https.createServer({ ...timeouts, handshakeTimeout: idleMs, ...tls.options }, listener);
+    connections.attach(s, idleMs);
     const p = await listen(s, opts.httpsPort ?? snap.config.tls?.port ?? 8443, host);
     secure = { server: s, url: `https://${shown === '127.0.0.1' ? 'localhost' : shown}:${p}`, port: p, fingerprint256: dev?.fingerprint256 ?? tls.fingerprint256, devCertPath: dev?.certPath };
   }
@@ -169,6 +203,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     provisioner,
     reloader,
     gate,
+    connections,
     watching: watcher?.ready ?? Promise.resolve(),
     warnings: [...unreadShown, ...found],
     warmedUp,

@@ -258,7 +258,8 @@ describe('torn uploads', () => {
   });
 
   it('50 concurrent puts of the same name end with exactly one intact body and no temp files', async () => {
-    const store = new UploadStore({ dir });
+    // The per-device concurrency limit raised, so all 50 really run at once.
+    const store = new UploadStore({ dir, maxConcurrentPerDevice: 64 });
     const bodies = Array.from({ length: 50 }, () => crypto.randomBytes(100 * 1024));
     // Several chunks with yields between them, so the writes really interleave.
     const chunked = (b: Buffer) =>
@@ -322,8 +323,8 @@ describe('logs', () => {
     expect(await temps()).toEqual([]);
   });
 
-  it('concurrent appends lose nothing (read-append-rename is serialised per device)', async () => {
-    const store = new UploadStore({ dir, now: () => new Date('2024-05-01T12:00:00Z') });
+  it('concurrent appends lose nothing (appends are serialised per device)', async () => {
+    const store = new UploadStore({ dir, now: () => new Date('2024-05-01T12:00:00Z'), maxConcurrentPerDevice: 64 });
     const lines = Array.from({ length: 30 }, (_, i) => `line ${String(i).padStart(2, '0')}\n`);
     const results = await Promise.all(lines.map((l) => store.put(`${MAC}-app.log`, body(l), l.length)));
     expect(results.every((r) => r.status === 201 || r.status === 204)).toBe(true);
@@ -439,5 +440,115 @@ describe('removeStaleTemps', () => {
     await fsp.utimes(old, twoHoursAgo, twoHoursAgo);
     expect(await store.removeStaleTemps()).toBe(1);
     expect((await fsp.readdir(devDir)).sort()).toEqual([`.${MAC}-phone.cfg.fedcba9876543210.tmp`, `${MAC}-phone.cfg`]);
+  });
+});
+
+/** A pid that certainly belonged to a process that has exited. */
+async function deadPid(): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  const c = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => c.once('exit', r));
+  return c.pid!;
+}
+
+describe('uploads in flight count against the quota', () => {
+  const stalled = (n: number, release: Promise<void>) =>
+    (async function* () {
+      yield Buffer.alloc(n);
+      await release;
+    })();
+
+  it('a declared length that does not fit beside uploads in flight is refused (413) before it is read', async () => {
+    const store = new UploadStore({ dir, maxDeviceBytes: 100, maxConcurrentPerDevice: 8 });
+    let open!: () => void;
+    const release = new Promise<void>((r) => (open = r));
+    const a = store.put(`${MAC}-phone.cfg`, stalled(60, release), 60);
+    await new Promise((r) => setTimeout(r, 30));
+    let read = false;
+    const b = await store.put(`${MAC}-web.cfg`, (async function* () { read = true; yield Buffer.alloc(60); })(), 60);
+    expect(b).toMatchObject({ status: 413, reason: 'exceeds device quota' });
+    expect(read).toBe(false);
+    open();
+    expect((await a).status).toBe(201);
+  });
+
+  it('a chunked (streamed) body is refused as soon as it crosses the room left', async () => {
+    const store = new UploadStore({ dir, maxDeviceBytes: 100 });
+    expect((await store.put(`${MAC}-phone.cfg`, body(Buffer.alloc(70)), 70)).status).toBe(201);
+    let chunks = 0;
+    const endless = (async function* () {
+      for (;;) {
+        chunks++;
+        yield Buffer.alloc(10);
+      }
+    })();
+    expect(await store.put(`${MAC}-web.cfg`, endless, 'streamed')).toMatchObject({ status: 413, reason: 'exceeds device quota' });
+    expect(chunks).toBe(4); // 30 bytes fitted, the fourth chunk did not
+    expect(await temps()).toEqual([]);
+    // A streamed body that fits is stored.
+    expect((await store.put(`${MAC}-web.cfg`, body('a', 'b'), 'streamed')).status).toBe(201);
+  });
+
+  it('replacing a file near the quota is allowed: the old size is credited (once)', async () => {
+    const store = new UploadStore({ dir, maxDeviceBytes: 100 });
+    expect((await store.put(`${MAC}-phone.cfg`, body(Buffer.alloc(90)), 90)).status).toBe(201);
+    expect((await store.put(`${MAC}-phone.cfg`, body(Buffer.alloc(95)), 95)).status).toBe(204);
+  });
+
+  it('beyond maxConcurrentPerDevice, uploads wait their turn unread; too many waiting get 429; other devices do not wait', async () => {
+    const store = new UploadStore({ dir, maxConcurrentPerDevice: 1 });
+    let open!: () => void;
+    const release = new Promise<void>((r) => (open = r));
+    const first = store.put(`${MAC}-phone.cfg`, stalled(5, release), 5);
+    await new Promise((r) => setTimeout(r, 30));
+    // 16 wait (one slot × 16); their bodies are not read until they get the slot.
+    let read = 0;
+    const counted = (async function* () { read++; yield Buffer.from('x'); })();
+    const waiting = [store.put(`${MAC}-calls.xml`, counted, 1), ...Array.from({ length: 15 }, () => store.put(`${MAC}-calls.xml`, body('x'), 1))];
+    await new Promise((r) => setTimeout(r, 30));
+    expect(read).toBe(0);
+    expect((await store.put(`${MAC}-web.cfg`, body('x'), 1)).status).toBe(429);
+    expect((await store.put('64167fabcdef-calls.xml', body('x'), 1)).status).toBe(201);
+    open();
+    expect((await first).status).toBe(201);
+    const statuses = (await Promise.all(waiting)).map((r) => r.status);
+    expect(read).toBe(1);
+    expect(statuses[0]).toBe(201);
+    expect(statuses.slice(1).every((st) => st === 204)).toBe(true);
+    // Slots are given back.
+    expect((await store.put(`${MAC}-web.cfg`, body('x'), 1)).status).toBe(201);
+  });
+});
+
+describe('crash recovery at start', () => {
+  it('removes temp files of a dead process at once, keeps those of live ones', async () => {
+    const store = new UploadStore({ dir });
+    await store.put(`${MAC}-phone.cfg`, body('<p/>'), 4);
+    const devDir = path.join(dir, 'uploads', MAC);
+    const dead = `.${MAC}-phone.cfg.${await deadPid()}.0123456789abcdef.tmp`;
+    const live = `.${MAC}-phone.cfg.${process.pid}.fedcba9876543210.tmp`;
+    await fsp.writeFile(path.join(devDir, dead), 'torn');
+    await fsp.writeFile(path.join(devDir, live), 'in flight');
+    expect(await store.removeStaleTemps()).toBe(1);
+    expect((await fsp.readdir(devDir)).sort()).toEqual([live, `${MAC}-phone.cfg`].sort());
+  });
+
+  it('rolls back a log append a dead process left half done (journal), and drops a torn journal', async () => {
+    const store = new UploadStore({ dir, now: () => new Date('2024-05-01T12:00:00Z') });
+    await store.put(`${MAC}-app.log`, body('whole line\n'), 11);
+    const logDir = path.join(dir, 'logs', MAC);
+    const day = path.join(logDir, '2024-05-01-app.log');
+    // What a kill -9 in the middle of an append leaves: the journal and a half-appended tail.
+    const pid = await deadPid();
+    await fsp.writeFile(path.join(logDir, `.2024-05-01-app.log.${pid}.append`), '11\n');
+    await fsp.appendFile(day, 'half a li');
+    await fsp.writeFile(path.join(logDir, `.2024-05-01-boot.log.${pid}.append`), '1');
+    await store.removeStaleTemps();
+    expect(await fsp.readFile(day, 'utf8')).toBe('whole line\n');
+    expect((await fsp.readdir(logDir)).sort()).toEqual(['2024-05-01-app.log']);
+    // A live writer's journal is left alone.
+    await fsp.writeFile(path.join(logDir, `.2024-05-01-app.log.${process.pid}.append`), '3\n');
+    await store.removeStaleTemps();
+    expect(await fsp.readFile(day, 'utf8')).toBe('whole line\n');
   });
 });

@@ -76,7 +76,7 @@ export interface Snapshot {
 export function buildSnapshot(input: BuildInput): Snapshot {
   const diagnostics: Diagnostic[] = [];
   const display = input.display ?? ((r: string) => r);
-  const { config, diagnostics: cd } = parseRootConfig(input.root.get('deskset.yaml'), display('deskset.yaml'));
+  const { config, diagnostics: cd, secrets: configSecrets } = parseRootConfig(input.root.get('deskset.yaml'), display('deskset.yaml'), input.secretRefs);
   diagnostics.push(...cd);
 
   const vendors = loadVendors(input, diagnostics);
@@ -84,6 +84,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   const secretKeys = secretKeyPattern(config.security.secretKeys);
   const { profiles, diagnostics: pd, secrets, plaintextSecrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs, secretKeys);
   for (const d of pd) diagnostics.push(d);
+  for (const v of configSecrets) secrets.add(v);
 
   const brokenTemplates = new Set<string>();
   const templates = compileVendorTemplates(vendors, input, diagnostics, display, brokenTemplates);

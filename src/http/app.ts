@@ -124,31 +124,35 @@ export function createApp(opts: AppOptions): Koa<State> {
     ctx.respond = false;
     ctx.state.bytes = writeReply(ctx.res, ctx.method, reply);
   };
-  // Uploads are authorised like the device's own files: the gate decides for that MAC.
-  // (A URL-token prefix is not accepted for PUT: uploads use Basic, mTLS or allow-lists.)
+  // Uploads pass the gate like the device's own files (so no credentials get the same 401
+  // challenge as a GET), and then must be proven to come from that device: its certificate,
+  // URL token or own credentials. Shared credentials write only where deskset.yaml allows it.
   const uploadHandler = createUploadHandler({
     store: opts.uploads,
     log: (rec) => opts.log.info(rec),
-    authorize: async (ctx, mac) => {
+    authorize: async (ctx, mac, tokenMac) => {
       const snap = opts.provisioner.current();
       const device = snap.profiles.devices.get(mac);
       const ip = opts.gate.clientIp(ctx.req.socket.remoteAddress, ctx.headers);
-      if (!device) {
-        // Refused exactly as a known device without proof is (same count, same work).
-        await opts.gate.unknownDevice(snap, { ip, headers: ctx.headers }, mac, { mac });
-        return false;
-      }
-      const admitted = await opts.gate.admit(snap, { ip, headers: ctx.headers, socket: ctx.req.socket, subject: subjectOf(device) });
-      return admitted.ok;
+      // Refused exactly as a known device without proof is (same count, same work).
+      if (!device) return opts.gate.unknownDevice(snap, { ip, headers: ctx.headers }, mac, { mac, reason: 'unknown device' });
+      const admitted = await opts.gate.admit(snap, { ip, headers: ctx.headers, socket: ctx.req.socket, subject: subjectOf(device), tokenMac });
+      if (!admitted.ok) return admitted.reply;
+      if (admitted.proof !== 'shared') return true;
+      const may = snap.config.uploads.sharedCredentialsMayWrite;
+      if (may === true || (device.site !== undefined && may.has(device.site))) return true;
+      opts.log.warn({ event: 'upload_shared_credentials', ip, mac }, 'shared credentials may not write a device file (uploads.shared_credentials_may_write)');
+      return false;
     },
   });
 
   app.use(async (ctx) => {
     const info = { method: ctx.method, url: ctx.originalUrl, headers: ctx.headers, remote: ctx.req.socket.remoteAddress, socket: ctx.req.socket };
     if (ctx.method === 'PUT') {
-      const cooling = opts.gate.coolingDown(opts.gate.clientIp(info.remote, info.headers));
-      if (cooling) return respond(ctx, cooling);
-      return uploadHandler(ctx);
+      // Cool-down, path decoding and /p/<token>/ exactly as for GET.
+      const routed = route(info, opts.gate);
+      if ('status' in routed) return respond(ctx, routed);
+      return uploadHandler(ctx, { path: routed.path, tokenMac: routed.tokenMac });
     }
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       ctx.set('Allow', 'GET, HEAD, PUT');

@@ -34,7 +34,14 @@ export interface GateRequest {
   tokenMac?: string;
 }
 
-export type Admission = { ok: true; mac?: string } | { ok: false; reply: Reply };
+/**
+ * How an admitted request proved itself: the device's own certificate, URL token or
+ * credentials; credentials shared by a site/group/global layer; or nothing was asked.
+ * Uploads need to know (a shared credential may not write a device's files by default).
+ */
+export type Proof = 'certificate' | 'token' | 'device' | 'shared' | 'none';
+
+export type Admission = { ok: true; mac?: string; proof?: Proof } | { ok: false; reply: Reply };
 
 /** What a MAC file is refused with, known MAC or not: a challenge, a plain no, or "no such file". */
 export type Refusal = 401 | 403 | 404;
@@ -181,8 +188,8 @@ export class Gate {
     }
     // A verified certificate or URL token for this device is its authentication.
     const proven = (cert.mac !== undefined && (mac === undefined || cert.mac === mac)) || req.tokenMac !== undefined;
-    if (proven) return this.admitted(req.ip, mac, cert.mac ?? req.tokenMac ?? mac);
-    if (!policy.auth) return { ok: true, mac };
+    if (proven) return this.admitted(req.ip, mac, cert.mac ?? req.tokenMac ?? mac, cert.mac !== undefined ? 'certificate' : 'token');
+    if (!policy.auth) return { ok: true, mac, proof: 'none' };
 
     // Locks are per client and device, so a stranger cannot lock the real phone out. Shared
     // files have no device: their lock is the client's own.
@@ -195,10 +202,10 @@ export class Gate {
     const passOk = userOk ? await this.verifier.verify(creds.pass, policy.auth.credential) : await this.verifier.decoy(creds.pass, policy.auth.credential);
     if (userOk && passOk) {
       if (mac) this.guard.recordAuthSuccess(mac, req.ip);
-      return this.admitted(req.ip, mac, mac);
+      return this.admitted(req.ip, mac, mac, policy.auth.level === 'device' ? 'device' : 'shared');
     }
     // Shared files also accept a device's own credentials (that phone fetches them too).
-    if (!mac && (await this.deviceCredentialsMatch(snap, req.ip, creds.user, creds.pass))) return { ok: true };
+    if (!mac && (await this.deviceCredentialsMatch(snap, req.ip, creds.user, creds.pass))) return { ok: true, proof: 'device' };
     this.guard.recordAuthFailure(lockKey, req.ip);
     return this.deny(snap, req, mac, { ...log, reason: 'bad credentials' }, this.challenge(snap, { ...log, reason: 'bad credentials' }), 'checked');
   }
@@ -209,9 +216,9 @@ export class Gate {
   }
 
   /** Proof for a MAC takes back the miss its first, unproven request counted. */
-  private admitted(ip: string, asked: string | undefined, mac: string | undefined): Admission {
+  private admitted(ip: string, asked: string | undefined, mac: string | undefined, proof: Proof): Admission {
     if (asked) this.guard.forgive(ip, asked);
-    return { ok: true, mac };
+    return { ok: true, mac, proof };
   }
 
   private challenge(snap: Snapshot, log: Reply['log']): Reply {

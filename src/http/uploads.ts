@@ -5,43 +5,65 @@
 //   400  hostile or malformed target (traversal, encoded separators, NUL, backslash, `//x`),
 //        more than one path segment, bad or repeated Content-Length, body shorter than declared
 //   414  target longer than MAX_PATH (from decodeRequestPath)
+//   401  `authorize` answered with the gate's challenge (no or wrong credentials), as for GET
 //   403  a well-formed single name that is not an allowed upload (unknown suffix, all-zero MAC),
 //        `authorize` said no, or a symlink in the state directory
 //   405  not a PUT (Allow: PUT)
-//   411  no Content-Length (chunked or other Transfer-Encoding): we only accept bounded bodies
-//   413  over the per-file cap or the device quota
+//   411  neither Content-Length nor chunked (or another Transfer-Encoding)
+//   413  over the per-file cap or the device quota (declared, or as a chunked body streams)
+//   429  too many uploads already waiting for this device (Retry-After)
 //   507  the state directory's disk is full
 //   500  anything unexpected (logged through `log`)
 //   201  created, 204 replaced (or appended to today's log)
 
 import type Koa from 'koa';
-import { UPLOAD_KINDS, type UploadStore } from '../service/upload-store.js';
+import { STREAMED, UPLOAD_KINDS, type UploadStore } from '../service/upload-store.js';
+import type { Reply } from './reply.js';
 import { decodeRequestPath } from './request-path.js';
 import { sendFile } from './send.js';
 
 export interface UploadHandlerOptions {
   store: UploadStore;
-  /** Decide whether this request may write this device's files (false: 403, body unread). */
-  authorize?: (ctx: Koa.Context, mac: string) => boolean | Promise<boolean>;
+  /**
+   * Decide whether this request may write this device's files: true, false (403), or the
+   * refusal to send (the gate's 401 challenge, 429...). The body is left unread on a refusal.
+   * `tokenMac` is the device of the URL token the request came through, if any.
+   */
+  authorize?: (ctx: Koa.Context, mac: string, tokenMac: string | undefined) => boolean | Reply | Promise<boolean | Reply>;
   /** One record per PUT: status, reason, mac, kind, bytes. */
   log?: (rec: Record<string, unknown>) => void;
 }
 
-export type ContentLength = { ok: true; length: number | undefined } | { ok: false; status: 400 | 411 };
+/** Where an upload is headed once the caller has taken any /p/<token>/ prefix off. */
+export interface UploadTarget {
+  /** The decoded request path without its leading `/` (and without the token prefix). */
+  path: string;
+  /** The device of the URL token the request came through. */
+  tokenMac?: string;
+}
+
+export type ContentLength = { ok: true; length: number | typeof STREAMED | undefined } | { ok: false; status: 400 | 411 };
 
 /**
- * The declared body length from raw header pairs. RFC 9112 §6.3: a message with
- * Transfer-Encoding has no usable Content-Length, and differing or repeated Content-Length
- * fields are an error. Node's parser already rejects most of these; this is defence in depth
- * and the place where "no length" becomes 411.
+ * The declared body length from raw header pairs: a number, STREAMED for a chunked body (no
+ * length up front; the store bounds it while it streams), or undefined for neither (411).
+ * RFC 9112 §6.3: Transfer-Encoding with Content-Length, and differing or repeated
+ * Content-Length fields, are errors. Node's parser already rejects most of these; this is
+ * defence in depth.
  */
 export function parseContentLength(rawHeaders: readonly string[]): ContentLength {
   const values: string[] = [];
+  const codings: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
-    // Chunked (or any coding) has no length known up front: we refuse rather than bound it later.
-    if (name === 'transfer-encoding') return { ok: false, status: 411 };
+    if (name === 'transfer-encoding') codings.push(rawHeaders[i + 1]!.trim().toLowerCase());
     if (name === 'content-length') values.push(rawHeaders[i + 1]!.trim());
+  }
+  if (codings.length) {
+    // Both framings at once is the classic smuggling probe, never a phone.
+    if (values.length) return { ok: false, status: 400 };
+    // Only plain chunked: a compressed body's size on disk is not what was counted.
+    return codings.length === 1 && codings[0] === 'chunked' ? { ok: true, length: STREAMED } : { ok: false, status: 411 };
   }
   if (values.length === 0) return { ok: true, length: undefined };
   // Even `Content-Length: 5` twice is refused: a smuggling probe, never a phone.
@@ -52,9 +74,17 @@ export function parseContentLength(rawHeaders: readonly string[]): ContentLength
   return { ok: true, length: Number(v) };
 }
 
-export function createUploadHandler(opts: UploadHandlerOptions): (ctx: Koa.Context) => Promise<void> {
+/** Seconds a phone is asked to wait when too many of its device's uploads are already waiting. */
+const BUSY_RETRY_AFTER = '5';
+
+export function createUploadHandler(opts: UploadHandlerOptions): (ctx: Koa.Context, target?: UploadTarget) => Promise<void> {
   const { store } = opts;
-  return async function handleUpload(ctx: Koa.Context): Promise<void> {
+  /** The path as sent, when the caller did not route it (no URL tokens then). */
+  const targetOf = (ctx: Koa.Context): UploadTarget | { status: number } => {
+    const decoded = decodeRequestPath(ctx.originalUrl);
+    return decoded.ok ? { path: decoded.path } : { status: decoded.status };
+  };
+  return async function handleUpload(ctx: Koa.Context, routed?: UploadTarget): Promise<void> {
     const rec: Record<string, unknown> = { event: 'upload', ip: ctx.ip };
     const finish = (status: number, reason: string, extra: Record<string, unknown> = {}) => {
       // A body we did not read to the end stays unread: close the connection rather than let
@@ -70,9 +100,10 @@ export function createUploadHandler(opts: UploadHandlerOptions): (ctx: Koa.Conte
       ctx.set('Allow', 'PUT');
       return finish(405, 'method not allowed');
     }
-    const decoded = decodeRequestPath(ctx.originalUrl);
-    if (!decoded.ok) return finish(decoded.status, 'hostile or malformed path');
-    const name = decoded.path;
+    const target = routed ?? targetOf(ctx);
+    if ('status' in target) return finish(target.status, 'hostile or malformed path');
+    // The name only: a token prefix was taken off by the caller, and a token is never logged.
+    const name = target.path;
     rec.name = name.length > 128 ? `${name.slice(0, 128)}…` : name;
     // Phones PUT to the directory they were provisioned from; any sub-path is not ours.
     if (name === '' || name.includes('/')) return finish(400, 'not a single path segment');
@@ -85,8 +116,15 @@ export function createUploadHandler(opts: UploadHandlerOptions): (ctx: Koa.Conte
     if (!cl.ok) return finish(cl.status, cl.status === 411 ? 'length required' : 'bad Content-Length');
 
     try {
-      if (opts.authorize && !(await opts.authorize(ctx, c.mac))) return finish(403, 'not authorized');
+      const allowed = opts.authorize ? await opts.authorize(ctx, c.mac, target.tokenMac) : true;
+      if (allowed === false) return finish(403, 'not authorized');
+      if (allowed !== true) {
+        // The gate's own answer, headers and all: a 401 carries the same challenge as for GET.
+        for (const [k, v] of Object.entries(allowed.headers)) if (k !== 'Content-Length') ctx.set(k, v);
+        return finish(allowed.status, allowed.log.reason ?? 'not authorized');
+      }
       const r = await store.put(name, ctx.req, cl.length);
+      if (r.status === 429) ctx.set('Retry-After', BUSY_RETRY_AFTER);
       return finish(r.status, r.reason, r.bytes === undefined ? {} : { bytes: r.bytes });
     } catch (err) {
       // Only the log sees the message; the phone gets an empty 500.

@@ -2,7 +2,7 @@
 // and which XSD engine runs. libxml2 (in-process, ~0.03 ms a document) is the default;
 // Java Xerces (one JVM per call, ~190 ms) is the reference, for `check --strict-xsd`.
 
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadCatalogText } from '../core/avaya-script/index.js';
 import type { OutputValidators, XsdFinding } from '../core/check-output.js';

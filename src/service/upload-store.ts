@@ -8,8 +8,15 @@
 //     inside it is followed (lstat on every component, O_NOFOLLOW/O_EXCL on opens);
 //   - sizes are bounded twice: by the declared Content-Length before reading, and by counting
 //     bytes while reading (we stop as soon as a limit is crossed);
+//   - temp files count against the device quota: an upload reserves its declared length (or,
+//     streamed without one, each chunk as it arrives) before writing it, and only
+//     `maxConcurrentPerDevice` uploads per device run at once (upload-quota.ts);
 //   - every write is atomic: a unique temp file in the target's directory, fsync, rename over
 //     the target, fsync the directory. A torn or refused upload never replaces a good file.
+//     A log append goes in place behind a journal (the old length, fsynced first), so a crash
+//     mid-append is rolled back at the next start instead of leaving a torn day file;
+//   - temp files and journals carry the writer's pid: at start-up those of dead processes are
+//     removed (a kill -9 mid-upload never reaches its cleanup).
 //
 // Layout inside `dir` (the state directory, by convention `<config root>/var`, which the config
 // watcher does not watch):
@@ -27,6 +34,8 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ZERO_MAC, normalizeMac } from '../core/mac.js';
 import { Confinement, isInside } from '../io/confine.js';
+import { DEFAULT_UPLOADS } from '../core/root-config.js';
+import { UploadQuota, type UploadSlot } from './upload-quota.js';
 
 interface KindSpec {
   /** `log`: appended per day, never served back. `file`: replaced whole, served back on GET. */
@@ -63,11 +72,17 @@ const MAX_NAME = 64;
 // no regex change.
 const NAME = /^([0-9a-fA-F]{12})-(.+)$/;
 const LOG_DAY_FILE = /^(\d{4}-\d{2}-\d{2})-(.+)\.log$/;
+/** `.<name>.<pid>.<random>.tmp` (older releases wrote `.<name>.<random>.tmp`, without the pid). */
+const TEMP_FILE = /^\.(.+?)(?:\.(\d+))?\.[0-9a-f]{16}\.tmp$/;
+/** `.<day file>.<pid>.append`: the day file's length before an append that is in progress. */
+const APPEND_JOURNAL = /^\.(.+)\.(\d+)\.append$/;
 
-export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024; // a large Poly directory is a few hundred KB
-export const DEFAULT_MAX_LOG_BYTES = 5 * 1024 * 1024; // one log upload; logs are the bulkiest kind
-export const DEFAULT_MAX_DEVICE_BYTES = 20 * 1024 * 1024; // everything one phone keeps here, logs included
-export const DEFAULT_LOG_RETENTION_DAYS = 10; // what Poly's cloud service keeps
+// The defaults live with the rest of deskset.yaml's (`uploads:`).
+export const DEFAULT_MAX_FILE_BYTES = DEFAULT_UPLOADS.maxFileBytes;
+export const DEFAULT_MAX_LOG_BYTES = DEFAULT_UPLOADS.maxLogBytes;
+export const DEFAULT_MAX_DEVICE_BYTES = DEFAULT_UPLOADS.maxDeviceBytes;
+export const DEFAULT_LOG_RETENTION_DAYS = DEFAULT_UPLOADS.logRetentionDays;
+export const DEFAULT_MAX_CONCURRENT_PER_DEVICE = DEFAULT_UPLOADS.maxConcurrentPerDevice;
 
 export interface UploadStoreOptions {
   /** The writable state directory. By convention `<config root>/var` (see `defaultUploadDir`). */
@@ -80,6 +95,8 @@ export interface UploadStoreOptions {
   maxDeviceBytes?: number;
   /** Day log files older than this many days are deleted by pruneLogs(). Default 10. */
   logRetentionDays?: number;
+  /** Uploads one device may have running at once; more wait (unread), up to 16× as many, then 429. Default 4. */
+  maxConcurrentPerDevice?: number;
   /** Clock, for tests. Log days are UTC days of this clock. */
   now?: () => Date;
   /**
@@ -89,7 +106,10 @@ export interface UploadStoreOptions {
   within?: string;
 }
 
-export type PutStatus = 201 | 204 | 400 | 403 | 411 | 413 | 507;
+export type PutStatus = 201 | 204 | 400 | 403 | 411 | 413 | 429 | 507;
+
+/** A body whose length is not known up front (chunked): bounded while it streams instead. */
+export const STREAMED = 'streamed';
 export interface PutResult {
   status: PutStatus;
   /** Short text for logs; never sent to the client. */
@@ -121,6 +141,7 @@ export class UploadStore {
   private readonly now: () => Date;
   private readonly within?: string;
   private confinement?: Confinement;
+  private readonly quota: UploadQuota;
   /** Per-device commit lock: quota re-check, log read-append and rename happen one at a time. */
   private readonly locks = new Map<string, Promise<void>>();
 
@@ -132,6 +153,7 @@ export class UploadStore {
     this.logRetentionDays = opts.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
     this.now = opts.now ?? (() => new Date());
     this.within = opts.within === undefined ? undefined : path.resolve(opts.within);
+    this.quota = new UploadQuota(this.maxDeviceBytes, opts.maxConcurrentPerDevice ?? DEFAULT_MAX_CONCURRENT_PER_DEVICE);
   }
 
   /** `<mac>-<suffix>` with a known suffix, or undefined. Pure: no I/O. */
@@ -150,28 +172,47 @@ export class UploadStore {
    * Store one upload. `body` is read at most up to the applicable limit; on an early stop it is
    * left unconsumed and not destroyed (destroying an HTTP request destroys its socket, and the
    * caller still has to answer), so an HTTP caller should close the connection afterwards.
+   * `declaredLength` is the Content-Length, or STREAMED for a body of unknown length (chunked),
+   * which is then refused as soon as it crosses the per-file cap or the room left in the quota.
    *
    * 201 created, 204 replaced/appended, 400 short/long/aborted body, 403 not an allowed name or
-   * a symlink in the way, 411 no length, 413 over the per-file cap or the device quota,
-   * 507 disk full. Unexpected filesystem errors are thrown (after cleaning up the temp file).
+   * a symlink in the way, 411 no length, 413 over the per-file cap or the device quota
+   * (counting uploads in flight), 429 too many uploads already waiting for this device, 507
+   * disk full. Unexpected filesystem errors are thrown (after cleaning up the temp file).
    */
-  async put(name: string, body: AsyncIterable<Buffer> | NodeJS.ReadableStream, declaredLength: number | undefined): Promise<PutResult> {
+  async put(name: string, body: AsyncIterable<Buffer> | NodeJS.ReadableStream, declaredLength: number | typeof STREAMED | undefined): Promise<PutResult> {
     const c = this.classify(name);
     if (!c) return { status: 403, reason: 'not an allowed upload name' };
-    // Refusing bodies of unknown length keeps the limit checks simple and before any reading.
     if (declaredLength === undefined) return { status: 411, reason: 'length required' };
-    if (!Number.isSafeInteger(declaredLength) || declaredLength < 0) return { status: 400, reason: 'bad declared length' };
+    const streamed = declaredLength === STREAMED;
+    if (!streamed && (!Number.isSafeInteger(declaredLength) || declaredLength < 0)) return { status: 400, reason: 'bad declared length' };
     const spec = UPLOAD_KINDS[c.kind];
     const cap = spec.storage === 'log' ? this.maxLogBytes : this.maxFileBytes;
-    if (declaredLength > cap) return { status: 413, reason: 'exceeds per-file cap', bytes: 0 };
+    if (!streamed && declaredLength > cap) return { status: 413, reason: 'exceeds per-file cap', bytes: 0 };
+    // Waits (body unread) while the device has maxConcurrentPerDevice uploads running.
+    const slot = await this.quota.begin(c.mac);
+    if (!slot) return { status: 429, reason: 'too many uploads waiting for this device', bytes: 0 };
+    try {
+      return await this.putReserved(c.mac, c.kind, slot, body, streamed ? undefined : declaredLength, cap);
+    } finally {
+      slot.release();
+    }
+  }
 
+  private async putReserved(mac: string, kind: UploadKind, slot: UploadSlot, body: AsyncIterable<Buffer> | NodeJS.ReadableStream, declared: number | undefined, cap: number): Promise<PutResult> {
+    const storage = UPLOAD_KINDS[kind].storage;
     let target: { dir: string; file: string };
     try {
-      target = await this.prepareTarget(c.mac, c.kind);
-      // Early quota check on the declared length, so an over-quota upload is refused unread.
-      // It is repeated under the device lock with the real size before anything is committed.
-      if ((await this.usageAfter(c.mac, target.file, spec.storage, declaredLength)) > this.maxDeviceBytes)
-        return { status: 413, reason: 'exceeds device quota', bytes: 0 };
+      target = await this.prepareTarget(mac, kind);
+      // Reserve before the first byte is written, so temp files never outgrow the quota;
+      // measured under the lock, where commits happen, so the ledger matches the disk.
+      const fits = await this.withDeviceLock(mac, async () => {
+        const u = await this.usage(mac, target.file);
+        slot.measured(u.total);
+        if (storage === 'file') slot.replaces(target.file, u.current);
+        return slot.reserve(declared ?? 0);
+      });
+      if (!fits) return { status: 413, reason: 'exceeds device quota', bytes: 0 };
     } catch (err) {
       if (err instanceof Refused) return { status: 403, reason: err.message };
       if (isNoSpace(err)) return { status: 507, reason: 'no space left on the state directory' };
@@ -181,16 +222,23 @@ export class UploadStore {
     const tmp = this.tempPath(target.dir, path.basename(target.file));
     let bytes = 0;
     try {
-      const received = await this.receive(body, tmp, declaredLength, cap);
+      // A streamed body grows its reservation chunk by chunk; a declared one reserved it all.
+      const received = await this.receive(body, tmp, declared, cap, declared === undefined ? (n) => slot.reserve(n) : undefined);
       bytes = received.bytes;
       if (received.status) return { status: received.status, reason: received.reason, bytes };
-      return await this.withDeviceLock(c.mac, async () => {
-        if ((await this.usageAfter(c.mac, target.file, spec.storage, bytes)) > this.maxDeviceBytes)
-          return { status: 413, reason: 'exceeds device quota', bytes };
-        const existed = spec.storage === 'log' ? await this.appendInto(tmp, target) : await this.exists(target.file);
-        await fsp.rename(tmp, target.file);
-        await syncDir(target.dir);
-        return existed ? { status: 204, reason: spec.storage === 'log' ? 'appended' : 'replaced', bytes } : { status: 201, reason: 'created', bytes };
+      return await this.withDeviceLock(mac, async () => {
+        // Defence in depth: the reservation already guarantees this for uploads of this process.
+        const after = await this.usageAfter(mac, target.file, storage, bytes);
+        if (after > this.maxDeviceBytes) return { status: 413, reason: 'exceeds device quota', bytes };
+        let existed: boolean;
+        if (storage === 'log' && (await this.appendInPlace(tmp, target))) existed = true;
+        else {
+          existed = storage === 'log' ? false : await this.exists(target.file);
+          await fsp.rename(tmp, target.file);
+          await syncDir(target.dir);
+        }
+        slot.release(after);
+        return existed ? { status: 204, reason: storage === 'log' ? 'appended' : 'replaced', bytes } : { status: 201, reason: 'created', bytes };
       });
     } catch (err) {
       if (err instanceof Refused) return { status: 403, reason: err.message, bytes };
@@ -268,8 +316,10 @@ export class UploadStore {
   }
 
   /**
-   * Remove temp files left behind by a crash (a process killed mid-upload never reaches its
-   * cleanup). Only files older than `olderThanMs` go, so uploads in flight are untouched.
+   * Clean up after a crash (a process killed mid-upload never reaches its cleanup): roll back
+   * log appends a dead process left half done, and remove temp files of dead processes, or
+   * older than `olderThanMs` whoever wrote them. Uploads in flight (this process's, or another
+   * live worker's) are untouched. Returns how many temp files were removed.
    */
   async removeStaleTemps(olderThanMs = 60 * 60 * 1000): Promise<number> {
     // File mtimes are wall-clock times, so compare with the wall clock, not the injectable one.
@@ -278,8 +328,16 @@ export class UploadStore {
     for (const top of ['uploads', 'logs']) {
       for (const dev of await this.realDirs(this.under(top))) {
         const devDir = this.under(top, dev);
-        for (const e of await this.regularFiles(devDir, true)) {
-          if (!/^\..*\.tmp$/.test(e.name) || e.mtime.getTime() >= before) continue;
+        const entries = await this.regularFiles(devDir, true);
+        for (const e of entries) {
+          const j = APPEND_JOURNAL.exec(e.name);
+          if (j && !isAlive(Number(j[2]))) await rollBackAppend(devDir, j[1]!, e.name);
+        }
+        for (const e of entries) {
+          const m = TEMP_FILE.exec(e.name);
+          if (!m) continue;
+          const ownerDead = m[2] !== undefined && !isAlive(Number(m[2]));
+          if (!ownerDead && e.mtime.getTime() >= before) continue;
           await fsp.unlink(path.join(devDir, e.name)).then(() => removed++, () => {});
         }
       }
@@ -306,7 +364,7 @@ export class UploadStore {
   }
 
   private tempPath(dir: string, base: string): string {
-    return path.join(dir, `.${base}.${crypto.randomBytes(8).toString('hex')}.tmp`);
+    return path.join(dir, `.${base}.${process.pid}.${crypto.randomBytes(8).toString('hex')}.tmp`);
   }
 
   /** Create (or verify) the directories of a target, refusing anything that is not a real directory. */
@@ -323,13 +381,15 @@ export class UploadStore {
 
   /**
    * Stream `body` into a new temp file, counting bytes. Returns a refusal status, or none when
-   * exactly `declared` bytes arrived and are on disk (fsynced).
+   * exactly `declared` bytes (any number, when undefined) arrived and are on disk (fsynced).
+   * `reserve` is asked for room in the quota before each chunk is written.
    */
   private async receive(
     body: AsyncIterable<Buffer> | NodeJS.ReadableStream,
     tmp: string,
-    declared: number,
+    declared: number | undefined,
     cap: number,
+    reserve?: (bytes: number) => boolean,
   ): Promise<{ bytes: number; status?: 400 | 413; reason: string }> {
     // O_EXCL: never reuse an existing name; O_NOFOLLOW: never write through a planted symlink.
     const handle = await fsp.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
@@ -351,11 +411,12 @@ export class UploadStore {
         bytes += chunk.length;
         if (bytes > cap) return { bytes, status: 413, reason: 'exceeds per-file cap' };
         // The HTTP parser never delivers more than Content-Length; other callers might.
-        if (bytes > declared) return { bytes, status: 400, reason: 'body longer than declared length' };
+        if (declared !== undefined && bytes > declared) return { bytes, status: 400, reason: 'body longer than declared length' };
+        if (reserve && !reserve(chunk.length)) return { bytes, status: 413, reason: 'exceeds device quota' };
         await writeAll(handle, chunk);
       }
       // A lying Content-Length or a client that stopped early: keep nothing.
-      if (bytes < declared) return { bytes, status: 400, reason: 'body shorter than declared length' };
+      if (declared !== undefined && bytes < declared) return { bytes, status: 400, reason: 'body shorter than declared length' };
       await handle.sync();
       return { bytes, reason: 'received' };
     } finally {
@@ -364,47 +425,49 @@ export class UploadStore {
   }
 
   /**
-   * For a log: make `tmp` hold the existing day file followed by the new body, so the rename
-   * that follows is an atomic append. Runs under the device lock (else two appends could read
-   * the same old file and one would be lost). Returns whether the day file existed.
+   * For a log: append the received body (`tmp`) to today's file in place, behind a journal
+   * that holds the old length, so a crash mid-append is rolled back at the next start
+   * (removeStaleTemps) rather than leaving a torn day file. In place, not copy-and-rename: a
+   * copy would put the whole day file on disk twice, beyond the quota. Runs under the device
+   * lock. Returns false when there is no day file yet (the caller renames `tmp` into place).
    */
-  private async appendInto(tmp: string, target: { dir: string; file: string }): Promise<boolean> {
-    let old: FileHandle;
+  private async appendInPlace(tmp: string, target: { dir: string; file: string }): Promise<boolean> {
+    let out: FileHandle;
     try {
       // O_NONBLOCK: a FIFO planted in the state directory must not park a thread in open().
-      old = await fsp.open(target.file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      out = await fsp.open(target.file, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     } catch (err) {
       if (isMissing(err)) return false;
       if (isCode(err, 'ELOOP')) throw new Refused('symlink in the state directory');
       throw err;
     }
-    const joined = this.tempPath(target.dir, path.basename(target.file));
-    let out: FileHandle | undefined;
+    const journal = path.join(target.dir, `.${path.basename(target.file)}.${process.pid}.append`);
+    let oldSize: number | undefined;
     try {
-      if (!(await old.stat()).isFile()) throw new Refused('not a regular file in the state directory');
-      out = await fsp.open(joined, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-      await copyInto(old, out);
+      const st = await out.stat();
+      if (!st.isFile()) throw new Refused('not a regular file in the state directory');
+      oldSize = st.size;
+      await writeDurably(journal, `${oldSize}\n`);
+      await syncDir(target.dir);
       const fresh = await fsp.open(tmp, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
       try {
-        await copyInto(fresh, out);
+        await copyInto(fresh, out, oldSize);
       } finally {
         await fresh.close();
       }
       await out.sync();
-      await out.close();
-      out = undefined;
-      // The joined file becomes the new body temp; the caller renames `tmp` over the target.
-      await fsp.rename(joined, tmp);
+      oldSize = undefined; // committed: nothing to roll back
+      await fsp.unlink(journal);
       return true;
     } finally {
-      await old.close();
-      if (out) await out.close().catch(() => {});
-      await fsp.unlink(joined).catch(() => {});
+      // A failed append (disk full...) is undone now rather than at the next start.
+      if (oldSize !== undefined) await out.truncate(oldSize).then(() => out.sync()).then(() => fsp.unlink(journal)).catch(() => {});
+      await out.close();
     }
   }
 
-  /** Bytes the device would hold if `file` got `incoming` bytes (replacing it, or appended for logs). */
-  private async usageAfter(mac: string, file: string, storage: 'log' | 'file', incoming: number): Promise<number> {
+  /** The device's committed bytes, and those of `file` among them (what a replace frees). */
+  private async usage(mac: string, file: string): Promise<{ total: number; current: number }> {
     let total = 0;
     let current = 0;
     for (const top of ['uploads', 'logs']) {
@@ -414,6 +477,12 @@ export class UploadStore {
         if (path.join(devDir, e.name) === file) current = e.size;
       }
     }
+    return { total, current };
+  }
+
+  /** Bytes the device would hold if `file` got `incoming` bytes (replacing it, or appended for logs). */
+  private async usageAfter(mac: string, file: string, storage: 'log' | 'file', incoming: number): Promise<number> {
+    const { total, current } = await this.usage(mac, file);
     return storage === 'log' ? total + incoming : total - current + incoming;
   }
 
@@ -504,12 +573,67 @@ async function writeAll(handle: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
-async function copyInto(from: FileHandle, to: FileHandle): Promise<void> {
+/** Copy all of `from` into `to` starting at byte `at`. */
+async function copyInto(from: FileHandle, to: FileHandle, at: number): Promise<void> {
   const buf = Buffer.allocUnsafe(64 * 1024);
+  let pos = at;
   for (;;) {
     const { bytesRead } = await from.read(buf, 0, buf.length, null);
     if (bytesRead === 0) return;
-    await writeAll(to, buf.subarray(0, bytesRead));
+    let off = 0;
+    while (off < bytesRead) {
+      const { bytesWritten } = await to.write(buf, off, bytesRead - off, pos);
+      off += bytesWritten;
+      pos += bytesWritten;
+    }
+  }
+}
+
+/** A small file, fsynced before this returns (created new: never through a planted name). */
+async function writeDurably(file: string, text: string): Promise<void> {
+  const h = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    await writeAll(h, Buffer.from(text));
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * Undo an append a dead process left half done: cut the day file back to the length its
+ * journal recorded. A journal that is not a length (torn before the append began) is dropped.
+ */
+async function rollBackAppend(devDir: string, dayFile: string, journalName: string): Promise<void> {
+  const journal = path.join(devDir, journalName);
+  const text = await fsp.readFile(journal, 'utf8').catch(() => '');
+  const m = /^(\d{1,15})\n$/.exec(text);
+  if (m && LOG_DAY_FILE.test(dayFile)) {
+    const h = await fsp.open(path.join(devDir, dayFile), fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK).catch(() => undefined);
+    if (h) {
+      try {
+        const st = await h.stat();
+        if (st.isFile() && st.size > Number(m[1])) {
+          await h.truncate(Number(m[1]));
+          await h.sync();
+        }
+      } finally {
+        await h.close();
+      }
+    }
+  }
+  await fsp.unlink(journal).catch(() => {});
+}
+
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+function isAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isCode(err, 'EPERM');
   }
 }
 
