@@ -395,6 +395,12 @@ describe('explain on the samples', () => {
     expect(r.stdout).toMatch(/was\s+group support\s+samples\/profiles\/groups\/support\.yaml:\d+:\d+\s+"1"/);
   });
 
+  it('a key that does not exist: exit 1, "has no value", and the closest keys the device has', async () => {
+    const r = await runCli(['explain', 'samples', '0004f2a1b2c3', 'sip.servr']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('has no value for "sip.servr" (did you mean "sip.server"?)');
+  });
+
   it('asking for the removed key itself explains the removal (why has this phone no NTP server?)', async () => {
     const dev = lineOf(await sample('profiles/devices/2cf4c5001122.yaml'), /ntp: null/);
     const r = await runCli(['explain', 'samples', '2cf4c5001122', 'time.ntp']);

@@ -251,6 +251,16 @@ describe('an admin XSD at <root>/schemas/polycom/polycomConfig.xsd', () => {
     expect(foo.related?.[0]?.message).toBe('rendered output, set by settings.polycom.params.foo.bar');
   });
 
+  it('a misspelled Poly parameter the admin XSD does not list: "did you mean" the parameter it declares', async () => {
+    const names = await sampleAttributeNames();
+    expect(names).toContain('reg.1.address');
+    const root = await newRoot({ 'schemas/polycom/polycomConfig.xsd': adminXsd(names), [VVX_FILE]: vvxWithParams('"reg.1.adress": "1001"') });
+    const { code, json } = await checkJson(root);
+    expect(code).toBe(1);
+    const d = xsdErrors(json).find((x) => x.message.includes('reg.1.adress'))!;
+    expect(d.message).toMatch(/attribute 'reg\.1\.adress'.*not allowed.*\(did you mean "reg\.1\.address"\?\)/);
+  });
+
   // BUG (precision of the rendered location; src/core/check-output.ts traced() takes the
   // engine's line as is): Poly attributes are rendered one per line, but libxml2 reports
   // every attribute problem at the line where the <polycomConfig …/> start tag ENDS, so the

@@ -32,7 +32,7 @@ export function run(args: string[]): Promise<number> {
     for (const d of busted) if (!seen.has(d.loc!.file) && seen.add(d.loc!.file)) problems.push(d);
     if (values.json) {
       // Mask before serialising: JSON escaping (\\, \") would hide a secret from the matcher.
-      const masked = groupByLocation(problems).map((d) => ({ ...d, message: redactSecrets(d.message, snap.secrets), related: d.related?.map((r) => ({ ...r, message: redactSecrets(r.message, snap.secrets) })) }));
+      const masked = groupByLocation(problems).map((d) => ({ ...d, message: redactSecrets(d.message, snap.secrets), related: d.related?.map((r) => ({ ...r, message: redactSecrets(r.message, snap.secrets) })), excerpt: d.excerpt?.map((l) => redactSecrets(l, snap.secrets)) }));
       process.stdout.write(`${JSON.stringify({ devices: snap.profiles.devices.size, files: result.files, diagnostics: masked }, null, 2)}\n`);
     } else {
       printDiagnostics(problems, process.stdout, snap.secrets);

@@ -3,6 +3,8 @@
 
 import { hasErrors } from '../core/diagnostics.js';
 import { explainTree, formatExplanation } from '../core/explain.js';
+import { flattenLeaves } from '../core/merge.js';
+import { didYouMean } from '../core/suggest.js';
 import { normalizeMac } from '../core/mac.js';
 import { layersFor, resolveSubject, subjectOf } from '../core/resolve.js';
 import { canonicalPath } from '../core/routes.js';
@@ -35,7 +37,9 @@ export function run(args: string[]): Promise<number> {
     const effective = resolveSubject(snap.profiles, snap.config.layers, subject);
     const explanation = explainTree(effective, { key, secrets: snap.secrets, extraKeys: snap.secretKeys });
     if (!explanation) {
-      process.stderr.write(`deskset explain: ${mac} has no value for "${key}"\n`);
+      // Leaf paths as admins write them (relative to settings), for "did you mean".
+      const known = flattenLeaves(effective).map((l) => l.path.join('.').replace(/^settings\./, ''));
+      process.stderr.write(`deskset explain: ${mac} has no value for "${key}"${didYouMean(key ?? '', known)}\n`);
       return 1;
     }
     const layers = layersFor(snap.profiles, snap.config.layers, subject).map((l) => ({ layer: l.ref.kind, name: l.ref.name, file: l.ref.file }));
