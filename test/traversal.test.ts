@@ -338,6 +338,19 @@ describe('readers that build a snapshot', () => {
       expect(confine.readTextSync(inside, 1024)).toBeUndefined();
       const tree = await readTextTree(r.dir, ['profiles']);
       expect([...tree.files.values()].join('')).not.toContain(SENTINEL);
+      // The snapshot reader's opener: the file itself a link out, a directory above it a link out.
+      const opener = confine.syncOpener();
+      try {
+        expect(opener.open('profiles/global.yaml')).toBe('outside');
+        const site = opener.open('profiles/sites/nyc.yaml');
+        expect(typeof site).toBe('number');
+        closeSync(site as number);
+        await fs.rename(r.file('profiles/groups'), r.file('groups.old'));
+        await fs.symlink(path.join(outside, 'dir'), r.file('profiles/groups'));
+        expect(opener.open('profiles/groups/a.txt')).toBe('outside');
+      } finally {
+        opener.close();
+      }
     } finally {
       await r.cleanup();
     }
