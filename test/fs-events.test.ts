@@ -47,11 +47,14 @@ describe('check', () => {
     await fs.symlink('loop.yaml', r.file('profiles/groups/loop.yaml'));
     await fs.symlink('/etc/passwd', r.file('resources/passwd.txt'));
     await fs.symlink('.', r.file('profiles/groups/sub'));
+    await fs.mkdir(r.file('schemas/polycom'), { recursive: true });
+    await fs.symlink('/etc/hostname', r.file('schemas/polycom/own.xsd'));
     const res = await runCli(['check', r.dir]);
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/profiles\/groups\/loop\.yaml:1:1: error SYMLINK_LOOP/);
     expect(res.stdout).toMatch(/profiles\/groups\/sub:1:1: error SYMLINK_LOOP/);
     expect(res.stdout).toMatch(/resources\/passwd\.txt:1:1: error OUTSIDE_ROOT/);
+    expect(res.stdout).toMatch(/schemas\/polycom\/own\.xsd:1:1: error OUTSIDE_ROOT/);
     expect(res.stdout).not.toContain('root:x:0:0');
   });
 });

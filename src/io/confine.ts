@@ -55,7 +55,7 @@ export class Confinement {
   }
 
   /**
-   * Whether the file open as `fd` (opened from `abs`, fstat'ed as `st`) lies inside the root.
+   * Whether the file open as `fd` (opened from `abs`, fstat'ed as `st`) lies inside the boundary.
    * The answer is remembered per path and inode, so a file served again costs nothing more
    * than the fstat the caller already did; a swapped file has another inode and is checked.
    */
@@ -75,7 +75,7 @@ export class Confinement {
   }
 
   /**
-   * Open `abs` for reading if what opens lies inside the root: the handle (the caller closes
+   * Open `abs` for reading if what opens lies inside the boundary: the handle (the caller closes
    * it) and its stat; 'outside' when it leads out; undefined when it cannot be opened.
    * O_NONBLOCK: a FIFO swapped into the tree must not park a thread in open().
    */
