@@ -197,6 +197,12 @@ export function isInside(realRoot: string, real: string): boolean {
   return real === realRoot || real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep);
 }
 
+/** Whether the existing path `p` really (symlinks resolved) lies inside `root`. */
+export async function reallyInside(root: string, p: string): Promise<boolean> {
+  const [realRoot, real] = await Promise.all([fs.realpath(root), fs.realpath(p)]);
+  return isInside(realRoot, real);
+}
+
 /** Without /proc: the resolved path, provided it still leads to the inode that was opened. */
 async function resolvedSameInode(abs: string, st: Stats): Promise<string> {
   const real = await fs.realpath(abs);
