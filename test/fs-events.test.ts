@@ -47,11 +47,14 @@ describe('check', () => {
     await fs.symlink('loop.yaml', r.file('profiles/groups/loop.yaml'));
     await fs.symlink('/etc/passwd', r.file('resources/passwd.txt'));
     await fs.symlink('.', r.file('profiles/groups/sub'));
+    await fs.mkdir(r.file('schemas/polycom'), { recursive: true });
+    await fs.symlink('/etc/hostname', r.file('schemas/polycom/own.xsd'));
     const res = await runCli(['check', r.dir]);
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/profiles\/groups\/loop\.yaml:1:1: error SYMLINK_LOOP/);
     expect(res.stdout).toMatch(/profiles\/groups\/sub:1:1: error SYMLINK_LOOP/);
     expect(res.stdout).toMatch(/resources\/passwd\.txt:1:1: error OUTSIDE_ROOT/);
+    expect(res.stdout).toMatch(/schemas\/polycom\/own\.xsd:1:1: error OUTSIDE_ROOT/);
     expect(res.stdout).not.toContain('root:x:0:0');
   });
 });
@@ -86,6 +89,8 @@ describe('while serving', () => {
   it.each([
     ['a file linked to itself', 'profiles/groups/loop.yaml', (r: TmpRoot) => fs.symlink('loop.yaml', r.file('profiles/groups/loop.yaml'))],
     ['a resource linked to itself (ln -s x.wav resources/x.wav)', 'resources/x.wav', (r: TmpRoot) => fs.symlink('x.wav', r.file('resources/x.wav'))],
+    ['a device file linked to itself (profiles/devices/ has its own watcher)', 'profiles/devices/0004f2ffffff.yaml', (r: TmpRoot) => fs.symlink('0004f2ffffff.yaml', r.file('profiles/devices/0004f2ffffff.yaml'))],
+    ['profiles/devices/ linked into itself', 'profiles/devices/sub', (r: TmpRoot) => fs.symlink('.', r.file('profiles/devices/sub'))],
     ['a directory linked to itself (ln -s . sub)', 'profiles/groups/sub', (r: TmpRoot) => fs.symlink('.', r.file('profiles/groups/sub'))],
     ['a link to the parent (ln -s .. resources/up)', 'resources/up', (r: TmpRoot) => fs.symlink('..', r.file('resources/up'))],
     [
@@ -116,7 +121,7 @@ describe('while serving', () => {
     expect((await get('/ok.txt')).status).toBe(200);
     expect((await get('/x.wav')).status).toBe(404);
     // Fixed: the links go, the next reload is accepted.
-    for (const p of ['profiles/groups/loop.yaml', 'resources/x.wav', 'profiles/groups/sub', 'resources/up', 'templates/a', 'templates/b', 'profiles/groups/out.yaml']) await fs.rm(r.file(p), { recursive: true, force: true });
+    for (const p of ['profiles/groups/loop.yaml', 'profiles/devices/0004f2ffffff.yaml', 'profiles/devices/sub', 'resources/x.wav', 'profiles/groups/sub', 'resources/up', 'templates/a', 'templates/b', 'profiles/groups/out.yaml']) await fs.rm(r.file(p), { recursive: true, force: true });
     await until(async () => (await get('/healthz')).status === 200, '/healthz to recover');
   });
 

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Confinement } from '../src/io/confine.js';
 import { loadRoot } from '../src/io/load-root.js';
 import { readTextTree } from '../src/io/read-tree.js';
+import { checkAgainstRecord } from '../src/io/resource-history.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { appendYaml, memoryLog, rawGet, rawRequest, settle, type RawResponse } from './helpers/e2e-http.js';
 import { until } from './helpers/reload-root.js';
@@ -301,6 +302,17 @@ describe('writes: the state directory', () => {
 });
 
 describe('readers that build a snapshot', () => {
+  it("check's media record is not written through a var/ that links out of the root", async () => {
+    const r = await makeTmpRoot({}, 'deskset-traversal-var-');
+    try {
+      await fs.symlink(path.join(outside, 'var'), r.file('var'));
+      expect(await checkAgainstRecord(r.dir, 'var', new Map([['ring.wav', 'ab'.repeat(32)]]), (f) => f)).toEqual([]);
+      expect(await fs.readdir(path.join(outside, 'var'))).toEqual([]);
+    } finally {
+      await r.cleanup();
+    }
+  });
+
   it('${file:} secrets, templates and profiles that lead out of the root are not read', async () => {
     const r = await makeTmpRoot({}, 'deskset-traversal-snap-');
     try {
@@ -338,6 +350,19 @@ describe('readers that build a snapshot', () => {
       expect(confine.readTextSync(inside, 1024)).toBeUndefined();
       const tree = await readTextTree(r.dir, ['profiles']);
       expect([...tree.files.values()].join('')).not.toContain(SENTINEL);
+      // The snapshot reader's opener: the file itself a link out, a directory above it a link out.
+      const opener = confine.syncOpener();
+      try {
+        expect(opener.open('profiles/global.yaml')).toBe('outside');
+        const site = opener.open('profiles/sites/nyc.yaml');
+        expect(typeof site).toBe('number');
+        closeSync(site as number);
+        await fs.rename(r.file('profiles/groups'), r.file('groups.old'));
+        await fs.symlink(path.join(outside, 'dir'), r.file('profiles/groups'));
+        expect(opener.open('profiles/groups/a.txt')).toBe('outside');
+      } finally {
+        opener.close();
+      }
     } finally {
       await r.cleanup();
     }

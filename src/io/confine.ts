@@ -55,7 +55,7 @@ export class Confinement {
   }
 
   /**
-   * Whether the file open as `fd` (opened from `abs`, fstat'ed as `st`) lies inside the root.
+   * Whether the file open as `fd` (opened from `abs`, fstat'ed as `st`) lies inside the boundary.
    * The answer is remembered per path and inode, so a file served again costs nothing more
    * than the fstat the caller already did; a swapped file has another inode and is checked.
    */
@@ -75,7 +75,7 @@ export class Confinement {
   }
 
   /**
-   * Open `abs` for reading if what opens lies inside the root: the handle (the caller closes
+   * Open `abs` for reading if what opens lies inside the boundary: the handle (the caller closes
    * it) and its stat; 'outside' when it leads out; undefined when it cannot be opened.
    * O_NONBLOCK: a FIFO swapped into the tree must not park a thread in open().
    */
@@ -131,6 +131,57 @@ export class Confinement {
     return false;
   }
 
+  /**
+   * For reading many files synchronously (a snapshot of 100,000 profiles): a checked file
+   * descriptor per `rel` (relative to the boundary), or 'outside'; throws what open throws.
+   * On Linux each directory is opened and checked once, and its files are opened through it
+   * (`/proc/self/fd/D/name` with O_NOFOLLOW, as openat would): no swap of a directory above
+   * or of the file for a link can redirect that open, and no per-file check is needed. A file
+   * that is itself a link (or anything without /proc) is checked on its own descriptor.
+   * Call close() when done.
+   */
+  syncOpener(): { open(rel: string): number | 'outside'; close(): void } {
+    const dirs = new Map<string, number | undefined>();
+    const dirFd = (dir: string): number | undefined => {
+      if (dirs.has(dir)) return dirs.get(dir);
+      let fd: number | undefined;
+      try {
+        fd = openSync(this.at(dir), constants.O_RDONLY | (constants.O_DIRECTORY ?? 0));
+        if (!this.openedSync(fd, this.at(dir))) {
+          closeSync(fd);
+          fd = undefined;
+        }
+      } catch {
+        fd = undefined;
+      }
+      dirs.set(dir, fd);
+      return fd;
+    };
+    const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+    return {
+      open: (rel) => {
+        const d = hasProcFd ? dirFd(path.dirname(rel)) : undefined;
+        if (d !== undefined) {
+          try {
+            return openSync(`${PROC_FD}/${d}/${path.basename(rel)}`, flags | constants.O_NOFOLLOW);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ELOOP') throw err;
+            // The file is a link: resolved and checked on its own below.
+          }
+        }
+        const abs = this.at(rel);
+        const fd = openSync(abs, flags);
+        if (this.openedSync(fd, abs)) return fd;
+        closeSync(fd);
+        return 'outside';
+      },
+      close: () => {
+        for (const fd of dirs.values()) if (fd !== undefined) closeSync(fd);
+        dirs.clear();
+      },
+    };
+  }
+
   /** The same check for synchronous readers (snapshot building, secret files); not cached. */
   openedSync(fd: number, abs: string): boolean {
     try {
@@ -144,6 +195,12 @@ export class Confinement {
 
 export function isInside(realRoot: string, real: string): boolean {
   return real === realRoot || real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep);
+}
+
+/** Whether the existing path `p` really (symlinks resolved) lies inside `root`. */
+export async function reallyInside(root: string, p: string): Promise<boolean> {
+  const [realRoot, real] = await Promise.all([fs.realpath(root), fs.realpath(p)]);
+  return isInside(realRoot, real);
 }
 
 /** Without /proc: the resolved path, provided it still leads to the inode that was opened. */

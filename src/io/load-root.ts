@@ -37,6 +37,7 @@ export async function readRoot(rootDir: string): Promise<RootFiles> {
   const resources = new Set((await listServed(dir, 'resources', read.diagnostics)).map(underResources));
   const firmware = await listServed(dir, 'firmware', read.diagnostics);
   await readReleaseFiles(dir, firmware, read.files, read.diagnostics);
+  read.diagnostics.push(...(await listTree(dir, ['schemas'])).diagnostics);
   return { dir, files: read.files, resources, firmware, firmwareSizes: await sizesOf(dir, firmware), problems: read.diagnostics };
 }
 
@@ -67,6 +68,11 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
       const extra: Diagnostic[] = [];
       for (const f of await listServed(prev.dir, rel, extra)) resources.add(underResources(f));
       problems = [...problems.filter((p) => !isUnder(p, rel)), ...extra];
+      continue;
+    }
+    if (rel === 'schemas' || rel.startsWith('schemas/')) {
+      // XSDs are read by the validators; listed here only so loops and links out are reported.
+      problems = [...problems.filter((p) => !isUnder(p, rel)), ...(await listTree(prev.dir, [rel])).diagnostics];
       continue;
     }
     if (!ROOT_ENTRIES.some((e) => rel === e || rel.startsWith(`${e}/`))) continue;

@@ -7,7 +7,7 @@
 // (no stat per file), only symlinks are resolved (realpath is the expensive call), and file
 // files are read synchronously (see below).
 
-import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, readSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, promises as fs, readFileSync, readSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { Confinement, isInside } from './confine.js';
@@ -114,16 +114,18 @@ export async function readTextTree(root: string, entries: readonly string[]): Pr
   // Most profiles fit one small read: open, read, close. Only a file that fills the buffer
   // pays for an fstat (for the size cap) and a full read.
   const buf = Buffer.allocUnsafe(SMALL_READ);
+  // Listed as inside the root, but a file or a directory above it may have been swapped for
+  // a symlink since: decided again as each file is opened.
+  const opener = confine.syncOpener();
   for (const rel of listed.files) {
     let fd: number | undefined;
-    const abs = confine.at(rel);
     try {
-      fd = openSync(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-      // Listed as inside the root, but it may have been swapped for a symlink since.
-      if (!confine.openedSync(fd, abs)) {
+      const opened = opener.open(rel);
+      if (opened === 'outside') {
         problem(rel, 'OUTSIDE_ROOT', `${rel} leads outside the config root; not read`);
         continue;
       }
+      fd = opened;
       const n = readSync(fd, buf, 0, SMALL_READ, 0);
       if (n < SMALL_READ) {
         files.set(rel, buf.toString('utf8', 0, n));
@@ -144,6 +146,7 @@ export async function readTextTree(root: string, entries: readonly string[]): Pr
       if (fd !== undefined) closeSync(fd);
     }
   }
+  opener.close();
   return { files, diagnostics };
 }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { extensionOf } from '../core/resources.js';
-import { Confinement } from './confine.js';
+import { Confinement, isInside, reallyInside } from './confine.js';
 
 const run = promisify(execFile);
 export const MEDIA_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'bmp', 'mp3', 'wav', 'ogg']);
@@ -39,6 +39,9 @@ export async function mediaHashes(rootDir: string, resources: Iterable<string>):
 /** Compare with the state dir's record, then write the new record. */
 export async function checkAgainstRecord(rootDir: string, stateDir: string, current: Map<string, string>, display: (rel: string) => string): Promise<Diagnostic[]> {
   const file = path.join(rootDir, stateDir, RECORD);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  // A state directory inside the root that is a symlink out of it is neither read nor written.
+  if (isInside(path.resolve(rootDir), path.resolve(path.dirname(file))) && !(await reallyInside(rootDir, path.dirname(file)))) return [];
   let before: Record<string, string> = {};
   try {
     before = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, string>;
@@ -49,7 +52,6 @@ export async function checkAgainstRecord(rootDir: string, stateDir: string, curr
   for (const [name, hash] of current) {
     if (before[name] && before[name] !== hash) out.push(warning(name, 'since the last check', display));
   }
-  await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   await fs.writeFile(tmp, JSON.stringify(Object.fromEntries(current), null, 1));
   await fs.rename(tmp, file);

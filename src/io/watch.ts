@@ -70,7 +70,6 @@ export function watchRoot(rootDir: string, onBatch: (changed: string[]) => void,
       const w = fsWatch(at, onName);
       // The directory went away: stop; the parent (or chokidar) reports when it is back.
       w.on('error', () => w.close());
-
       return w;
     } catch {
       return undefined; // not there (yet)

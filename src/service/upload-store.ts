@@ -33,7 +33,7 @@ import fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ZERO_MAC, normalizeMac } from '../core/mac.js';
-import { Confinement, isInside } from '../io/confine.js';
+import { Confinement, isInside, reallyInside } from '../io/confine.js';
 import { DEFAULT_UPLOADS } from '../core/root-config.js';
 import { UploadQuota, type UploadSlot } from './upload-quota.js';
 
@@ -359,8 +359,7 @@ export class UploadStore {
   /** With `within`: the state directory as it really is now must lie inside the config root. */
   private async assertContained(): Promise<void> {
     if (this.within === undefined) return;
-    const [root, real] = await Promise.all([fsp.realpath(this.within), fsp.realpath(this.dir)]);
-    if (!isInside(root, real)) throw new Refused('the state directory leads outside the config root');
+    if (!(await reallyInside(this.within, this.dir))) throw new Refused('the state directory leads outside the config root');
   }
 
   private tempPath(dir: string, base: string): string {
