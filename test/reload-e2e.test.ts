@@ -49,7 +49,7 @@ afterEach(async () => {
  * existing directories are watched, and edits made right after are lost. That bug has its
  * own test below (`allDirs: false`); the other tests should not all fail because of it.
  */
-async function start(prepare?: (root: string) => void, opts: { allDirs?: boolean } = {}): Promise<Harness> {
+async function start(prepare?: (root: string) => void, opts: { allDirs?: boolean; validateSyncMax?: number } = {}): Promise<Harness> {
   const tmp = await makeTmpRoot({}, 'deskset-reload-');
   current = { tmp };
   const root = tmp.dir;
@@ -57,7 +57,7 @@ async function start(prepare?: (root: string) => void, opts: { allDirs?: boolean
   if (opts.allDirs !== false) for (const e of WATCHED) if (!e.includes('.')) mkdirSync(path.join(root, e), { recursive: true });
   prepare?.(root);
   const logger = createLogger({ write: (s: string) => void log.push(...s.split('\n').filter(Boolean)) });
-  const running = await startServer({ root, host: '127.0.0.1', port: 0, watch: true, debounceMs: 50, log: logger });
+  const running = await startServer({ root, host: '127.0.0.1', port: 0, watch: true, debounceMs: 50, log: logger, validateSyncMax: opts.validateSyncMax });
   current.running = running;
   await running.watching;
   return { root, running, log };
@@ -457,5 +457,99 @@ describe('live reload', () => {
       await fs.writeFile(path.join(devices, `${YEALINK}.yaml`), yealinkDevice('After Replace'));
       await until(async () => (await servedDisplayName(h)) === 'After Replace', 'an edit inside the new directory to be served');
     });
+  });
+});
+
+// Issue 14.3: every snapshot that serves is valid for every device it serves. A rejected
+// file stays on disk, so the next build carries it too: that build must be checked against
+// everything changed since the last good snapshot, not only its own event.
+describe('a rejected edit never goes live with a later, unrelated edit', () => {
+  const POLY_FILE = `profiles/devices/${POLY}.yaml`;
+  const AVAYA = 'c81fea83e85a';
+  const AVAYA_FILE = `profiles/devices/${AVAYA}.yaml`;
+
+  /** The next reload outcome logged for `rel` (accepted or rejected), after `seen` earlier ones. */
+  async function outcomeFor(h: Harness, rel: string): Promise<'reloaded' | 'reload_rejected'> {
+    return until(() => {
+      for (const l of [...h.log].reverse()) {
+        const e = JSON.parse(l) as { event?: string; changed?: string[] };
+        if ((e.event === 'reloaded' || e.event === 'reload_rejected') && e.changed?.includes(rel)) return e.event;
+      }
+      return undefined;
+    }, `a reload of ${rel}`);
+  }
+
+  it('the reproduction: bad Poly key (503), then João→Joao elsewhere: still 503, the Poly file keeps its last good bytes', async () => {
+    const h = await start();
+    const polyBefore = await get(h, `/${POLY}-settings.cfg`);
+    expect(polyBefore.status).toBe(200);
+    const polyText = readFileSync(path.join(h.root, POLY_FILE), 'utf8');
+    await fs.writeFile(path.join(h.root, POLY_FILE), polyText.replace('"reg.1.label": "Bob <sales>"', '"bad name<>": "1"'));
+    expect(await outcomeFor(h, POLY_FILE)).toBe('reload_rejected');
+    expect((await get(h, '/healthz')).status).toBe(503);
+
+    const yealinkText = readFileSync(path.join(h.root, YEALINK_FILE), 'utf8');
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkText.replace('João', 'Joao'));
+    expect(await outcomeFor(h, YEALINK_FILE)).toBe('reload_rejected');
+    const health = await get(h, '/healthz');
+    expect(health.status).toBe(503);
+    expect((JSON.parse(health.text) as HealthBody).errors.some((e) => e.device === POLY)).toBe(true);
+    const polyAfter = await get(h, `/${POLY}-settings.cfg`);
+    expect([polyAfter.status, polyAfter.body.equals(polyBefore.body)]).toEqual([200, true]);
+    expect(await servedDisplayName(h)).toBe('João Silva');
+
+    // Fixing the bad file lets both edits through at once.
+    await fs.writeFile(path.join(h.root, POLY_FILE), polyText.replace('Bob <sales>', 'Bob (sales)'));
+    await until(async () => (await get(h, '/healthz')).status === 200, '/healthz to recover');
+    expect(await servedDisplayName(h)).toBe('Joao Silva');
+    expect((await get(h, `/${POLY}-settings.cfg`)).text).toContain('Bob (sales)');
+  });
+
+  it('an Avaya value with a newline, then an edit to a site file: still rejected, the Avaya file unchanged', async () => {
+    const h = await start();
+    const before = await get(h, `/${AVAYA}.txt`);
+    expect(before.status).toBe(200);
+    const text = readFileSync(path.join(h.root, AVAYA_FILE), 'utf8');
+    await fs.writeFile(path.join(h.root, AVAYA_FILE), `${text}  avaya:\n    settings:\n      SIPDOMAIN: "a\\nSET ADMIN_PASSWORD 0000"\n`);
+    expect(await outcomeFor(h, AVAYA_FILE)).toBe('reload_rejected');
+    // The Lisbon site has no Avaya device in common with this one: its own event touches
+    // none of the rejected file's devices.
+    const site = 'profiles/sites/lisbon.yaml';
+    const siteText = readFileSync(path.join(h.root, site), 'utf8');
+    await fs.writeFile(path.join(h.root, site), siteText.replace('language: pt', 'language: en'));
+    expect(await outcomeFor(h, site)).toBe('reload_rejected');
+    expect((await get(h, '/healthz')).status).toBe(503);
+    const after = await get(h, `/${AVAYA}.txt`);
+    expect([after.status, after.body.equals(before.body)]).toEqual([200, true]);
+    expect(after.text).not.toContain('ADMIN_PASSWORD 0000');
+  });
+
+  it('a rejected file deleted again: the next good build serves, and the rest of the fleet is unaffected', async () => {
+    const h = await start();
+    const extra = 'profiles/devices/0004f2999999.yaml';
+    await fs.writeFile(path.join(h.root, extra), 'model: VVX450\nsite: nyc\nsettings:\n  polycom:\n    params:\n      "bad name<>": "1"\n');
+    expect(await outcomeFor(h, extra)).toBe('reload_rejected');
+    expect((await get(h, '/0004f2999999-settings.cfg')).status).toBe(404);
+    await fs.rm(path.join(h.root, extra));
+    await until(async () => (await get(h, '/healthz')).status === 200, '/healthz to recover');
+    expect((await get(h, '/0004f2999999-settings.cfg')).status).toBe(404);
+  });
+
+  it('a large root validated in the background: a device found invalid keeps answering 500 after an unrelated good reload', async () => {
+    // validateSyncMax 0: validated in slices after start, as a root over 20,000 devices is.
+    const h = await start((root) => {
+      const f = path.join(root, POLY_FILE);
+      writeFileSync(f, readFileSync(f, 'utf8').replace('"reg.1.label": "Bob <sales>"', '"bad name<>": "1"'));
+    }, { validateSyncMax: 0 });
+    await until(async () => (await get(h, '/healthz')).status === 503, 'background validation to find the bad device');
+    expect((await get(h, `/${POLY}-settings.cfg`)).status).toBe(500);
+    const yealinkText = readFileSync(path.join(h.root, YEALINK_FILE), 'utf8');
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkText.replace('João', 'Joao'));
+    expect(await outcomeFor(h, YEALINK_FILE)).toBe('reloaded');
+    expect(await servedDisplayName(h)).toBe('Joao Silva');
+    const poly = await get(h, `/${POLY}-settings.cfg`);
+    expect(poly.status).toBe(500);
+    expect(poly.text).not.toContain('bad name');
+    await until(async () => (await get(h, '/healthz')).status === 503, 'the new snapshot to be validated in the background too');
   });
 });

@@ -49,6 +49,18 @@ export class Reloader {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private health: Health = { ok: true, errors: [] };
+  /**
+   * Every path changed since the serving snapshot was built. A rejected edit stays on disk and
+   * rides along in the next build, so each build is checked against all of these, not only its
+   * own event: a later unrelated good edit must not put a rejected file live.
+   */
+  private sinceGood = new Set<string>();
+  /**
+   * False while start-up validation of a large root is under way or found invalid devices. A
+   * reload checks only what changed since, so its snapshot inherits the render check and a
+   * fresh background pass: no device goes unvalidated because a reload came first.
+   */
+  private fullyValidated = true;
 
   constructor(
     rootFiles: RootFiles,
@@ -75,6 +87,7 @@ export class Reloader {
       return Array.isArray(found) ? found : [];
     };
     this.provisioner.checkRendersWith(snap, check);
+    this.fullyValidated = false;
     const errors: Diagnostic[] = [];
     this.health = { ...this.health, validating: { done: 0, total: macs.length } };
     for (let i = 0; i < macs.length; i += slice) {
@@ -86,7 +99,9 @@ export class Reloader {
       for (const d of found.diagnostics) if (d.severity === 'error') errors.push(d);
       this.health = { ok: errors.length === 0 && this.health.ok, errors: errors.length ? errors : this.health.errors, lastReload: this.health.lastReload, validating: { done: Math.min(i + slice, macs.length), total: macs.length } };
     }
-    this.provisioner.checkRendersWith(snap, undefined);
+    // Devices found invalid keep the check: they answer 500 until fixed, never their bytes.
+    if (!errors.length) this.provisioner.checkRendersWith(snap, undefined);
+    this.fullyValidated = errors.length === 0;
     collectGarbage();
     const { validating: _done, ...rest } = this.health;
     this.health = rest;
@@ -111,7 +126,8 @@ export class Reloader {
       await this.validators.close();
       this.validators = createValidators({ root: nextFiles.dir, resourceNames: nextFiles.resources });
     }
-    const affected = affectedDevices(snap, changed);
+    for (const c of changed) this.sinceGood.add(c);
+    const affected = affectedDevices(snap, this.sinceGood);
     const found = await validateSnapshot(snap, this.validators, affected === 'all' ? undefined : affected);
     const errors = found.filter((d) => d.severity === 'error');
     const ms = Math.round(performance.now() - started);
@@ -123,6 +139,8 @@ export class Reloader {
       // Only a good build moves the baseline; the next change is patched onto files that
       // include this one's, good or bad, so a fix is seen as soon as it is saved.
       this.provisioner.swap(snap);
+      this.sinceGood.clear();
+      if (!this.fullyValidated) void this.validateInBackground(snap);
       this.health = { ok: true, errors: [], lastReload: { at, ok: true, ms, changed } };
       this.log.info({ event: 'reloaded', changed, snapshot: snap.id, devices: snap.profiles.devices.size, ms }, 'reloaded');
     }
