@@ -11,7 +11,9 @@ import type { Snapshot } from '../core/snapshot.js';
 import { buildFromRoot, patchRoot, type RootFiles } from '../io/load-root.js';
 import { createValidators, type Validators } from '../io/validators.js';
 import { lintResourceScripts } from '../io/resource-scripts.js';
-import { collectGarbage, collectIfBloated } from './heap.js';
+import { collectGarbage, collectIfBloated, withoutForcedCollections } from './heap.js';
+import { timeSlices } from './slices.js';
+import type { Pause } from '../core/steps.js';
 import type { Provisioner, RenderCheck } from './provisioner.js';
 import { validateRendered } from '../core/check-output.js';
 import { redactSecrets } from '../core/secret-refs.js';
@@ -31,11 +33,14 @@ export interface Health {
   lastReload?: { at: string; ok: boolean; ms: number; changed: string[] };
 }
 
-/** Validate a whole snapshot (start-up) or only the devices a change touches (reload). */
-export async function validateSnapshot(snap: Snapshot, validators: Validators, devices?: Set<string>): Promise<Diagnostic[]> {
+/**
+ * Validate a whole snapshot (start-up) or only the devices a change touches (reload); with
+ * `pause`, in slices that let the server answer phones meanwhile.
+ */
+export async function validateSnapshot(snap: Snapshot, validators: Validators, devices?: Set<string>, pause?: Pause): Promise<Diagnostic[]> {
   const found = [...snap.diagnostics];
   if (hasErrors(found)) return found;
-  const result = await checkSnapshot(snap, validators, { devices });
+  const result = await checkSnapshot(snap, validators, { devices, pause });
   for (const d of result.diagnostics) found.push(d);
   if (validators.avayaCatalog) found.push(...(await lintResourceScripts(snap, validators.avayaCatalog)));
   for (const p of validators.schemaProblems) found.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
@@ -89,13 +94,14 @@ export class Reloader {
     this.provisioner.checkRendersWith(snap, check);
     this.fullyValidated = false;
     const errors: Diagnostic[] = [];
+    const pause = timeSlices();
     this.health = { ...this.health, validating: { done: 0, total: macs.length } };
     for (let i = 0; i < macs.length; i += slice) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.provisioner.current() !== snap) return errors; // a reload replaced it (and validated its own)
       if (this.closed) return errors; // shutting down: Ctrl-C must not wait for 100,000 renders
       collectIfBloated();
-      const found = await checkSnapshot(snap, this.validators, { devices: new Set(macs.slice(i, i + slice)), devicesOnly: true });
+      const found = await checkSnapshot(snap, this.validators, { devices: new Set(macs.slice(i, i + slice)), devicesOnly: true, pause });
       for (const d of found.diagnostics) if (d.severity === 'error') errors.push(d);
       this.health = { ok: errors.length === 0 && this.health.ok, errors: errors.length ? errors : this.health.errors, lastReload: this.health.lastReload, validating: { done: Math.min(i + slice, macs.length), total: macs.length } };
     }
@@ -112,15 +118,18 @@ export class Reloader {
 
   /** Reloads run one at a time, in order; each sees the files as they are when it runs. */
   reload(changed: string[]): Promise<ReloadOutcome> {
-    const run = this.queue.then(() => this.reloadNow(changed));
+    const run = this.queue.then(() => withoutForcedCollections(() => this.reloadNow(changed)));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   private async reloadNow(changed: string[]): Promise<ReloadOutcome> {
     const started = performance.now();
+    // Phones are served by this thread too: build and validate in slices that yield to them
+    // (a worker could not hand back a snapshot, which holds compiled templates and closures).
+    const pause = timeSlices();
     const nextFiles = await patchRoot(this.rootFiles, changed);
-    const snap = await buildFromRoot(nextFiles, this.parseCache);
+    const snap = await buildFromRoot(nextFiles, this.parseCache, pause);
     if (changed.some((c) => c.startsWith('schemas') || c.startsWith('resources'))) {
       // Compiled schemas are cached by path: an edited XSD needs a fresh engine.
       await this.validators.close();
@@ -128,7 +137,7 @@ export class Reloader {
     }
     for (const c of changed) this.sinceGood.add(c);
     const affected = affectedDevices(snap, this.sinceGood);
-    const found = await validateSnapshot(snap, this.validators, affected === 'all' ? undefined : affected);
+    const found = await validateSnapshot(snap, this.validators, affected === 'all' ? undefined : affected, pause);
     const errors = found.filter((d) => d.severity === 'error');
     const ms = Math.round(performance.now() - started);
     const at = new Date().toISOString();
