@@ -553,3 +553,129 @@ describe('a rejected edit never goes live with a later, unrelated edit', () => {
     await until(async () => (await get(h, '/healthz')).status === 503, 'the new snapshot to be validated in the background too');
   });
 });
+
+// Issue 14.4: edits that used to pass silently.
+describe('silent bad edits are seen', () => {
+  const healthBody = async (h: Harness): Promise<{ status: number; body: { ok: boolean; errors?: HealthBody['errors']; warnings?: HealthBody['errors'] } | 'ok' }> => {
+    const r = await get(h, '/healthz');
+    return { status: r.status, body: r.text === 'ok\n' ? 'ok' : (JSON.parse(r.text) as { ok: boolean }) };
+  };
+
+  it('a site profile emptied by a reload is served but is a warning on /healthz and in the log, until it has content again', async () => {
+    const h = await start();
+    const site = 'profiles/sites/lisbon.yaml';
+    const text = readFileSync(path.join(h.root, site), 'utf8');
+    await fs.writeFile(path.join(h.root, site), '');
+    const warned = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 200 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to show a warning');
+    expect(warned.ok).toBe(true);
+    expect(warned.warnings?.map((w) => [w.code, w.at])).toEqual([['EMPTY_PROFILE', `${path.join(h.root, site)}:1:1`]]);
+    expect(warned.warnings?.[0]?.message).toMatch(/had \d+ lines in the last good config/);
+    expect(h.log.some((l) => l.includes('"event":"profile_emptied"') && l.includes('lisbon.yaml'))).toBe(true);
+    // An unrelated good edit keeps the warning: the file is still empty.
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkDevice('Still Warned'));
+    await until(async () => (await servedDisplayName(h)) === 'Still Warned', 'the unrelated edit to be served');
+    expect((await healthBody(h)).body).not.toBe('ok');
+    await fs.writeFile(path.join(h.root, site), text);
+    await until(async () => (await healthBody(h)).body === 'ok', '/healthz to be plain ok again');
+  });
+
+  it('an empty global.yaml is rejected (EMPTY_GLOBAL) and the admin password keeps being served', async () => {
+    const h = await start();
+    const before = await get(h, `/${YEALINK}.cfg`);
+    expect(before.text).toMatch(/static\.security\.user_password = \S+/);
+    await fs.writeFile(path.join(h.root, 'profiles/global.yaml'), '');
+    const bad = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 503 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to turn 503');
+    expect(bad.errors?.map((e) => [e.code, e.at])).toEqual([['EMPTY_GLOBAL', `${path.join(h.root, 'profiles/global.yaml')}:1:1`]]);
+    expect((await get(h, `/${YEALINK}.cfg`)).body.equals(before.body)).toBe(true);
+  });
+
+  it('with allow_empty_global: true an empty global.yaml is served, with an EMPTY_PROFILE warning', async () => {
+    const h = await start((root) => writeFileSync(path.join(root, 'deskset.yaml'), `${readFileSync(path.join(root, 'deskset.yaml'), 'utf8')}\nallow_empty_global: true\n`));
+    await fs.writeFile(path.join(h.root, 'profiles/global.yaml'), '# nothing company-wide for now\n');
+    const warned = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 200 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to show the warning');
+    expect(warned.warnings?.map((w) => w.code)).toEqual(['EMPTY_PROFILE']);
+    expect((await get(h, `/${YEALINK}.cfg`)).text).not.toMatch(/static\.security\.user_password/);
+  });
+
+  it('invalid UTF-8 in a device file is an error at file:line:col; the last good bytes keep serving', async () => {
+    const h = await start();
+    const before = await get(h, `/${YEALINK}.cfg`);
+    const text = readFileSync(path.join(h.root, YEALINK_FILE));
+    // "João" saved as cp1252: 0xE3 where UTF-8 has C3 A3.
+    const bad = Buffer.from(text.toString('utf8').replace('João', 'Jo\u0000o'), 'utf8');
+    bad[bad.indexOf(0)] = 0xe3;
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), bad);
+    const line = text.toString('utf8').split('\n').findIndex((l) => l.includes('João')) + 1;
+    const col = text.toString('utf8').split('\n')[line - 1]!.indexOf('João') + 3;
+    const health = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 503 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to turn 503');
+    expect(health.errors?.map((e) => [e.code, e.at])).toEqual([['INVALID_UTF8', `${path.join(h.root, YEALINK_FILE)}:${line}:${col}`]]);
+    const after = await get(h, `/${YEALINK}.cfg`);
+    expect(after.body.equals(before.body)).toBe(true);
+    expect(after.text).not.toContain('\uFFFD');
+  });
+
+  it('invalid UTF-8 in a template override is an error at file:line:col', async () => {
+    const h = await start();
+    const tpl = 'templates/yealink/common.cfg.hbs';
+    await fs.mkdir(path.join(h.root, 'templates/yealink'), { recursive: true });
+    await fs.writeFile(path.join(h.root, tpl), Buffer.concat([Buffer.from('#!version:1.0.0.1\n## caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    const health = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 503 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to turn 503');
+    expect(health.errors?.map((e) => [e.code, e.at])).toEqual([['INVALID_UTF8', `${path.join(h.root, tpl)}:2:7`]]);
+  });
+
+  it('a large group file written in place, slowly, in chunks, is never served as a truncated prefix', async () => {
+    const h = await start();
+    const group = path.join(h.root, 'profiles/groups/support.yaml');
+    const params = (v: string, padding: string) => `settings:\n  yealink:\n    params:\n      "a.first": "${v}"\n${padding}      "z.last": "${v}"\n`;
+    await fs.writeFile(group, params('v1', ''));
+    const both = (t: string, v: string) => t.includes(`a.first = ${v}`) && t.includes(`z.last = ${v}`);
+    await until(async () => both((await get(h, `/${YEALINK}.cfg`)).text, 'v1'), 'v1 to be served');
+    // About 2.5 MB, cut only at line ends: every prefix is valid YAML (the issue's case).
+    const padding = Array.from({ length: 40_000 }, (_, i) => `      # padding line ${String(i).padStart(6, '0')} ${'x'.repeat(40)}\n`).join('');
+    const full = Buffer.from(params('v2', padding));
+    const lines: number[] = [];
+    for (let i = full.indexOf(10); i !== -1; i = full.indexOf(10, i + 1)) lines.push(i + 1);
+    const CHUNKS = 50;
+    const fd = await fs.open(group, 'w'); // truncates in place, as a non-atomic editor does
+    const seen: string[] = [];
+    let writing = true;
+    const poll = (async () => {
+      while (writing) {
+        const t = (await get(h, `/${YEALINK}.cfg`)).text;
+        if (!both(t, 'v1') && !both(t, 'v2')) seen.push(t);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      let at = 0;
+      for (let c = 1; c <= CHUNKS; c++) {
+        const end = c === CHUNKS ? full.length : lines[Math.floor((lines.length * c) / CHUNKS)]!;
+        await fd.write(full, at, end - at, at);
+        at = end;
+        // 50 ms between chunks, 2.5 s in all: longer than the watcher's longest batch wait.
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await fd.close();
+    }
+    await until(async () => both((await get(h, `/${YEALINK}.cfg`)).text, 'v2'), 'the complete file to be served', 15_000);
+    writing = false;
+    await poll;
+    expect(seen.map((t) => t.match(/^(a\.first|z\.last) = .*$/gm))).toEqual([]);
+  }, 30_000);
+});

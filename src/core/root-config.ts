@@ -2,7 +2,7 @@
 
 import type { Diagnostic } from './diagnostics.js';
 import { LAYER_KINDS, type LayerKind } from './merge.js';
-import { checkShape, int, listOf, mapOf, oneOf, str, type Shape } from './shape.js';
+import { bool, checkShape, int, listOf, mapOf, oneOf, str, type Shape } from './shape.js';
 import { parseYamlTree, toPlain } from './yaml-tree.js';
 
 export interface RootConfig {
@@ -22,6 +22,8 @@ export interface RootConfig {
   security: SecurityConfig;
   /** How phones reach this server, for files that need absolute URLs (Yealink firmware.url). */
   publicUrl?: string;
+  /** An empty profiles/global.yaml is an error (a truncated file drops every company-wide setting) unless this is set. */
+  allowEmptyGlobal: boolean;
 }
 
 export interface TlsConfig {
@@ -71,6 +73,7 @@ export const DEFAULT_CONFIG: RootConfig = {
   maxFileBytes: 512 * 1024 * 1024,
   stateDir: 'var',
   security: DEFAULT_SECURITY,
+  allowEmptyGlobal: false,
 };
 
 const configShape: Shape = mapOf({
@@ -79,6 +82,7 @@ const configShape: Shape = mapOf({
   unknown_devices: oneOf('reject', 'defaults'),
   files: mapOf({ extensions: listOf(str), max_bytes: int(1) }),
   state_dir: str,
+  allow_empty_global: bool,
   tls: mapOf({ port: int(0, 65535), cert: str, key: str, pfx: str, passphrase: str, min_version: oneOf('TLSv1.2', 'TLSv1.3'), client_ca: str }),
   security: mapOf({
     realm: str,
@@ -97,7 +101,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml')
   if (!parsed.root) return { config: DEFAULT_CONFIG, diagnostics: [] };
   const diagnostics = checkShape(parsed.root, configShape, '', 'CONFIG');
   if (diagnostics.length) return { config: DEFAULT_CONFIG, diagnostics };
-  const raw = toPlain(parsed.root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string;
+  const raw = toPlain(parsed.root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string; allow_empty_global?: boolean;
     tls?: { port?: number; cert?: string; key?: string; pfx?: string; passphrase?: string; min_version?: TlsConfig['minVersion']; client_ca?: string };
     security?: { realm?: string; trusted_proxies?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
   };
@@ -119,6 +123,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml')
       serveExtensions: raw.files?.extensions ? new Set(raw.files.extensions.map((e) => String(e).replace(/^\./, '').toLowerCase())) : DEFAULT_CONFIG.serveExtensions,
       maxFileBytes: raw.files?.max_bytes ?? DEFAULT_CONFIG.maxFileBytes,
       stateDir: raw.state_dir ?? DEFAULT_CONFIG.stateDir,
+      allowEmptyGlobal: raw.allow_empty_global ?? false,
       tls: raw.tls
         ? { port: raw.tls.port ?? 8443, cert: raw.tls.cert, key: raw.tls.key, pfx: raw.tls.pfx, passphrase: raw.tls.passphrase, minVersion: raw.tls.min_version ?? 'TLSv1.2', clientCa: raw.tls.client_ca }
         : undefined,

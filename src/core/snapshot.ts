@@ -10,6 +10,7 @@ import { registerPartialSource } from './template-compile.js';
 import { compileTemplate, createTemplateEnv, templateErrorLine, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
 import { RouteTable } from './routes.js';
+import { isBlankYaml } from './yaml-fast.js';
 import { runSteps, STEP_ITEMS, type Steps } from './steps.js';
 import { ResourceIndex } from './resources.js';
 import { ModelCatalog, parseVendorManifest, type FileSpec, type ModelInfo, type VendorManifest } from './vendors.js';
@@ -89,6 +90,7 @@ export function* buildSnapshotSteps(input: BuildInput): Steps<Snapshot> {
   const { profiles, diagnostics: pd, secrets, plaintextSecrets } = yield* loadProfilesSteps(input.root, catalog, display, input.parseCache, input.secretRefs, secretKeys);
   yield;
   for (const d of pd) diagnostics.push(d);
+  if (!config.allowEmptyGlobal) diagnostics.push(...emptyGlobal(input.root, display));
 
   const brokenTemplates = new Set<string>();
   const templates = yield* compileVendorTemplates(vendors, input, diagnostics, display, brokenTemplates);
@@ -222,6 +224,20 @@ function* contentId(input: BuildInput): Steps<string> {
   }
   h.update(input.version);
   return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * An empty global.yaml (`: > profiles/global.yaml`, an editor that truncated it) would drop
+ * every company-wide setting, admin password and dial plan included, without a word.
+ */
+function emptyGlobal(root: FileMap, display: (rel: string) => string): Diagnostic[] {
+  for (const rel of ['profiles/global.yaml', 'profiles/global.yml']) {
+    const text = root.get(rel);
+    if (text !== undefined && isBlankYaml(text)) {
+      return [{ code: 'EMPTY_GLOBAL', severity: 'error', message: 'the global profile is empty, so no company-wide setting would apply; restore it, or set allow_empty_global: true in deskset.yaml if that is meant', loc: { file: display(rel), line: 1, col: 1 } }];
+    }
+  }
+  return [];
 }
 
 /** `firmware.models.<name>` must name a known model (a typo would silently never apply). */

@@ -4,7 +4,7 @@
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Provisioner } from '../service/provisioner.js';
-import { formatLoc } from '../core/diagnostics.js';
+import { formatLoc, type Diagnostic } from '../core/diagnostics.js';
 import { redactSecrets } from '../core/secret-refs.js';
 import { parseUserAgent } from '../core/user-agent.js';
 import { PASSED, logPath, round } from './listener.js';
@@ -77,12 +77,17 @@ export function createApp(opts: AppOptions): Koa<State> {
     if (ctx.path === '/healthz') {
       const h = opts.health?.() ?? { ok: true, errors: [] };
       ctx.set('Cache-Control', 'no-store');
-      if (h.ok) {
+      const shown = (list: Diagnostic[]) => list.map((d) => ({ code: d.code, message: redactSecrets(d.message, opts.provisioner.current().secrets), at: d.loc ? formatLoc(d.loc) : undefined, device: d.device, path: d.path }));
+      const warnings = h.warnings?.length ? shown(h.warnings) : undefined;
+      if (h.ok && !warnings) {
         ctx.type = 'text/plain';
         ctx.body = 'ok\n';
+      } else if (h.ok) {
+        // Serving, and healthy for a load balancer; the body says what to look at.
+        ctx.body = { ok: true, warnings, lastReload: h.lastReload };
       } else {
         ctx.status = 503;
-        ctx.body = { ok: false, errors: h.errors.map((d) => ({ code: d.code, message: redactSecrets(d.message, opts.provisioner.current().secrets), at: d.loc ? formatLoc(d.loc) : undefined, device: d.device, path: d.path })), lastReload: h.lastReload };
+        ctx.body = { ok: false, errors: shown(h.errors), warnings, lastReload: h.lastReload };
       }
       return;
     }

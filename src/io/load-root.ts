@@ -72,9 +72,10 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
     }
     if (!ROOT_ENTRIES.some((e) => rel === e || rel.startsWith(`${e}/`))) continue;
     for (const k of [...files.keys()]) if (k === rel || k.startsWith(`${rel}/`)) files.delete(k);
-    const read = await readTextTree(prev.dir, [rel]);
+    const read = await readTextTree(prev.dir, [rel], { stable: true });
     for (const [k, v] of read.files) files.set(k, v);
-    problems = [...problems.filter((p) => p.loc?.file !== rel), ...read.diagnostics];
+    // A directory re-read replaces the problems of every file below it too.
+    problems = [...problems.filter((p) => p.loc?.file !== rel && !p.loc?.file.startsWith(`${rel}/`)), ...read.diagnostics];
   }
   return { dir: prev.dir, files, resources, firmware, firmwareSizes, problems };
 }
