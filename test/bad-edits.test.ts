@@ -81,3 +81,33 @@ describe('`deskset check` and an empty global profile', () => {
     expect(r.code).toBe(1);
   });
 });
+
+describe('a file that changes while it is read', () => {
+  it('is reported as FILE_CHANGING by a stable read (and never by the start-up read, which does not check)', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deskset-torn-'));
+    const file = path.join(dir, 'profiles/groups/big.yaml');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, `settings:\n  custom:\n${'    # padding\n'.repeat(250_000)}`);
+    // Another process rewrites the file in place without pause, as a slow editor or a copy does.
+    const { spawn } = await import('node:child_process');
+    const writer = spawn(process.execPath, ['-e', `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(file)},'r+');const b=Buffer.from('    # rewrite\\n');for(let i=0;;i=(i+1)%250000)fs.writeSync(fd,b,0,b.length,21+i*14);`], { stdio: 'ignore' });
+    try {
+      let changing = 0;
+      for (let i = 0; i < 100 && changing === 0; i++) {
+        const r = await readTextTree(dir, ['profiles'], { stable: true });
+        const d = r.diagnostics.find((x) => x.code === 'FILE_CHANGING');
+        if (d) {
+          changing++;
+          expect(d.loc?.file).toBe('profiles/groups/big.yaml');
+          expect(r.files.has('profiles/groups/big.yaml')).toBe(false);
+        }
+      }
+      expect(changing).toBe(1);
+      const plain = await readTextTree(dir, ['profiles']);
+      expect(plain.diagnostics).toEqual([]);
+    } finally {
+      writer.kill('SIGKILL');
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
