@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench`: deskset against nginx, on loopback, in the same run. See docs/performance.md.
 //
-//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R] [--duration 10] [--rounds 3]
+//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R,RG] [--duration 10] [--rounds 3]
 //                     [--large | --no-large] [--workers N] [--profile] [--keep] [--out FILE]
 //
 // Scenarios: A cached config, B cold render, C boot storm, D scale (start-up, RSS; 100k),
-// E CLI (check with XSD, render), FW firmware download, R reload latency. Prints a table and
+// E CLI (check with XSD, render), FW firmware download, R reload latency, RG requests during a
+// global-profile reload. Prints a table and
 // writes bench/results/<YYYY-MM-DD>.json (a partial --only run writes <date>.<only>.json).
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,8 +21,8 @@ import { BIN, REPO, round, runWrk, startDeskset, startNginx, usePackage, waitVal
 
 // ---- options ----------------------------------------------------------------------------
 
-const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R'];
-const ALIASES = { F: 'FW', FIRMWARE: 'FW', RELOAD: 'R' };
+const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R', 'RG'];
+const ALIASES = { F: 'FW', FIRMWARE: 'FW', RELOAD: 'R', 'RELOAD-GLOBAL': 'RG' };
 const { values: opt } = parseArgs({
   options: {
     devices: { type: 'string', default: '10000' },
@@ -71,7 +72,7 @@ const LARGE_DEVICES = num('large-devices');
 const only = opt.only ? new Set(opt.only.split(',').map((s) => s.trim().toUpperCase()).map((s) => ALIASES[s] ?? s)) : new Set(ALL);
 for (const s of only) {
   if (!ALL.includes(s)) {
-    process.stderr.write(`bench: unknown scenario "${s}" (known: ${ALL.join(', ')}; aliases firmware, reload)\n`);
+    process.stderr.write(`bench: unknown scenario "${s}" (known: ${ALL.join(', ')}; aliases firmware, reload, reload-global)\n`);
     process.exit(2);
   }
 }
@@ -330,6 +331,96 @@ async function scenarioR(ds, root, fleet) {
   return { device: d.mac, path: `/${d.mac}.cfg`, pollMs: 10, samplesMs: samples, slowestPollMs: slowestPoll, medianMs: median(ok), maxMs: ok.length === samples.length ? Math.max(...ok) : null, failures: samples.length - ok.length };
 }
 
+/** RG's load: clients that each fetch a config, pause, and fetch again, as phones polling do. */
+const RG_CLIENTS = 4;
+const RG_PAUSE_MS = 10;
+const RG_ROUNDS = 3;
+
+/**
+ * RG: edit one value in profiles/global.yaml under a running server (every device is affected)
+ * while clients fetch configs; the latency of every request that started during the reload
+ * (p99 and max), and how long the reload took (edit to new bytes served, and the server's own
+ * figure). A reload that blocks the event loop shows here as one very slow request.
+ */
+async function scenarioRG(ds, root, fleet) {
+  const file = path.join(root, 'profiles', 'global.yaml');
+  const original = await fsp.readFile(file, 'utf8');
+  const KEY = /"phone_setting\.backlight_time": \d+/;
+  if (!KEY.test(original)) throw new Error('RG: global.yaml has no phone_setting.backlight_time to edit');
+  const paths = pathsA(fleet);
+  // The new value is looked for in a Yealink phone that inherits it (some set their own).
+  let probe;
+  for (const d of fleet.filter((x) => x.vendor === 'yealink')) {
+    if ((await httpGet(`${ds.base}/${d.mac}.cfg`)).body?.includes(`phone_setting.backlight_time = ${original.match(KEY)[0].split(': ')[1]}`)) {
+      probe = d;
+      break;
+    }
+  }
+  if (!probe) throw new Error('RG: no Yealink phone serves the global backlight_time');
+  const { Agent } = await import('node:http');
+  const agent = new Agent({ keepAlive: true, maxSockets: RG_CLIENTS + 1 });
+  const rounds = [];
+  try {
+    for (let i = 1; i <= RG_ROUNDS; i++) {
+      const value = 60 + i;
+      const samples = [];
+      let stop = false;
+      const pick = prng(100 + i);
+      const client = async () => {
+        while (!stop) {
+          const t = performance.now();
+          const r = await httpGet(`${ds.base}${pick.pick(paths)}`, { agent, timeoutMs: 30_000 });
+          samples.push({ at: t, ms: performance.now() - t, ok: r.status === 200 });
+          await sleep(RG_PAUSE_MS);
+        }
+      };
+      const clients = Array.from({ length: RG_CLIENTS }, client);
+      await sleep(500); // steady state before the edit
+      const t0 = performance.now();
+      const cpu0 = cpuSeconds(ds.pid);
+      await fsp.writeFile(file, original.replace(KEY, `"phone_setting.backlight_time": ${value}`));
+      let servedMs;
+      while (performance.now() - t0 < 60_000) {
+        const r = await httpGet(`${ds.base}/${probe.mac}.cfg`, { agent, timeoutMs: 30_000 });
+        if (r.status === 200 && r.body.includes(`phone_setting.backlight_time = ${value}`)) {
+          servedMs = performance.now() - t0;
+          break;
+        }
+        await sleep(RG_PAUSE_MS);
+      }
+      // CPU the server used from the edit until the new value was served (reload plus the
+      // requests meanwhile): on a busy machine wall times stretch, this does not.
+      const cpu1 = cpuSeconds(ds.pid);
+      stop = true;
+      await Promise.all(clients);
+      const during = samples.filter((x) => x.at >= t0 && x.at <= t0 + (servedMs ?? 60_000)).map((x) => x.ms).sort((a, b) => a - b);
+      // The same clients in the half second before the edit: what this machine gives without a reload.
+      const before = samples.filter((x) => x.at < t0).map((x) => x.ms).sort((a, b) => a - b);
+      const pct = (list, q) => (list.length ? round(list[Math.min(list.length - 1, Math.floor(list.length * q))], 1) : null);
+      const status = JSON.parse((await httpGet(`${ds.base}/-/status`)).body.toString('utf8'));
+      const round_ = {
+        servedMs: servedMs === undefined ? null : Math.round(servedMs),
+        serverReloadMs: status.lastReload?.ms ?? null,
+        serverCpuMs: cpu0 === undefined || cpu1 === undefined ? null : Math.round((cpu1 - cpu0) * 1000),
+        reloadOk: status.lastReload?.ok ?? null,
+        requests: during.length,
+        failed: samples.filter((x) => !x.ok).length,
+        p99Ms: pct(during, 0.99),
+        maxMs: pct(during, 1),
+        beforeEdit: { requests: before.length, p99Ms: pct(before, 0.99), maxMs: pct(before, 1) },
+      };
+      rounds.push(round_);
+      log(`RG: round ${i}: new value served after ${round_.servedMs ?? '>60000'} ms (server: ${round_.serverReloadMs} ms, ${round_.serverCpuMs} ms CPU); ${round_.requests} requests meanwhile, p99 ${round_.p99Ms} ms, max ${round_.maxMs} ms, ${round_.failed} failed; before the edit p99 ${round_.beforeEdit.p99Ms} ms, max ${round_.beforeEdit.maxMs} ms`);
+      await sleep(1000);
+    }
+  } finally {
+    agent.destroy();
+    await fsp.writeFile(file, original);
+  }
+  const worst = (k) => (rounds.some((r) => r[k] === null) ? null : Math.max(...rounds.map((r) => r[k])));
+  return { devices: fleet.length, clients: RG_CLIENTS, pauseMs: RG_PAUSE_MS, rounds, p99Ms: worst('p99Ms'), maxMs: worst('maxMs'), reloadMs: worst('servedMs'), serverCpuMs: worst('serverCpuMs'), failed: rounds.reduce((t, r) => t + r.failed, 0) };
+}
+
 /**
  * B: a fresh deskset, every device's main file once, in shuffled order; nginx the same list.
  * A cold cache exists once per start, so each round restarts deskset: ROUNDS cold passes, each
@@ -586,6 +677,7 @@ function targets() {
   if (s.E?.check) add('E', `E check ${DEVICES} devices (XSD on, the default)`, '≤ 20 s', `${fmt(s.E.check.seconds, 1)} s`, DEVICES >= 10_000 ? s.E.check.seconds <= 20 && s.E.check.exit === 0 : undefined);
   if (s.FW) add('FW', `FW ${s.FW.mb} MB × ${s.FW.clients} clients: ratio, memory`, '≥ 0.7, flat RSS', `${fmt(s.FW.ratio, 2)}, RSS +${fmt(s.FW.deskset.rssGrowthMb)} MB`, s.FW.ratio === undefined ? undefined : s.FW.ratio >= 0.7 && s.FW.flat);
   if (s.R) add('R', 'R reload latency (median of 5)', '≤ 500 ms', `${fmt(s.R.medianMs)} ms (max ${fmt(s.R.maxMs)} ms)`, s.R.medianMs === undefined ? false : s.R.medianMs <= 500 && s.R.failures === 0);
+  if (s.RG) add('RG', `RG requests during a global reload, ${s.RG.devices} devices`, 'max ≤ 100 ms, p99 ≤ 20 ms, reload ≤ 3 s', `max ${fmt(s.RG.maxMs, 1)} ms, p99 ${fmt(s.RG.p99Ms, 1)} ms, reload ${fmt(s.RG.reloadMs)} ms`, s.RG.devices >= 10_000 ? s.RG.maxMs !== null && s.RG.maxMs <= 100 && s.RG.p99Ms <= 20 && s.RG.reloadMs <= 3000 && s.RG.failed === 0 : undefined);
   return t;
 }
 
@@ -613,6 +705,7 @@ function table() {
   if (s.E?.check) rows.push([`E check ${DEVICES} devices (XSD on)`, `${fmt(s.E.check.seconds, 1)} s`, '', '', '≤ 20 s', v('E')]);
   if (s.E?.render) rows.push([`E render ${DEVICES} devices`, `${fmt(s.E.render.seconds, 1)} s`, '', '', 'record', 'info']);
   if (s.FW) rows.push([`FW ${s.FW.mb} MB image, ${s.FW.clients} clients`, `${fmt(s.FW.deskset.mbPerS)} MB/s, RSS ${fmt(s.FW.deskset.rssBeforeMb)}→${fmt(s.FW.deskset.rssPeakMb)}→${fmt(s.FW.deskset.rssAfterMb)} MB`, s.FW.nginx ? `${fmt(s.FW.nginx.mbPerS)} MB/s` : '—', `${fmt(s.FW.ratio, 2)}${range(s.FW.ratioPerRound)}`, '≥ 0.7, flat RSS', v('FW')]);
+  if (s.RG) rows.push([`RG global reload, ${s.RG.clients} clients every ${s.RG.pauseMs} ms`, `max ${fmt(s.RG.maxMs, 1)} ms, p99 ${fmt(s.RG.p99Ms, 1)} ms, reload ${fmt(s.RG.reloadMs)} ms`, '', '', 'max ≤ 100, p99 ≤ 20 ms, ≤ 3 s', v('RG')]);
   if (s.R) rows.push(['R reload: edit → new bytes served', `median ${fmt(s.R.medianMs)} ms, max ${fmt(s.R.maxMs)} ms`, '', '', '≤ 500 ms', v('R')]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows.map((r, j) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd() + (j === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n');
@@ -666,7 +759,7 @@ async function main() {
   if (!tools.wrk) for (const s of ['A', 'B', 'FW']) if (want(s)) skip(s, 'wrk not available');
   if (!tools.nginx) results.problems.push('nginx not available: deskset numbers are measured, ratios to nginx are not');
 
-  const needRoot = ['A', 'B', 'C', 'D', 'E', 'R'].some(want) || opt.profile;
+  const needRoot = ['A', 'B', 'C', 'D', 'E', 'R', 'RG'].some(want) || opt.profile;
   const root = path.join(work, `root-${DEVICES}`);
   const rendered = path.join(work, `rendered-${DEVICES}`);
   let fleet = [];
@@ -674,9 +767,10 @@ async function main() {
     const g = await generate(DEVICES, root);
     fleet = g.fleet;
     results.generate = { devices: DEVICES, seconds: round(g.ms / 1000, 2), mix: fleet.reduce((m, d) => ((m[d.model] = (m[d.model] ?? 0) + 1), m), {}) };
-    results.scenarios.E = await scenarioE(root, rendered);
-    log(`E: render ${results.scenarios.E.render.seconds} s${results.scenarios.E.check ? `, check ${results.scenarios.E.check.seconds} s (${results.scenarios.E.check.summary})` : ''}`);
-    if (!want('E')) results.scenarios.E = { render: results.scenarios.E.render, note: 'render ran because A, B or C need its output; E was not selected' };
+    // RG alone needs no rendered tree.
+    if (['A', 'B', 'C', 'D', 'E', 'R'].some(want) || opt.profile) results.scenarios.E = await scenarioE(root, rendered);
+    if (results.scenarios.E) log(`E: render ${results.scenarios.E.render.seconds} s${results.scenarios.E.check ? `, check ${results.scenarios.E.check.seconds} s (${results.scenarios.E.check.summary})` : ''}`);
+    if (results.scenarios.E && !want('E')) results.scenarios.E = { render: results.scenarios.E.render, note: 'render ran because A, B or C need its output; E was not selected' };
   }
 
   let nginx;
@@ -704,6 +798,17 @@ async function main() {
     if (tools.wrk && want('B')) results.scenarios.B = await attempt('B', () => scenarioB(tools, root, fleet, nginx));
   } finally {
     if (nginx) await nginx.stop();
+  }
+  if (want('RG')) {
+    results.scenarios.RG = await attempt('RG', async () => {
+      const ds = await startDeskset(root, { label: 'RG', workDir: work, serveArgs: SERVE_ARGS });
+      try {
+        await waitValidated(ds);
+        return await scenarioRG(ds, root, fleet);
+      } finally {
+        await ds.stop();
+      }
+    });
   }
   if (want('C')) results.scenarios.C = await attempt('C', () => scenarioC(root, path.join(root, 'bench-devices.json'), rendered));
   if (tools.wrk && want('FW')) results.scenarios.FW = await attempt('FW', () => scenarioFW(tools));

@@ -5,6 +5,7 @@
 //
 // The CLI cases need dist/: run `npx tsc -p tsconfig.json` first.
 
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic, type Diagnostic } from '../src/core/diagnostics.js';
@@ -212,5 +213,63 @@ describe('profile schema through `deskset check <root>`', () => {
     const r = await checkWith(YEALINK_DEVICE, 'model: T46S\nsite: lisbon\nsettings:\n  sip: null\n  time: null\n');
     expect(r.stdout).toMatch(/: 0 errors/);
     expect(r.code).toBe(0);
+  });
+});
+
+// Issue 14.4: keys named like built-in object properties used to skip the schema (a plain
+// object's `fields.constructor` is Object's) and reached templates. They are refused at every
+// level, open vendor maps and free-form `custom` included, and never rendered.
+const BUILT_INS = ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty'];
+const builtInAt = (name: string): Array<{ level: string; file: string; text: string; line: number; col: number; path: string }> => [
+  { level: 'top level', file: GLOBAL, text: `${name}:\n  prototype:\n    polluted: 1\n`, line: 1, col: 1, path: name },
+  { level: 'settings', file: GLOBAL, text: `settings:\n  ${name}:\n    polluted: 1\n`, line: 2, col: 3, path: `settings.${name}` },
+  { level: 'settings.sip', file: GLOBAL, text: `settings:\n  sip:\n    ${name}: 1\n`, line: 3, col: 5, path: `settings.sip.${name}` },
+  { level: 'a line (device file)', file: YEALINK_DEVICE, text: `model: T46S\nsite: lisbon\nsettings:\n  lines:\n    - {extension: "2010", ${name}: 1}\n`, line: 5, col: 27, path: `settings.lines[0].${name}` },
+  { level: 'polycom.params (open map)', file: GLOBAL, text: `settings:\n  polycom:\n    params:\n      ${name}: "1"\n`, line: 4, col: 7, path: `settings.polycom.params.${name}` },
+  { level: 'yealink.params (open map)', file: GLOBAL, text: `settings:\n  yealink:\n    params:\n      ${name}: 1\n`, line: 4, col: 7, path: `settings.yealink.params.${name}` },
+  { level: 'custom (free-form), in a list', file: GLOBAL, text: `settings:\n  custom:\n    a:\n      - {${name}: {prototype: {polluted: 1}}}\n`, line: 4, col: 10, path: `settings.custom.a[0].${name}` },
+];
+const BUILT_IN_CASES = BUILT_INS.flatMap((name) => builtInAt(name).map((c) => ({ name, ...c })));
+
+describe('keys named like built-in object properties', () => {
+  it.each(BUILT_IN_CASES)('$name at $level is one PROFILE error at $file:$line:$col', (c) => {
+    const snap = build({ [c.file]: c.text });
+    const errs = errorsOf(snap);
+    expect(errs.map(formatDiagnostic)).toHaveLength(1);
+    expect(errs[0]!.code).toBe('PROFILE');
+    expect(errs[0]!.loc).toEqual({ file: c.file, line: c.line, col: c.col });
+    expect(errs[0]!.message).toBe(`${c.path}: "${c.name}" is the name of a built-in object property and cannot be used as a key`);
+    // Whatever the build still renders carries none of it, and Object.prototype is untouched.
+    for (const t of allTargets(snap)) {
+      const text = renderTarget(snap.render, t).rendered?.bytes.toString('utf8') ?? '';
+      expect(text, t.path).not.toMatch(new RegExp(`${c.name}|polluted`));
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('the same names as values, and as parts of longer keys, are fine', () => {
+    const snap = build({ [GLOBAL]: 'settings:\n  language: constructor\n  yealink:\n    params:\n      "x.__proto__.y": toString\n' });
+    expect(errorsOf(snap)).toEqual([]);
+  });
+});
+
+describe('keys named like built-in object properties, through `deskset check <root>`', () => {
+  const roots: TmpRoot[] = [];
+  afterAll(async () => {
+    await Promise.all(roots.map((r) => r.cleanup()));
+  });
+  // One level per name, so every name and every level is seen by the real CLI at least once.
+  const picks = BUILT_INS.map((name, i) => ({ name, ...builtInAt(name)[[0, 4, 1, 5, 6][i]!]! }));
+  it.each(picks)('$name at $level: exit 1 at file:$line:$col, and `render` refuses too', async (c) => {
+    const tmp = await makeTmpRoot({ [c.file]: c.text }, 'deskset-builtin-');
+    roots.push(tmp);
+    const r = await runCli(['check', tmp.dir]);
+    expect(r.stdout).toContain(`${path.join(tmp.dir, c.file)}:${c.line}:${c.col}: error PROFILE: ${c.path}: "${c.name}" is the name of a built-in object property`);
+    expect(r.code).toBe(1);
+    const out = path.join(tmp.dir, 'preview');
+    const rendered = await runCli(['render', tmp.dir, '--out', out, '--show-secrets']);
+    expect(rendered.code).toBe(1);
+    const written = await readdir(out, { recursive: true }).catch(() => [] as string[]);
+    for (const f of written) expect(await readFile(path.join(out, f), 'utf8').catch(() => ''), f).not.toMatch(new RegExp(`${c.name}|polluted`));
   });
 });

@@ -49,7 +49,7 @@ afterEach(async () => {
  * existing directories are watched, and edits made right after are lost. That bug has its
  * own test below (`allDirs: false`); the other tests should not all fail because of it.
  */
-async function start(prepare?: (root: string) => void, opts: { allDirs?: boolean } = {}): Promise<Harness> {
+async function start(prepare?: (root: string) => void, opts: { allDirs?: boolean; validateSyncMax?: number } = {}): Promise<Harness> {
   const tmp = await makeTmpRoot({}, 'deskset-reload-');
   current = { tmp };
   const root = tmp.dir;
@@ -57,7 +57,7 @@ async function start(prepare?: (root: string) => void, opts: { allDirs?: boolean
   if (opts.allDirs !== false) for (const e of WATCHED) if (!e.includes('.')) mkdirSync(path.join(root, e), { recursive: true });
   prepare?.(root);
   const logger = createLogger({ write: (s: string) => void log.push(...s.split('\n').filter(Boolean)) });
-  const running = await startServer({ root, host: '127.0.0.1', port: 0, watch: true, debounceMs: 50, log: logger });
+  const running = await startServer({ root, host: '127.0.0.1', port: 0, watch: true, debounceMs: 50, log: logger, validateSyncMax: opts.validateSyncMax });
   current.running = running;
   await running.watching;
   return { root, running, log };
@@ -458,4 +458,224 @@ describe('live reload', () => {
       await until(async () => (await servedDisplayName(h)) === 'After Replace', 'an edit inside the new directory to be served');
     });
   });
+});
+
+// Issue 14.3: every snapshot that serves is valid for every device it serves. A rejected
+// file stays on disk, so the next build carries it too: that build must be checked against
+// everything changed since the last good snapshot, not only its own event.
+describe('a rejected edit never goes live with a later, unrelated edit', () => {
+  const POLY_FILE = `profiles/devices/${POLY}.yaml`;
+  const AVAYA = 'c81fea83e85a';
+  const AVAYA_FILE = `profiles/devices/${AVAYA}.yaml`;
+
+  /** The next reload outcome logged for `rel` (accepted or rejected), after `seen` earlier ones. */
+  async function outcomeFor(h: Harness, rel: string): Promise<'reloaded' | 'reload_rejected'> {
+    return until(() => {
+      for (const l of [...h.log].reverse()) {
+        const e = JSON.parse(l) as { event?: string; changed?: string[] };
+        if ((e.event === 'reloaded' || e.event === 'reload_rejected') && e.changed?.includes(rel)) return e.event;
+      }
+      return undefined;
+    }, `a reload of ${rel}`);
+  }
+
+  it('the reproduction: bad Poly key (503), then João→Joao elsewhere: still 503, the Poly file keeps its last good bytes', async () => {
+    const h = await start();
+    const polyBefore = await get(h, `/${POLY}-settings.cfg`);
+    expect(polyBefore.status).toBe(200);
+    const polyText = readFileSync(path.join(h.root, POLY_FILE), 'utf8');
+    await fs.writeFile(path.join(h.root, POLY_FILE), polyText.replace('"reg.1.label": "Bob <sales>"', '"bad name<>": "1"'));
+    expect(await outcomeFor(h, POLY_FILE)).toBe('reload_rejected');
+    expect((await get(h, '/healthz')).status).toBe(503);
+
+    const yealinkText = readFileSync(path.join(h.root, YEALINK_FILE), 'utf8');
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkText.replace('João', 'Joao'));
+    expect(await outcomeFor(h, YEALINK_FILE)).toBe('reload_rejected');
+    const health = await get(h, '/healthz');
+    expect(health.status).toBe(503);
+    expect((JSON.parse(health.text) as HealthBody).errors.some((e) => e.device === POLY)).toBe(true);
+    const polyAfter = await get(h, `/${POLY}-settings.cfg`);
+    expect([polyAfter.status, polyAfter.body.equals(polyBefore.body)]).toEqual([200, true]);
+    expect(await servedDisplayName(h)).toBe('João Silva');
+
+    // Fixing the bad file lets both edits through at once.
+    await fs.writeFile(path.join(h.root, POLY_FILE), polyText.replace('Bob <sales>', 'Bob (sales)'));
+    await until(async () => (await get(h, '/healthz')).status === 200, '/healthz to recover');
+    expect(await servedDisplayName(h)).toBe('Joao Silva');
+    expect((await get(h, `/${POLY}-settings.cfg`)).text).toContain('Bob (sales)');
+  });
+
+  it('an Avaya value with a newline, then an edit to a site file: still rejected, the Avaya file unchanged', async () => {
+    const h = await start();
+    const before = await get(h, `/${AVAYA}.txt`);
+    expect(before.status).toBe(200);
+    const text = readFileSync(path.join(h.root, AVAYA_FILE), 'utf8');
+    await fs.writeFile(path.join(h.root, AVAYA_FILE), `${text}  avaya:\n    settings:\n      SIPDOMAIN: "a\\nSET ADMIN_PASSWORD 0000"\n`);
+    expect(await outcomeFor(h, AVAYA_FILE)).toBe('reload_rejected');
+    // The Lisbon site has no Avaya device in common with this one: its own event touches
+    // none of the rejected file's devices.
+    const site = 'profiles/sites/lisbon.yaml';
+    const siteText = readFileSync(path.join(h.root, site), 'utf8');
+    await fs.writeFile(path.join(h.root, site), siteText.replace('language: pt', 'language: en'));
+    expect(await outcomeFor(h, site)).toBe('reload_rejected');
+    expect((await get(h, '/healthz')).status).toBe(503);
+    const after = await get(h, `/${AVAYA}.txt`);
+    expect([after.status, after.body.equals(before.body)]).toEqual([200, true]);
+    expect(after.text).not.toContain('ADMIN_PASSWORD 0000');
+  });
+
+  it('a rejected file deleted again: the next good build serves, and the rest of the fleet is unaffected', async () => {
+    const h = await start();
+    const extra = 'profiles/devices/0004f2999999.yaml';
+    await fs.writeFile(path.join(h.root, extra), 'model: VVX450\nsite: nyc\nsettings:\n  polycom:\n    params:\n      "bad name<>": "1"\n');
+    expect(await outcomeFor(h, extra)).toBe('reload_rejected');
+    expect((await get(h, '/0004f2999999-settings.cfg')).status).toBe(404);
+    await fs.rm(path.join(h.root, extra));
+    await until(async () => (await get(h, '/healthz')).status === 200, '/healthz to recover');
+    expect((await get(h, '/0004f2999999-settings.cfg')).status).toBe(404);
+  });
+
+  it('a large root validated in the background: a device found invalid keeps answering 500 after an unrelated good reload', async () => {
+    // validateSyncMax 0: validated in slices after start, as a root over 20,000 devices is.
+    const h = await start((root) => {
+      const f = path.join(root, POLY_FILE);
+      writeFileSync(f, readFileSync(f, 'utf8').replace('"reg.1.label": "Bob <sales>"', '"bad name<>": "1"'));
+    }, { validateSyncMax: 0 });
+    await until(async () => (await get(h, '/healthz')).status === 503, 'background validation to find the bad device');
+    expect((await get(h, `/${POLY}-settings.cfg`)).status).toBe(500);
+    const yealinkText = readFileSync(path.join(h.root, YEALINK_FILE), 'utf8');
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkText.replace('João', 'Joao'));
+    expect(await outcomeFor(h, YEALINK_FILE)).toBe('reloaded');
+    expect(await servedDisplayName(h)).toBe('Joao Silva');
+    const poly = await get(h, `/${POLY}-settings.cfg`);
+    expect(poly.status).toBe(500);
+    expect(poly.text).not.toContain('bad name');
+    await until(async () => (await get(h, '/healthz')).status === 503, 'the new snapshot to be validated in the background too');
+  });
+});
+
+// Issue 14.4: edits that used to pass silently.
+describe('silent bad edits are seen', () => {
+  const healthBody = async (h: Harness): Promise<{ status: number; body: { ok: boolean; errors?: HealthBody['errors']; warnings?: HealthBody['errors'] } | 'ok' }> => {
+    const r = await get(h, '/healthz');
+    return { status: r.status, body: r.text === 'ok\n' ? 'ok' : (JSON.parse(r.text) as { ok: boolean }) };
+  };
+
+  it('a site profile emptied by a reload is served but is a warning on /healthz and in the log, until it has content again', async () => {
+    const h = await start();
+    const site = 'profiles/sites/lisbon.yaml';
+    const text = readFileSync(path.join(h.root, site), 'utf8');
+    await fs.writeFile(path.join(h.root, site), '');
+    const warned = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 200 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to show a warning');
+    expect(warned.ok).toBe(true);
+    expect(warned.warnings?.map((w) => [w.code, w.at])).toEqual([['EMPTY_PROFILE', `${path.join(h.root, site)}:1:1`]]);
+    expect(warned.warnings?.[0]?.message).toMatch(/had \d+ lines in the last good config/);
+    expect(h.log.some((l) => l.includes('"event":"profile_emptied"') && l.includes('lisbon.yaml'))).toBe(true);
+    // An unrelated good edit keeps the warning: the file is still empty.
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), yealinkDevice('Still Warned'));
+    await until(async () => (await servedDisplayName(h)) === 'Still Warned', 'the unrelated edit to be served');
+    expect((await healthBody(h)).body).not.toBe('ok');
+    await fs.writeFile(path.join(h.root, site), text);
+    await until(async () => (await healthBody(h)).body === 'ok', '/healthz to be plain ok again');
+  });
+
+  it('an empty global.yaml is rejected (EMPTY_GLOBAL) and the admin password keeps being served', async () => {
+    const h = await start();
+    const before = await get(h, `/${YEALINK}.cfg`);
+    expect(before.text).toMatch(/static\.security\.user_password = \S+/);
+    await fs.writeFile(path.join(h.root, 'profiles/global.yaml'), '');
+    const bad = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 503 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to turn 503');
+    expect(bad.errors?.map((e) => [e.code, e.at])).toEqual([['EMPTY_GLOBAL', `${path.join(h.root, 'profiles/global.yaml')}:1:1`]]);
+    expect((await get(h, `/${YEALINK}.cfg`)).body.equals(before.body)).toBe(true);
+  });
+
+  it('with allow_empty_global: true an empty global.yaml is served, with an EMPTY_PROFILE warning', async () => {
+    const h = await start((root) => writeFileSync(path.join(root, 'deskset.yaml'), `${readFileSync(path.join(root, 'deskset.yaml'), 'utf8')}\nallow_empty_global: true\n`));
+    await fs.writeFile(path.join(h.root, 'profiles/global.yaml'), '# nothing company-wide for now\n');
+    const warned = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 200 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to show the warning');
+    expect(warned.warnings?.map((w) => w.code)).toEqual(['EMPTY_PROFILE']);
+    expect((await get(h, `/${YEALINK}.cfg`)).text).not.toMatch(/static\.security\.user_password/);
+  });
+
+  it('invalid UTF-8 in a device file is an error at file:line:col; the last good bytes keep serving', async () => {
+    const h = await start();
+    const before = await get(h, `/${YEALINK}.cfg`);
+    const text = readFileSync(path.join(h.root, YEALINK_FILE));
+    // "João" saved as cp1252: 0xE3 where UTF-8 has C3 A3.
+    const bad = Buffer.from(text.toString('utf8').replace('João', 'Jo\u0000o'), 'utf8');
+    bad[bad.indexOf(0)] = 0xe3;
+    await fs.writeFile(path.join(h.root, YEALINK_FILE), bad);
+    const line = text.toString('utf8').split('\n').findIndex((l) => l.includes('João')) + 1;
+    const col = text.toString('utf8').split('\n')[line - 1]!.indexOf('João') + 3;
+    const health = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 503 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to turn 503');
+    expect(health.errors?.map((e) => [e.code, e.at])).toEqual([['INVALID_UTF8', `${path.join(h.root, YEALINK_FILE)}:${line}:${col}`]]);
+    const after = await get(h, `/${YEALINK}.cfg`);
+    expect(after.body.equals(before.body)).toBe(true);
+    expect(after.text).not.toContain('\uFFFD');
+  });
+
+  it('invalid UTF-8 in a template override is an error at file:line:col', async () => {
+    const h = await start();
+    const tpl = 'templates/yealink/common.cfg.hbs';
+    await fs.mkdir(path.join(h.root, 'templates/yealink'), { recursive: true });
+    await fs.writeFile(path.join(h.root, tpl), Buffer.concat([Buffer.from('#!version:1.0.0.1\n## caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    const health = await until(async () => {
+      const b = await healthBody(h);
+      return b.status === 503 && b.body !== 'ok' ? b.body : undefined;
+    }, '/healthz to turn 503');
+    expect(health.errors?.map((e) => [e.code, e.at])).toEqual([['INVALID_UTF8', `${path.join(h.root, tpl)}:2:7`]]);
+  });
+
+  it('a large group file written in place, slowly, in chunks, is never served as a truncated prefix', async () => {
+    const h = await start();
+    const group = path.join(h.root, 'profiles/groups/support.yaml');
+    const params = (v: string, padding: string) => `settings:\n  yealink:\n    params:\n      "a.first": "${v}"\n${padding}      "z.last": "${v}"\n`;
+    await fs.writeFile(group, params('v1', ''));
+    const both = (t: string, v: string) => t.includes(`a.first = ${v}`) && t.includes(`z.last = ${v}`);
+    await until(async () => both((await get(h, `/${YEALINK}.cfg`)).text, 'v1'), 'v1 to be served');
+    // About 2.5 MB, cut only at line ends: every prefix is valid YAML (the issue's case).
+    const padding = Array.from({ length: 40_000 }, (_, i) => `      # padding line ${String(i).padStart(6, '0')} ${'x'.repeat(40)}\n`).join('');
+    const full = Buffer.from(params('v2', padding));
+    const lines: number[] = [];
+    for (let i = full.indexOf(10); i !== -1; i = full.indexOf(10, i + 1)) lines.push(i + 1);
+    const CHUNKS = 50;
+    const fd = await fs.open(group, 'w'); // truncates in place, as a non-atomic editor does
+    const seen: string[] = [];
+    let writing = true;
+    const poll = (async () => {
+      while (writing) {
+        const t = (await get(h, `/${YEALINK}.cfg`)).text;
+        if (!both(t, 'v1') && !both(t, 'v2')) seen.push(t);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      let at = 0;
+      for (let c = 1; c <= CHUNKS; c++) {
+        const end = c === CHUNKS ? full.length : lines[Math.floor((lines.length * c) / CHUNKS)]!;
+        await fd.write(full, at, end - at, at);
+        at = end;
+        // 50 ms between chunks, 2.5 s in all: longer than the watcher's longest batch wait.
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await fd.close();
+    }
+    await until(async () => both((await get(h, `/${YEALINK}.cfg`)).text, 'v2'), 'the complete file to be served', 15_000);
+    writing = false;
+    await poll;
+    expect(seen.map((t) => t.match(/^(a\.first|z\.last) = .*$/gm))).toEqual([]);
+  }, 30_000);
 });

@@ -7,12 +7,13 @@ import { contextSamples, renderTarget, type RenderTarget } from './render.js';
 import { allProfiles, type Profile } from './profiles.js';
 import { settingsShape } from './profile-schema.js';
 import { addTreeNames, namesOfShape, namesOfValue, unionNames, type Names } from './template-names.js';
-import { allTargets, deviceTargets, sharedTargets } from './request.js';
+import { deviceTargets, sharedTargets } from './request.js';
 import { chooseFirmware } from './firmware.js';
 import { securityPolicy } from './security-profile.js';
 import { findPath, type EMap } from './merge.js';
 import type { ModelInfo } from './vendors.js';
 import type { Snapshot } from './snapshot.js';
+import type { Pause } from './steps.js';
 
 export interface CheckResult {
   diagnostics: Diagnostic[];
@@ -24,6 +25,8 @@ export interface CheckOptions {
   devices?: ReadonlySet<string>;
   /** With `devices`: leave out the shared and model files (already checked). */
   devicesOnly?: boolean;
+  /** Asked after every file: a server checking a reload waits here so phones are answered meanwhile. */
+  pause?: Pause;
 }
 
 export async function checkSnapshot(snap: Snapshot, validators: OutputValidators, opts: CheckOptions = {}): Promise<CheckResult> {
@@ -33,13 +36,7 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
   const exists = validators.resourceExists;
   const withServedNames: OutputValidators = exists ? { ...validators, resourceExists: (n) => exists(n) || snap.firmwareFiles.has(n) || snap.routes.match(n).length > 0 } : validators;
   const firmwareSeen = new Set<string>();
-  // A subset is listed directly: enumerating 100,000 devices' files to keep a few is a second wasted.
-  const targets: RenderTarget[] = !opts.devices
-    ? allTargets(snap)
-    : opts.devicesOnly
-      ? deviceTargets(snap, opts.devices)
-      : [...sharedTargets(snap), ...deviceTargets(snap, [...opts.devices].sort())];
-  for (const t of targets) {
+  for (const t of targetsToCheck(snap, opts)) {
     const { rendered, diagnostics: rd } = renderTarget(snap.render, t);
     diagnostics.push(...rd);
     if (!rendered) continue;
@@ -58,6 +55,8 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
     // A device's own file is meant to carry its credentials (issue #5 guards who may fetch
     // it); the plaintext-secret lint is about files every phone downloads.
     diagnostics.push(...(t.file.scope === 'device' ? list.filter((d) => d.code !== 'PLAINTEXT_SECRET') : list));
+    const p = opts.pause?.();
+    if (p) await p;
   }
   // Names a template reads that nothing supplies: once per template, on a full check only.
   if (!opts.devices) diagnostics.push(...unknownTemplateNames(snap));
@@ -91,6 +90,17 @@ function unknownTemplateNames(snap: Snapshot): Diagnostic[] {
   };
   const found = lint(layerProfiles);
   return found.length === 0 ? found : lint(allProfiles(snap.profiles));
+}
+
+/**
+ * The files to check, listed as they are checked: the shared and model files, then each
+ * device's. A subset is listed directly: enumerating 100,000 devices' files to keep a few is
+ * a second wasted, and listing them all up front would be one long pause for a server.
+ */
+function* targetsToCheck(snap: Snapshot, opts: CheckOptions): Generator<RenderTarget> {
+  if (!opts.devicesOnly || !opts.devices) yield* sharedTargets(snap);
+  const macs = opts.devices && opts.devicesOnly ? opts.devices : [...(opts.devices ?? snap.profiles.devices.keys())].sort();
+  for (const mac of macs) yield* deviceTargets(snap, [mac]);
 }
 
 /** A problem in a shared layer shows once per place, not once per device that inherits it. */

@@ -9,6 +9,7 @@ import type { LayerKind, LayerRef } from './merge.js';
 import { checkProfile } from './profile-schema.js';
 import { isSecretRef, resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
 import { isSecretKey } from './redact.js';
+import { runSteps, STEP_ITEMS, type Steps } from './steps.js';
 import type { ModelCatalog, ModelInfo } from './vendors.js';
 import { fixedLoc, parseYamlTree, PMap, type PNode } from './yaml-tree.js';
 
@@ -79,14 +80,26 @@ export interface ParseCacheEntry {
   keySecrets?: { pattern: string; values: string[] };
 }
 
-export function loadProfiles(
+export interface LoadedProfiles {
+  profiles: ProfileSet;
+  diagnostics: Diagnostic[];
+  secrets: Set<string>;
+  plaintextSecrets: PlaintextSecret[];
+}
+
+export function loadProfiles(...args: Parameters<typeof loadProfilesSteps>): LoadedProfiles {
+  return runSteps(loadProfilesSteps(...args));
+}
+
+/** loadProfiles in steps: yields every STEP_ITEMS files, so a server can answer phones meanwhile. */
+export function* loadProfilesSteps(
   files: ReadonlyMap<string, string>,
   catalog: ModelCatalog,
   display: (rel: string) => string = (r) => r,
   cache?: ParseCache,
   secretRefs?: Omit<SecretRefContext, 'file'>,
   extraSecretKeys?: RegExp,
-): { profiles: ProfileSet; diagnostics: Diagnostic[]; secrets: Set<string>; plaintextSecrets: PlaintextSecret[] } {
+): Steps<LoadedProfiles> {
   // Every value to mask in output: resolved references and values at secret-looking keys.
   const secrets = new Set<string>();
   const plaintextSecrets: PlaintextSecret[] = [];
@@ -101,8 +114,10 @@ export function loadProfiles(
   // Files that exist but failed to load: a device naming one is not told it "does not exist".
   const broken = { site: new Set<string>(), group: new Set<string>() };
 
+  let step = 0;
   for (const [rel, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (!rel.startsWith('profiles/')) continue;
+    if (++step % STEP_ITEMS === 0) yield;
     const file = display(rel);
     if (!/\.ya?ml$/i.test(file)) {
       diagnostics.push({ code: 'PROFILE_NOT_YAML', severity: 'warning', message: 'ignored: profile files end in .yaml', loc: at(file) });
@@ -193,6 +208,7 @@ export function loadProfiles(
 
   const trees = new DeviceTrees(refs, devicesPending.length);
   for (const p of devicesPending) {
+    if (++step % STEP_ITEMS === 0) yield;
     const modelNode = p.facts.model;
     const modelName = modelNode && scalarText(modelNode);
     const model = modelName === undefined ? undefined : catalog.find(modelName);

@@ -28,6 +28,8 @@ export interface RootConfig {
   uploads: UploadsConfig;
   /** How phones reach this server, for files that need absolute URLs (Yealink firmware.url). */
   publicUrl?: string;
+  /** An empty profiles/global.yaml is an error (a truncated file drops every company-wide setting) unless this is set. */
+  allowEmptyGlobal: boolean;
 }
 
 export interface TlsConfig {
@@ -118,6 +120,7 @@ export const DEFAULT_CONFIG: RootConfig = {
   security: DEFAULT_SECURITY,
   connections: DEFAULT_CONNECTIONS,
   uploads: DEFAULT_UPLOADS,
+  allowEmptyGlobal: false,
 };
 
 /** An address or CIDR as the allow-lists take it (an unusable entry is an error here, not at start). */
@@ -129,6 +132,7 @@ const configShape: Shape = mapOf({
   unknown_devices: oneOf('reject', 'defaults'),
   files: mapOf({ extensions: listOf(str), max_bytes: int(1) }),
   state_dir: str,
+  allow_empty_global: bool,
   tls: mapOf({ port: int(0, 65535), cert: str, key: str, pfx: str, passphrase: str, min_version: oneOf('TLSv1.2', 'TLSv1.3'), client_ca: str }),
   security: mapOf({
     realm: str,
@@ -183,7 +187,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     for (const v of r.secrets) secrets.add(v);
     root = r.tree;
   }
-  const raw = toPlain(root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string;
+  const raw = toPlain(root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string; allow_empty_global?: boolean;
     tls?: { port?: number; cert?: string; key?: string; pfx?: string; passphrase?: string; min_version?: TlsConfig['minVersion']; client_ca?: string };
     security?: { realm?: string; trusted_proxies?: string[]; operators?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
     connections?: { idle_timeout_s?: number; headers_timeout_s?: number; request_timeout_s?: number; keep_alive_timeout_s?: number; max_per_address?: number };
@@ -230,6 +234,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
       serveExtensions: raw.files?.extensions ? new Set(raw.files.extensions.map((e) => String(e).replace(/^\./, '').toLowerCase())) : DEFAULT_CONFIG.serveExtensions,
       maxFileBytes: raw.files?.max_bytes ?? DEFAULT_CONFIG.maxFileBytes,
       stateDir: raw.state_dir ?? DEFAULT_CONFIG.stateDir,
+      allowEmptyGlobal: raw.allow_empty_global ?? false,
       tls: raw.tls
         ? { port: raw.tls.port ?? 8443, cert: raw.tls.cert, key: raw.tls.key, pfx: raw.tls.pfx, passphrase: raw.tls.passphrase, minVersion: raw.tls.min_version ?? 'TLSv1.2', clientCa: raw.tls.client_ca }
         : undefined,

@@ -4,7 +4,7 @@
 
 import { didYouMean } from './suggest.js';
 import type { Diagnostic } from './diagnostics.js';
-import { describeKind, type PNode } from './yaml-tree.js';
+import { describeKind, type PEntry, type PNode } from './yaml-tree.js';
 
 export type Shape =
   | { type: 'string' | 'text' | 'number' | 'boolean' | 'scalar' | 'any' }
@@ -25,6 +25,28 @@ export const listOf = (of: Shape, orSingle = false): Shape => ({ type: 'list', o
 export const mapOf = (fields: Record<string, Shape>, extra: Partial<Extract<Shape, { type: 'map' }>> = {}): Shape => ({ type: 'map', fields, ...extra });
 export const openMap = (of: Shape): Shape => ({ type: 'map', fields: {}, open: of });
 
+/**
+ * Names every JavaScript object already answers to (`constructor`, `__proto__`, `toString`…).
+ * No setting, vendor parameter or template value is called this; as a key it could only read
+ * or shadow the built-in, so it is refused wherever it appears, open maps and `any` included.
+ */
+const BUILT_IN_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+function builtInKey(k: string, childPath: string, loc: PEntry['keyLoc'], code: string): Diagnostic {
+  return { code, severity: 'error', message: `${childPath}: "${k}" is the name of a built-in object property and cannot be used as a key`, loc };
+}
+
+/** Built-in names anywhere below a free-form (`any`) value. */
+function builtInKeysBelow(node: PNode, path: string, code: string, out: Diagnostic[]): void {
+  if (node.kind === 'list') node.items.forEach((it, i) => builtInKeysBelow(it, `${path}[${i}]`, code, out));
+  if (node.kind !== 'map') return;
+  for (const [k, entry] of node.entries) {
+    const childPath = path ? `${path}.${k}` : k;
+    if (BUILT_IN_NAMES.has(k)) out.push(builtInKey(k, childPath, entry.keyLoc, code));
+    builtInKeysBelow(entry.node, childPath, code, out);
+  }
+}
+
 /** Check `node` against `shape`; `path` names the key for messages. Returns all problems, not the first. */
 export function checkShape(node: PNode, shape: Shape, path: string, code = 'SCHEMA'): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -35,6 +57,7 @@ export function checkShape(node: PNode, shape: Shape, path: string, code = 'SCHE
   const v = isScalar ? node.value : undefined;
   switch (shape.type) {
     case 'any':
+      builtInKeysBelow(node, path, code, out);
       break;
     case 'string':
       // Numbers are accepted where strings are expected: YAML reads `1001` as a number,
@@ -76,8 +99,13 @@ export function checkShape(node: PNode, shape: Shape, path: string, code = 'SCHE
         break;
       }
       for (const [k, entry] of node.entries) {
-        const sub = shape.fields[k] ?? shape.open;
         const childPath = path ? `${path}.${k}` : k;
+        if (BUILT_IN_NAMES.has(k)) {
+          out.push(builtInKey(k, childPath, entry.keyLoc, code));
+          continue;
+        }
+        // Own properties only: `fields.constructor` would otherwise find Object's.
+        const sub = Object.hasOwn(shape.fields, k) ? shape.fields[k] : shape.open;
         if (!sub) {
           out.push({
             code,

@@ -6,12 +6,14 @@ import { createHash } from 'node:crypto';
 import type { Diagnostic } from './diagnostics.js';
 import { buildFirmwareCatalog, type FirmwareCatalog } from './firmware.js';
 import type { SecretRefContext } from './secret-refs.js';
-import { allProfiles, loadProfiles, type ParseCache, type PlaintextSecret, type ProfileSet } from './profiles.js';
+import { allProfiles, loadProfilesSteps, type ParseCache, type PlaintextSecret, type ProfileSet } from './profiles.js';
 import { registerPartialSource } from './template-compile.js';
 import { templateSyntaxDiagnostic } from './template-errors.js';
 import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from './render.js';
 import { parseRootConfig, type RootConfig } from './root-config.js';
 import { RouteTable } from './routes.js';
+import { isBlankYaml } from './yaml-fast.js';
+import { runSteps, STEP_ITEMS, type Steps } from './steps.js';
 import { ResourceIndex } from './resources.js';
 import { ModelCatalog, parseVendorManifest, type FileSpec, type ModelInfo, type VendorManifest } from './vendors.js';
 
@@ -74,20 +76,28 @@ export interface Snapshot {
 }
 
 export function buildSnapshot(input: BuildInput): Snapshot {
+  return runSteps(buildSnapshotSteps(input));
+}
+
+/** buildSnapshot in steps (see steps.ts): the per-profile and per-device loops yield. */
+export function* buildSnapshotSteps(input: BuildInput): Steps<Snapshot> {
   const diagnostics: Diagnostic[] = [];
   const display = input.display ?? ((r: string) => r);
   const { config, diagnostics: cd, secrets: configSecrets } = parseRootConfig(input.root.get('deskset.yaml'), display('deskset.yaml'), input.secretRefs);
   diagnostics.push(...cd);
 
-  const vendors = loadVendors(input, diagnostics);
+  const vendors = yield* loadVendors(input, diagnostics);
   const catalog = new ModelCatalog(vendors);
   const secretKeys = secretKeyPattern(config.security.secretKeys);
-  const { profiles, diagnostics: pd, secrets, plaintextSecrets } = loadProfiles(input.root, catalog, display, input.parseCache, input.secretRefs, secretKeys);
+  const { profiles, diagnostics: pd, secrets, plaintextSecrets } = yield* loadProfilesSteps(input.root, catalog, display, input.parseCache, input.secretRefs, secretKeys);
+  yield;
   for (const d of pd) diagnostics.push(d);
   for (const v of configSecrets) secrets.add(v);
+  if (!config.allowEmptyGlobal) diagnostics.push(...emptyGlobal(input.root, display));
 
   const brokenTemplates = new Set<string>();
-  const templates = compileVendorTemplates(vendors, input, diagnostics, display, brokenTemplates);
+  const templates = yield* compileVendorTemplates(vendors, input, diagnostics, display, brokenTemplates);
+  yield;
 
   const { firmware, diagnostics: fd } = buildFirmwareCatalog(input.firmwareFiles ?? [], input.root, vendors, catalog, display, {
     extensions: config.serveExtensions,
@@ -99,10 +109,15 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   const modelsByVendor = new Map<string, ModelInfo[]>(vendors.map((v) => [v.vendor, v.models]));
   const modelsOf = (vendor: string): readonly ModelInfo[] => modelsByVendor.get(vendor) ?? [];
   const routes = new RouteTable(vendors.flatMap((v) => v.files), modelsOf);
-  for (const d of profiles.devices.values()) routes.addDevice(d.mac, d.model.vendor, d.model);
+  let step = 0;
+  for (const d of profiles.devices.values()) {
+    routes.addDevice(d.mac, d.model.vendor, d.model);
+    if (++step % STEP_ITEMS === 0) yield;
+  }
+  const id = yield* contentId(input);
 
   return {
-    id: contentId(input),
+    id,
     rootDir: input.rootDir ?? '',
     display,
     loadedAt: new Date(),
@@ -128,7 +143,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
  * One Handlebars environment per vendor, so partials (templates/<vendor>/partials/*.hbs)
  * of one vendor cannot shadow another's. The root's templates/ override shipped files.
  */
-function compileVendorTemplates(vendors: readonly VendorManifest[], input: BuildInput, diagnostics: Diagnostic[], display: (rel: string) => string, broken: Set<string>): Map<string, CompiledTemplate> {
+function* compileVendorTemplates(vendors: readonly VendorManifest[], input: BuildInput, diagnostics: Diagnostic[], display: (rel: string) => string, broken: Set<string>): Steps<Map<string, CompiledTemplate>> {
   const templates = new Map<string, CompiledTemplate>();
   const pick = (path: string): { text: string; source: string } | undefined => {
     const own = input.root.get(path);
@@ -142,6 +157,7 @@ function compileVendorTemplates(vendors: readonly VendorManifest[], input: Build
     const partialPaths = new Set([...input.shipped.keys(), ...input.root.keys()].filter((p) => p.startsWith(prefix) && p.endsWith('.hbs')));
     const partials = new Map<string, { text: string; source: string }>();
     for (const path of partialPaths) {
+      yield;
       const src = pick(path)!;
       const name = path.slice(prefix.length, -'.hbs'.length);
       try {
@@ -160,6 +176,7 @@ function compileVendorTemplates(vendors: readonly VendorManifest[], input: Build
         diagnostics.push({ code: 'TEMPLATE_MISSING', severity: 'error', message: `vendor ${v.vendor} file "${f.id}" names template ${f.template}, which does not exist`, loc: { file: `templates/${v.vendor}/vendor.yaml`, line: 1, col: 1 } });
         continue;
       }
+      yield; // a template takes milliseconds to compile
       const { template, diagnostics: td } = compileTemplate(env, src.text, src.source, partials);
       diagnostics.push(...td);
       if (template) templates.set(key, template);
@@ -169,13 +186,14 @@ function compileVendorTemplates(vendors: readonly VendorManifest[], input: Build
   return templates;
 }
 
-function loadVendors(input: BuildInput, diagnostics: Diagnostic[]): VendorManifest[] {
+function* loadVendors(input: BuildInput, diagnostics: Diagnostic[]): Steps<VendorManifest[]> {
   const byVendor = new Map<string, VendorManifest>();
   // Shipped first, then the root's own manifests, which replace a shipped vendor whole.
   const display = input.display ?? ((r: string) => r);
   for (const [label, files] of [[(p: string) => `(shipped) ${p}`, input.shipped], [display, input.root]] as const) {
     for (const [path, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (!/^templates\/[^/]+\/vendor\.ya?ml$/.test(path)) continue;
+      yield;
       const { manifest, diagnostics: md } = parseVendorManifest(text, label(path));
       diagnostics.push(...md);
       if (manifest) byVendor.set(manifest.vendor, manifest);
@@ -199,13 +217,31 @@ function loadVendors(input: BuildInput, diagnostics: Diagnostic[]): VendorManife
 }
 
 /** Same inputs, same id: lets caches and ETags be keyed by content, not by time. */
-function contentId(input: BuildInput): string {
+function* contentId(input: BuildInput): Steps<string> {
   const h = createHash('sha1');
+  let step = 0;
   for (const files of [input.root, input.shipped]) {
-    for (const [k, v] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) h.update(k).update('\0').update(v).update('\0');
+    for (const [k, v] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      h.update(k).update('\0').update(v).update('\0');
+      if (++step % (10 * STEP_ITEMS) === 0) yield;
+    }
   }
   h.update(input.version);
   return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * An empty global.yaml (`: > profiles/global.yaml`, an editor that truncated it) would drop
+ * every company-wide setting, admin password and dial plan included, without a word.
+ */
+function emptyGlobal(root: FileMap, display: (rel: string) => string): Diagnostic[] {
+  for (const rel of ['profiles/global.yaml', 'profiles/global.yml']) {
+    const text = root.get(rel);
+    if (text !== undefined && isBlankYaml(text)) {
+      return [{ code: 'EMPTY_GLOBAL', severity: 'error', message: 'the global profile is empty, so no company-wide setting would apply; restore it, or set allow_empty_global: true in deskset.yaml if that is meant', loc: { file: display(rel), line: 1, col: 1 } }];
+    }
+  }
+  return [];
 }
 
 /** `firmware.models.<name>` must name a known model (a typo would silently never apply). */

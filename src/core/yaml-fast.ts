@@ -65,7 +65,7 @@ export function parseYamlFast(text: string, file: string): { root?: PNode } | un
   try {
     const root = build(docs[0]!, text, src);
     // An empty document: yaml gives no contents at all.
-    if (root.kind === 'scalar' && root.value === null && docs[0]!.result === null && isBlank(text)) return { root: undefined };
+    if (root.kind === 'scalar' && root.value === null && docs[0]!.result === null && isBlankYaml(text)) return { root: undefined };
     return { root };
   } catch (e) {
     if (e === UNSUPPORTED) return undefined;
@@ -145,6 +145,7 @@ function skipBlanks(text: string, pos: number): number {
   return pos;
 }
 
-function isBlank(text: string): boolean {
+/** No YAML content at all: nothing, blanks or comments (an empty document). */
+export function isBlankYaml(text: string): boolean {
   return /^(?:\s|#.*)*$/.test(text);
 }

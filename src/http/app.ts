@@ -5,7 +5,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Provisioner } from '../service/provisioner.js';
-import { formatLoc } from '../core/diagnostics.js';
+import { formatLoc, type Diagnostic } from '../core/diagnostics.js';
 import { redactSecrets } from '../core/secret-refs.js';
 import { parseUserAgent } from '../core/user-agent.js';
 import { PASSED, logPath, round } from './listener.js';
@@ -90,11 +90,16 @@ export function createApp(opts: AppOptions): Koa<State> {
     ctx.set('Cache-Control', 'no-store');
     if (ctx.path === '/healthz') {
       ctx.status = h.ok ? 200 : 503;
-      if (h.ok || !operator) {
+      const shown = (list: Diagnostic[]) => list.map((d) => ({ code: d.code, message: redactSecrets(d.message, opts.provisioner.current().secrets), at: d.loc ? formatLoc(d.loc) : undefined, device: d.device, path: d.path }));
+      const warnings = h.warnings?.length ? shown(h.warnings) : undefined;
+      if (!operator || (h.ok && !warnings)) {
         ctx.type = 'text/plain';
         ctx.body = h.ok ? 'ok\n' : 'unhealthy\n';
+      } else if (h.ok) {
+        // Serving, and healthy for a load balancer; the body says what to look at.
+        ctx.body = { ok: true, warnings, lastReload: h.lastReload };
       } else {
-        ctx.body = { ok: false, errors: h.errors.map((d) => ({ code: d.code, message: redactSecrets(d.message, opts.provisioner.current().secrets), at: d.loc ? formatLoc(d.loc) : undefined, device: d.device, path: d.path })), lastReload: h.lastReload };
+        ctx.body = { ok: false, errors: shown(h.errors), warnings, lastReload: h.lastReload };
       }
       return;
     }

@@ -5,7 +5,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { ParseCache } from '../core/profiles.js';
-import { buildSnapshot, type Snapshot } from '../core/snapshot.js';
+import { buildSnapshotSteps, type Snapshot } from '../core/snapshot.js';
+import { runPaused, runSteps, type Pause } from '../core/steps.js';
 import { PACKAGE_ROOT, VERSION } from './package-root.js';
 import { Confinement } from './confine.js';
 import { listTree, readTextTree } from './read-tree.js';
@@ -77,18 +78,19 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
     }
     if (!ROOT_ENTRIES.some((e) => rel === e || rel.startsWith(`${e}/`))) continue;
     for (const k of [...files.keys()]) if (k === rel || k.startsWith(`${rel}/`)) files.delete(k);
-    const read = await readTextTree(prev.dir, [rel]);
+    const read = await readTextTree(prev.dir, [rel], { stable: true });
     for (const [k, v] of read.files) files.set(k, v);
     problems = [...problems.filter((p) => !isUnder(p, rel)), ...read.diagnostics];
   }
   return { dir: prev.dir, files, resources, firmware, firmwareSizes, problems };
 }
 
-export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache): Promise<Snapshot> {
+/** `pause`: build in slices, waiting whenever it says so (a server answering phones meanwhile). */
+export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache, pause?: Pause): Promise<Snapshot> {
   // Name files as the admin would from here: `samples/profiles/global.yaml`.
   const rel = path.relative(process.cwd(), rf.dir);
   const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(rf.dir, p));
-  const snap = buildSnapshot({
+  const steps = buildSnapshotSteps({
     root: rf.files,
     shipped: await shipped(),
     version: VERSION,
@@ -100,6 +102,7 @@ export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache): Pro
     parseCache,
     secretRefs: { env: (name) => process.env[name], readFile: (rel) => readSecretFile(rf.dir, rel) },
   });
+  const snap = pause ? await runPaused(steps, pause) : runSteps(steps);
   snap.diagnostics.unshift(...rf.problems.map((d) => (d.loc ? { ...d, loc: { ...d.loc, file: display(d.loc.file) } } : d)));
   return snap;
 }

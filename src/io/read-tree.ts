@@ -7,7 +7,8 @@
 // (no stat per file), only symlinks are resolved (realpath is the expensive call), and file
 // files are read synchronously (see below).
 
-import { closeSync, fstatSync, promises as fs, readFileSync, readSync, type Dirent } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { closeSync, fstatSync, promises as fs, readFileSync, readSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { Confinement, isInside } from './confine.js';
@@ -25,6 +26,15 @@ export interface TreeListing {
 export interface TreeRead {
   files: Map<string, string>;
   diagnostics: Diagnostic[];
+}
+
+export interface ReadOptions {
+  /**
+   * Compare each file's size and modification time before and after reading it, and report
+   * one that changed meanwhile as FILE_CHANGING instead of using a torn read (a reload reads
+   * files an editor may still be writing in place).
+   */
+  stable?: boolean;
 }
 
 /**
@@ -99,7 +109,7 @@ export async function listTree(root: string, entries: readonly string[], opts: {
 }
 
 /** Read `entries` (files or directories, relative to `root`) recursively as UTF-8 text. */
-export async function readTextTree(root: string, entries: readonly string[]): Promise<TreeRead> {
+export async function readTextTree(root: string, entries: readonly string[], opts: ReadOptions = {}): Promise<TreeRead> {
   const listed = await listTree(root, entries);
   const files = new Map<string, string>();
   const diagnostics = listed.diagnostics;
@@ -126,17 +136,24 @@ export async function readTextTree(root: string, entries: readonly string[]): Pr
         continue;
       }
       fd = opened;
+      const before = opts.stable ? fstatSync(fd) : undefined;
       const n = readSync(fd, buf, 0, SMALL_READ, 0);
-      if (n < SMALL_READ) {
-        files.set(rel, buf.toString('utf8', 0, n));
-        continue;
-      }
-      const size = fstatSync(fd).size;
+      const bytes = n < SMALL_READ ? buf.subarray(0, n) : undefined;
+      const size = bytes ? n : fstatSync(fd).size;
       if (size > MAX_TEXT_FILE) {
         problem(rel, 'FILE_TOO_LARGE', `${size} bytes is over the ${MAX_TEXT_FILE}-byte limit for config files`);
         continue;
       }
-      files.set(rel, readFileSync(fd, 'utf8'));
+      const all = bytes ?? readFileSync(fd);
+      if (before && changedSince(before, fstatSync(fd), all.length)) {
+        problem(rel, 'FILE_CHANGING', `${rel} changed while it was being read (still being written?); it is read again once it is quiet`);
+        continue;
+      }
+      const text = decodeUtf8(all);
+      // A bad file is still there (its devices must not read "site does not exist"), but the
+      // error keeps any snapshot holding it from being served.
+      files.set(rel, typeof text === 'string' ? text : all.toString('utf8'));
+      if (typeof text !== 'string') diagnostics.push({ code: 'INVALID_UTF8', severity: 'error', message: `not valid UTF-8 (byte 0x${(all[text.offset] ?? 0).toString(16).padStart(2, '0')} at offset ${text.offset}); save the file as UTF-8`, loc: { file: rel, line: text.line, col: text.col } });
     } catch (err) {
       const code = errCode(err);
       // Vanished between listing and reading: not there. Anything else must not silently drop a profile.
@@ -156,4 +173,45 @@ function fileProblem(rel: string, code: string, message: string): Diagnostic {
 
 function errCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** Size or modification time moved, or fewer bytes were read than the file had when opened. */
+function changedSince(before: Stats, after: Stats, read: number): boolean {
+  return before.size !== after.size || before.mtimeMs !== after.mtimeMs || read !== after.size;
+}
+
+/**
+ * The text of `bytes`, or where its first invalid UTF-8 sequence is. Decoding would silently
+ * turn a cp1252 "é" into U+FFFD and serve that; a config file must be UTF-8 or an error.
+ */
+export function decodeUtf8(bytes: Buffer): string | { offset: number; line: number; col: number } {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  const offset = firstInvalidUtf8(bytes);
+  const before = bytes.subarray(0, offset);
+  const lineStart = before.lastIndexOf(0x0a) + 1;
+  let line = 1;
+  for (let i = before.indexOf(0x0a); i !== -1; i = before.indexOf(0x0a, i + 1)) line++;
+  // Columns count characters, as every other position deskset reports does.
+  return { offset, line, col: before.subarray(lineStart).toString('utf8').length + 1 };
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(b: Buffer): number {
+  const fatal = new TextDecoder('utf-8', { fatal: true });
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len === 0 || i + len > b.length) return i;
+    // The decoder judges the sequence (overlongs, surrogates, out-of-range code points).
+    if (len > 1) {
+      try {
+        fatal.decode(b.subarray(i, i + len));
+      } catch {
+        return i;
+      }
+    }
+    i += len;
+  }
+  return b.length;
 }

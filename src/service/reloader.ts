@@ -4,6 +4,7 @@
 
 import type { Logger } from 'pino';
 import { affectedDevices } from '../core/affected.js';
+import { emptiedProfiles, stillEmpty } from '../core/emptied.js';
 import { checkSnapshot } from '../core/check.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import type { ParseCache } from '../core/profiles.js';
@@ -11,10 +12,17 @@ import type { Snapshot } from '../core/snapshot.js';
 import { buildFromRoot, patchRoot, type RootFiles } from '../io/load-root.js';
 import { createValidators, type Validators } from '../io/validators.js';
 import { lintResourceScripts } from '../io/resource-scripts.js';
-import { collectGarbage, collectIfBloated } from './heap.js';
+import { waitForWrites } from '../io/settle.js';
+import { collectGarbage, collectIfBloated, withoutForcedCollections } from './heap.js';
+import { timeSlices } from './slices.js';
+import type { Pause } from '../core/steps.js';
 import type { Provisioner, RenderCheck } from './provisioner.js';
 import { validateRendered } from '../core/check-output.js';
 import { redactSecrets } from '../core/secret-refs.js';
+
+/** A file still changing while read is read again this often, this long apart, before it counts as an error. */
+const CHANGING_RETRIES = 50;
+const CHANGING_RETRY_MS = 100;
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -26,16 +34,21 @@ export interface ReloadOutcome {
 export interface Health {
   ok: boolean;
   errors: Diagnostic[];
+  /** Served anyway, but worth a look: profiles that were emptied since the last good config. */
+  warnings?: Diagnostic[];
   /** Start-up validation of a large root, while it runs in the background. */
   validating?: { done: number; total: number };
   lastReload?: { at: string; ok: boolean; ms: number; changed: string[] };
 }
 
-/** Validate a whole snapshot (start-up) or only the devices a change touches (reload). */
-export async function validateSnapshot(snap: Snapshot, validators: Validators, devices?: Set<string>): Promise<Diagnostic[]> {
+/**
+ * Validate a whole snapshot (start-up) or only the devices a change touches (reload); with
+ * `pause`, in slices that let the server answer phones meanwhile.
+ */
+export async function validateSnapshot(snap: Snapshot, validators: Validators, devices?: Set<string>, pause?: Pause): Promise<Diagnostic[]> {
   const found = [...snap.diagnostics];
   if (hasErrors(found)) return found;
-  const result = await checkSnapshot(snap, validators, { devices });
+  const result = await checkSnapshot(snap, validators, { devices, pause });
   for (const d of result.diagnostics) found.push(d);
   if (validators.avayaCatalog) found.push(...(await lintResourceScripts(snap, validators.avayaCatalog)));
   for (const p of validators.schemaProblems) found.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
@@ -49,6 +62,25 @@ export class Reloader {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private health: Health = { ok: true, errors: [] };
+  /**
+   * Every path changed since the serving snapshot was built. A rejected edit stays on disk and
+   * rides along in the next build, so each build is checked against all of these, not only its
+   * own event: a later unrelated good edit must not put a rejected file live.
+   */
+  private sinceGood = new Set<string>();
+  /**
+   * False while start-up validation of a large root is under way or found invalid devices. A
+   * reload checks only what changed since, so its snapshot inherits the render check and a
+   * fresh background pass: no device goes unvalidated because a reload came first.
+   */
+  private fullyValidated = true;
+  /** The files of the serving snapshot: what "was empty before" is judged against. */
+  private goodFiles: RootFiles;
+  /** EMPTY_PROFILE warnings of the serving snapshot, by root-relative path. */
+  private emptied = new Map<string, Diagnostic>();
+  /** Files that changed while being read: how often in a row, and the pending re-read. */
+  private changingRetries = 0;
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(
     rootFiles: RootFiles,
@@ -56,6 +88,7 @@ export class Reloader {
     private readonly log: Logger,
   ) {
     this.rootFiles = rootFiles;
+    this.goodFiles = rootFiles;
     this.validators = createValidators({ root: rootFiles.dir, resourceNames: rootFiles.resources });
   }
 
@@ -87,18 +120,22 @@ export class Reloader {
       return Array.isArray(found) ? found : [];
     };
     this.provisioner.checkRendersWith(snap, check);
+    this.fullyValidated = false;
     const errors: Diagnostic[] = [];
+    const pause = timeSlices();
     this.health = { ...this.health, validating: { done: 0, total: macs.length } };
     for (let i = 0; i < macs.length; i += slice) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.provisioner.current() !== snap) return errors; // a reload replaced it (and validated its own)
       if (this.closed) return errors; // shutting down: Ctrl-C must not wait for 100,000 renders
       collectIfBloated();
-      const found = await checkSnapshot(snap, this.validators, { devices: new Set(macs.slice(i, i + slice)), devicesOnly: true });
+      const found = await checkSnapshot(snap, this.validators, { devices: new Set(macs.slice(i, i + slice)), devicesOnly: true, pause });
       for (const d of found.diagnostics) if (d.severity === 'error') errors.push(d);
-      this.health = { ok: errors.length === 0 && this.health.ok, errors: errors.length ? errors : this.health.errors, lastReload: this.health.lastReload, validating: { done: Math.min(i + slice, macs.length), total: macs.length } };
+      this.health = { ...this.health, ok: errors.length === 0 && this.health.ok, errors: errors.length ? errors : this.health.errors, validating: { done: Math.min(i + slice, macs.length), total: macs.length } };
     }
-    this.provisioner.checkRendersWith(snap, undefined);
+    // Devices found invalid keep the check: they answer 500 until fixed, never their bytes.
+    if (!errors.length) this.provisioner.checkRendersWith(snap, undefined);
+    this.fullyValidated = errors.length === 0;
     collectGarbage();
     const { validating: _done, ...rest } = this.health;
     this.health = rest;
@@ -109,33 +146,53 @@ export class Reloader {
 
   /** Reloads run one at a time, in order; each sees the files as they are when it runs. */
   reload(changed: string[]): Promise<ReloadOutcome> {
-    const run = this.queue.then(() => this.reloadNow(changed));
+    const run = this.queue.then(() => withoutForcedCollections(() => this.reloadNow(changed)));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   private async reloadNow(changed: string[]): Promise<ReloadOutcome> {
     const started = performance.now();
+    // Phones are served by this thread too: build and validate in slices that yield to them
+    // (a worker could not hand back a snapshot, which holds compiled templates and closures).
+    const pause = timeSlices();
+    await waitForWrites(this.rootFiles.dir, changed);
     const nextFiles = await patchRoot(this.rootFiles, changed);
-    const snap = await buildFromRoot(nextFiles, this.parseCache);
+    const changing = nextFiles.problems.filter((p) => p.code === 'FILE_CHANGING');
+    if (changing.length && this.changingRetries < CHANGING_RETRIES) {
+      // Torn read: nothing is built from it; the same paths are read again shortly.
+      this.changingRetries++;
+      this.log.info({ event: 'reload_deferred', changed, files: changing.map((d) => d.loc?.file) }, 'a file is still being written: reading it again shortly');
+      this.retryTimer = setTimeout(() => void this.reload(changed), CHANGING_RETRY_MS);
+      return { ok: false, ms: Math.round(performance.now() - started), errors: changing, checkedDevices: 0 };
+    }
+    this.changingRetries = 0;
+    const snap = await buildFromRoot(nextFiles, this.parseCache, pause);
     if (changed.some((c) => c.startsWith('schemas') || c.startsWith('resources'))) {
       // Compiled schemas are cached by path: an edited XSD needs a fresh engine.
       await this.validators.close();
       this.validators = createValidators({ root: nextFiles.dir, resourceNames: nextFiles.resources });
     }
-    const affected = affectedDevices(snap, changed);
-    const found = await validateSnapshot(snap, this.validators, affected === 'all' ? undefined : affected);
+    for (const c of changed) this.sinceGood.add(c);
+    const affected = affectedDevices(snap, this.sinceGood);
+    const found = await validateSnapshot(snap, this.validators, affected === 'all' ? undefined : affected, pause);
     const errors = found.filter((d) => d.severity === 'error');
+    const emptied = emptiedProfiles(this.goodFiles.files, nextFiles.files, this.sinceGood, snap.display);
+    if (emptied.size) this.log.warn({ event: 'profile_emptied', files: [...emptied.values()].map(formatDiagnostic) }, 'a profile that had settings is empty now');
     const ms = Math.round(performance.now() - started);
     const at = new Date().toISOString();
     if (errors.length) {
-      this.health = { ok: false, errors, lastReload: { at, ok: false, ms, changed } };
+      this.health = { ok: false, errors, warnings: [...this.emptied.values(), ...emptied.values()], lastReload: { at, ok: false, ms, changed } };
       this.log.error({ event: 'reload_rejected', changed, errors: errors.map((d) => redactSecrets(formatDiagnostic(d), snap.secrets)), snapshot: this.provisioner.current().id }, 'reload rejected: still serving the last good config');
     } else {
       // Only a good build moves the baseline; the next change is patched onto files that
       // include this one's, good or bad, so a fix is seen as soon as it is saved.
       this.provisioner.swap(snap);
-      this.health = { ok: true, errors: [], lastReload: { at, ok: true, ms, changed } };
+      this.sinceGood.clear();
+      this.goodFiles = nextFiles;
+      this.emptied = new Map([...stillEmpty(this.emptied, nextFiles.files), ...emptied]);
+      if (!this.fullyValidated) void this.validateInBackground(snap);
+      this.health = { ok: true, errors: [], warnings: [...this.emptied.values()], lastReload: { at, ok: true, ms, changed } };
       this.log.info({ event: 'reloaded', changed, snapshot: snap.id, devices: snap.profiles.devices.size, ms }, 'reloaded');
     }
     this.rootFiles = nextFiles;
@@ -144,6 +201,7 @@ export class Reloader {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retryTimer);
     await this.queue;
     await this.validators.close();
   }
