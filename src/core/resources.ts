@@ -48,6 +48,11 @@ export class ResourceIndex {
     }
   }
 
+  /** Every file under resources/ that is served, by its name there. */
+  files(): string[] {
+    return [...this.exact.values(), ...this.patterns.map((p) => p.file)];
+  }
+
   /** Which resource answers `path`; identity comes from the path's MAC or the request. */
   match(path: string, who: ResourceIdentity, lookup: (mac: string) => ResourceIdentity | undefined = () => undefined): ResourceMatch | undefined {
     const direct = this.exact.get(path.toLowerCase());
