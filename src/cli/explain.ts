@@ -6,7 +6,7 @@ import { explainTree, formatExplanation } from '../core/explain.js';
 import { chooseFirmware, describeFirmware } from '../core/firmware.js';
 import { normalizeMac } from '../core/mac.js';
 import { layersFor, resolveSubject, subjectOf } from '../core/resolve.js';
-import { canonicalPath } from '../core/routes.js';
+import { devicePaths } from '../core/routes.js';
 import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
@@ -42,7 +42,7 @@ export function run(args: string[]): Promise<number> {
     // The firmware decision, beside the raw firmware.* values: which of them won, and where.
     const fw = chooseFirmware(snap.firmware, effective, device.model, snap.config.publicUrl, snap.config.layers);
     const layers = layersFor(snap.profiles, snap.config.layers, subject).map((l) => ({ layer: l.ref.kind, name: l.ref.name, file: l.ref.file }));
-    const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').map((f) => canonicalPath(f, mac, device.model)).filter((p): p is string => !!p) ?? [];
+    const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').flatMap((f) => devicePaths(f, mac, device.model)) ?? [];
     // Files the phone wrote back: their values beat ours on the phone, so an admin must see them.
     const store = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
     const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
