@@ -191,6 +191,13 @@ describe('DST as each vendor encodes it, for seven zones', () => {
   it('Chile really is the exception: its outlier years exist in the range tested', () => {
     expect(chileOutliers.length).toBeGreaterThan(0);
   });
+
+  it('check warns once, at the zone\'s line, where an nth-weekday vendor cannot say the rule exactly', async () => {
+    const r = await runCli(['check', ROOT, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const found = (JSON.parse(r.stdout) as { diagnostics: Array<{ code: string; loc?: { file: string; line: number } }> }).diagnostics.filter((d) => d.code.startsWith('DST'));
+    expect(found.map((d) => [d.code, path.basename(d.loc!.file), d.loc!.line])).toEqual([['DST_APPROXIMATED', 'america-santiago.yaml', 3]]);
+  });
 });
 
 function offsetHm(s: string): number {
