@@ -20,7 +20,7 @@ import type { Snapshot } from '../src/core/snapshot.js';
 import type { RunningServer } from '../src/server.js';
 import { runCli } from './helpers/cli.js';
 import { get, serveRoot } from './helpers/serve-root.js';
-import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
+import { makeTmpRoot, SAMPLES, type TmpRoot } from './helpers/tmp-root.js';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx', '/usr/local/bin/nginx'].find((p) => existsSync(p));
 if (!NGINX) console.warn('static-mirror.test.ts: skipped, no nginx binary (apt-get install -y nginx-light)');
@@ -119,7 +119,7 @@ async function differences(paths: string[], headers: (p: string) => Record<strin
 
 describe.skipIf(!NGINX)('render --out served by nginx answers as deskset does', () => {
   beforeAll(async () => {
-    const samplesGlobal = await fs.readFile(path.join(process.cwd(), 'samples', 'profiles', 'global.yaml'), 'utf8');
+    const samplesGlobal = await fs.readFile(path.join(SAMPLES, 'profiles', 'global.yaml'), 'utf8');
     root = await makeTmpRoot({ ...EXTRAS, 'profiles/global.yaml': `${samplesGlobal.replace(/\n*$/, '\n')}firmware:\n  policy: latest\n` }, 'deskset-mirror-');
     await fs.writeFile(root.file('resources/ringtones/ring1.wav'), BINARY);
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'deskset-mirror-out-'));
