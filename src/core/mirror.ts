@@ -5,6 +5,7 @@
 // firmware and resources a phone may fetch, per-device names of shared resources included.
 
 import { ZERO_MAC } from './mac.js';
+import { resourceNameFor } from './resources.js';
 import { canonicalPath, devicePaths } from './routes.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -14,8 +15,6 @@ export interface MirrorPaths {
   /** Paths answered from firmware/ or resources/. */
   disk: string[];
 }
-
-const NAME_TOKEN = /\{\{\s*(mac|model)\s*\}\}|\$(MACADDR|MODEL4)/g;
 
 /** All of them, or (`only`) the ones that belong to one device. */
 export function mirrorPaths(snap: Snapshot, only?: string): MirrorPaths {
@@ -33,17 +32,12 @@ export function mirrorPaths(snap: Snapshot, only?: string): MirrorPaths {
   }
   for (const d of devices) for (const f of snap.catalog.vendor(d.model.vendor)?.files ?? []) if (f.scope === 'device') rendered.push(...devicePaths(f, d.mac, d.model));
   for (const file of snap.resourceIndex.files().sort()) {
-    const named = NAME_TOKEN.test(file);
-    NAME_TOKEN.lastIndex = 0;
-    if (!named && !only) disk.push(file);
-    for (const d of devices) {
-      if (named) {
-        const model4 = String(d.model.fields.model4 ?? d.model.name);
-        disk.push(file.replace(NAME_TOKEN, (_, own: string | undefined, avaya: string | undefined) => (own === 'mac' || avaya === 'MACADDR' ? d.mac : own === 'model' ? d.model.name : model4)));
-      } else if (file.toLowerCase().startsWith(`${ZERO_MAC}-`)) {
-        // Poly's rule: <mac>-directory.xml falls back to 000000000000-directory.xml.
-        disk.push(`${d.mac}${file.slice(ZERO_MAC.length)}`);
-      }
+    const named = devices.map((d) => resourceNameFor(file, { mac: d.mac, model: d.model.name, model4: String(d.model.fields.model4 ?? d.model.name) }));
+    if (named.some((n) => n !== undefined)) disk.push(...named.filter((n): n is string => n !== undefined));
+    else {
+      if (!only) disk.push(file);
+      // Poly's rule: <mac>-directory.xml falls back to 000000000000-directory.xml.
+      if (file.toLowerCase().startsWith(`${ZERO_MAC}-`)) for (const d of devices) disk.push(`${d.mac}${file.slice(ZERO_MAC.length)}`);
     }
   }
   return { rendered: [...new Set(rendered)], disk: [...new Set(disk)] };
