@@ -35,14 +35,14 @@ export function run(args: string[]): Promise<number> {
     };
     // Previews mask secrets; --show-secrets writes the real files for deployment.
     const renderOpts = values['show-secrets'] ? {} : { redact: { secrets: snap.secrets, extraKeys: snap.secretKeys } };
-    const written = new Set<string>();
+    const written = new Map<string, Buffer>();
     for (const t of allTargets(snap)) {
       if (only && t.subject?.mac !== only) continue;
       const { rendered, diagnostics } = renderTarget(snap.render, t, renderOpts);
       for (const d of diagnostics) problems.push(d);
       if (!rendered) continue;
       files.push({ dest: place(rendered.path), bytes: rendered.bytes });
-      written.add(rendered.path);
+      written.set(rendered.path, rendered.bytes);
     }
     // The rest of what a static server needs to answer every phone as deskset does (docs/cli.md).
     const mirror = await mirrorFiles(snap, written, renderOpts, only);

@@ -17,16 +17,23 @@ export interface MirrorFile {
   from?: string;
 }
 
-/** The mirror's files that are not in `have` (paths already written). */
-export async function mirrorFiles(snap: Snapshot, have: ReadonlySet<string>, opts: RenderOptions, only?: string): Promise<{ files: MirrorFile[]; diagnostics: Diagnostic[] }> {
+/** The mirror's files that are not in `have` (paths already written, with their bytes). */
+export async function mirrorFiles(snap: Snapshot, have: ReadonlyMap<string, Buffer>, opts: RenderOptions, only?: string): Promise<{ files: MirrorFile[]; diagnostics: Diagnostic[] }> {
   const { rendered, disk } = mirrorPaths(snap, only);
   const files: MirrorFile[] = [];
   const diagnostics: Diagnostic[] = [];
-  const taken = new Set(have);
+  const taken = new Set(have.keys());
   for (const path of rendered) {
     if (taken.has(path)) continue;
     const r = resolveRequest(snap, { path });
     if (r.kind !== 'render') continue; // deskset answers 404 here without a User-Agent: so does the mirror
+    // Another name of a file already rendered (J179/<mac>/46xxsettings.txt is <mac>.txt): the same bytes.
+    const same = have.get(r.target.path);
+    if (same) {
+      files.push({ path, bytes: same });
+      taken.add(path);
+      continue;
+    }
     const out = renderTarget(snap.render, r.target, opts);
     diagnostics.push(...out.diagnostics);
     if (!out.rendered) continue;
