@@ -355,15 +355,42 @@ describe('choosePolicy / chooseFirmware on in-memory roots (buildSnapshot)', () 
     expect(choice(s, J189_NYC).path).toBe(AV_189);
   });
 
-  it('a models.<name> entry beats the general policy even when the general one is set in a more specific layer', () => {
+  it('layer order decides between a models.<name> entry and the general policy: a more specific layer wins', () => {
     const s = snap({
       append: {
         'profiles/global.yaml': 'firmware:\n  models:\n    J179: {policy: pinned, version: 4.1.3.0.6}\n',
         'profiles/sites/nyc.yaml': 'firmware:\n  policy: "off"\n',
       },
     });
-    expect(choice(s, J179_NYC).path).toBe(AV_OLD);
+    expect(choice(s, J179_NYC).policy).toBe('off');
+    expect(choice(s, J179_NYC).path).toBeUndefined();
+    expect(choice(s, J179_NYC).setAt.map((l) => l.file)).toEqual(['profiles/sites/nyc.yaml']);
     expect(choice(s, J189_NYC).policy).toBe('off');
+    // Lisbon has no general policy: the global per-model pin applies there.
+    expect(choice(s, J179_LIS).path).toBe(AV_OLD);
+  });
+
+  it('a device-layer policy off beats a site-layer firmware.models.<MODEL> pin (issue 15 item 3)', () => {
+    const s = snap({
+      append: {
+        'profiles/global.yaml': 'firmware:\n  policy: latest\n',
+        'profiles/sites/lisbon.yaml': 'firmware:\n  models:\n    J179: {policy: pinned, version: 4.1.3.0.6}\n',
+        'profiles/devices/2cf4c5001122.yaml': 'firmware:\n  policy: "off"\n',
+      },
+    });
+    const c = choice(s, J179_LIS);
+    expect(c.policy).toBe('off');
+    expect(c.path).toBeUndefined();
+    expect(c.reason).toBe('policy off from firmware.policy');
+    expect(c.setAt.map((l) => `${l.file}:${l.line}`)).toEqual(['profiles/devices/2cf4c5001122.yaml:10']);
+    // Without the device's word, the site's pin stands, and in the same layer a per-model entry beats the general one.
+    const s2 = snap({
+      append: {
+        'profiles/sites/lisbon.yaml': 'firmware:\n  policy: latest\n  models:\n    J179: {policy: pinned, version: 4.1.3.0.6}\n',
+      },
+    });
+    expect(choice(s2, J179_LIS).path).toBe(AV_OLD);
+    expect(choice(s2, J179_LIS).reason).toContain('firmware.models.J179.policy');
   });
 
   it('a models.<name> entry with only a version takes the general policy', () => {
@@ -625,9 +652,9 @@ describe('CLI on temp roots: check, render, firmware', () => {
       expect(u.origin).toBe('http://prov.example:8080');
       expect(decodeURIComponent(u.pathname)).toBe('/firmware/yealink/66.86.0.15/T46S(T48S,T42S,T41S)-66.86.0.15.rom');
       expect(m![1]).not.toMatch(/\s/);
-      // The model's common file says the same.
+      // The model's common file, read by every T46S whatever its own policy, says nothing about firmware.
       const common = await read('y000000000066.cfg');
-      expect(common).toContain(`static.firmware.url = ${m![1]}`);
+      expect(common).not.toMatch(/firmware\.url/);
       // A T54W with no image gets no URL.
       expect(await read(`${T54W}.cfg`)).not.toMatch(/firmware\.url/);
       // The T46G's template key is firmware.url (pre-V81 firmware).

@@ -1,13 +1,14 @@
 // `deskset explain [ROOT] MAC [KEY] [--json]`: every effective value of one device, the
 // file:line that set it, and the values it overrode.
 
-import { hasErrors } from '../core/diagnostics.js';
+import { formatLoc, hasErrors } from '../core/diagnostics.js';
 import { explainTree, formatExplanation } from '../core/explain.js';
 import { flattenLeaves } from '../core/merge.js';
 import { didYouMean } from '../core/suggest.js';
+import { chooseFirmware, describeFirmware } from '../core/firmware.js';
 import { normalizeMac } from '../core/mac.js';
 import { layersFor, resolveSubject, subjectOf } from '../core/resolve.js';
-import { canonicalPath } from '../core/routes.js';
+import { devicePaths } from '../core/routes.js';
 import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
@@ -42,13 +43,15 @@ export function run(args: string[]): Promise<number> {
       process.stderr.write(`deskset explain: ${mac} has no value for "${key}"${didYouMean(key ?? '', known)}\n`);
       return 1;
     }
+    // The firmware decision, beside the raw firmware.* values: which of them won, and where.
+    const fw = chooseFirmware(snap.firmware, effective, device.model, snap.config.publicUrl, snap.config.layers);
     const layers = layersFor(snap.profiles, snap.config.layers, subject).map((l) => ({ layer: l.ref.kind, name: l.ref.name, file: l.ref.file }));
-    const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').map((f) => canonicalPath(f, mac, device.model)).filter((p): p is string => !!p) ?? [];
+    const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').flatMap((f) => devicePaths(f, mac, device.model)) ?? [];
     // Files the phone wrote back: their values beat ours on the phone, so an admin must see them.
     const store = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
     const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), ...explanation }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), firmware: { policy: fw.policy, version: fw.path ? fw.version : null, image: fw.path ?? null, why: fw.reason, setAt: fw.setAt.map(formatLoc), problem: fw.problem ?? null }, ...explanation }, null, 2)}\n`);
       return 0;
     }
     const out = [
@@ -56,6 +59,7 @@ export function run(args: string[]): Promise<number> {
       `Files: ${files.join(', ')}`,
       'Layers, lowest first:',
       ...layers.map((l) => `  ${l.layer.padEnd(7)} ${l.file}`),
+      `Firmware: ${describeFirmware(fw)}`,
       ...(overrides.length
         ? ['Phone-side overrides (uploaded by the phone; their values win on the phone):', ...overrides.map((o) => `  ${o.name}  ${o.size} bytes, ${o.mtime.toISOString()}`)]
         : []),

@@ -8,6 +8,7 @@ import { normalizeMac } from '../core/mac.js';
 import { renderTarget } from '../core/render.js';
 import { allTargets } from '../core/request.js';
 import { loadRoot } from '../io/load-root.js';
+import { mirrorFiles } from '../io/mirror.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 
 export function run(args: string[]): Promise<number> {
@@ -25,18 +26,28 @@ export function run(args: string[]): Promise<number> {
     if (only && !snap.profiles.devices.has(only)) throw new UsageError(`no device ${only} in ${root}`);
     const outDir = path.resolve(values.out);
     const problems = [];
-    const files: Array<{ dest: string; bytes: Buffer }> = [];
+    const files: Array<{ dest: string; bytes?: Buffer; from?: string }> = [];
+    const place = (rel: string): string => {
+      const dest = path.join(outDir, rel);
+      // Request paths come from manifests and the root's file names; still, never write outside --out.
+      if (!dest.startsWith(outDir + path.sep)) throw new Error(`refusing to write outside ${outDir}: ${rel}`);
+      return dest;
+    };
+    // Previews mask secrets; --show-secrets writes the real files for deployment.
+    const renderOpts = values['show-secrets'] ? {} : { redact: { secrets: snap.secrets, extraKeys: snap.secretKeys } };
+    const written = new Map<string, Buffer>();
     for (const t of allTargets(snap)) {
       if (only && t.subject?.mac !== only) continue;
-      // Previews mask secrets; --show-secrets writes the real files for deployment.
-      const { rendered, diagnostics } = renderTarget(snap.render, t, values['show-secrets'] ? {} : { redact: { secrets: snap.secrets, extraKeys: snap.secretKeys } });
+      const { rendered, diagnostics } = renderTarget(snap.render, t, renderOpts);
       for (const d of diagnostics) problems.push(d);
       if (!rendered) continue;
-      const dest = path.join(outDir, rendered.path);
-      // Request paths come from manifests; still, never write outside --out.
-      if (!dest.startsWith(outDir + path.sep)) throw new Error(`refusing to write outside ${outDir}: ${rendered.path}`);
-      files.push({ dest, bytes: rendered.bytes });
+      files.push({ dest: place(rendered.path), bytes: rendered.bytes });
+      written.set(rendered.path, rendered.bytes);
     }
+    // The rest of what a static server needs to answer every phone as deskset does (docs/cli.md).
+    const mirror = await mirrorFiles(snap, written, renderOpts, only);
+    for (const d of mirror.diagnostics) problems.push(d);
+    for (const f of mirror.files) files.push({ dest: place(f.path), bytes: f.bytes, from: f.from });
     // Directories once, then the files a few at a time: one await per file made a 10,000-device
     // render three times slower than check, which renders the same files.
     for (const dir of new Set(files.map((f) => path.dirname(f.dest)))) await fs.mkdir(dir, { recursive: true });
@@ -44,12 +55,11 @@ export function run(args: string[]): Promise<number> {
     await Promise.all(Array.from({ length: 16 }, async () => {
       while (next < files.length) {
         const f = files[next++]!;
-        await fs.writeFile(f.dest, f.bytes);
+        await (f.bytes ? fs.writeFile(f.dest, f.bytes) : fs.copyFile(f.from!, f.dest));
       }
     }));
-    const written = files.length;
     printDiagnostics(problems, process.stderr, snap.secrets);
-    process.stdout.write(`rendered ${written} files to ${outDir}${values['show-secrets'] ? ' (with secrets: handle with care)' : ' (secrets shown as ••••; --show-secrets for deployable files)'}\n`);
+    process.stdout.write(`rendered ${files.length} files to ${outDir}${values['show-secrets'] ? ' (with secrets: handle with care)' : ' (secrets shown as ••••; --show-secrets for deployable files)'}\n`);
     return hasErrors(problems) ? 1 : 0;
   });
 }

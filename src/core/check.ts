@@ -11,6 +11,7 @@ import { deviceTargets, sharedTargets } from './request.js';
 import { chooseFirmware } from './firmware.js';
 import { securityPolicy } from './security-profile.js';
 import { findPath, type EMap } from './merge.js';
+import { dstRule, type DstEdge } from './timezone.js';
 import type { ModelInfo } from './vendors.js';
 import type { Snapshot } from './snapshot.js';
 import type { Pause } from './steps.js';
@@ -49,6 +50,7 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
       diagnostics.push(...firmwareProblems(snap, rendered.effective, model, device));
       diagnostics.push(...securityPolicy(rendered.effective).diagnostics.map((d) => ({ ...d, device })));
       if (device) diagnostics.push(...droppedLines(snap, rendered.effective, model, device));
+      diagnostics.push(...dstApproximated(snap, rendered.effective, model, device));
     }
     const found = validateRendered(rendered, t.subject?.known ? t.subject.mac : undefined, withServedNames);
     const list = Array.isArray(found) ? found : await found;
@@ -107,7 +109,7 @@ function* targetsToCheck(snap: Snapshot, opts: CheckOptions): Generator<RenderTa
 function dedupe(list: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return list.filter((d) => {
-    if (!d.loc || !['AUTH_PLAINTEXT', 'ACCESS_CIDR', 'FIRMWARE_PINNED_MISSING', 'FIRMWARE_NEEDS_PUBLIC_URL'].includes(d.code)) return true;
+    if (!d.loc || !['AUTH_PLAINTEXT', 'ACCESS_CIDR', 'FIRMWARE_PINNED_MISSING', 'FIRMWARE_NEEDS_PUBLIC_URL', 'DST_APPROXIMATED'].includes(d.code)) return true;
     const k = `${d.code}|${d.loc.file}:${d.loc.line}:${d.loc.col}`;
     if (seen.has(k)) return false;
     seen.add(k);
@@ -135,4 +137,29 @@ function droppedLines(snap: Snapshot, effective: EMap, model: ModelInfo, device:
   const limit = Number(model.fields.accounts ?? snap.catalog.vendor(model.vendor)?.data.max_lines ?? Infinity);
   if (!(count > limit)) return [];
   return [{ code: 'LINES_DROPPED', severity: 'warning', message: `${count} lines configured but a ${model.vendor} ${model.name} is provisioned with at most ${limit}; lines after ${limit} are not written`, loc: f.node.origin.loc, device }];
+}
+
+const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * A zone whose DST rule is not "the nth (or last) weekday of a month" (Chile's "Sunday on or
+ * after the 2nd") cannot be said exactly in a vendor's nth-weekday form (vendor.yaml
+ * `data.dst_form`): the phone is told the usual week and is a week out in some years.
+ */
+function dstApproximated(snap: Snapshot, effective: EMap, model: ModelInfo, device: string | undefined): Diagnostic[] {
+  if (snap.catalog.vendor(model.vendor)?.data.dst_form !== 'nth-weekday') return [];
+  const f = findPath(effective, 'settings.time.zone');
+  if (!f || f.node.kind !== 'leaf' || f.node.node.kind !== 'scalar') return [];
+  const zone = String(f.node.node.value);
+  let rule;
+  try {
+    rule = dstRule(zone);
+  } catch {
+    return []; // an unknown zone is reported where the zone is checked
+  }
+  const inexact = rule && [rule.start, rule.end].filter((e) => !e.weekExact);
+  if (!inexact?.length) return [];
+  const say = (e: DstEdge) => `the ${DAY_NAMES[e.weekday]} on or after ${MONTH_NAMES[e.month - 1]} ${e.onOrAfter}`;
+  return [{ code: 'DST_APPROXIMATED', severity: 'warning', message: `${zone} changes clocks on ${inexact.map(say).join(' and ')}; phones that take an nth weekday (Avaya DSTSTART/DSTSTOP, Yealink start_time/end_time) are told week ${inexact[0]!.week} and are a week out in some years (docs/config.md)`, loc: f.node.origin.loc, device }];
 }

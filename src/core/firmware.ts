@@ -4,7 +4,7 @@
 // Generated upgrade directives come only from here, so they always agree with the disk.
 
 import { unknownNameHint } from './suggest.js';
-import type { Diagnostic, SourceLoc } from './diagnostics.js';
+import { formatLoc, type Diagnostic, type SourceLoc } from './diagnostics.js';
 import { LAYER_KINDS, type EMap, type ENode, type LayerKind } from './merge.js';
 import { compareVersions } from './version.js';
 import { modelKey, type ModelCatalog, type ModelInfo, type VendorManifest } from './vendors.js';
@@ -178,8 +178,10 @@ function locOfKey(root: import('./yaml-tree.js').PNode, path: string[]): SourceL
 }
 
 /**
- * The policy for one model from a merged tree: `firmware.models.<model>` beats the general
- * `firmware.policy`/`version` (more specific wins), each as merged through the layers.
+ * The policy for one model from a merged tree. Like every other value it follows the layer
+ * order: whichever of `firmware.models.<model>` and the general `firmware.policy`/`version`
+ * was set in the more specific layer wins (a device's `policy: off` beats a site's pin); in
+ * the same layer the per-model entry wins. A key the winner leaves unset comes from the other.
  * The default, with no policy anywhere, is `off`: nothing upgrades until an admin says so.
  */
 export function choosePolicy(effective: EMap, model: ModelInfo, layerOrder: readonly LayerKind[] = LAYER_KINDS): { policy: Policy; version?: string; setAt: SourceLoc[]; reason: string } {
@@ -204,12 +206,16 @@ export function choosePolicy(effective: EMap, model: ModelInfo, layerOrder: read
       if (!best || rank >= best.rank) best = { key, policy, version, rank };
     }
   }
-  const general = { policy: leaf(['firmware', 'policy']), version: leaf(['firmware', 'version']) };
-  const p = best?.policy ?? general.policy;
-  const v = best?.version ?? (best?.policy ? undefined : general.version);
+  const general = { policy: leaf(['firmware', 'policy']), version: leaf(['firmware', 'version']), rank: -1 };
+  general.rank = Math.max(general.policy?.rank ?? -1, general.version?.rank ?? -1);
+  const perModelKeys = best ? { policy: best.policy, version: best.version } : { policy: undefined, version: undefined };
+  const [first, second] = best && best.rank >= general.rank ? [perModelKeys, general] : [general, perModelKeys];
+  const p = first.policy ?? second.policy;
+  // A version goes with the policy it was written beside: a winner that sets a policy but no version takes none.
+  const v = first.version ?? (first.policy ? undefined : second.version);
   const policy = (p?.value as Policy | undefined) ?? 'off';
   const setAt = [p?.loc, v?.loc].filter((x): x is SourceLoc => !!x);
-  const from = best?.policy ? `firmware.models.${best.key}.policy` : 'firmware.policy';
+  const from = best && p === best.policy ? `firmware.models.${best.key}.policy` : 'firmware.policy';
   const reason = p ? `policy ${policy} from ${from}` : 'no firmware policy set (default off)';
   return { policy, version: v?.value === undefined ? undefined : String(v.value), setAt, reason };
 }
@@ -234,4 +240,10 @@ export function chooseFirmware(fw: FirmwareCatalog, effective: EMap, model: Mode
   const path = `${release.dir}/${file}`;
   const url = publicUrl ? `${publicUrl.replace(/\/+$/, '')}/${path.split('/').map(encodeURIComponent).join('/')}` : undefined;
   return { policy: pol.policy, version: release.version, file, path, url, reason: `${pol.reason}: ${release.version}`, setAt: pol.setAt };
+}
+
+/** One line for people: what the device installs and which keys, written where, decided it. */
+export function describeFirmware(c: FirmwareChoice): string {
+  const what = c.problem ? `ERROR ${c.problem}` : c.path ? `${c.version} (${c.path}), ${c.reason}` : `no upgrade, ${c.reason}`;
+  return c.setAt.length ? `${what}  (${c.setAt.map(formatLoc).join(', ')})` : what;
 }

@@ -25,7 +25,7 @@ export type Resolution =
       /** A MAC the request named (path or User-Agent) that has no device: the shared fallback is served for it. */
       unknownMac?: string;
     }
-  | { kind: 'not-found'; reason: string; mac?: string; model?: string; ua?: UserAgentInfo };
+  | { kind: 'not-found'; reason: string; mac?: string; model?: string; ua?: UserAgentInfo; pathModel?: string };
 
 export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution {
   const candidates = snap.routes.match(req.path);
@@ -45,6 +45,11 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
   // a different answer would tell a scanner the MAC exists.
   const c = device && candidates.find((x) => x.file.vendor === device.model.vendor);
   if (device && c) {
+    // A DES path names the model too (`…/J189/<mac>/…`): a model that is not the device's is a
+    // wrong or forged URL, refused like any other miss rather than answered as if it were right.
+    if (c.pathModel !== undefined && !namesModel(snap, c.pathModel, device.model.name)) {
+      return { kind: 'not-found', reason: 'model mismatch', mac, model: device.model.name, ua, pathModel: c.pathModel };
+    }
     // A device's own name was worked out when the route table was built.
     const path = c.mac === mac && c.path !== undefined ? c.path : canonicalPath(c.file, mac, device.model);
     return done(c, subjectOf(device), path ?? req.path, ua);
@@ -70,6 +75,11 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
   const model = modelName ? snap.catalog.find(modelName) : undefined;
   const subject: Subject = { mac, known: false, vendor: u.file.vendor, model: model?.vendor === u.file.vendor ? model : undefined, groups: [] };
   return done(u, subject, canonicalPath(u.file, mac) ?? req.path, ua);
+}
+
+/** Does a model segment of a path (`J179`, the model4 form, any case) name this model? */
+function namesModel(snap: Snapshot, segment: string, model: string): boolean {
+  return snap.catalog.find(segment)?.name === model;
 }
 
 function done(c: RouteMatch, subject: Subject | undefined, path: string, ua: UserAgentInfo | undefined): Resolution {

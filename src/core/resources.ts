@@ -35,6 +35,17 @@ export function extensionOf(name: string): string {
   return m ? m[1]!.toLowerCase() : '';
 }
 
+/**
+ * The name a device asks for a resource whose name has tokens (`{{model}}-wallpaper.png` ->
+ * `VVX450-wallpaper.png`, `$MODEL4` the Avaya model4 form); undefined for a name without any.
+ */
+export function resourceNameFor(file: string, who: { mac: string; model: string; model4: string }): string | undefined {
+  NAME_TOKEN.lastIndex = 0;
+  if (!NAME_TOKEN.test(file)) return undefined;
+  NAME_TOKEN.lastIndex = 0;
+  return file.replace(NAME_TOKEN, (_, own: string | undefined, avaya: string | undefined) => (own === 'mac' || avaya === 'MACADDR' ? who.mac : own === 'model' ? who.model : who.model4));
+}
+
 export class ResourceIndex {
   private readonly exact = new Map<string, string>();
   private readonly patterns: Array<{ regex: RegExp; file: string }> = [];
@@ -46,6 +57,11 @@ export class ResourceIndex {
         this.patterns.push({ regex: namePattern(f), file: f });
       } else this.exact.set(f.toLowerCase(), f);
     }
+  }
+
+  /** Every file under resources/ that is served, by its name there. */
+  files(): string[] {
+    return [...this.exact.values(), ...this.patterns.map((p) => p.file)];
   }
 
   /** Which resource answers `path`; identity comes from the path's MAC or the request. */

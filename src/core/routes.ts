@@ -93,12 +93,25 @@ export class RouteTable {
 export function canonicalPath(file: FileSpec, mac?: string, model?: ModelInfo): string | undefined {
   // A device's file: the first pattern naming the MAC (a DES-form `**/` prefix written as
   // none). A shared rendering: the first pattern without one.
-  const first = mac
-    ? file.paths.find((p) => p.includes('{mac}'))?.replace(/^\*\*\//, '')
-    : file.paths.find((p) => !p.includes('{mac}') && !p.startsWith('**/'));
-  if (first === undefined) return undefined;
-  let out = first;
-  if (out.includes('{mac}')) out = out.replaceAll('{mac}', mac!);
+  const first = mac ? file.paths.find((p) => p.includes('{mac}')) : file.paths.find((p) => !p.includes('{mac}') && !p.startsWith('**/'));
+  return first === undefined ? undefined : expandPath(first, mac, model);
+}
+
+/**
+ * Every name a device's file answers to, the DES forms included (`J179/<mac>/46xxsettings.txt`
+ * as well as `<mac>.txt`): what a static mirror must hold for the device.
+ */
+export function devicePaths(file: FileSpec, mac: string, model: ModelInfo): string[] {
+  return file.paths.filter((p) => p.includes('{mac}')).map((p) => expandPath(p, mac, model)).filter((p): p is string => p !== undefined);
+}
+
+/** One path pattern for one device or model: `**\/` written as no prefix, `{model}` as the model4 form. */
+function expandPath(pattern: string, mac?: string, model?: ModelInfo): string | undefined {
+  let out = pattern.replace(/^\*\*\//, '');
+  if (out.includes('{mac}')) {
+    if (!mac) return undefined;
+    out = out.replaceAll('{mac}', mac);
+  }
   if (out.includes('{model}')) {
     if (!model) return undefined;
     out = out.replaceAll('{model}', String(model.fields.model4 ?? model.name));

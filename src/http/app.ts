@@ -1,7 +1,6 @@
 // The HTTP edge: a Koa app that turns a phone's request into bytes. Everything it decides
 // comes from the pure core through the Provisioner; this file only wires and responds.
 
-import path from 'node:path';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Provisioner } from '../service/provisioner.js';
@@ -17,6 +16,7 @@ import { ZERO_MAC } from '../core/mac.js';
 import { allTargets } from '../core/request.js';
 import { logAccess } from './access-log.js';
 import { serveDiskFile } from './files.js';
+import { servedTrees } from '../io/disk-file.js';
 import { Confinement } from '../io/confine.js';
 import { createUploadHandler, serveUploaded } from './uploads.js';
 import type { UploadStore } from '../service/upload-store.js';
@@ -45,12 +45,7 @@ interface State {
 export function createApp(opts: AppOptions): Koa<State> {
   const app = new Koa<State>();
   // Files are checked on the descriptor they are read from; each refused one is logged once.
-  const served = (sub: string): Confinement =>
-    new Confinement(opts.rootDir, {
-      sub,
-      onRefused: (abs) => opts.log.warn({ event: 'outside_root', file: `${sub}/${path.relative(path.join(opts.rootDir, sub), abs)}` }, `refused a file that leads outside ${sub}/ (answered 404)`),
-    });
-  const trees = { resources: served('resources'), firmware: served('firmware') };
+  const trees = servedTrees(opts.rootDir, (sub, rel) => opts.log.warn({ event: 'outside_root', file: `${sub}/${rel}` }, `refused a file that leads outside ${sub}/ (answered 404)`));
   app.proxy = false;
   // Koa would print errors with stacks to stderr; we log them ourselves, once, as JSON.
   app.silent = true;

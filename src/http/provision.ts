@@ -57,6 +57,17 @@ export function route(req: RequestInfo, gate: Gate): Routed | Reply {
   return { path: tokenPath.rest, ip, tokenMac: mac };
 }
 
+/** Devices already warned about, per logger (one per server): a misconfigured phone retries forever. */
+const warned = new WeakMap<Logger, Set<string>>();
+
+function warnOnce(log: Logger, key: string, fields: Record<string, unknown>, msg: string): void {
+  let seen = warned.get(log);
+  if (!seen) warned.set(log, (seen = new Set()));
+  if (seen.has(key)) return;
+  seen.add(key);
+  log.warn(fields, msg);
+}
+
 export async function replyRendered(req: RequestInfo, deps: ProvisionDeps): Promise<Reply | undefined> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
   const routed = route(req, deps.gate);
@@ -67,7 +78,9 @@ export async function replyRendered(req: RequestInfo, deps: ProvisionDeps): Prom
   const log = { mac: r.mac, model: r.model, ip: routed.ip };
   if (r.kind === 'not-found') {
     if (r.reason === 'no route') return undefined;
-    if (r.reason === 'unknown device') return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.mac, { ...log, reason: r.reason });
+    if (r.reason === 'model mismatch' && r.mac) warnOnce(deps.log, r.mac, { event: 'des_model_mismatch', mac: r.mac, model: r.model, pathModel: r.pathModel, path: `/${routed.path}` }, `a DES path names ${r.pathModel} for ${r.mac}, a ${r.model}: refused (logged once per device)`);
+    // A wrong model is refused as an unknown MAC is: another answer would confirm the MAC exists.
+    if (r.reason === 'unknown device' || r.reason === 'model mismatch') return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.mac, { ...log, reason: r.reason });
     deps.gate.miss(routed.ip, r.mac);
     return emptyReply(404, { ...log, reason: r.reason });
   }
