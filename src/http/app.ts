@@ -17,7 +17,6 @@ import { allTargets } from '../core/request.js';
 import { logAccess } from './access-log.js';
 import { serveDiskFile } from './files.js';
 import { servedTrees } from '../io/disk-file.js';
-import { Confinement } from '../io/confine.js';
 import { createUploadHandler, serveUploaded } from './uploads.js';
 import type { UploadStore } from '../service/upload-store.js';
 import type { Health } from '../service/reloader.js';
