@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -123,8 +124,10 @@ describe('who may upload', () => {
     expect(r.status).toBe(201);
     expect(await fsp.readFile(root.file(`var/uploads/${TOKEN_DEV}/${TOKEN_DEV}-local.cfg`))).toEqual(local);
     expect((await request(srv.port, 'GET', `/p/${token}/${TOKEN_DEV}-local.cfg`)).body).toEqual(local);
-    // The token is for TOKEN_DEV only.
-    expect((await request(srv.port, 'PUT', `/p/${token}/${SITE_DEV}-local.cfg`, {}, local)).status).toBe(403);
+    // The token is for TOKEN_DEV only: another device's file is refused as any unproven MAC
+    // file is (the challenge, since auth is configured), and nothing is written.
+    expect((await request(srv.port, 'PUT', `/p/${token}/${SITE_DEV}-local.cfg`, {}, local)).status).toBe(401);
+    expect(existsSync(root.file(`var/uploads/${SITE_DEV}/${SITE_DEV}-local.cfg`))).toBe(false);
     // Spelled with escapes, too: still no token in the log.
     const escaped = `/p/${token.replace(/^./, (c) => `%${c.charCodeAt(0).toString(16)}`)}/${TOKEN_DEV}-local.cfg`;
     expect((await request(srv.port, 'PUT', escaped, {}, local)).status).toBe(204);
