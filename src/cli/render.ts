@@ -1,6 +1,8 @@
-// `deskset render [ROOT] --out DIR [--device MAC]`: write every file of every device, plus the
-// shared files, under DIR at their request paths: the bytes the server would send.
+// `deskset render [ROOT] --out DIR [--device MAC] [--show-secrets] [--json] [--quiet]`: write
+// every file of every device, plus the shared files, under DIR at their request paths: the
+// bytes the server would send.
 
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { hasErrors } from '../core/diagnostics.js';
@@ -9,10 +11,12 @@ import { renderTarget } from '../core/render.js';
 import { allTargets } from '../core/request.js';
 import { loadRoot } from '../io/load-root.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { COMMANDS } from './commands.js';
+import { startProgress } from './progress.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('render', async () => {
-    const { values, positionals } = parse(args, { out: { type: 'string' }, device: { type: 'string' }, 'show-secrets': { type: 'boolean' } });
+    const { values, positionals } = parse(args, COMMANDS.render);
     if (!values.out) throw new UsageError('--out DIR is required');
     const root = positionals[0] ?? '.';
     const only = values.device === undefined ? undefined : normalizeMac(values.device);
@@ -26,8 +30,10 @@ export function run(args: string[]): Promise<number> {
     const outDir = path.resolve(values.out);
     const problems = [];
     const files: Array<{ dest: string; bytes: Buffer }> = [];
-    for (const t of allTargets(snap)) {
-      if (only && t.subject?.mac !== only) continue;
+    const targets = only ? allTargets(snap).filter((t) => t.subject?.mac === only) : allTargets(snap);
+    const rendering = startProgress('rendering', { quiet: values.quiet });
+    for (const [i, t] of targets.entries()) {
+      rendering.update(i, targets.length);
       // Previews mask secrets; --show-secrets writes the real files for deployment.
       const { rendered, diagnostics } = renderTarget(snap.render, t, values['show-secrets'] ? {} : { redact: { secrets: snap.secrets, extraKeys: snap.secretKeys } });
       for (const d of diagnostics) problems.push(d);
@@ -37,19 +43,28 @@ export function run(args: string[]): Promise<number> {
       if (!dest.startsWith(outDir + path.sep)) throw new Error(`refusing to write outside ${outDir}: ${rendered.path}`);
       files.push({ dest, bytes: rendered.bytes });
     }
+    rendering.end();
     // Directories once, then the files a few at a time: one await per file made a 10,000-device
     // render three times slower than check, which renders the same files.
     for (const dir of new Set(files.map((f) => path.dirname(f.dest)))) await fs.mkdir(dir, { recursive: true });
+    const writing = startProgress('writing', { quiet: values.quiet });
     let next = 0;
     await Promise.all(Array.from({ length: 16 }, async () => {
       while (next < files.length) {
+        writing.update(next, files.length);
         const f = files[next++]!;
         await fs.writeFile(f.dest, f.bytes);
       }
     }));
-    const written = files.length;
-    printDiagnostics(problems, process.stderr, snap.secrets);
-    process.stdout.write(`rendered ${written} files to ${outDir}${values['show-secrets'] ? ' (with secrets: handle with care)' : ' (secrets shown as ••••; --show-secrets for deployable files)'}\n`);
+    writing.end();
+    // Findings are incidental here (the files are the result): stderr, also under --json.
+    const { errors, warnings } = printDiagnostics(problems, process.stderr, snap.secrets);
+    if (values.json) {
+      const list = files.map((f) => ({ path: path.relative(outDir, f.dest).split(path.sep).join('/'), bytes: f.bytes.length, sha256: createHash('sha256').update(f.bytes).digest('hex') }));
+      process.stdout.write(`${JSON.stringify({ out: outDir, secrets: values['show-secrets'] ? 'shown' : 'masked', errors, warnings, files: list }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`rendered ${files.length} files to ${outDir}${values['show-secrets'] ? ' (with secrets: handle with care)' : ' (secrets shown as ••••; --show-secrets for deployable files)'}\n`);
+    }
     return hasErrors(problems) ? 1 : 0;
   });
 }

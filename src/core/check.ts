@@ -21,6 +21,8 @@ export interface CheckOptions {
   devices?: ReadonlySet<string>;
   /** With `devices`: leave out the shared and model files (already checked). */
   devicesOnly?: boolean;
+  /** Called after each file with how many of the total are done (the CLI's progress line). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export async function checkSnapshot(snap: Snapshot, validators: OutputValidators, opts: CheckOptions = {}): Promise<CheckResult> {
@@ -36,7 +38,9 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
     : opts.devicesOnly
       ? deviceTargets(snap, opts.devices)
       : [...sharedTargets(snap), ...deviceTargets(snap, [...opts.devices].sort())];
+  let done = 0;
   for (const t of targets) {
+    opts.onProgress?.(done++, targets.length);
     const { rendered, diagnostics: rd } = renderTarget(snap.render, t);
     diagnostics.push(...rd);
     if (!rendered) continue;
@@ -56,6 +60,7 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
     // it); the plaintext-secret lint is about files every phone downloads.
     diagnostics.push(...(t.file.scope === 'device' ? list.filter((d) => d.code !== 'PLAINTEXT_SECRET') : list));
   }
+  opts.onProgress?.(done, targets.length);
   return { diagnostics: dedupe(diagnostics), files };
 }
 
