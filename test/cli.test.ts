@@ -159,12 +159,15 @@ describe('streams: the result on stdout, the rest on stderr', () => {
     expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
   });
 
-  it('token: issue and list --json are pure JSON; revoking a missing token is an error on stderr', async () => {
+  it('token: issue, list and revoke --json are pure JSON; revoking a missing token is an error on stderr', async () => {
     const issued = await runCli(['token', 'issue', root.dir, POLY, '--json']);
     expect([issued.code, issued.stderr]).toEqual([0, '']);
     expect(JSON.parse(issued.stdout)).toMatchObject({ mac: POLY, path: expect.stringMatching(/^\/p\/.+\/$/) });
     const listed = await runCli(['token', 'list', root.dir, '--json']);
     expect((JSON.parse(listed.stdout) as Array<{ mac: string }>).map((e) => e.mac)).toEqual([POLY]);
+    const gone = await runCli(['token', 'revoke', root.dir, POLY, '--json']);
+    expect([gone.code, gone.stderr]).toEqual([0, '']);
+    expect(JSON.parse(gone.stdout)).toEqual({ mac: POLY, revoked: true });
     const revoked = await runCli(['token', 'revoke', root.dir, '805ec0123456']);
     expect([revoked.code, revoked.stdout]).toEqual([1, '']);
     expect(revoked.stderr).toContain('has no token');

@@ -13,7 +13,7 @@ import { TokenStore } from '../security/tokens.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 
-const USAGE = 'usage: deskset token issue [ROOT] MAC [--json] | token revoke [ROOT] MAC | token list [ROOT] [--json]';
+const USAGE = 'usage: deskset token issue [ROOT] MAC [--json] | token revoke [ROOT] MAC [--json] | token list [ROOT] [--json]';
 
 export function run(args: string[]): Promise<number> {
   return guarded('token', async () => {
@@ -39,7 +39,7 @@ export function run(args: string[]): Promise<number> {
     if (!ctx) return 1;
     if (verb === 'revoke') {
       if (await ctx.store.revoke(mac)) {
-        process.stdout.write(`revoked the token of ${mac}\n`);
+        process.stdout.write(values.json ? `${JSON.stringify({ mac, revoked: true })}\n` : `revoked the token of ${mac}\n`);
         return 0;
       }
       process.stderr.write(`deskset token: ${mac} has no token\n`);
