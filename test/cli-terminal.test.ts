@@ -10,7 +10,7 @@ import path from 'node:path';
 import { BIN, collect, runCli } from './helpers/cli.js';
 import { HAVE_PTY, runCliOnPty } from './helpers/pty.js';
 import { verifyPassword } from '../src/security/password.js';
-import { progressLine } from '../src/cli/progress.js';
+import { progressLine, startProgress } from '../src/cli/progress.js';
 import { typeHidden, type HiddenState } from '../src/cli/read-hidden.js';
 
 const PASSWORD = 'c0rrect horse ✓';
@@ -39,11 +39,56 @@ describe('typeHidden (the keystrokes of a hidden prompt)', () => {
 
 describe('progressLine', () => {
   it('count, rate and time left', () => {
-    expect(progressLine('checking', 2500, 10000, 1000)).toBe('checking: 2,500/10,000 files, 2,500/s, 3 s left');
+    expect(progressLine('checking', 2500, 10000, 2500)).toBe('checking: 2,500/10,000 files, 2,500/s, 3 s left');
     expect(progressLine('checking', 1000, 100000, 1000)).toBe('checking: 1,000/100,000 files, 1,000/s, 1 min 39 s left');
   });
-  it('no rate before anything is done', () => {
-    expect(progressLine('rendering', 0, 16, 0)).toBe('rendering: 0/16 files');
+  it('no rate yet: the count only', () => {
+    expect(progressLine('rendering', 0, 16)).toBe('rendering: 0/16 files');
+  });
+});
+
+describe('startProgress on a fake terminal and clock', () => {
+  function fakeTerminal() {
+    const writes: string[] = [];
+    const stream = { isTTY: true, columns: 120, write: (t: string) => writes.push(t) } as unknown as NodeJS.WriteStream;
+    return { stream, writes };
+  }
+
+  it('redraws at most every 100 ms, always the last one, and erases itself at the end', () => {
+    let t = 0;
+    const { stream, writes } = fakeTerminal();
+    const p = startProgress('checking', { stream, now: () => t });
+    for (let done = 0; done < 1000; done++) {
+      t = done; // one file a millisecond
+      p.update(done, 1000);
+    }
+    t = 1000;
+    p.update(1000, 1000);
+    p.end();
+    expect(writes).toHaveLength(10 + 1 + 1);
+    expect(writes[0]).toBe('\rchecking: 0/1,000 files\x1b[K');
+    expect(writes.at(-2)).toBe('\rchecking: 1,000/1,000 files, 1,000/s, 0 s left\x1b[K');
+    expect(writes.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('the rate comes from the last two seconds, not from a slow start', () => {
+    let t = 0;
+    const { stream, writes } = fakeTerminal();
+    const p = startProgress('checking', { stream, now: () => t });
+    p.update(0, 100_000);
+    // A slow first second (schemas compiling), then 10,000 files a second.
+    for (t = 1000; t <= 6000; t += 100) p.update((t - 1000) * 10, 100_000);
+    expect(writes.at(-1)).toBe('\rchecking: 50,000/100,000 files, 10,000/s, 5 s left\x1b[K');
+  });
+
+  it('draws nothing when the stream is not a terminal, or with quiet', () => {
+    const { stream, writes } = fakeTerminal();
+    startProgress('checking', { stream, quiet: true }).update(1, 2);
+    const pipe = { isTTY: false, write: (x: string) => writes.push(x) } as unknown as NodeJS.WriteStream;
+    const p = startProgress('checking', { stream: pipe });
+    p.update(1, 2);
+    p.end();
+    expect(writes).toEqual([]);
   });
 });
 

@@ -18,32 +18,35 @@ function duration(seconds: number): string {
   return `${m} min ${Math.ceil(seconds - m * 60)} s`;
 }
 
-/** `checking: 1,234/10,000 files, 2,468/s, 4 s left`: pure, for the tests. */
-export function progressLine(label: string, done: number, total: number, elapsedMs: number): string {
-  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-  const left = rate > 0 ? `, ${duration((total - done) / rate)} left` : '';
-  return `${label}: ${fmt(done)}/${fmt(total)} files${rate > 0 ? `, ${fmt(rate)}/s` : ''}${left}`;
+/** `checking: 1,234/10,000 files, 2,468/s, 4 s left`: pure, for the tests. No rate yet: count only. */
+export function progressLine(label: string, done: number, total: number, perSecond?: number): string {
+  if (!perSecond) return `${label}: ${fmt(done)}/${fmt(total)} files`;
+  return `${label}: ${fmt(done)}/${fmt(total)} files, ${fmt(perSecond)}/s, ${duration((total - done) / perSecond)} left`;
 }
 
 const SILENT: Progress = { update: () => {}, end: () => {} };
+/** The rate is measured over about the last WINDOW_MS: the first files (shared ones, schema
+ * compilation) are slow, and a rate since the start would promise an hour for a ten-second job. */
+const WINDOW_MS = 2000;
 
 export function startProgress(label: string, opts: { quiet?: boolean; stream?: NodeJS.WriteStream; now?: () => number } = {}): Progress {
   const stream = opts.stream ?? process.stderr;
   if (opts.quiet || !stream.isTTY) return SILENT;
   const now = opts.now ?? Date.now;
   const start = now();
+  const samples: Array<{ t: number; done: number }> = [];
   let drawn = -Infinity;
-  const draw = (done: number, total: number) => {
-    const line = progressLine(label, done, total, now() - start);
-    // \r and erase-to-end redraw in place; never wider than the terminal, or it would wrap.
-    stream.write(`\r${line.slice(0, Math.max(10, (stream.columns || 80) - 1))}\x1b[K`);
-  };
   return {
     update(done, total) {
       const t = now();
       if (t - drawn < REDRAW_MS && done < total) return;
       drawn = t;
-      draw(done, total);
+      samples.push({ t, done });
+      while (samples.length > 2 && t - samples[1]!.t >= WINDOW_MS) samples.shift();
+      const first = samples[0]!;
+      const rate = t - start >= 1000 && t > first.t ? ((done - first.done) * 1000) / (t - first.t) : undefined;
+      // \r and erase-to-end redraw in place; never wider than the terminal, or it would wrap.
+      stream.write(`\r${progressLine(label, done, total, rate).slice(0, Math.max(10, (stream.columns || 80) - 1))}\x1b[K`);
     },
     end() {
       stream.write('\r\x1b[K');
