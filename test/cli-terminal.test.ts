@@ -17,6 +17,8 @@ const PASSWORD = 'c0rrect horse ✓';
 const HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
 /** One redraw of the progress line: carriage return, the line, erase to the end. */
 const REDRAW = /\r(checking|rendering|writing): [\d,]+\/[\d,]+ files(, [\d,]+\/s, (\d+ min )?\d+ s left)?\x1b\[K/g;
+/** The line shown while the root loads, before there is anything to count; erased after. */
+const LOADING = (root: string) => `\rloading ${root}…\x1b[K\r\x1b[K`;
 
 if (!HAVE_PTY) console.warn('cli-terminal: python3 with its pty module is missing; the pseudo-terminal tests are skipped');
 
@@ -157,13 +159,15 @@ describe('progress on stderr', () => {
     // The last one counts every file, and the line is then erased for what follows.
     const total = /\/([\d,]+) files/.exec(draws[0]![0])![1]!;
     expect(draws.at(-1)![0]).toContain(`checking: ${total}/${total} files`);
-    expect(r.tty.replace(REDRAW, '')).toBe('\r\x1b[K');
+    expect(r.tty.startsWith(LOADING(root))).toBe(true);
+    expect(r.tty.slice(LOADING(root).length).replace(REDRAW, '')).toBe('\r\x1b[K');
     expect(r.stdout).toMatch(/^400 devices, [\d,]+ files rendered and validated: 0 errors, 0 warnings\n$/);
   });
 
   it.skipIf(!HAVE_PTY)('render on a terminal: rendering, then writing', () => {
     const r = runCliOnPty(['render', root, '--out', out, '--json'], { tty: ['stderr'] });
     expect(r.code).toBe(0);
+    expect(r.tty.startsWith(LOADING(root))).toBe(true);
     const labels = [...r.tty.matchAll(REDRAW)].map((m) => m[1]);
     expect(labels[0]).toBe('rendering');
     expect(labels).toContain('writing');

@@ -18,10 +18,11 @@ export function run(args: string[]): Promise<number> {
   return guarded('check', async () => {
     const { values, positionals } = parse(args, COMMANDS.check);
     const root = positionals[0] ?? '.';
-    const snap = await loadRoot(root);
+    const progress = startProgress('checking', { quiet: values.quiet });
+    progress.say(`loading ${root}…`);
+    const snap = await loadRoot(root).finally(() => progress.end());
     const validators = createValidators({ root, strictXsd: values['strict-xsd'], resourceNames: snap.resources });
     const problems: Diagnostic[] = [...snap.diagnostics];
-    const progress = startProgress('checking', { quiet: values.quiet });
     const result = await checkSnapshot(snap, validators, { onProgress: progress.update });
     progress.end();
     await validators.close();

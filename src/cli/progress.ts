@@ -5,6 +5,8 @@
 export interface Progress {
   /** `done` of `total` are finished. Cheap: redraws at most every REDRAW_MS. */
   update(done: number, total: number): void;
+  /** A phase without a count yet (`loading ROOT…`), shown until the next update. */
+  say(text: string): void;
   /** Erase the line, so what follows starts on a clean one. */
   end(): void;
 }
@@ -24,7 +26,7 @@ export function progressLine(label: string, done: number, total: number, perSeco
   return `${label}: ${fmt(done)}/${fmt(total)} files, ${fmt(perSecond)}/s, ${duration((total - done) / perSecond)} left`;
 }
 
-const SILENT: Progress = { update: () => {}, end: () => {} };
+const SILENT: Progress = { update: () => {}, say: () => {}, end: () => {} };
 /** The rate is measured over about the last WINDOW_MS: the first files (shared ones, schema
  * compilation) are slow, and a rate since the start would promise an hour for a ten-second job. */
 const WINDOW_MS = 2000;
@@ -36,7 +38,10 @@ export function startProgress(label: string, opts: { quiet?: boolean; stream?: N
   const start = now();
   const samples: Array<{ t: number; done: number }> = [];
   let drawn = -Infinity;
+  // \r and erase-to-end redraw in place; never wider than the terminal, or it would wrap.
+  const draw = (line: string) => stream.write(`\r${line.slice(0, Math.max(10, (stream.columns || 80) - 1))}\x1b[K`);
   return {
+    say: draw,
     update(done, total) {
       const t = now();
       if (t - drawn < REDRAW_MS && done < total) return;
@@ -45,8 +50,7 @@ export function startProgress(label: string, opts: { quiet?: boolean; stream?: N
       while (samples.length > 2 && t - samples[1]!.t >= WINDOW_MS) samples.shift();
       const first = samples[0]!;
       const rate = t - start >= 1000 && t > first.t ? ((done - first.done) * 1000) / (t - first.t) : undefined;
-      // \r and erase-to-end redraw in place; never wider than the terminal, or it would wrap.
-      stream.write(`\r${progressLine(label, done, total, rate).slice(0, Math.max(10, (stream.columns || 80) - 1))}\x1b[K`);
+      draw(progressLine(label, done, total, rate));
     },
     end() {
       stream.write('\r\x1b[K');

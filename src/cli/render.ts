@@ -21,7 +21,9 @@ export function run(args: string[]): Promise<number> {
     const root = positionals[0] ?? '.';
     const only = values.device === undefined ? undefined : normalizeMac(values.device);
     if (values.device !== undefined && !only) throw new UsageError(`"${values.device}" is not a MAC address`);
-    const snap = await loadRoot(root);
+    const rendering = startProgress('rendering', { quiet: values.quiet });
+    rendering.say(`loading ${root}…`);
+    const snap = await loadRoot(root).finally(() => rendering.end());
     if (hasErrors(snap.diagnostics)) {
       printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
       return 1;
@@ -31,7 +33,6 @@ export function run(args: string[]): Promise<number> {
     const problems = [];
     const files: Array<{ dest: string; bytes: Buffer }> = [];
     const targets = only ? allTargets(snap).filter((t) => t.subject?.mac === only) : allTargets(snap);
-    const rendering = startProgress('rendering', { quiet: values.quiet });
     for (const [i, t] of targets.entries()) {
       rendering.update(i, targets.length);
       // Previews mask secrets; --show-secrets writes the real files for deployment.
