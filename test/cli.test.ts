@@ -138,6 +138,27 @@ describe('streams: the result on stdout, the rest on stderr', () => {
     expect(report.files).toHaveLength(written);
   });
 
+  it('render --show-secrets --json: no hash of a file that holds a secret', async () => {
+    const real = path.join(out, 'real');
+    const r = await runCli(['render', root.dir, '--out', real, '--show-secrets', '--json']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const report = JSON.parse(r.stdout) as { secrets: string; files: Array<{ path: string; sha256: string | null; secrets?: true }> };
+    expect(report.secrets).toBe('shown');
+    const secretDir = root.file('secrets');
+    const secrets = await Promise.all((await fs.readdir(secretDir)).filter((n) => n !== 'README').map(async (n) => (await fs.readFile(path.join(secretDir, n), 'utf8')).trim()));
+    let withSecrets = 0;
+    for (const f of report.files) {
+      const bytes = await fs.readFile(path.join(real, f.path));
+      const hash = createHash('sha256').update(bytes).digest('hex');
+      const holdsSecret = secrets.some((x) => bytes.includes(x));
+      if (holdsSecret) withSecrets++;
+      expect(f, f.path).toEqual(holdsSecret ? { path: f.path, bytes: bytes.length, sha256: null, secrets: true } : { path: f.path, bytes: bytes.length, sha256: hash });
+      if (holdsSecret) expect(r.stdout).not.toContain(hash);
+    }
+    // Line passwords are in every device's file: the check above is not vacuous.
+    expect(withSecrets).toBeGreaterThanOrEqual(7);
+  });
+
   it('render without --json: one summary line on stdout', async () => {
     const r = await runCli(['render', root.dir, '--out', out]);
     expect([r.code, r.stderr]).toEqual([0, '']);

@@ -31,18 +31,22 @@ export function run(args: string[]): Promise<number> {
     if (only && !snap.profiles.devices.has(only)) throw new UsageError(`no device ${only} in ${root}`);
     const outDir = path.resolve(values.out);
     const problems = [];
-    const files: Array<{ dest: string; bytes: Buffer }> = [];
+    const files: Array<{ dest: string; bytes: Buffer; secret?: boolean }> = [];
+    const masking = { redact: { secrets: snap.secrets, extraKeys: snap.secretKeys } };
     const targets = only ? allTargets(snap).filter((t) => t.subject?.mac === only) : allTargets(snap);
     for (const [i, t] of targets.entries()) {
       rendering.update(i, targets.length);
       // Previews mask secrets; --show-secrets writes the real files for deployment.
-      const { rendered, diagnostics } = renderTarget(snap.render, t, values['show-secrets'] ? {} : { redact: { secrets: snap.secrets, extraKeys: snap.secretKeys } });
+      const { rendered, diagnostics } = renderTarget(snap.render, t, values['show-secrets'] ? {} : masking);
       for (const d of diagnostics) problems.push(d);
       if (!rendered) continue;
       const dest = path.join(outDir, rendered.path);
       // Request paths come from manifests; still, never write outside --out.
       if (!dest.startsWith(outDir + path.sep)) throw new Error(`refusing to write outside ${outDir}: ${rendered.path}`);
-      files.push({ dest, bytes: rendered.bytes });
+      // A hash of a file that holds a secret can be tested against guesses offline: --json
+      // leaves it out, so the list stays safe to keep in a CI log.
+      const secret = values['show-secrets'] && values.json ? !renderTarget(snap.render, t, masking).rendered?.bytes.equals(rendered.bytes) : undefined;
+      files.push({ dest, bytes: rendered.bytes, secret });
     }
     rendering.end();
     // Directories once, then the files a few at a time: one await per file made a 10,000-device
@@ -61,7 +65,12 @@ export function run(args: string[]): Promise<number> {
     // Findings are incidental here (the files are the result): stderr, also under --json.
     const { errors, warnings } = printDiagnostics(problems, process.stderr, snap.secrets);
     if (values.json) {
-      const list = files.map((f) => ({ path: path.relative(outDir, f.dest).split(path.sep).join('/'), bytes: f.bytes.length, sha256: createHash('sha256').update(f.bytes).digest('hex') }));
+      const list = files.map((f) => ({
+        path: path.relative(outDir, f.dest).split(path.sep).join('/'),
+        bytes: f.bytes.length,
+        sha256: f.secret ? null : createHash('sha256').update(f.bytes).digest('hex'),
+        ...(f.secret ? { secrets: true } : {}),
+      }));
       process.stdout.write(`${JSON.stringify({ out: outDir, secrets: values['show-secrets'] ? 'shown' : 'masked', errors, warnings, files: list }, null, 2)}\n`);
     } else {
       process.stdout.write(`rendered ${files.length} files to ${outDir}${values['show-secrets'] ? ' (with secrets: handle with care)' : ' (secrets shown as ••••; --show-secrets for deployable files)'}\n`);
