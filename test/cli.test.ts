@@ -31,6 +31,11 @@ describe('--help, -h, -V, --version', () => {
     expect(r.stdout).toMatch(/\nexit codes:\n {2}0 {2}\S[^]* {2}2 {2}\S/);
   });
 
+  it('deskset help check is deskset check --help', async () => {
+    const [a, b] = await Promise.all([runCli(['help', 'check']), runCli(['check', '--help'])]);
+    expect(a).toEqual(b);
+  });
+
   it('help wins wherever it stands, even with arguments that would fail', async () => {
     const r = await runCli(['render', '/no/such/root', '--device', 'nonsense', '--help']);
     expect([r.code, r.stderr]).toEqual([0, '']);
