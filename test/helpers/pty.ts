@@ -29,7 +29,7 @@ export const HAVE_PTY = (() => {
 })();
 
 export function runCliOnPty(args: string[], opts: { tty: Stream[]; script?: Array<[waitFor: string, send: string]>; cwd?: string; env?: Record<string, string> }): PtyResult {
-  const spec = { argv: [process.execPath, BIN, ...args], tty: opts.tty, script: opts.script ?? [], cwd: opts.cwd ?? REPO, env: { COLUMNS: '200', ...opts.env }, timeout: 60 };
+  const spec = { argv: [process.execPath, BIN, ...args], tty: opts.tty, script: opts.script ?? [], cwd: opts.cwd ?? REPO, env: opts.env ?? {}, timeout: 60 };
   const r = spawnSync('python3', [path.join(REPO, 'test', 'helpers', 'run_on_pty.py'), JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`run_on_pty.py failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as PtyResult;
