@@ -15,10 +15,21 @@ import {
 import type { Diagnostic } from '../src/core/diagnostics.js';
 import { formatDiagnostic } from '../src/core/diagnostics.js';
 import { run } from '../src/cli/lint.js';
+import { FIXTURES, HAVE_REALWORLD, NEEDS_REALWORLD, REALWORLD, warnIfNoRealworld } from './helpers/shared.js';
+
+warnIfNoRealworld('avaya-script.test.ts');
+// Our own scripts (test/fixtures/avaya), written to show what the real files below show.
+const OWN = path.join(FIXTURES, 'avaya');
+/** BOM, CRLF, cp1252 smart quotes, lower-case goto, "#Comment" lines, a wrapped value, a secret. */
+const SITE = path.join(OWN, '46xxsettings-site.txt');
+/** Avaya's own style: lower-case goto, trailing blanks; nothing to complain about. */
+const UPGRADE = path.join(OWN, '96xxupgrade.txt');
+const ONE_LINE = path.join(OWN, 'J100Supgrade-oneline.txt');
+const NOT_AVAYA = path.join(OWN, 'DeviceConfig.cfg');
+const real = it.skipIf(!HAVE_REALWORLD);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(here, '..');
-const REALWORLD = path.resolve(here, '../../shared/realworld');
 const AVAYA = path.join(REALWORLD, 'avaya');
 const RGUERRA = path.join(AVAYA, 'rguerra00__46xxsettings.txt/46xxsettings.txt');
 const TEMPLATE = path.join(AVAYA, 'drugalek2__avaya_phones_russian_locale/46xxsettings.txt');
@@ -58,7 +69,17 @@ describe('decodeScript', () => {
     expect(decodeScript(new Uint8Array([0xef, 0xbb, 0xbf, 0x41, 0x93]))).toBe('A\u201C');
   });
 
-  it('decodes the official template (cp1252) with its smart quotes and never throws on junk', () => {
+  it('decodes a cp1252 script behind a UTF-8 BOM: smart quotes, no BOM, no C1 controls', () => {
+    const bytes = readFileSync(SITE);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.includes(0x93)).toBe(true);
+    const text = read(SITE);
+    expect(text.startsWith('## deskset')).toBe(true);
+    expect(text).toContain('Windows-1252 \u201Csmart quotes\u201D');
+    expect(text).not.toMatch(/[\u0080-\u009f]/);
+  });
+
+  real(`decodes the official template (cp1252) with its smart quotes and never throws on junk${NEEDS_REALWORLD}`, () => {
     const text = read(TEMPLATE);
     expect(text).toContain('Left double quotation mark (\u201C ASCI 8220)');
     expect(text).not.toMatch(/[\u0080-\u009f]/);
@@ -66,8 +87,48 @@ describe('decodeScript', () => {
   });
 });
 
-describe('parseAvayaScript on the real files', () => {
-  const files = walk(AVAYA);
+describe('parseAvayaScript on our own fixtures', () => {
+  it.each(walk(OWN).map((f) => [path.relative(OWN, f), f]))('parses %s without throwing', (_name, file) => {
+    const parsed = parseAvayaScript(read(file), file);
+    for (const s of parsed.statements) expect(s.line).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts the statements of the site script (3 IF, 2 GOTO, 5 labels) with no parse errors', () => {
+    const { statements, diagnostics } = parseAvayaScript(read(SITE));
+    expect(byKind(statements, 'if')).toHaveLength(3);
+    expect(byKind(statements, 'goto')).toHaveLength(2);
+    expect(byKind(statements, 'label').map((l) => l.name)).toEqual(['ORPHAN', 'SETTINGS96', 'SETTINGSX', 'FALLTHROUGH', 'END']);
+    expect(diagnostics).toEqual([]);
+  });
+
+  it('reads lower-case goto at line start and after IF; trailing blanks are not part of labels and values', () => {
+    const { statements, diagnostics } = parseAvayaScript(read(UPGRADE));
+    expect(statements.find((s) => s.line === 2)).toMatchObject({ kind: 'if', variable: '$MODEL4', operator: 'SEQ', value: '9610', label: 'GETSET' });
+    expect(statements.find((s) => s.line === 4)).toMatchObject({ kind: 'goto', label: 'END' });
+    expect(statements.find((s) => s.line === 5)).toMatchObject({ kind: 'label', name: 'BACKUPAPP96XX' });
+    expect(statements.find((s) => s.line === 6)).toMatchObject({ kind: 'set', name: 'APPNAME', value: 'SIP96xx_2_6_17_0_SHA256.bin' });
+    expect(diagnostics).toEqual([]);
+  });
+
+  it('treats "#Comment" lines as comments, not labels, and reads quoted and unquoted values', () => {
+    const { statements } = parseAvayaScript(read(SITE));
+    const sets = byKind(statements, 'set').map((s) => s.name);
+    expect(sets).not.toContain('CONFIG_SERVER'); // "#SET CONFIG_SERVER …" is commented out
+    expect(byKind(statements, 'label').map((l) => l.line)).not.toContain(3);
+    expect(statements.find((s) => s.line === 7)).toMatchObject({ kind: 'set', name: 'DIALPLAN', value: '911|[3567]XXX|9999|9Z1XXXXXXXXXX', quoted: false });
+    expect(statements.find((s) => s.line === 6)).toMatchObject({ kind: 'set', name: 'GMTOFFSET', value: '-5:00', raw: '"-5:00"', quoted: true });
+  });
+
+  it('reads a one-line J100Supgrade.txt that has no newline at all', () => {
+    const bytes = readFileSync(ONE_LINE);
+    expect(bytes[bytes.length - 1]).not.toBe(0x0a);
+    const { statements } = parseAvayaScript(decodeScript(bytes));
+    expect(statements).toEqual([{ kind: 'get', line: 1, col: 1, file: '$MACADDR.txt', fileCol: 5 }]);
+  });
+});
+
+describe.skipIf(!HAVE_REALWORLD)(`parseAvayaScript on the real files${NEEDS_REALWORLD}`, () => {
+  const files = HAVE_REALWORLD ? walk(AVAYA) : [];
 
   it('finds the Avaya corpus', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
@@ -135,7 +196,14 @@ describe('line endings', () => {
     expect(lint(text)).toEqual([]);
   });
 
-  it('keeps no CR in values of the CRLF official template', () => {
+  it('keeps no CR in values of a CRLF script', () => {
+    const sets = byKind(parseAvayaScript(read(SITE)).statements, 'set');
+    expect(readFileSync(SITE).includes('\r\n')).toBe(true);
+    expect(sets.length).toBeGreaterThan(0);
+    expect(sets.filter((s) => /\r/.test(s.raw))).toEqual([]);
+  });
+
+  real(`keeps no CR in values of the CRLF official template${NEEDS_REALWORLD}`, () => {
     const sets = byKind(parseAvayaScript(read(TEMPLATE)).statements, 'set');
     expect(sets.length).toBeGreaterThan(0);
     expect(sets.filter((s) => /\r/.test(s.raw))).toEqual([]);
@@ -143,7 +211,29 @@ describe('line endings', () => {
 });
 
 describe('GOTO targets and reachability', () => {
-  it('rguerra00: EQNXAUTOGENERATEDSETTINGS (line 123) is a label nothing reaches; every GOTO has its label', () => {
+  it('the site script: ORPHAN (line 12) is a label nothing reaches; every GOTO has its label; FALLTHROUGH is entered by falling through', () => {
+    const found = lintAvayaScript(read(SITE), { file: 'site.txt' });
+    expect(withCode(found, 'GOTO_MISSING_LABEL')).toEqual([]);
+    const unreached = withCode(found, 'UNREACHED_LABEL');
+    expect(unreached.map((d) => d.loc)).toEqual([{ file: 'site.txt', line: 12, col: 3 }]);
+    expect(unreached[0]!.message).toContain('ORPHAN');
+    expect(unreached[0]!.message).toContain('line 11');
+    expect(found.some((d) => d.loc?.line === 23)).toBe(false);
+  });
+
+  it('the site script with the SETTINGSX label commented out: the two IFs that jump to it are errors', () => {
+    const lines = read(SITE).split('\n');
+    expect(lines[16]).toBe('# SETTINGSX\r');
+    lines[16] = '## SETTINGSX';
+    const found = lintAvayaScript(lines.join('\n'), { file: 's.txt' });
+    const missing = withCode(found, 'GOTO_MISSING_LABEL');
+    expect(missing.map((d) => d.loc!.line)).toEqual([8, 9]);
+    expect(missing.every((d) => d.severity === 'error' && d.loc!.col === 26)).toBe(true);
+    // The block under the removed label now follows "goto END" with no way in.
+    expect(codes(withCode(found, 'UNREACHABLE_CODE'))).toEqual(['18:UNREACHABLE_CODE']);
+  });
+
+  real(`rguerra00: EQNXAUTOGENERATEDSETTINGS (line 123) is a label nothing reaches; every GOTO has its label${NEEDS_REALWORLD}`, () => {
     const found = lintAvayaScript(read(RGUERRA), { file: 'rguerra.txt' });
     expect(withCode(found, 'GOTO_MISSING_LABEL')).toEqual([]);
     const unreached = withCode(found, 'UNREACHED_LABEL');
@@ -154,7 +244,7 @@ describe('GOTO targets and reachability', () => {
     expect(found.some((d) => d.loc?.line === 175)).toBe(false);
   });
 
-  it('rguerra00 with the SETTINGSEQNX label commented out: the four IFs that jump to it are errors', () => {
+  real(`rguerra00 with the SETTINGSEQNX label commented out: the four IFs that jump to it are errors${NEEDS_REALWORLD}`, () => {
     const lines = read(RGUERRA).split('\n');
     expect(lines[294]).toBe('# SETTINGSEQNX');
     lines[294] = '## SETTINGSEQNX';
@@ -208,7 +298,11 @@ describe('GOTO targets and reachability', () => {
     expect(codes(lint(['# TOP', 'SET A 1', 'IF $GROUP SEQ 1 GOTO TOP'].join('\n')))).toEqual(['3:BACKWARD_GOTO']);
   });
 
-  it('finds nothing to complain about in Avaya\'s own scripts and template', () => {
+  it('finds nothing to complain about in a script in Avaya\'s own style', () => {
+    expect(lintAvayaScript(read(UPGRADE), { file: UPGRADE, catalog: shippedCatalog() })).toEqual([]);
+  });
+
+  real(`finds nothing to complain about in Avaya's own scripts and template${NEEDS_REALWORLD}`, () => {
     for (const file of [EVERSLAB_UPGRADE, TEMPLATE, path.join(AVAYA, 'nicolasmurciaa__SIP_AVAYA/96x1Supgrade.txt')])
       expect(lintAvayaScript(read(file), { file, catalog: shippedCatalog() })).toEqual([]);
   });
@@ -232,7 +326,11 @@ describe('values', () => {
     expect(codes(found)).toEqual(['1:UNBALANCED_QUOTES', '2:QUOTE_IN_VALUE', '3:QUOTE_TRAILING_TEXT', '4:UNBALANCED_QUOTES', '4:SMART_QUOTES', '5:QUOTE_IN_VALUE']);
   });
 
-  it('spots rguerra00\'s value wrapped onto the next line (line 254)', () => {
+  it('spots a value wrapped onto the next line (the site script, line 21)', () => {
+    expect(withCode(lintAvayaScript(read(SITE), { file: 's' }), 'WRAPPED_VALUE').map((d) => d.loc!.line)).toEqual([21]);
+  });
+
+  real(`spots rguerra00's value wrapped onto the next line (line 254)${NEEDS_REALWORLD}`, () => {
     const found = withCode(lintAvayaScript(read(RGUERRA), { file: 'r' }), 'WRAPPED_VALUE');
     expect(found.map((d) => d.loc!.line)).toEqual([254]);
     expect(codes(lint('SET PHNOL\nSET X 1'))).toEqual(['1:MISSING_VALUE']);
@@ -280,7 +378,13 @@ describe('secrets', () => {
     expect(found.map(formatDiagnostic).join('\n')).not.toContain('Hunter2');
   });
 
-  it('flags only FORCE_SIP_PASSWORD in mkrasselt1 (PRESERVE_LOGIN_PASSWORD 1 is a flag)', () => {
+  it('flags only FORCE_SIP_PASSWORD in the site script (PRESERVE_LOGIN_PASSWORD 1 is a flag)', () => {
+    const found = withCode(lintAvayaScript(read(SITE), { file: 's' }), 'PLAINTEXT_SECRET');
+    expect(found.map((d) => d.loc!.line)).toEqual([19]);
+    expect(JSON.stringify(found)).not.toContain('Fixture-Secret');
+  });
+
+  real(`flags only FORCE_SIP_PASSWORD in mkrasselt1 (PRESERVE_LOGIN_PASSWORD 1 is a flag)${NEEDS_REALWORLD}`, () => {
     const found = withCode(lintAvayaScript(read(MKRASSELT), { file: 'm' }), 'PLAINTEXT_SECRET');
     expect(found.map((d) => d.loc!.line)).toEqual([59]);
     expect(JSON.stringify(found)).not.toContain('SIPPassword');
@@ -307,7 +411,8 @@ describe('catalog', () => {
     expect([...loadCatalogText('# header\nFOO\n\n  BAR  # trailing note\r\nFOO\n')]).toEqual(['FOO', 'BAR']);
   });
 
-  it('ships a catalog that is up to date with the official template', () => {
+  // Only the official template can say this; extraction itself is tested above.
+  real(`ships a catalog that is up to date with the official template${NEEDS_REALWORLD}`, () => {
     const shipped = shippedCatalog();
     const fromTemplate = extractCatalog(read(TEMPLATE));
     expect(fromTemplate.length).toBeGreaterThan(1000);
@@ -356,11 +461,19 @@ describe('resources', () => {
 });
 
 describe('any file', () => {
-  it('lints every real-world file of every vendor without throwing', () => {
+  it('lints every fixture of ours, of any kind, without throwing', () => {
+    for (const file of walk(FIXTURES)) expect(() => lintAvayaScript(read(file), { file, catalog: shippedCatalog() })).not.toThrow();
+  });
+
+  real(`lints every real-world file of every vendor without throwing${NEEDS_REALWORLD}`, () => {
     for (const file of walk(REALWORLD)) expect(() => lintAvayaScript(read(file), { file, catalog: shippedCatalog() })).not.toThrow();
   });
 
   it('says once that a non-Avaya file has no statements instead of reporting its "# " comments as labels', () => {
+    expect(codes(lintAvayaScript(read(NOT_AVAYA), { file: 'd' }))).toEqual(['1:NO_STATEMENTS']);
+  });
+
+  real(`says the same of wazo's DeviceConfig.cfg${NEEDS_REALWORLD}`, () => {
     expect(codes(lintAvayaScript(read(WAZO_DEVICECONFIG), { file: 'd' }))).toEqual(['1:NO_STATEMENTS']);
   });
 });
@@ -379,7 +492,7 @@ describe('deskset lint (in-process)', () => {
       const bad = path.join(dir, '46xxsettings.txt');
       writeFileSync(bad, 'IF $MODEL4 SEQ J179 GOTO J179\nSET ADMIN_PASSWORD Sup3rS3cret\nSET TRUSTCERTS root.pem\n');
       writeFileSync(path.join(dir, 'extra.txt'), '# site parameters\nMY_SITE_PARAM\n');
-      const res = await capture([bad, MLRABBITT, '--catalog', path.join(dir, 'extra.txt'), '--resources', dir]);
+      const res = await capture([bad, ONE_LINE, '--catalog', path.join(dir, 'extra.txt'), '--resources', dir]);
       expect(res.code).toBe(1);
       const lines = res.out.trimEnd().split('\n');
       expect(lines).toEqual([
@@ -402,22 +515,22 @@ describe('deskset lint (in-process)', () => {
   });
 
   it('prints JSON with --json and exits 2 for unreadable files', async () => {
-    const res = await capture([RGUERRA, path.join(REPO, 'no-such-file.txt'), '--json']);
+    const res = await capture([SITE, path.join(REPO, 'no-such-file.txt'), '--json']);
     expect(res.code).toBe(2);
     const json = JSON.parse(res.out) as { files: number; errors: number; diagnostics: Diagnostic[] };
     expect(json.files).toBe(2);
     expect(json.errors).toBe(1);
     expect(json.diagnostics.map((d) => d.code)).toContain('READ_ERROR');
-    expect(json.diagnostics.find((d) => d.code === 'UNREACHED_LABEL')?.loc).toEqual({ file: RGUERRA, line: 123, col: 3 });
+    expect(json.diagnostics.find((d) => d.code === 'UNREACHED_LABEL')?.loc).toEqual({ file: SITE, line: 12, col: 3 });
   });
 });
 
 // Needs a build (`npm test` runs tsc first); skipped when dist/ is absent.
 describe.skipIf(!existsSync(path.join(REPO, 'dist/cli/main.js')))('deskset lint (real process)', () => {
   it('runs through bin/deskset.js', () => {
-    const res = spawnSync(process.execPath, [path.join(REPO, 'bin/deskset.js'), 'lint', RGUERRA, FUSION_J100], { encoding: 'utf8' });
+    const res = spawnSync(process.execPath, [path.join(REPO, 'bin/deskset.js'), 'lint', SITE, ONE_LINE], { encoding: 'utf8' });
     expect(res.status).toBe(0);
-    expect(res.stdout).toContain(`${RGUERRA}:123:3: warning UNREACHED_LABEL:`);
+    expect(res.stdout).toContain(`${SITE}:12:3: warning UNREACHED_LABEL:`);
     expect(res.stdout.trimEnd().split('\n').at(-1)).toMatch(/^2 file\(s\) linted: 0 error\(s\), \d+ warning\(s\), 0 info$/);
   });
 });

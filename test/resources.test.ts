@@ -10,10 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
-import { REPO, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
 import { checkJson } from './helpers/reload-root.js';
 import { get, head, raw, serveRoot } from './helpers/serve-root.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
+import { FIXTURES, HAVE_REALWORLD, REALWORLD, warnIfNoRealworld } from './helpers/shared.js';
+
+warnIfNoRealworld('resources.test.ts');
 
 const VVX = '0004f2a1b2c3'; // Poly VVX450, nyc, has its own directory file
 const J179 = 'c81fea83e85a'; // Avaya J179, nyc
@@ -334,10 +337,15 @@ describe('deskset check lints hand-written Avaya scripts in resources/', () => {
   });
 });
 
-describe('text resources that are not UTF-8 keep their bytes', () => {
-  // Real Avaya templates are Windows-1252 (smart quotes 0x93/0x94 in comments); Poly and Yealink
-  // directories are often ISO-8859-1. Substitution must only touch the tokens.
-  const REALWORLD = path.join(REPO, '../shared/realworld/avaya/drugalek2__avaya_phones_russian_locale/46xxsettings.txt');
+// Real Avaya templates are Windows-1252 (smart quotes 0x93/0x94 in comments); our fixture
+// is too, behind a BOM and with CRLF. The real one runs when ../shared/realworld is there.
+const CP1252_SCRIPTS: Array<[string, string]> = [
+  ['our cp1252 fixture', path.join(FIXTURES, 'avaya/46xxsettings-site.txt')],
+  ...(HAVE_REALWORLD ? [['the real Avaya template', path.join(REALWORLD, 'avaya/drugalek2__avaya_phones_russian_locale/46xxsettings.txt')] as [string, string]] : []),
+];
+
+describe.each(CP1252_SCRIPTS)('text resources that are not UTF-8 keep their bytes (%s)', (_name, cp1252File) => {
+  // Poly and Yealink directories are often ISO-8859-1. Substitution must only touch the tokens.
   const LATIN1 = Buffer.concat([
     Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?>\n<directory><item ln="Jo', 'latin1'),
     Buffer.from([0xe3]), // ã
@@ -350,7 +358,7 @@ describe('text resources that are not UTF-8 keep their bytes', () => {
   let template: Buffer;
   beforeAll(async () => {
     r = await makeTmpRoot();
-    template = await fs.readFile(REALWORLD);
+    template = await fs.readFile(cp1252File);
     await fs.mkdir(r.file('resources'), { recursive: true });
     await fs.writeFile(r.file('resources/46xxspecials.txt'), template);
     await fs.writeFile(r.file('resources/000000000000-contacts.xml'), LATIN1);
@@ -361,7 +369,7 @@ describe('text resources that are not UTF-8 keep their bytes', () => {
     await r?.cleanup();
   });
 
-  it('the real Windows-1252 Avaya template served to a known J179 is byte-identical to the disk', async () => {
+  it('a Windows-1252 Avaya script served to a known J179 is byte-identical to the disk', async () => {
     expect(template.includes(0x93)).toBe(true); // the fixture really is cp1252
     const plain = await get(s, '/46xxspecials.txt');
     expect(plain.status).toBe(200);

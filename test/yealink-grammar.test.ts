@@ -1,11 +1,11 @@
 // The grammar a rendered Yealink .cfg must satisfy: `#!version:1.0.0.1` on line 1, then
 // only `key = value` lines, comments and blank lines, and no key twice. A table of
-// hand-made files, the real files in ../shared/realworld/yealink with their true verdicts,
-// and every Yealink file deskset renders from samples/.
+// hand-made files, our own files in test/fixtures/yealink and the real files in
+// ../shared/realworld/yealink with their true verdicts, and every Yealink file deskset
+// renders from samples/.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkSnapshot } from '../src/core/check.js';
 import { formatDiagnostic } from '../src/core/diagnostics.js';
@@ -14,9 +14,9 @@ import { allTargets } from '../src/core/request.js';
 import { buildSnapshot, type Snapshot } from '../src/core/snapshot.js';
 import { checkYealinkCfg } from '../src/core/yealink-cfg.js';
 import { sampleFiles, shippedFiles } from './helpers/reload-root.js';
+import { FIXTURES, HAVE_REALWORLD, NEEDS_REALWORLD, REALWORLD, warnIfNoRealworld } from './helpers/shared.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REALWORLD_YEALINK = path.resolve(HERE, '../../shared/realworld/yealink');
+warnIfNoRealworld('yealink-grammar.test.ts');
 
 /** [code, line] pairs: what a verdict is judged on. */
 function verdict(text: string): Array<[string, number]> {
@@ -70,24 +70,15 @@ describe('checkYealinkCfg on hand-made files', () => {
   });
 });
 
-describe('the real Yealink files in shared/realworld', () => {
-  // The true verdict of each file, established by reading it: every .cfg has the header on
-  // line 1, no key twice and nothing but key = value, comments and blanks (tabs in comment
-  // banners, "##key =" disabled keys, empty values, UTF-8 Cyrillic). The .boot file is a
-  // boot file, not a .cfg: its two `include:config …` directives are not .cfg grammar.
-  const EXPECTED: Record<string, Array<[string, number]>> = {
-    'ascentiaci__phone-configs/805EC056ACC6.cfg': [],
-    'ascentiaci__phone-configs/Brittany-Teams-Config-Provision.cfg': [],
-    'ascentiaci__phone-configs/y000000000000.boot': [['YEALINK_SYNTAX', 19], ['YEALINK_SYNTAX', 20]],
-    'pinballwizard__Asterisk/001565937c63.cfg': [],
-    'pinballwizard__Asterisk/y000000000025.cfg': [],
-    'pinballwizard__Asterisk/y000000000028.cfg': [],
-    'pinballwizard__Asterisk/y000000000035.cfg': [],
-    'pinballwizard__Asterisk/y000000000053.cfg': [],
-  };
-  const files = readdirSync(REALWORLD_YEALINK, { withFileTypes: true })
+/**
+ * Every file of a corpus (one folder per source) against its true verdict, established by
+ * reading it, and against independent facts about its text, so a verdict is never only the
+ * checker's word.
+ */
+function corpusVerdicts(dir: string, EXPECTED: Record<string, Array<[string, number]>>): void {
+  const files = readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .flatMap((d) => readdirSync(path.join(REALWORLD_YEALINK, d.name)).map((f) => `${d.name}/${f}`))
+    .flatMap((d) => readdirSync(path.join(dir, d.name)).map((f) => `${d.name}/${f}`))
     .sort();
 
   it('the corpus is the one these verdicts were established on', () => {
@@ -95,8 +86,7 @@ describe('the real Yealink files in shared/realworld', () => {
   });
 
   it.each(files)('%s', (rel) => {
-    const text = readFileSync(path.join(REALWORLD_YEALINK, rel), 'utf8');
-    // Independent facts about the file, so a verdict is never only the checker's word.
+    const text = readFileSync(path.join(dir, rel), 'utf8');
     const lines = text.split(/\r\n|\n|\r/);
     const body = lines.map((l, i) => [i + 1, l.trim()] as const).filter(([, l]) => l !== '' && !l.startsWith('#'));
     const keys = body.map(([, l]) => /^([^=\s]+)\s*=/.exec(l)?.[1]).filter((k): k is string => !!k);
@@ -107,6 +97,37 @@ describe('the real Yealink files in shared/realworld', () => {
     if (headerFirst && !hasDuplicates && junkLines.length === 0) expect(got).toEqual([]);
     else expect(got.map(([, line]) => line)).toEqual(expect.arrayContaining(junkLines));
     expect(got).toEqual(EXPECTED[rel]);
+  });
+}
+
+describe('our own Yealink files in test/fixtures/yealink', () => {
+  // The device file has CRLF, tabs in its comment banner, a "##key =" disabled key, an empty
+  // value, an indented comment and UTF-8 Cyrillic; the boot file's include:config lines are not
+  // .cfg grammar; a hand edit without the header, and one with a key twice.
+  corpusVerdicts(path.join(FIXTURES, 'yealink'), {
+    'site/805ec0a1b2c3.cfg': [],
+    'site/y000000000066.cfg': [],
+    'site/y000000000000.boot': [['YEALINK_SYNTAX', 4], ['YEALINK_SYNTAX', 5]],
+    'site/broken-edit.cfg': [['YEALINK_HEADER', 1]],
+    'site/duplicate-key.cfg': [['YEALINK_DUPLICATE_KEY', 4]],
+  });
+});
+
+describe.skipIf(!HAVE_REALWORLD)(`the real Yealink files in shared/realworld${NEEDS_REALWORLD}`, () => {
+  // Every .cfg has the header on line 1, no key twice and nothing but key = value, comments
+  // and blanks (tabs in comment banners, "##key =" disabled keys, empty values, UTF-8
+  // Cyrillic). The .boot file is a boot file, not a .cfg: its two `include:config …`
+  // directives are not .cfg grammar.
+  if (!HAVE_REALWORLD) return;
+  corpusVerdicts(path.join(REALWORLD, 'yealink'), {
+    'ascentiaci__phone-configs/805EC056ACC6.cfg': [],
+    'ascentiaci__phone-configs/Brittany-Teams-Config-Provision.cfg': [],
+    'ascentiaci__phone-configs/y000000000000.boot': [['YEALINK_SYNTAX', 19], ['YEALINK_SYNTAX', 20]],
+    'pinballwizard__Asterisk/001565937c63.cfg': [],
+    'pinballwizard__Asterisk/y000000000025.cfg': [],
+    'pinballwizard__Asterisk/y000000000028.cfg': [],
+    'pinballwizard__Asterisk/y000000000035.cfg': [],
+    'pinballwizard__Asterisk/y000000000053.cfg': [],
   });
 });
 

@@ -1,4 +1,4 @@
-// `deskset check [ROOT] [--strict-xsd] [--json]`: load everything, render every file of every
+// `deskset check [ROOT] [--strict-xsd] [--json] [--quiet]`: load everything, render every file of every
 // device, validate each (XSD, Avaya script lint, Yealink grammar) and report every problem as
 // file:line:col. Exit 0 when clean, 1 when there are errors.
 
@@ -8,18 +8,23 @@ import { loadRoot } from '../io/load-root.js';
 import { createValidators } from '../io/validators.js';
 import { checkAgainstGit, checkAgainstRecord, mediaHashes } from '../io/resource-history.js';
 import { guarded, parse, printDiagnostics } from './common.js';
+import { COMMANDS } from './commands.js';
 import { redactSecrets } from '../core/secret-refs.js';
 import { securityChecks } from '../io/security-check.js';
 import { lintResourceScripts } from '../io/resource-scripts.js';
+import { startProgress } from './progress.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('check', async () => {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' }, 'strict-xsd': { type: 'boolean' } });
+    const { values, positionals } = parse(args, COMMANDS.check);
     const root = positionals[0] ?? '.';
-    const snap = await loadRoot(root);
+    const progress = startProgress('checking', { quiet: values.quiet });
+    progress.say(`loading ${root}…`);
+    const snap = await loadRoot(root).finally(() => progress.end());
     const validators = createValidators({ root, strictXsd: values['strict-xsd'], resourceNames: snap.resources });
     const problems: Diagnostic[] = [...snap.diagnostics];
-    const result = await checkSnapshot(snap, validators);
+    const result = await checkSnapshot(snap, validators, { onProgress: progress.update });
+    progress.end();
     await validators.close();
     for (const d of result.diagnostics) problems.push(d);
     for (const p of validators.schemaProblems) problems.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });

@@ -1,17 +1,30 @@
 // Small shared pieces of the CLI: argument parsing and diagnostic printing.
 
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { formatDiagnostic, groupByLocation, type Diagnostic } from '../core/diagnostics.js';
 import { redactSecrets } from '../core/secret-refs.js';
+import { parserOptions, type Options } from './commands.js';
+import { suggest } from '../core/suggest.js';
 
 export class UsageError extends Error {}
 
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+/** Parse a command's arguments by its entry in the command table (commands.ts). */
+export function parse<const O extends Options>(args: string[], spec: { options: O }) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args, options: parserOptions(spec.options) as O, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    const err = e as Error & { code?: string };
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(unknownOption(err.message, Object.keys(spec.options)));
+    throw new UsageError(err.message);
   }
+}
+
+/** "unknown option --jsn (did you mean --json?)" rather than Node's advice about `--`. */
+function unknownOption(nodeMessage: string, known: string[]): string {
+  const typed = /Unknown option '([^']*)'/.exec(nodeMessage)?.[1];
+  if (!typed) return nodeMessage;
+  const close = typed.startsWith('--') ? suggest(typed.slice(2), [...known, 'help']) : [];
+  return `unknown option ${typed}${close.length ? ` (did you mean ${close.map((n) => `--${n}`).join(' or ')}?)` : ''}; --help lists the options`;
 }
 
 /**

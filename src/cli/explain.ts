@@ -13,10 +13,11 @@ import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { COMMANDS } from './commands.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('explain', async () => {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+    const { values, positionals } = parse(args, COMMANDS.explain);
     // ROOT is optional: `explain MAC` means the current directory.
     let [root, macText, key] = positionals;
     if (root !== undefined && normalizeMac(root) && (macText === undefined || !normalizeMac(macText))) {

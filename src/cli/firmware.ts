@@ -6,10 +6,11 @@ import { chooseFirmware } from '../core/firmware.js';
 import { resolveSubject, subjectOf } from '../core/resolve.js';
 import { loadRoot } from '../io/load-root.js';
 import { guarded, parse, printDiagnostics } from './common.js';
+import { COMMANDS } from './commands.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('firmware', async () => {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+    const { values, positionals } = parse(args, COMMANDS.firmware);
     const root = positionals[0] ?? '.';
     const snap = await loadRoot(root);
     if (hasErrors(snap.diagnostics)) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import { decodeScript, lintAvayaScript, loadCatalogText } from '../core/avaya-script/index.js';
 import { guarded, parse, UsageError } from './common.js';
+import { COMMANDS } from './commands.js';
 
 /** Where output goes; tests pass their own to capture it. */
 export interface LintIo {
@@ -25,11 +26,7 @@ const SHIPPED_CATALOG = new URL('../../schemas/avaya/parameters.txt', import.met
 
 export function run(args: string[], io: LintIo = processIo): Promise<number> {
   return guarded('lint', async () => {
-    const { values, positionals } = parse(args, {
-      catalog: { type: 'string', multiple: true },
-      resources: { type: 'string' },
-      json: { type: 'boolean' },
-    });
+    const { values, positionals } = parse(args, COMMANDS.lint);
     if (!positionals.length) throw new UsageError('usage: deskset lint FILE… [--catalog FILE]… [--resources DIR] [--json]');
 
     const problems: Diagnostic[] = [];

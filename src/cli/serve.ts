@@ -7,13 +7,14 @@ import { deviceTargets, sharedTargets } from '../core/request.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { startServer } from '../server.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { COMMANDS } from './commands.js';
 
 /** Requests answered over loopback before listening (http/warm-up.ts); --warm-up 0 skips it. */
 const DEFAULT_WARM_UP = 1500;
 
 export function run(args: string[]): Promise<number> {
   return guarded('serve', async () => {
-    const { values, positionals } = parse(args, { host: { type: 'string' }, port: { type: 'string' }, 'no-watch': { type: 'boolean' }, 'dev-tls': { type: 'boolean' }, 'https-port': { type: 'string' }, workers: { type: 'string' }, 'warm-up': { type: 'string' } });
+    const { values, positionals } = parse(args, COMMANDS.serve);
     const root = positionals[0] ?? '.';
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`bad --port ${values.port}`);

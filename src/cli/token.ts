@@ -11,12 +11,13 @@ import { normalizeMac } from '../core/mac.js';
 import { parseRootConfig, type RootConfig } from '../core/root-config.js';
 import { TokenStore } from '../security/tokens.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { COMMANDS } from './commands.js';
 
-const USAGE = 'usage: deskset token issue [ROOT] MAC [--json] | token revoke [ROOT] MAC | token list [ROOT] [--json]';
+const USAGE = 'usage: deskset token issue [ROOT] MAC [--json] | token revoke [ROOT] MAC [--json] | token list [ROOT] [--json]';
 
 export function run(args: string[]): Promise<number> {
   return guarded('token', async () => {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+    const { values, positionals } = parse(args, COMMANDS.token);
     const [verb, ...rest] = positionals;
     if (verb === 'list') {
       if (rest.length > 1) throw new UsageError(USAGE);
@@ -38,7 +39,7 @@ export function run(args: string[]): Promise<number> {
     if (!ctx) return 1;
     if (verb === 'revoke') {
       if (await ctx.store.revoke(mac)) {
-        process.stdout.write(`revoked the token of ${mac}\n`);
+        process.stdout.write(values.json ? `${JSON.stringify({ mac, revoked: true })}\n` : `revoked the token of ${mac}\n`);
         return 0;
       }
       process.stderr.write(`deskset token: ${mac} has no token\n`);

@@ -28,6 +28,8 @@ export interface CheckOptions {
   devicesOnly?: boolean;
   /** Asked after every file: a server checking a reload waits here so phones are answered meanwhile. */
   pause?: Pause;
+  /** Called after each file with how many of the total are done (the CLI's progress line). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export async function checkSnapshot(snap: Snapshot, validators: OutputValidators, opts: CheckOptions = {}): Promise<CheckResult> {
@@ -37,7 +39,14 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
   const exists = validators.resourceExists;
   const withServedNames: OutputValidators = exists ? { ...validators, resourceExists: (n) => exists(n) || snap.firmwareFiles.has(n) || snap.routes.match(n).length > 0 } : validators;
   const firmwareSeen = new Set<string>();
-  for (const t of targetsToCheck(snap, opts)) {
+  // The CLI's progress line needs the total up front; a reloading server pauses instead and
+  // never lists every file at once.
+  const listed = targetsToCheck(snap, opts);
+  const targets = opts.onProgress ? [...listed] : listed;
+  const total = Array.isArray(targets) ? targets.length : 0;
+  let done = 0;
+  for (const t of targets) {
+    opts.onProgress?.(done++, total);
     const { rendered, diagnostics: rd } = renderTarget(snap.render, t);
     diagnostics.push(...rd);
     if (!rendered) continue;
@@ -62,6 +71,7 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
   }
   // Names a template reads that nothing supplies: once per template, on a full check only.
   if (!opts.devices) diagnostics.push(...unknownTemplateNames(snap));
+  opts.onProgress?.(done, total);
   return { diagnostics: dedupe(diagnostics), files };
 }
 
