@@ -43,6 +43,7 @@ export function run(args: string[]): Promise<number> {
     const masking = { redact: { secrets: snap.secrets, extraKeys: snap.secretKeys } };
     const renderOpts = values['show-secrets'] ? {} : masking;
     const written = new Map<string, Buffer>();
+    const secretBytes = new Set<Buffer>();
     const targets = only ? allTargets(snap).filter((t) => t.subject?.mac === only) : allTargets(snap);
     for (const [i, t] of targets.entries()) {
       rendering.update(i, targets.length);
@@ -54,12 +55,15 @@ export function run(args: string[]): Promise<number> {
       const secret = values['show-secrets'] && values.json ? !renderTarget(snap.render, t, masking).rendered?.bytes.equals(rendered.bytes) : undefined;
       files.push({ dest: place(rendered.path), bytes: rendered.bytes, secret });
       written.set(rendered.path, rendered.bytes);
+      if (secret) secretBytes.add(rendered.bytes);
     }
     rendering.end();
     // The rest of what a static server needs to answer every phone as deskset does (docs/cli.md).
     const mirror = await mirrorFiles(snap, written, renderOpts, only);
     for (const d of mirror.diagnostics) problems.push(d);
-    for (const f of mirror.files) files.push({ dest: place(f.path), bytes: f.bytes, from: f.from });
+    // A mirror name of a rendered file (J179/<mac>/46xxsettings.txt) shares its bytes, and its secrets.
+    const holdsSecret = (b: Buffer) => secretBytes.has(b) || [...snap.secrets].some((v) => v.length > 0 && b.includes(v));
+    for (const f of mirror.files) files.push({ dest: place(f.path), bytes: f.bytes, from: f.from, secret: values['show-secrets'] && values.json && f.bytes ? holdsSecret(f.bytes) : undefined });
     // Directories once, then the files a few at a time: one await per file made a 10,000-device
     // render three times slower than check, which renders the same files.
     for (const dir of new Set(files.map((f) => path.dirname(f.dest)))) await fs.mkdir(dir, { recursive: true });
