@@ -1,6 +1,7 @@
-// One JSON line per request, written asynchronously (pino), so logging never blocks a reply.
+// One JSON line per request (pino), written at the end of the event-loop turn (log-destination.ts).
 
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { TurnBatchedDestination } from './log-destination.js';
 
 export interface AccessRecord {
   ip: string;
@@ -21,7 +22,7 @@ export function createLogger(dest?: DestinationStream): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    dest ?? pino.destination({ dest: 1, sync: false }),
+    dest ?? new TurnBatchedDestination(1),
   );
 }
 
