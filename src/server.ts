@@ -145,10 +145,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tokens = new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
   const gate = new Gate(snap.config.security, log, tokens);
-  // Housekeeping: old day logs and temp files a crash left behind, now and daily; tokens
+  // Housekeeping: old day logs and temp files a crash left behind, daily; tokens
   // issued by `deskset token` in another process, every few seconds (one stat).
   const housekeep = () => void Promise.all([uploads.pruneLogs(), uploads.removeStaleTemps()]).catch((e: Error) => log.warn({ err: e.message }, 'upload housekeeping failed'));
-  housekeep();
+  // Temp files were swept above, before listening; old day logs can go in the background.
+  void uploads.pruneLogs().catch((e: Error) => log.warn({ err: e.message }, 'upload housekeeping failed'));
   const timers = [setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000), watchHeap()];
   for (const t of timers) t.unref();
 
