@@ -10,9 +10,11 @@ import type { Logger } from 'pino';
 import { DiagnosticsError, hasErrors, type Diagnostic } from './check/diagnostics.js';
 import type { Snapshot } from './snapshot/snapshot.js';
 import { createLogger } from './http/access-log.js';
-import { createApp, type AppOptions } from './http/app.js';
-import { Gate } from './http/gate.js';
+import { Gate } from './security/gate.js';
 import { createListener } from './http/listener.js';
+import { createPipeline } from './pipeline/handle.js';
+import { servedTrees } from './io/disk-file.js';
+import type { Health } from './service/reloader.js';
 import { ConnectionGuard, defaultMaxPerAddress } from './http/connection-limits.js';
 import type { ConnectionsConfig } from './config/root-config.js';
 import { IpAllowList } from './config/ip-allow.js';
@@ -42,8 +44,6 @@ export interface ServerOptions {
   log?: Logger;
   /** Watch the root and reload on change (default true). */
   watch?: boolean;
-  /** Answer rendered files before Koa (default true); off is for parity tests. */
-  fastPath?: boolean;
   /**
    * Roots with more devices than this start serving once shared files and profiles are
    * checked, and validate every device in the background (renders are checked one by one
@@ -153,9 +153,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const timers = [setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000), watchHeap()];
   for (const t of timers) t.unref();
 
-  // The request stack: the Koa app behind the fast path. The warm-up builds one of its own.
-  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: AppOptions['health']) =>
-    createListener({ app: createApp({ provisioner: p, rootDir: rootFiles.dir, log: l, uploads, gate: g, health }), provisioner: p, gate: g, log: l, fastPath: opts.fastPath });
+  // The request stack: the HTTP adapter around the one pipeline. The warm-up builds one of its own.
+  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: () => Health) => {
+    // Files are checked on the descriptor they are read from; each refused one is logged once.
+    const trees = servedTrees(rootFiles.dir, (sub, rel) => l.warn({ event: 'outside_root', file: `${sub}/${rel}` }, `refused a file that leads outside ${sub}/ (answered 404)`));
+    const handle = createPipeline({ provisioner: p, gate: g, log: l, uploads, trees });
+    return createListener({ handle, provisioner: p, gate: g, log: l, health });
+  };
 
   let warmedUp: WarmUpResult = { requests: 0, ms: 0 };
   if (opts.warmUp) {

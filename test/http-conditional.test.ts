@@ -9,7 +9,7 @@ import {
   etagForBytes,
   type HeaderMap,
   type RangeResult,
-} from '../src/http/conditional.js';
+} from '../src/pipeline/conditional.js';
 
 // Representation used throughout: the bytes "123456789".
 const BODY = Buffer.from('123456789');

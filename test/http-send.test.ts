@@ -7,12 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
-import { sendFile, sendBytes, statusForFsError } from '../src/http/send.js';
-import { etagForBytes } from '../src/http/conditional.js';
+import { bytesReply, fileReply, statusForFsError } from '../src/pipeline/file-reply.js';
+import { etagForBytes } from '../src/pipeline/conditional.js';
+import { emptyReply, type Reply } from '../src/pipeline/reply.js';
+import { writeReply } from '../src/http/write-reply.js';
 
-// A real Koa app on a real socket, serving a temp directory through sendFile and an in-memory
-// rendering through sendBytes.
+// A real HTTP server on a real socket, serving a temp directory through fileReply and an
+// in-memory rendering through bytesReply, written by the server's own writeReply.
 
 let dir: string;
 let server: http.Server;
@@ -36,18 +37,23 @@ beforeAll(async () => {
   await fsp.mkdir(path.join(dir, 'sub'));
   await fsp.writeFile(path.join(dir, 'sub', 'x.txt'), 'x');
 
-  const app = new Koa();
-  app.on('error', (err: Error) => appErrors.push(err));
-  app.use(async (ctx) => {
-    const [, kind, ...rest] = ctx.path.split('/');
-    // Test-only mapping; real callers confine paths to their root before calling sendFile.
+  server = http.createServer((req, res) => {
+    const [, kind, ...rest] = new URL(req.url ?? '/', 'http://x').pathname.split('/');
+    // Test-only mapping; real callers confine paths to their root before calling fileReply.
     const file = path.join(dir, ...rest.map(decodeURIComponent));
-    if (kind === 'files') await sendFile(ctx, file, { contentType: 'text/plain' });
-    else if (kind === 'limited') await sendFile(ctx, file, { contentType: 'text/plain', maxBytes: 5 });
-    else if (kind === 'rendered')
-      sendBytes(ctx, RENDERED, { etag: etagForBytes(RENDERED), contentType: 'application/xml', lastModified: RENDERED_LM });
+    const asked = { method: req.method ?? 'GET', headers: req.headers };
+    const answer = async (): Promise<Reply | undefined> => {
+      if (kind === 'files') return fileReply(asked, file, { contentType: 'text/plain' });
+      if (kind === 'limited') return fileReply(asked, file, { contentType: 'text/plain', maxBytes: 5 });
+      if (kind === 'rendered') return bytesReply(asked, RENDERED, { etag: etagForBytes(RENDERED), contentType: 'application/xml', lastModified: RENDERED_LM });
+      return undefined;
+    };
+    answer().then(
+      (reply) => writeReply(res, asked.method, reply ?? emptyReply(404, {})),
+      (err: Error) => (appErrors.push(err), res.destroy()),
+    );
   });
-  server = app.listen(0, '127.0.0.1');
+  server.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -119,7 +125,7 @@ async function writeBig(name: string): Promise<{ file: string; sha: string }> {
 
 const hasProc = fs.existsSync('/proc/self/fd');
 
-describe('sendFile over HTTP', () => {
+describe('fileReply over HTTP', () => {
   it('200 with the full body and validators', async () => {
     const r = await req('/files/digits.txt');
     expect(r.status).toBe(200);
@@ -288,7 +294,7 @@ describe('sendFile over HTTP', () => {
   });
 });
 
-describe('sendFile errors', () => {
+describe('fileReply errors', () => {
   it.each([
     ['missing file', '/files/nope.txt'],
     ['directory', '/files/sub'],
@@ -344,7 +350,7 @@ describe('sendFile errors', () => {
   });
 });
 
-describe('sendFile streaming lifecycle', () => {
+describe('fileReply streaming lifecycle', () => {
   it.skipIf(!hasProc)('client abort mid-stream closes the descriptor and raises nothing unhandled', async () => {
     const { file } = await writeBig('abort.bin');
     appErrors.length = 0;
@@ -362,8 +368,7 @@ describe('sendFile streaming lifecycle', () => {
     });
     // ...and closed once the server notices the client went away.
     expect(await waitFor(async () => (await openFdsTo(file)) === 0)).toBe(true);
-    // Koa reports the aborted pipeline to the app's 'error' listener as a socket-level error;
-    // nothing else (in particular nothing from the file side) may surface.
+    // Nothing from the file side may surface as an error of the server.
     for (const err of appErrors) {
       expect(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE']).toContain((err as NodeJS.ErrnoException).code);
     }
@@ -440,7 +445,7 @@ describe('sendFile streaming lifecycle', () => {
   });
 });
 
-describe('sendBytes over HTTP', () => {
+describe('bytesReply over HTTP', () => {
   const etag = etagForBytes(RENDERED);
 
   it('200 with ETag and Last-Modified', async () => {

@@ -52,16 +52,13 @@ afterAll(async () => {
   await fs.rm(renderDir, { recursive: true, force: true });
 });
 
-describe.each([
-  { name: 'fast path', fastPath: true },
-  { name: 'Koa path', fastPath: false },
-])('server on samples ($name)', ({ fastPath }) => {
+describe('server on samples', () => {
   let srv: RunningServer;
   let base: string;
   const mem = memoryLog();
 
   beforeAll(async () => {
-    srv = await startServer({ root: SAMPLES, host: '127.0.0.1', port: 0, log: mem.log, watch: false, fastPath });
+    srv = await startServer({ root: SAMPLES, host: '127.0.0.1', port: 0, log: mem.log, watch: false });
     base = srv.url;
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });

@@ -6,11 +6,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
 import { UploadStore } from '../src/service/upload-store.js';
-import { createUploadHandler, parseContentLength, serveUploaded } from '../src/http/uploads.js';
+import { parseContentLength, replyUpload, replyUploaded, type UploadOptions } from '../src/pipeline/upload.js';
+import { decodeRequestPath } from '../src/pipeline/request-path.js';
+import { emptyReply } from '../src/pipeline/reply.js';
+import { writeReply } from '../src/http/write-reply.js';
 
-// Phone uploads over a real Koa server and real sockets. Hostile requests go over raw TCP so
+// Phone uploads over a real HTTP server and real sockets. Hostile requests go over raw TCP so
 // the request line reaches the server exactly as written (http.request would normalise it).
 
 const MAC = '0004f2a1b2c3';
@@ -31,24 +33,30 @@ beforeAll(async () => {
   await fsp.mkdir(path.join(base, 'etc'));
   // Concurrency raised so the 50-at-once test runs them all; the limit has its own tests.
   store = new UploadStore({ dir: stateDir, maxFileBytes: 200 * 1024, maxConcurrentPerDevice: 64 });
-  const handler = createUploadHandler({
+  const options: UploadOptions = {
     store,
-    authorize: (_ctx, mac) => {
+    authorize: (mac) => {
       authorized.push(mac);
       return mac !== DENIED;
     },
     log: (rec) => records.push(rec),
+  };
+  // The pipeline's two upload handlers behind the server's own writeReply; the path is decoded
+  // as the pipeline's route step does (a hostile one never reaches the handler).
+  server = http.createServer((req, res) => {
+    const method = req.method ?? 'GET';
+    const decoded = decodeRequestPath(req.url ?? '/');
+    const answer = async () => {
+      if (!decoded.ok) return emptyReply(decoded.status, {}, req.complete ? {} : { Connection: 'close' });
+      if (method === 'PUT') return replyUpload({ method, ip: req.socket.remoteAddress ?? '', rawHeaders: req.rawHeaders, body: req }, { path: decoded.path }, options);
+      return (await replyUploaded({ method, headers: req.headers }, store, decoded.path)) ?? emptyReply(404, {});
+    };
+    answer().then(
+      (reply) => writeReply(res, method, reply),
+      () => res.destroy(),
+    );
   });
-  const app = new Koa();
-  // A client that hangs up mid-body surfaces as an error on the response; that is the client's
-  // doing, not a server fault, so keep it out of stderr (app.ts sets app.silent likewise).
-  app.on('error', () => {});
-  app.use(async (ctx) => {
-    if (ctx.method === 'PUT') return handler(ctx);
-    if (await serveUploaded(ctx, store, ctx.path.slice(1))) return;
-    ctx.status = 404;
-  });
-  server = app.listen(0, '127.0.0.1');
+  server.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   port = (server.address() as AddressInfo).port;
 });

@@ -1,19 +1,8 @@
-// One JSON line per request (pino), written at the end of the event-loop turn (log-destination.ts).
+// The server's logger: pino JSON lines, written at the end of the event-loop turn
+// (log-destination.ts). What an access line holds is the pipeline's (pipeline/access.ts).
 
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { TurnBatchedDestination } from './log-destination.js';
-
-export interface AccessRecord {
-  ip: string;
-  method: string;
-  path: string;
-  status: number;
-  bytes: number;
-  ms: number;
-  mac?: string;
-  model?: string;
-  reason?: string;
-}
 
 export function createLogger(dest?: DestinationStream): Logger {
   return pino(
@@ -24,8 +13,4 @@ export function createLogger(dest?: DestinationStream): Logger {
     },
     dest ?? new TurnBatchedDestination(1),
   );
-}
-
-export function logAccess(log: Logger, r: AccessRecord): void {
-  log.info(r);
 }

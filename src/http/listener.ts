@@ -1,54 +1,27 @@
-// The request listener in front of Koa. Requests for rendered files are answered here
-// straight from the snapshot's cache, without building a Koa context (measured: Koa's
-// per-request context costs more than half of nginx-relative throughput); everything else
-// (firmware, resources, uploads, operator endpoints) goes to the Koa app. Both paths use
-// replyRendered + writeReply + logAccess, so their answers are byte-for-byte alike. The fast
-// path writes its replies at the end of the event-loop turn (turn-writer.ts).
+// The HTTP adapter of the request pipeline: node:http's request in, the pipeline's Reply out as
+// bytes, one access line per request. No framework: every phone request (GET, HEAD, PUT)
+// goes through pipeline/handle.ts; only the operator endpoints are answered here. Replies are
+// written at the end of the event-loop turn (turn-writer.ts).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type Koa from 'koa';
 import type { Logger } from 'pino';
-import type { Provisioner } from '../service/provisioner.js';
-import { redactTokenPath } from '../security/tokens.js';
-import { logAccess } from './access-log.js';
-import type { Gate } from './gate.js';
-import { replyRendered } from './provision.js';
-import { emptyReply, writeReply, type Reply } from './reply.js';
+import { logReply } from '../pipeline/access.js';
+import type { PhoneRequest } from '../pipeline/handle.js';
+import { discardReply, emptyReply, type Reply } from '../pipeline/reply.js';
+import type { Gate } from '../security/gate.js';
+import { isOperatorPath, replyOperator, type OperatorDeps } from './operator.js';
 import { TurnWriter } from './turn-writer.js';
+import { writeReply } from './write-reply.js';
 
-/** Set on requests the fast path already looked at, so Koa does not resolve them twice. */
-export const PASSED = Symbol('deskset.fastPathPassed');
-
-export interface ListenerOptions {
-  app: Koa<any>;
-  provisioner: Provisioner;
+export interface ListenerOptions extends OperatorDeps {
+  handle: (req: PhoneRequest) => Promise<Reply>;
   gate: Gate;
   log: Logger;
-  /** Answer rendered files before Koa (default true). Off: Koa answers them the same way. */
-  fastPath?: boolean;
 }
 
 export function createListener(opts: ListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const koa = opts.app.callback();
-  if (opts.fastPath === false) return koa;
-  const deps = { provisioner: opts.provisioner, gate: opts.gate, log: opts.log };
   const turn = new TurnWriter((err) => opts.log.error({ err: String(err) }, 'reply write failed'));
-
-  const logSent = (req: IncomingMessage, method: string, url: string, started: number, reply: Reply, bytes: number) => {
-    const who = reply.log;
-    // Written out rather than rest-and-spread, which V8 builds through a slow path.
-    logAccess(opts.log, {
-      ip: who.ip ?? deps.gate.clientIp(req.socket.remoteAddress, req.headers),
-      method,
-      path: logPath(url),
-      status: reply.status,
-      bytes,
-      ms: round(performance.now() - started),
-      mac: who.mac,
-      model: who.model,
-      reason: who.reason,
-    });
-  };
+  const ipOf = (req: IncomingMessage) => opts.gate.clientIp(req.socket.remoteAddress, req.headers);
 
   /** Something inside deskset failed: the phone gets a bodyless 500, the log the reason and an access line. */
   const fail = (req: IncomingMessage, res: ServerResponse, method: string, url: string, started: number, err: unknown) => {
@@ -57,7 +30,7 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
       const reply = emptyReply(500, { reason: 'internal error' });
       try {
         writeReply(res, method, reply);
-        return logSent(req, method, url, started, reply, 0);
+        return logReply(opts.log, { method, url }, ipOf(req), reply, 0, started);
       } catch {
         /* the connection is past saving */
       }
@@ -68,49 +41,37 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
   const send = (req: IncomingMessage, res: ServerResponse, method: string, url: string, started: number, reply: Reply) => {
     let bytes: number;
     try {
-      bytes = res.destroyed ? 0 : writeReply(res, method, reply);
+      if (res.destroyed) {
+        discardReply(reply);
+        bytes = 0;
+      } else bytes = writeReply(res, method, reply);
     } catch (err) {
+      discardReply(reply);
       return fail(req, res, method, url, started, err);
     }
-    logSent(req, method, url, started, reply, bytes);
+    logReply(opts.log, { method, url }, reply.log.ip ?? ipOf(req), reply, bytes, started);
   };
 
   return (req, res) => {
     const started = performance.now();
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
-    if ((method !== 'GET' && method !== 'HEAD') || url.startsWith('/-/') || url === '/healthz') return koa(req, res);
-    replyRendered({ method, url, headers: req.headers, remote: req.socket.remoteAddress, socket: req.socket }, deps).then(
-      (reply) => {
-        if (!reply) {
-          (req as IncomingMessage & { [PASSED]?: boolean })[PASSED] = true;
-          return koa(req, res);
-        }
-        turn.defer(() => send(req, res, method, url, started, reply));
-      },
+    if ((method === 'GET' || method === 'HEAD') && isOperatorPath(pathOf(url))) {
+      return send(req, res, method, url, started, replyOperator(pathOf(url), { remote: req.socket.remoteAddress, headers: req.headers }, opts));
+    }
+    const phoneRequest: PhoneRequest = { transport: 'encrypted' in req.socket ? 'https' : 'http', method, url, headers: req.headers, remote: req.socket.remoteAddress, socket: req.socket };
+    if (method === 'PUT') {
+      phoneRequest.body = req;
+      phoneRequest.rawHeaders = req.rawHeaders;
+    }
+    opts.handle(phoneRequest).then(
+      (reply) => turn.defer(() => send(req, res, method, url, started, reply)),
       (err: unknown) => fail(req, res, method, url, started, err),
     );
   };
 }
 
-export function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
-
-/**
- * Paths are logged without the query, with URL tokens masked, and cut short: a 64 KB path
- * must not become a 64 KB log line, and a token in a log is a credential in a log.
- */
-export function logPath(url: string): string {
+function pathOf(url: string): string {
   const q = url.indexOf('?');
-  let p = q === -1 ? url : url.slice(0, q);
-  // Mask tokens however they were spelled (/%70/…, /p%2F…): decode first, and mask anything
-  // shaped like a token (43 base64url characters) that is still there.
-  try {
-    p = decodeURIComponent(p);
-  } catch {
-    /* keep it raw */
-  }
-  p = redactTokenPath(p).replace(/[A-Za-z0-9_-]{43}/g, '••••');
-  return p.length > 256 ? `${p.slice(0, 256)}…` : p;
+  return q === -1 ? url : url.slice(0, q);
 }

@@ -12,6 +12,9 @@ export interface RequestIdentity {
   /** Request path, percent-decoded, without the leading slash. */
   path: string;
   userAgent?: string;
+  /** Already worked out by identify(): the parsed User-Agent and the route candidates. */
+  ua?: UserAgentInfo;
+  candidates?: RouteMatch[];
 }
 
 export type Resolution =
@@ -28,8 +31,8 @@ export type Resolution =
   | { kind: 'not-found'; reason: string; mac?: string; model?: string; ua?: UserAgentInfo; pathModel?: string };
 
 export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution {
-  const candidates = snap.routes.match(req.path);
-  const ua = parseUserAgent(req.userAgent, snap.vendors);
+  const candidates = req.candidates ?? snap.routes.match(req.path);
+  const ua = req.candidates ? req.ua : parseUserAgent(req.userAgent, snap.vendors);
   if (candidates.length === 0) return { kind: 'not-found', reason: 'no route', ua, mac: ua?.mac, model: ua?.model };
 
   // Shared and model files need no device.

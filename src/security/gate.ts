@@ -16,13 +16,13 @@ import { layersFor, type Subject } from '../config/resolve.js';
 import { mergeLayers } from '../config/merge.js';
 import { securityPolicy, type SecurityPolicy } from '../config/security-profile.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
-import { challenge, parseBasic } from '../security/basic.js';
-import { clientCertFromSocket, decideClientCert } from '../security/client-cert.js';
-import { EnumerationGuard, logGuardEvent } from '../security/enumeration-guard.js';
+import { challenge, parseBasic } from './basic.js';
+import { clientCertFromSocket, decideClientCert } from './client-cert.js';
+import { EnumerationGuard, logGuardEvent } from './enumeration-guard.js';
 import { clientIp, IpAllowList } from '../config/ip-allow.js';
-import { CredentialVerifier, credentialCost, type StoredCredential } from '../security/password.js';
-import type { TokenStore } from '../security/tokens.js';
-import { emptyReply, type Reply } from './reply.js';
+import { CredentialVerifier, credentialCost, type StoredCredential } from './password.js';
+import type { TokenStore } from './tokens.js';
+import { emptyReply, type Reply } from '../pipeline/reply.js';
 
 export interface GateRequest {
   ip: string;
