@@ -88,6 +88,24 @@ export const COMMANDS = {
     exits: { 0: 'explained', 1: 'ROOT has errors, no such device, or the device has no such key', 2: USAGE_EXIT },
     load: async () => (await import('./explain.js')).run,
   }),
+  identify: command({
+    args: ['[ROOT]'],
+    summary: 'what the server makes of a request: vendor, model, MAC, device, route, answer',
+    description:
+      'Runs the server’s own request pipeline on a User-Agent and/or a path, without answering: the vendor, model and firmware the User-Agent names, the MAC and where it was read (path, URL token, User-Agent), the device profile (or why none applies), its site, the vendor file the path names, and which handler would answer (rendered file, the phone’s upload, firmware, resource, refused or 404) and why. Access control is not evaluated: it depends on credentials.',
+    options: {
+      'user-agent': { type: 'string', value: 'UA', help: 'the phone’s User-Agent header' },
+      path: { type: 'string', value: 'PATH', help: 'the requested path, e.g. /46xxsettings.txt' },
+      ip: { type: 'string', value: 'ADDR', help: 'the phone’s address (default 127.0.0.1)' },
+      json: JSON_REPORT,
+    },
+    examples: [
+      "deskset identify samples --user-agent 'AVAYA/J179-4.1.3.0.6 (MAC:c81fea83e85a)' --path /46xxsettings.txt",
+      'deskset identify samples --path /64167f0a8800.cfg --json',
+    ],
+    exits: { 0: 'identified (whatever the answer would be)', 1: 'ROOT has errors', 2: USAGE_EXIT },
+    load: async () => (await import('./identify.js')).run,
+  }),
   check: command({
     args: ['[ROOT]'],
     summary: 'load, render and validate everything',
