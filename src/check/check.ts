@@ -7,7 +7,7 @@ import { contextSamples, renderTarget, type RenderTarget } from '../render/rende
 import { allProfiles, type Profile } from '../config/profiles.js';
 import { settingsShape } from '../config/profile-schema.js';
 import { addTreeNames, namesOfShape, namesOfValue, unionNames, type Names } from '../render/template-names.js';
-import { deviceTargets, sharedTargets } from '../pipeline/request.js';
+import { deviceTargets, placeholderTargets, sharedTargets } from '../pipeline/request.js';
 import { chooseFirmware } from '../render/firmware.js';
 import { securityPolicy } from '../config/security-profile.js';
 import { findPath, type EMap } from '../config/merge.js';
@@ -83,7 +83,7 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
  * a name unexplained: on a large fleet their trees are parsed again to be read.
  */
 function unknownTemplateNames(snap: Snapshot): Diagnostic[] {
-  const layerProfiles = allProfiles({ ...snap.profiles, devices: new Map() });
+  const layerProfiles = allProfiles({ ...snap.profiles, devices: new Map(), placeholders: new Map() });
   const lint = (profiles: Iterable<Profile>): Diagnostic[] => {
     const written: Names = { keys: new Map() };
     for (const p of profiles) {
@@ -110,9 +110,13 @@ function unknownTemplateNames(snap: Snapshot): Diagnostic[] {
  * a second wasted, and listing them all up front would be one long pause for a server.
  */
 function* targetsToCheck(snap: Snapshot, opts: CheckOptions): Generator<RenderTarget> {
-  if (!opts.devicesOnly || !opts.devices) yield* sharedTargets(snap);
+  const shared = !opts.devicesOnly || !opts.devices;
+  if (shared) yield* sharedTargets(snap);
   const macs = opts.devices && opts.devicesOnly ? opts.devices : [...(opts.devices ?? snap.profiles.devices.keys())].sort();
   for (const mac of macs) yield* deviceTargets(snap, [mac]);
+  // Placeholders are checked like devices, under their preview MACs, whenever the shared
+  // files are: a code may bind one to a phone at any time.
+  if (shared) yield* placeholderTargets(snap);
 }
 
 /** A problem in a shared layer shows once per place, not once per device that inherits it. */

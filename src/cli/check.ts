@@ -38,10 +38,11 @@ export function run(args: string[]): Promise<number> {
     if (values.json) {
       // Mask before serialising: JSON escaping (\\, \") would hide a secret from the matcher.
       const masked = groupByLocation(problems).map((d) => ({ ...d, message: redactSecrets(d.message, snap.secrets), related: d.related?.map((r) => ({ ...r, message: redactSecrets(r.message, snap.secrets) })), excerpt: d.excerpt?.map((l) => redactSecrets(l, snap.secrets)) }));
-      process.stdout.write(`${JSON.stringify({ devices: snap.profiles.devices.size, files: result.files, diagnostics: masked }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ devices: snap.profiles.devices.size, placeholders: snap.profiles.placeholders.size, files: result.files, diagnostics: masked }, null, 2)}\n`);
     } else {
       printDiagnostics(problems, process.stdout, snap.secrets);
-      process.stdout.write(`${snap.profiles.devices.size} devices, ${result.files} files rendered and validated${values['strict-xsd'] ? ' (XSD by Java Xerces)' : ''}: ${countSummary(groupByLocation(problems))}\n`);
+      const placeholders = snap.profiles.placeholders.size;
+      process.stdout.write(`${snap.profiles.devices.size} devices${placeholders ? `, ${placeholders} placeholder${placeholders === 1 ? '' : 's'}` : ''}, ${result.files} files rendered and validated${values['strict-xsd'] ? ' (XSD by Java Xerces)' : ''}: ${countSummary(groupByLocation(problems))}\n`);
     }
     return hasErrors(problems) ? 1 : 0;
   });

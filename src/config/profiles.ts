@@ -1,6 +1,7 @@
 // Turn the profile files of a config root into layers: global, per model, per group,
 // per site and per device. Pure: takes file texts, returns profiles and diagnostics.
 
+import { createHash } from 'node:crypto';
 import { unknownNameHint } from '../check/suggest.js';
 import { LRUCache } from 'lru-cache';
 import type { Diagnostic, SourceLoc } from '../check/diagnostics.js';
@@ -22,7 +23,10 @@ export interface Profile {
 }
 
 export interface DeviceEntry {
+  /** The phone's MAC; for a placeholder, its preview MAC (placeholderMac). */
   mac: string;
+  /** Set for a placeholder: the name of profiles/devices/placeholders/<name>.yaml. */
+  placeholder?: string;
   model: ModelInfo;
   site?: string;
   groups: string[];
@@ -37,6 +41,22 @@ export interface ProfileSet {
   groups: Map<string, Profile>;
   sites: Map<string, Profile>;
   devices: Map<string, DeviceEntry>;
+  /**
+   * Devices prepared without a MAC (profiles/devices/placeholders/<name>.yaml), by name. An
+   * activation code binds one to a phone; until then nothing is served for them.
+   */
+  placeholders: Map<string, DeviceEntry>;
+}
+
+/** A placeholder's name: what `codes issue --placeholder` and the file name use. */
+export const PLACEHOLDER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * The MAC a placeholder is checked and previewed under: locally administered (0x02 first
+ * octet), so it is never a real phone's, and derived from the name, so it is stable.
+ */
+export function placeholderMac(name: string): string {
+  return `02${createHash('sha256').update(name.toLowerCase()).digest('hex').slice(0, 10)}`;
 }
 
 /** Every profile of every layer, global first. */
@@ -44,11 +64,14 @@ export function allProfiles(profiles: ProfileSet): Profile[] {
   const out: Profile[] = profiles.global ? [profiles.global] : [];
   for (const m of [profiles.models, profiles.groups, profiles.sites]) for (const p of m.values()) out.push(p);
   for (const d of profiles.devices.values()) out.push(d.profile);
+  for (const d of profiles.placeholders.values()) out.push(d.profile);
   return out;
 }
 
 /** Keys that say who a device is; they are not merged. */
 const IDENTITY_KEYS = new Set(['model', 'site', 'groups', 'description']);
+
+const PLACEHOLDERS_DIR = 'profiles/devices/placeholders/';
 
 const DIRS: Array<[LayerKind, string]> = [
   ['model', 'profiles/models/'],
@@ -104,10 +127,10 @@ export function* loadProfilesSteps(
   const secrets = new Set<string>();
   const plaintextSecrets: PlaintextSecret[] = [];
   const diagnostics: Diagnostic[] = [];
-  const profiles: ProfileSet = { models: new Map(), groups: new Map(), sites: new Map(), devices: new Map() };
+  const profiles: ProfileSet = { models: new Map(), groups: new Map(), sites: new Map(), devices: new Map(), placeholders: new Map() };
   const deviceFiles = new Map<string, string>();
   const pending: Array<{ kind: LayerKind; name: string; file: string; root: PNode }> = [];
-  const devicesPending: Array<{ mac: string; file: string; text: string; facts: DeviceFacts; authUser?: string }> = [];
+  const devicesPending: Array<{ mac: string; file: string; text: string; facts: DeviceFacts; authUser?: string; placeholder?: string }> = [];
   // Every reference is resolved once per build; a device tree rebuilt later gets the same
   // values without touching the disk or the environment again.
   const refs = secretRefs && rememberRefs(secretRefs);
@@ -129,8 +152,10 @@ export function* loadProfilesSteps(
     for (const [k, dir] of DIRS) {
       if (rel.startsWith(dir) && !rel.slice(dir.length).includes('/')) kind = k;
     }
+    const placeholder = rel.startsWith(PLACEHOLDERS_DIR) && !rel.slice(PLACEHOLDERS_DIR.length).includes('/');
+    if (placeholder) kind = 'device';
     if (!kind) {
-      diagnostics.push({ code: 'PROFILE_PLACE', severity: 'error', message: 'not a known profile location (profiles/global.yaml, profiles/{models,groups,sites,devices}/<name>.yaml)', loc: at(file) });
+      diagnostics.push({ code: 'PROFILE_PLACE', severity: 'error', message: 'not a known profile location (profiles/global.yaml, profiles/{models,groups,sites,devices}/<name>.yaml, profiles/devices/placeholders/<name>.yaml)', loc: at(file) });
       continue;
     }
     const checked = parseAndCheck(rel, text, file, kind === 'device', cache);
@@ -168,6 +193,19 @@ export function* loadProfilesSteps(
     }
 
     let name = base;
+    if (placeholder) {
+      if (!PLACEHOLDER_NAME.test(base)) {
+        diagnostics.push({ code: 'PLACEHOLDER_NAME', severity: 'error', message: `placeholder name "${base}" must be letters, digits, "-" or "_" (at most 64, starting with a letter or digit)`, loc: at(file) });
+        continue;
+      }
+      const clash = [...profiles.placeholders.keys(), ...devicesPending.filter((d) => d.placeholder).map((d) => d.placeholder!)].find((n) => n.toLowerCase() === base.toLowerCase());
+      if (clash) {
+        diagnostics.push({ code: 'DUPLICATE_PLACEHOLDER', severity: 'error', message: `placeholder "${base}" is defined twice (names are compared without case)`, loc: at(file) });
+        continue;
+      }
+      devicesPending.push({ mac: placeholderMac(base), file, text, facts: entry.device!, authUser, placeholder: base });
+      continue;
+    }
     if (kind === 'device') {
       const mac = normalizeMac(base);
       if (!mac) {
@@ -237,14 +275,16 @@ export function* loadProfilesSteps(
       }
     }
     if (!ok) continue;
-    profiles.devices.set(p.mac, {
+    const entry: DeviceEntry = {
       mac: p.mac,
       model,
       site: site ?? undefined,
       groups,
-      profile: new DeviceProfile({ kind: 'device', name: p.mac, file: p.file }, p.facts.keys, p.text, trees),
+      profile: new DeviceProfile({ kind: 'device', name: p.placeholder ?? p.mac, file: p.file }, p.facts.keys, p.text, trees),
       authUser: p.authUser,
-    });
+    };
+    if (p.placeholder) profiles.placeholders.set(p.placeholder, { ...entry, placeholder: p.placeholder });
+    else profiles.devices.set(p.mac, entry);
   }
   return { profiles, diagnostics, secrets, plaintextSecrets };
 }

@@ -13,10 +13,15 @@ export interface Subject {
   model?: ModelInfo;
   site?: string;
   groups: string[];
+  /**
+   * The device layer, carried along for devices that are not in the snapshot's device map:
+   * placeholders (checked under a preview MAC) and phones bound by an enrollment code.
+   */
+  profile?: Profile;
 }
 
 export function subjectOf(d: DeviceEntry): Subject {
-  return { mac: d.mac, known: true, vendor: d.model.vendor, model: d.model, site: d.site, groups: d.groups };
+  return { mac: d.mac, known: true, vendor: d.model.vendor, model: d.model, site: d.site, groups: d.groups, profile: d.profile };
 }
 
 /** The layers for a subject, lowest first, in the configured order. */
@@ -37,8 +42,8 @@ export function layersFor(profiles: ProfileSet, order: readonly LayerKind[], s: 
       if (p) out.push(p);
     }
     if (kind === 'device' && s.known && s.mac) {
-      const d = profiles.devices.get(s.mac);
-      if (d) out.push(d.profile);
+      const p = s.profile ?? profiles.devices.get(s.mac)?.profile;
+      if (p) out.push(p);
     }
   }
   return out;

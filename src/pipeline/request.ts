@@ -4,6 +4,7 @@
 import { ouiOf } from '../config/mac.js';
 import type { RenderTarget } from '../render/render.js';
 import { subjectOf, type Subject } from '../config/resolve.js';
+import type { DeviceEntry } from '../config/profiles.js';
 import { canonicalPath, type RouteMatch } from '../snapshot/routes.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { parseUserAgent, type UserAgentInfo } from './user-agent.js';
@@ -126,13 +127,23 @@ export function deviceTargets(snap: Snapshot, macs: Iterable<string>): RenderTar
   const out: RenderTarget[] = [];
   for (const mac of macs) {
     const d = snap.profiles.devices.get(mac);
-    if (!d) continue;
-    const v = snap.catalog.vendor(d.model.vendor);
-    for (const f of v?.files ?? []) {
-      if (f.scope !== 'device') continue;
-      const path = canonicalPath(f, d.mac, d.model);
-      if (path) out.push({ file: f, subject: subjectOf(d), path });
-    }
+    if (d) filesOf(snap, d, out);
   }
   return out;
+}
+
+/** Every placeholder's files, under its preview MAC, by name. */
+export function placeholderTargets(snap: Snapshot): RenderTarget[] {
+  const out: RenderTarget[] = [];
+  for (const name of [...snap.profiles.placeholders.keys()].sort()) filesOf(snap, snap.profiles.placeholders.get(name)!, out);
+  return out;
+}
+
+function filesOf(snap: Snapshot, d: DeviceEntry, out: RenderTarget[]): void {
+  const v = snap.catalog.vendor(d.model.vendor);
+  for (const f of v?.files ?? []) {
+    if (f.scope !== 'device') continue;
+    const path = canonicalPath(f, d.mac, d.model);
+    if (path) out.push({ file: f, subject: subjectOf(d), path });
+  }
 }
