@@ -30,6 +30,8 @@ export interface RootConfig {
   publicUrl?: string;
   /** An empty profiles/global.yaml is an error (a truncated file drops every company-wide setting) unless this is set. */
   allowEmptyGlobal: boolean;
+  /** Activation and enrollment codes (docs/enrollment.md): on, unknown phones are challenged so they can type one. */
+  enrollment: { enabled: boolean };
 }
 
 export interface TlsConfig {
@@ -121,6 +123,7 @@ export const DEFAULT_CONFIG: RootConfig = {
   connections: DEFAULT_CONNECTIONS,
   uploads: DEFAULT_UPLOADS,
   allowEmptyGlobal: false,
+  enrollment: { enabled: false },
 };
 
 /** An address or CIDR as the allow-lists take it (an unusable entry is an error here, not at start). */
@@ -154,6 +157,7 @@ const configShape: Shape = mapOf({
     shared_credentials_may_write: { type: 'check', base: { type: 'any' }, test: (v) => (v === undefined || typeof v === 'boolean' ? undefined : 'true, false or a list of site names') },
   }),
   public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
+  enrollment: mapOf({ enabled: bool }),
 });
 
 export interface ParsedRootConfig {
@@ -192,6 +196,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     security?: { realm?: string; trusted_proxies?: string[]; operators?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
     connections?: { idle_timeout_s?: number; headers_timeout_s?: number; request_timeout_s?: number; keep_alive_timeout_s?: number; max_per_address?: number };
     uploads?: { max_file_bytes?: number; max_log_bytes?: number; max_device_bytes?: number; log_retention_days?: number; max_concurrent_per_device?: number; shared_credentials_may_write?: boolean | Array<string | number> };
+    enrollment?: { enabled?: boolean };
   };
   const layers = raw.layers ?? DEFAULT_CONFIG.layers;
   const seen = new Set<string>();
@@ -235,6 +240,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
       maxFileBytes: raw.files?.max_bytes ?? DEFAULT_CONFIG.maxFileBytes,
       stateDir: raw.state_dir ?? DEFAULT_CONFIG.stateDir,
       allowEmptyGlobal: raw.allow_empty_global ?? false,
+      enrollment: { enabled: raw.enrollment?.enabled ?? false },
       tls: raw.tls
         ? { port: raw.tls.port ?? 8443, cert: raw.tls.cert, key: raw.tls.key, pfx: raw.tls.pfx, passphrase: raw.tls.passphrase, minVersion: raw.tls.min_version ?? 'TLSv1.2', clientCa: raw.tls.client_ca }
         : undefined,

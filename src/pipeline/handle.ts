@@ -17,7 +17,7 @@ import type { UploadStore } from '../service/upload-store.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { bytesReply, fileReply } from './file-reply.js';
 import { identify, type Identified } from './identify.js';
-import { replyRendered, resolveRendered } from './rendered.js';
+import { BOUND, replyRendered, resolveRendered } from './rendered.js';
 import { emptyReply, type Reply } from './reply.js';
 import { decodeRequestPath } from './request-path.js';
 import { replyUpload, replyUploaded, type UploadBody } from './upload.js';
@@ -104,7 +104,7 @@ export function createPipeline(deps: PipelineDeps): (req: PhoneRequest) => Promi
     return false;
   };
 
-  return async function handle(req: PhoneRequest): Promise<Reply> {
+  return async function handle(req: PhoneRequest, again = false): Promise<Reply> {
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'PUT') return emptyReply(405, { reason: 'method not allowed' }, { Allow: 'GET, HEAD, PUT' });
     const routed = route(req, deps.gate);
     if ('status' in routed) return routed;
@@ -125,6 +125,8 @@ export function createPipeline(deps: PipelineDeps): (req: PhoneRequest) => Promi
     const choice = choose(deps, routed, who, userAgent);
     if (choice.handler !== 'files') {
       const reply = await replyRendered(req, routed, choice.served, deps);
+      // The phone just bound itself with a code: answer from the snapshot that knows it.
+      if (reply === BOUND) return again ? emptyReply(500, { reason: 'binding not visible', ip: routed.ip }) : handle(req, true);
       if (reply) return reply;
     }
     return replyFiles(req, routed, who, snap);

@@ -11,6 +11,8 @@ import type { Routed } from './handle.js';
 import type { Identified } from './identify.js';
 import { emptyReply, type Reply } from './reply.js';
 import type { IncomingHttpHeaders } from 'node:http';
+import { parseBasic } from '../security/basic.js';
+import type { UserAgentInfo } from './user-agent.js';
 
 /** Devices already warned about, per logger (one per server): a misconfigured phone retries forever. */
 const warned = new WeakMap<Logger, Set<string>>();
@@ -29,10 +31,28 @@ export interface RenderedDeps {
   log: Logger;
 }
 
+/** The request bound its phone with a code: ask again, and it is a known device. */
+export const BOUND = Symbol('bound');
+
 interface Asked {
   method: string;
   headers: IncomingHttpHeaders;
   socket?: unknown;
+}
+
+/**
+ * An unknown phone's user typed a code at its credentials prompt: redeem it. A locked pair of
+ * client and MAC is not asked; a wrong code is then refused like any other unknown MAC, and so
+ * counts toward the lockout and the enumeration limit.
+ */
+async function redeemed(req: Asked, routed: Routed, resolved: Served, mac: string, ua: UserAgentInfo | undefined, deps: RenderedDeps): Promise<boolean> {
+  const enrollment = deps.gate.enrollment;
+  if (!enrollment || !resolved.snapshot.config.enrollment.enabled) return false;
+  const header = req.headers.authorization;
+  const creds = parseBasic(Array.isArray(header) ? header[0] : header);
+  if (!creds || deps.gate.guard.deviceLocked(mac, routed.ip)) return false;
+  const r = await enrollment.redeem(resolved.snapshot, { typed: creds.pass, mac, ua, ip: routed.ip });
+  return r.ok;
 }
 
 /** Resolve a rendered file against the snapshot `who` was identified in; `undefined` when no route names the path. */
@@ -40,12 +60,13 @@ export function resolveRendered(deps: RenderedDeps, routed: Routed, who: Identif
   return deps.provisioner.resolve({ path: routed.path, userAgent, ua: who.ua, candidates: who.candidates });
 }
 
-export async function replyRendered(req: Asked, routed: Routed, resolved: Served, deps: RenderedDeps): Promise<Reply | undefined> {
+export async function replyRendered(req: Asked, routed: Routed, resolved: Served, deps: RenderedDeps): Promise<Reply | undefined | typeof BOUND> {
   const r = resolved.resolution;
   const log: Reply['log'] = { mac: r.mac, model: r.model, ip: routed.ip, kind: 'rendered' };
   if (r.kind === 'not-found') {
     if (r.reason === 'no route') return undefined;
     if (r.reason === 'model mismatch' && r.mac) warnOnce(deps.log, r.mac, { event: 'des_model_mismatch', mac: r.mac, model: r.model, pathModel: r.pathModel, path: `/${routed.path}` }, `a DES path names ${r.pathModel} for ${r.mac}, a ${r.model}: refused (logged once per device)`);
+    if (r.reason === 'unknown device' && r.mac && (await redeemed(req, routed, resolved, r.mac, r.ua, deps))) return BOUND;
     // A wrong model is refused as an unknown MAC is: another answer would confirm the MAC exists.
     if (r.reason === 'unknown device' || r.reason === 'model mismatch') return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.mac, { ...log, kind: 'refused', reason: r.reason });
     deps.gate.miss(routed.ip, r.mac);
@@ -53,6 +74,7 @@ export async function replyRendered(req: Asked, routed: Routed, resolved: Served
   }
   // The shared fallback for a MAC we do not know would tell it from a known one, which is challenged.
   if (r.unknownMac !== undefined && deps.gate.guardsUnknown(resolved.snapshot)) {
+    if (await redeemed(req, routed, resolved, r.unknownMac, r.ua, deps)) return BOUND;
     return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.unknownMac, { ...log, kind: 'refused', mac: r.unknownMac, reason: 'unknown device' });
   }
   const admitted = await deps.gate.admit(resolved.snapshot, { ip: routed.ip, headers: req.headers, socket: req.socket, subject: r.target.subject, tokenMac: routed.tokenMac });

@@ -22,6 +22,7 @@ import { EnumerationGuard, logGuardEvent } from './enumeration-guard.js';
 import { clientIp, IpAllowList } from '../config/ip-allow.js';
 import { CredentialVerifier, credentialCost, type StoredCredential } from './password.js';
 import type { TokenStore } from './tokens.js';
+import type { Enrollment } from '../enroll/service.js';
 import { emptyReply, type Reply } from '../pipeline/reply.js';
 
 export interface GateRequest {
@@ -79,6 +80,8 @@ export class Gate {
     security: SecurityConfig,
     private readonly log: Logger,
     readonly tokens?: TokenStore,
+    /** Codes: a bound phone's code is its credential until the binding is adopted. */
+    readonly enrollment?: Enrollment,
   ) {
     this.trusted = security.trustedProxies.length ? new IpAllowList(security.trustedProxies) : undefined;
     this.operators = new IpAllowList(security.operators);
@@ -197,6 +200,7 @@ export class Gate {
     const creds = basicCredentials(req.headers);
     if (this.guard.deviceLocked(lockKey, req.ip)) return this.deny(snap, req, mac, { ...log, reason: mac ? 'device locked' : 'locked' }, this.challenge(snap, { ...log, reason: 'locked' }), 'locked');
     if (!creds) return this.deny(snap, req, mac, { ...log, reason: 'credentials required' }, this.challenge(snap, { ...log, reason: 'credentials required' }));
+    if (mac && this.enrollment?.credentialMatches(mac, creds.pass)) return this.admitted(req.ip, mac, mac, 'device');
     const userOk = policy.auth.user === undefined || policy.auth.user === creds.user;
     // A wrong user name costs what a wrong password does.
     const passOk = userOk ? await this.verifier.verify(creds.pass, policy.auth.credential) : await this.verifier.decoy(creds.pass, policy.auth.credential);
@@ -247,7 +251,8 @@ export class Gate {
     if (!st) {
       // From what each profile says about itself: no device's tree is rebuilt for this.
       const profiles = allProfiles(snap.profiles);
-      const refusal: Refusal = profiles.some((p) => p.keys.has('auth')) ? 401 : profiles.some((p) => p.keys.has('access')) ? 403 : 404;
+      // With enrollment on, an unknown phone must be asked for credentials: that prompt is where its user types a code.
+      const refusal: Refusal = snap.config.enrollment.enabled || profiles.some((p) => p.keys.has('auth')) ? 401 : profiles.some((p) => p.keys.has('access')) ? 403 : 404;
       const deviceUsers = new Map<string, string>();
       for (const d of snap.profiles.devices.values()) if (d.authUser !== undefined) deviceUsers.set(d.authUser, d.mac);
       st = { policies: new Map(), bySubject: new Map(), allowLists: new Map(), refusal, deviceUsers };

@@ -8,6 +8,8 @@ import type { Diagnostic } from '../check/diagnostics.js';
 import { renderTarget, type Rendered } from '../render/render.js';
 import { resolveRequest, type RequestIdentity, type Resolution } from '../pipeline/request.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { withDevices } from '../snapshot/with-devices.js';
+import type { Enrollment } from '../enroll/service.js';
 
 /** Memory the rendered files of one snapshot may take; big enough for a site, bounded for 100,000 devices. */
 const CACHE_BYTES = 64 * 1024 * 1024;
@@ -39,13 +41,35 @@ class Generation {
 
 export class Provisioner {
   private gen: Generation;
+  /** The snapshot built from the root; `current()` adds the phones bound by codes. */
+  private root: Snapshot;
 
-  constructor(snapshot: Snapshot) {
-    this.gen = new Generation(snapshot);
+  constructor(
+    snapshot: Snapshot,
+    private readonly enrollment?: Enrollment,
+  ) {
+    this.root = snapshot;
+    this.gen = new Generation(this.derive(snapshot));
+    // A binding is state, not a file: the served snapshot is made again when one changes.
+    enrollment?.onChange(() => {
+      const check = this.gen.check;
+      this.gen = new Generation(this.derive(this.root));
+      this.gen.check = check;
+    });
   }
 
+  /** What requests read: the root's snapshot plus the phones bound by codes. */
   current(): Snapshot {
     return this.gen.snapshot;
+  }
+
+  /** The snapshot as built from the root (what the reloader validated and swapped in). */
+  base(): Snapshot {
+    return this.root;
+  }
+
+  private derive(base: Snapshot): Snapshot {
+    return this.enrollment ? withDevices(base, this.enrollment.devicesFor(base)) : base;
   }
 
   /** Rendered files held for the current snapshot (`/-/status`). */
@@ -55,7 +79,8 @@ export class Provisioner {
 
   /** Swap in a new, already validated snapshot. */
   swap(snapshot: Snapshot): void {
-    this.gen = new Generation(snapshot);
+    this.root = snapshot;
+    this.gen = new Generation(this.derive(snapshot));
   }
 
   /**
@@ -63,7 +88,7 @@ export class Provisioner {
    * not yet known good is checked before it is served: a broken file answers 500, never bytes.
    */
   checkRendersWith(snapshot: Snapshot, check: RenderCheck | undefined): void {
-    if (this.gen.snapshot === snapshot) this.gen.check = check;
+    if (this.root === snapshot) this.gen.check = check;
   }
 
   /** Resolve and render in one go (no access control: for tools and tests). */

@@ -126,7 +126,7 @@ export class Reloader {
     this.health = { ...this.health, validating: { done: 0, total: macs.length } };
     for (let i = 0; i < macs.length; i += slice) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.provisioner.current() !== snap) return errors; // a reload replaced it (and validated its own)
+      if (this.provisioner.base() !== snap) return errors; // a reload replaced it (and validated its own)
       if (this.closed) return errors; // shutting down: Ctrl-C must not wait for 100,000 renders
       collectIfBloated();
       const found = await checkSnapshot(snap, this.validators, { devices: new Set(macs.slice(i, i + slice)), devicesOnly: true, pause });

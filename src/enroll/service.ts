@@ -1,0 +1,139 @@
+// Enrollment while serving: the bindings in force (kept in memory, read again from the store
+// so replicas see each other's), redemption of a code a phone typed at its credentials prompt,
+// and the code as that phone's credential afterwards. Each event is an audit record; the code
+// itself is never logged, audited or kept.
+
+import type { Logger } from 'pino';
+import type { DeviceEntry } from '../config/profiles.js';
+import type { UserAgentInfo } from '../pipeline/user-agent.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { boundDevices, describeCode, type Binding } from './bindings.js';
+import { codeHash, codeTail, normalizeCode } from './codes.js';
+import type { CodeStore, RedeemRefusal } from './contract.js';
+
+/** What enrollment writes to the audit log (the state store's audit table). */
+export interface AuditSink {
+  appendAudit(e: { at: string; actor: string; source: string; action: string; result: string; target?: string; detail?: Record<string, unknown> }): Promise<unknown>;
+}
+
+export interface RedeemRequest {
+  /** What the phone sent as its password. */
+  typed: string;
+  mac: string;
+  ua?: UserAgentInfo;
+  ip: string;
+}
+
+export type RedeemResult = { ok: true; binding: Binding } | { ok: false; reason: RedeemRefusal | 'not a code' | 'no such code' | 'wrong model' | 'model unknown' | 'wrong device' | 'placeholder missing' };
+
+export class Enrollment {
+  private byMac = new Map<string, Binding>();
+  private listeners: Array<() => void> = [];
+  private derived?: { base: Snapshot; bindings: Map<string, Binding>; devices: DeviceEntry[] };
+
+  constructor(
+    private readonly store: CodeStore & AuditSink,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Read the bindings again (at start, and periodically so replicas see each other's). */
+  async refresh(): Promise<void> {
+    const next = new Map((await this.store.listBindings()).map((b) => [b.mac, b]));
+    if (!sameBindings(this.byMac, next)) {
+      this.byMac = next;
+      this.changed();
+    }
+  }
+
+  bindings(): ReadonlyMap<string, Binding> {
+    return this.byMac;
+  }
+
+  /** Called whenever the bindings change (the provisioner makes its snapshot again). */
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** The devices the bindings add to `base` (cached per base snapshot and bindings). */
+  devicesFor(base: Snapshot): DeviceEntry[] {
+    if (this.derived?.base === base && this.derived.bindings === this.byMac) return this.derived.devices;
+    const { devices } = boundDevices(base.profiles, base.catalog, this.byMac.values());
+    this.derived = { base, bindings: this.byMac, devices };
+    return devices;
+  }
+
+  /** Whether `password` is the code this bound phone redeemed: its credential until it is adopted. */
+  credentialMatches(mac: string, password: string): boolean {
+    const b = this.byMac.get(mac);
+    const code = normalizeCode(password);
+    return !!b && b.state === 'enrolled' && code !== undefined && codeHash(code) === b.codeHash;
+  }
+
+  /**
+   * Redeem what an unknown phone typed. The model is enforced: an activation code binds only a
+   * phone of its placeholder's model (or the MAC it is pinned to); an enrollment code takes the
+   * model the User-Agent names, and refuses a phone that names none.
+   */
+  async redeem(snap: Snapshot, r: RedeemRequest): Promise<RedeemResult> {
+    const code = normalizeCode(r.typed);
+    if (!code) return { ok: false, reason: 'not a code' };
+    const at = this.now().toISOString();
+    const found = await this.store.findCodeByHash(codeHash(code));
+    const refuse = (reason: Exclude<RedeemResult, { ok: true }>['reason']): RedeemResult => {
+      void this.audit(at, r, 'refused', found?.id, reason);
+      return { ok: false, reason };
+    };
+    if (!found) return refuse('no such code');
+    const model = r.ua?.model ? snap.catalog.find(r.ua.model) : undefined;
+    const binding: Binding = { mac: r.mac, codeId: found.id, tail: codeTail(code), kind: found.kind, groups: found.groups, boundAt: at, boundFrom: r.ip, state: 'enrolled', codeHash: found.hash };
+    if (found.kind === 'activation') {
+      if (found.mac !== undefined && found.mac !== r.mac) return refuse('wrong device');
+      if (found.placeholder !== undefined) {
+        const p = snap.profiles.placeholders.get(found.placeholder);
+        if (!p) return refuse('placeholder missing');
+        if (!model) return refuse('model unknown');
+        if (model.name !== p.model.name) return refuse('wrong model');
+        binding.placeholder = found.placeholder;
+        binding.model = p.model.name;
+      } else {
+        if (!model) return refuse('model unknown');
+        binding.model = model.name;
+      }
+    } else {
+      if (!model) return refuse('model unknown');
+      binding.model = model.name;
+      binding.site = found.site;
+    }
+    const done = await this.store.redeem(found.id, binding);
+    if (!done.ok) return refuse(done.reason);
+    const next = new Map(this.byMac);
+    next.set(r.mac, done.binding);
+    this.byMac = next;
+    this.log.info({ event: 'code_redeemed', mac: r.mac, ip: r.ip, code: found.id, kind: found.kind }, `${r.mac} bound by ${describeCode(done.binding)}`);
+    void this.audit(at, r, 'ok', found.id);
+    this.changed();
+    return { ok: true, binding: done.binding };
+  }
+
+  private async audit(at: string, r: RedeemRequest, result: string, codeId: string | undefined, reason?: string): Promise<void> {
+    try {
+      await this.store.appendAudit({ at, actor: 'phone', source: r.ip, action: 'code.redeem', result, target: r.mac, detail: { ...(codeId ? { code: codeId } : {}), ...(reason ? { reason } : {}) } });
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'audit write failed');
+    }
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+}
+
+function sameBindings(a: ReadonlyMap<string, Binding>, b: ReadonlyMap<string, Binding>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [mac, x] of a) {
+    const y = b.get(mac);
+    if (!y || y.state !== x.state || y.codeId !== x.codeId || y.placeholder !== x.placeholder) return false;
+  }
+  return true;
+}
