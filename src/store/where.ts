@@ -109,8 +109,7 @@ function macish(v: string): string {
 }
 
 export function matches(w: Where, row: Readonly<Record<DeviceColumn, string>>): boolean {
-  if (w.kind === 'and') return w.items.every((x) => matches(x, row));
-  if (w.kind === 'or') return w.items.some((x) => matches(x, row));
+  if (w.kind !== 'cond') return w.kind === 'and' ? w.items.every((x) => matches(x, row)) : w.items.some((x) => matches(x, row));
   const have = (row[w.column] ?? '').toLowerCase();
   const want = w.value.toLowerCase();
   switch (w.op) {
