@@ -19,6 +19,8 @@ export const PROVISION_RESULTS: readonly ProvisionResult[] = ['ok', 'stale', 'fa
 export interface FileFetch {
   /** The file name the phone asked for (`0004f2aabbcc.cfg`), without any token prefix. */
   name: string;
+  /** The manifest's file id it resolved to (`master`, `settings`), which the boot sequence names. */
+  fileId?: string;
   status: number;
   bytes: number;
   etag?: string;

@@ -7,7 +7,7 @@
 //   and  := atom ('and' atom)*
 //   atom := '(' expr ')' | column op value
 //   op   := '=' | '!=' | '^=' | '$=' | '*='
-//   value: a bare word (up to a space or ')'), or quoted with ' or "
+//   value: a bare word (up to a space or ')'), or quoted with ' or " (doubled inside: 'O''Brien')
 
 import { DEVICE_COLUMNS, type DeviceColumn } from './contract.js';
 
@@ -84,11 +84,21 @@ export function parseWhere(text: string): Where {
   const readValue = (): string => {
     const q = text[i];
     if (q === '"' || q === "'") {
-      const end = text.indexOf(q, i + 1);
-      if (end === -1) throw new WhereError(`unterminated ${q}quote`, i + 1);
-      const v = text.slice(i + 1, end);
-      i = end + 1;
-      return v;
+      // Inside quotes, a doubled quote stands for itself (as in SQL): 'O''Brien'.
+      let v = '';
+      let j = i + 1;
+      for (;;) {
+        const end = text.indexOf(q, j);
+        if (end === -1) throw new WhereError(`unterminated ${q}quote`, i + 1);
+        v += text.slice(j, end);
+        if (text[end + 1] === q) {
+          v += q;
+          j = end + 2;
+          continue;
+        }
+        i = end + 1;
+        return v;
+      }
     }
     const start = i;
     while (i < text.length && !/[\s()]/.test(text[i]!)) i++;
@@ -128,7 +138,7 @@ export function matches(w: Where, row: Readonly<Record<DeviceColumn, string>>): 
 
 /** The same tree as text that parses back to it (for messages and the API's echo). */
 export function formatWhere(w: Where, top = true): string {
-  if (w.kind === 'cond') return `${w.column}${w.op}${/^[^\s()'"]+$/.test(w.value) ? w.value : `'${w.value}'`}`;
+  if (w.kind === 'cond') return `${w.column}${w.op}${/^[^\s()'"]+$/.test(w.value) ? w.value : `'${w.value.replace(/'/g, "''")}'`}`;
   const s = w.items.map((x) => formatWhere(x, false)).join(` ${w.kind} `);
   return top ? s : `(${s})`;
 }
