@@ -30,6 +30,9 @@ import { TokenStore } from './security/tokens.js';
 import { Provisioner } from './service/provisioner.js';
 import { Reloader, validateSnapshot } from './service/reloader.js';
 import { UploadStore } from './service/upload-store.js';
+import type { StateStore } from './store/contract.js';
+import { openStateStore } from './store/open.js';
+import { Inventory } from './inventory/inventory.js';
 
 export interface ServerOptions {
   root: string;
@@ -83,6 +86,10 @@ export interface RunningServer {
   warnings: Diagnostic[];
   /** What the warm-up before listening did. */
   warmedUp: WarmUpResult;
+  /** The state store (`state:` in deskset.yaml); undefined with `state: off`. */
+  store?: StateStore;
+  /** The inventory writer, when there is a store. */
+  inventory?: Inventory;
   close(): Promise<void>;
 }
 
@@ -142,6 +149,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Before the first phone: temp files and half-done log appends a killed process left behind.
   const orphans = await uploads.removeStaleTemps().catch((e: Error) => (log.warn({ err: e.message }, 'upload housekeeping failed'), 0));
   if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');
+  // The state store before the first phone: a database migrated by a newer deskset refuses the start.
+  const store = await openStateStore(rootFiles.dir, snap.config);
+  const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag, flushMs: snap.config.inventory.flushMs, maxUnknown: snap.config.inventory.maxUnknown, log });
   const tokens = new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
   const gate = new Gate(snap.config.security, log, tokens);
@@ -154,8 +164,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   for (const t of timers) t.unref();
 
   // The request stack: the Koa app behind the fast path. The warm-up builds one of its own.
-  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: AppOptions['health']) =>
-    createListener({ app: createApp({ provisioner: p, rootDir: rootFiles.dir, log: l, uploads, gate: g, health }), provisioner: p, gate: g, log: l, fastPath: opts.fastPath });
+  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: AppOptions['health'], observe?: AppOptions['observe']) =>
+    createListener({ app: createApp({ provisioner: p, rootDir: rootFiles.dir, log: l, uploads, gate: g, health, observe }), provisioner: p, gate: g, log: l, fastPath: opts.fastPath, observe });
 
   let warmedUp: WarmUpResult = { requests: 0, ms: 0 };
   if (opts.warmUp) {
@@ -166,7 +176,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     warmedUp = await warmUp(scratch, warmUpPaths(snap), { requests: opts.warmUp, budgetMs: WARM_UP_BUDGET_MS });
   }
 
-  const listener = requestStack(provisioner, gate, log, () => reloader.status());
+  // Only the served stack observes: the warm-up's own requests are not phones.
+  const listener = requestStack(provisioner, gate, log, () => reloader.status(), inventory && ((r, ua, etag) => inventory.observe(r, ua, etag)));
   const timeouts = serverTimeouts(snap.config.connections);
   const idleMs = snap.config.connections.idleTimeoutS === undefined ? IDLE_TIMEOUT_MS : snap.config.connections.idleTimeoutS * 1000;
   // One count per source address over both listeners; a reverse proxy we trust is not capped.
@@ -208,11 +219,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     watching: watcher?.ready ?? Promise.resolve(),
     warnings: [...unreadShown, ...found],
     warmedUp,
+    store,
+    inventory,
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();
       await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
       await reloader.close();
+      // After the listeners: the last requests' observations are written, then the store closes.
+      await inventory?.close().catch((e: Error) => log.warn({ err: e.message }, 'inventory: last batch not written'));
+      await store?.close();
     },
   };
 }
