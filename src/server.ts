@@ -2,6 +2,7 @@
 // when configured: old phones bootstrap over HTTP, so both may run at once). Used by
 // `deskset serve` and by the end-to-end tests, so both run the same code.
 
+import { existsSync } from 'node:fs';
 import http, { type Server } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -152,8 +153,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // The state store before the first phone: a database migrated by a newer deskset refuses the start.
   const store = await openStateStore(rootFiles.dir, snap.config);
   const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag, flushMs: snap.config.inventory.flushMs, maxUnknown: snap.config.inventory.maxUnknown, log });
-  const tokens = new TokenStore(path.join(stateDir, 'tokens.json'));
+  const tokens = store ? TokenStore.onStore(store) : new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
+  // Migration 0002 imports tokens.json once per database: a second server's file on a shared PostgreSQL is not.
+  if (store && existsSync(path.join(stateDir, 'tokens.json'))) log.warn({ event: 'tokens_json_ignored', file: path.join(snap.config.stateDir, 'tokens.json') }, `${path.join(snap.config.stateDir, 'tokens.json')} is not used: URL tokens live in the state store (this database imported its tokens before); re-issue the tokens it holds, then delete it`);
   const gate = new Gate(snap.config.security, log, tokens);
   // Housekeeping: old day logs and temp files a crash left behind, daily; tokens
   // issued by `deskset token` in another process, every few seconds (one stat).

@@ -114,7 +114,7 @@ export const COMMANDS = {
   token: command({
     args: ['issue [ROOT] MAC', 'revoke [ROOT] MAC', 'list [ROOT]'],
     summary: 'per-device URL tokens (/p/<token>/…): the token is printed once',
-    description: 'issue prints a new token and its path prefix /p/<token>/ once, on stdout; only its SHA-256 is stored (<state dir>/tokens.json). Re-issuing revokes the old token.',
+    description: 'issue prints a new token and its path prefix /p/<token>/ once, on stdout; only its SHA-256 is stored, in the state store (<state dir>/tokens.json with state: off). Re-issuing revokes the old token.',
     options: { json: JSON_REPORT },
     examples: ['deskset token issue samples 64167f0a8800', 'deskset token list samples --json'],
     exits: { 0: 'done', 1: 'ROOT unreadable, or revoke: the device has no token', 2: USAGE_EXIT },
