@@ -47,7 +47,7 @@ export function selectDevices(rows: readonly DeviceView[], s: Selection): Device
     if (!picking) return true;
     if (s.unknown && r.result === 'unknown') return true;
     if (s.never && r.result === 'never') return true;
-    if (s.staleMs !== undefined && r.configured && (r.result === 'stale' || r.result === 'never' || r.last_seen < cutoff)) return true;
+    if (s.staleMs !== undefined && r.configured && (r.result === 'stale' || r.result === 'never' || (s.staleMs > 0 && r.last_seen < cutoff))) return true;
     return false;
   });
 }
