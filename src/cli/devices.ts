@@ -4,7 +4,7 @@
 // through SUBCOMMANDS.
 
 import { stringify } from 'csv-stringify/sync';
-import { hasErrors } from '../core/diagnostics.js';
+import { hasErrors } from '../check/diagnostics.js';
 import { loadRoot } from '../io/load-root.js';
 import { judgeFor } from '../inventory/judge.js';
 import { formatTable, joinInventory, parseDuration, selectDevices, VIEW_COLUMNS, type DeviceView } from '../inventory/view.js';

@@ -4,8 +4,8 @@
 
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { hasErrors } from '../core/diagnostics.js';
-import { parseRootConfig, type RootConfig } from '../core/root-config.js';
+import { hasErrors } from '../check/diagnostics.js';
+import { parseRootConfig, type RootConfig } from '../config/root-config.js';
 import { readSecretFile } from '../io/load-root.js';
 import { StoreError, type StateStore } from '../store/contract.js';
 import { openStateStore } from '../store/open.js';

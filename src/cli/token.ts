@@ -5,8 +5,8 @@
 // with `state: off`). A running server picks up changes through TokenStore.refresh().
 
 import path from 'node:path';
-import { normalizeMac } from '../core/mac.js';
-import type { RootConfig } from '../core/root-config.js';
+import { normalizeMac } from '../config/mac.js';
+import type { RootConfig } from '../config/root-config.js';
 import type { StateStore } from '../store/contract.js';
 import { TokenStore } from '../security/tokens.js';
 import { guarded, parse, UsageError } from './common.js';

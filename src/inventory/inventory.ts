@@ -5,7 +5,7 @@
 
 import type { Logger } from 'pino';
 import type { AccessRecord } from '../http/access-log.js';
-import type { Snapshot } from '../core/snapshot.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { StateStore } from '../store/contract.js';
 import { judgeFor } from './judge.js';
 import { observationOf, type Seen } from './observation.js';

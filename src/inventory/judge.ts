@@ -9,10 +9,10 @@
 //   never    configured, never seen (only in the joined view: the inventory has no row)
 
 import type { FileFetch, Judge, ProvisionResult } from '../store/contract.js';
-import type { DeviceEntry } from '../core/profiles.js';
-import { deviceTargets } from '../core/request.js';
-import { canonicalPath } from '../core/routes.js';
-import type { Snapshot } from '../core/snapshot.js';
+import type { DeviceEntry } from '../config/profiles.js';
+import { deviceTargets } from '../pipeline/request.js';
+import { canonicalPath } from '../snapshot/routes.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 
 export interface BootFile {
   /** The manifest's file id (`master`, `settings`, `common`). */

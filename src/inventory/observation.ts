@@ -3,9 +3,9 @@
 // here, not while the phone waits.
 
 import type { AccessRecord } from '../http/access-log.js';
-import { resolveRequest } from '../core/request.js';
-import type { Snapshot } from '../core/snapshot.js';
-import { parseUserAgent } from '../core/user-agent.js';
+import { resolveRequest } from '../pipeline/request.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { parseUserAgent } from '../pipeline/user-agent.js';
 import type { Observation } from '../store/contract.js';
 
 /** What observe() keeps per request: the record, plus the two headers the log line does not carry. */

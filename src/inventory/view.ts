@@ -2,7 +2,7 @@
 // rows out. Results are judged again against the snapshot given (the one on disk now), so a
 // phone whose files changed since its last fetch reads `stale` even if no request came since.
 
-import type { Snapshot } from '../core/snapshot.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { deviceRow, type DeviceColumn, type DeviceRecord, type FileFetch, type Judge, type ProvisionResult } from '../store/contract.js';
 import { matches, type Where } from '../store/where.js';
 

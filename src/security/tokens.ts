@@ -18,7 +18,7 @@
 import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { normalizeMac, ZERO_MAC } from '../core/mac.js';
+import { normalizeMac, ZERO_MAC } from '../config/mac.js';
 import type { StateStore } from '../store/contract.js';
 import { parseTokensFile } from './tokens-file.js';
 

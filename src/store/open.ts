@@ -1,7 +1,7 @@
 // Open the state store deskset.yaml names (`state:`), migrating it to this deskset's schema.
 
 import path from 'node:path';
-import type { RootConfig } from '../core/root-config.js';
+import type { RootConfig } from '../config/root-config.js';
 import { STATE_DB_FILE } from './config.js';
 import type { StateStore } from './contract.js';
 import { openPostgresStore } from './postgres/index.js';
