@@ -2,6 +2,7 @@
 // when configured: old phones bootstrap over HTTP, so both may run at once). Used by
 // `deskset serve` and by the end-to-end tests, so both run the same code.
 
+import { existsSync } from 'node:fs';
 import http, { type Server } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { createLogger } from './http/access-log.js';
 import { Gate } from './security/gate.js';
 import { createListener } from './http/listener.js';
 import { createPipeline } from './pipeline/handle.js';
+import type { Observe } from './pipeline/access.js';
 import { servedTrees } from './io/disk-file.js';
 import type { Health } from './service/reloader.js';
 import { ConnectionGuard, defaultMaxPerAddress } from './http/connection-limits.js';
@@ -32,6 +34,9 @@ import { TokenStore } from './security/tokens.js';
 import { Provisioner } from './service/provisioner.js';
 import { Reloader, validateSnapshot } from './service/reloader.js';
 import { UploadStore } from './service/upload-store.js';
+import type { StateStore } from './store/contract.js';
+import { openStateStore } from './store/open.js';
+import { Inventory } from './inventory/inventory.js';
 
 export interface ServerOptions {
   root: string;
@@ -83,6 +88,10 @@ export interface RunningServer {
   warnings: Diagnostic[];
   /** What the warm-up before listening did. */
   warmedUp: WarmUpResult;
+  /** The state store (`state:` in deskset.yaml); undefined with `state: off`. */
+  store?: StateStore;
+  /** The inventory writer, when there is a store. */
+  inventory?: Inventory;
   close(): Promise<void>;
 }
 
@@ -142,8 +151,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Before the first phone: temp files and half-done log appends a killed process left behind.
   const orphans = await uploads.removeStaleTemps().catch((e: Error) => (log.warn({ err: e.message }, 'upload housekeeping failed'), 0));
   if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');
-  const tokens = new TokenStore(path.join(stateDir, 'tokens.json'));
+  // The state store before the first phone: a database migrated by a newer deskset refuses the start.
+  const store = await openStateStore(rootFiles.dir, snap.config);
+  const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag, flushMs: snap.config.inventory.flushMs, maxUnknown: snap.config.inventory.maxUnknown, log });
+  const tokens = store ? TokenStore.onStore(store) : new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
+  // Migration 0002 imports tokens.json once per database: a second server's file on a shared PostgreSQL is not.
+  if (store && existsSync(path.join(stateDir, 'tokens.json'))) log.warn({ event: 'tokens_json_ignored', file: path.join(snap.config.stateDir, 'tokens.json') }, `${path.join(snap.config.stateDir, 'tokens.json')} is not used: URL tokens live in the state store (this database imported its tokens before); re-issue the tokens it holds, then delete it`);
   const gate = new Gate(snap.config.security, log, tokens);
   // Housekeeping: old day logs and temp files a crash left behind, daily; tokens
   // issued by `deskset token` in another process, every few seconds (one stat).
@@ -154,11 +168,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   for (const t of timers) t.unref();
 
   // The request stack: the HTTP adapter around the one pipeline. The warm-up builds one of its own.
-  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: () => Health) => {
+  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: () => Health, observe?: Observe) => {
     // Files are checked on the descriptor they are read from; each refused one is logged once.
     const trees = servedTrees(rootFiles.dir, (sub, rel) => l.warn({ event: 'outside_root', file: `${sub}/${rel}` }, `refused a file that leads outside ${sub}/ (answered 404)`));
     const handle = createPipeline({ provisioner: p, gate: g, log: l, uploads, trees });
-    return createListener({ handle, provisioner: p, gate: g, log: l, health });
+    return createListener({ handle, provisioner: p, gate: g, log: l, health, observe });
   };
 
   let warmedUp: WarmUpResult = { requests: 0, ms: 0 };
@@ -170,7 +184,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     warmedUp = await warmUp(scratch, warmUpPaths(snap), { requests: opts.warmUp, budgetMs: WARM_UP_BUDGET_MS });
   }
 
-  const listener = requestStack(provisioner, gate, log, () => reloader.status());
+  // Only the served stack observes: the warm-up's own requests are not phones.
+  const listener = requestStack(provisioner, gate, log, () => reloader.status(), inventory && ((r, ua, etag) => inventory.observe(r, ua, etag)));
   const timeouts = serverTimeouts(snap.config.connections);
   const idleMs = snap.config.connections.idleTimeoutS === undefined ? IDLE_TIMEOUT_MS : snap.config.connections.idleTimeoutS * 1000;
   // One count per source address over both listeners; a reverse proxy we trust is not capped.
@@ -212,11 +227,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     watching: watcher?.ready ?? Promise.resolve(),
     warnings: [...unreadShown, ...found],
     warmedUp,
+    store,
+    inventory,
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();
       await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
       await reloader.close();
+      // After the listeners: the last requests' observations are written, then the store closes.
+      await inventory?.close().catch((e: Error) => log.warn({ err: e.message }, 'inventory: last batch not written'));
+      await store?.close();
     },
   };
 }

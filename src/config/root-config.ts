@@ -6,6 +6,7 @@ import { resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
 import { bool, checkShape, int, listOf, mapOf, oneOf, str, type Shape } from './shape.js';
 import { parseYamlTree, toPlain } from './yaml-tree.js';
 import { IpAllowList } from './ip-allow.js';
+import { DEFAULT_INVENTORY, DEFAULT_STATE, parseStateSetting, type InventoryConfig, type StateConfig } from '../store/config.js';
 
 export interface RootConfig {
   listen: { host: string; port: number };
@@ -32,6 +33,9 @@ export interface RootConfig {
   allowEmptyGlobal: boolean;
   /** Activation and enrollment codes (docs/enrollment.md): on, unknown phones are challenged so they can type one. */
   enrollment: { enabled: boolean };
+  /** The state store (inventory, audit, tokens): SQLite by default (store/config.ts). */
+  state: StateConfig;
+  inventory: InventoryConfig;
 }
 
 export interface TlsConfig {
@@ -124,6 +128,8 @@ export const DEFAULT_CONFIG: RootConfig = {
   uploads: DEFAULT_UPLOADS,
   allowEmptyGlobal: false,
   enrollment: { enabled: false },
+  state: DEFAULT_STATE,
+  inventory: DEFAULT_INVENTORY,
 };
 
 /** An address or CIDR as the allow-lists take it (an unusable entry is an error here, not at start). */
@@ -158,6 +164,9 @@ const configShape: Shape = mapOf({
   }),
   public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
   enrollment: mapOf({ enabled: bool }),
+  // The state store (store/config.ts). The URL may be a ${env:…} reference, checked once resolved.
+  state: str,
+  inventory: mapOf({ flush_ms: int(50, 60_000), max_unknown: int(0) }),
 });
 
 export interface ParsedRootConfig {
@@ -197,6 +206,8 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     connections?: { idle_timeout_s?: number; headers_timeout_s?: number; request_timeout_s?: number; keep_alive_timeout_s?: number; max_per_address?: number };
     uploads?: { max_file_bytes?: number; max_log_bytes?: number; max_device_bytes?: number; log_retention_days?: number; max_concurrent_per_device?: number; shared_credentials_may_write?: boolean | Array<string | number> };
     enrollment?: { enabled?: boolean };
+    state?: string;
+    inventory?: { flush_ms?: number; max_unknown?: number };
   };
   const layers = raw.layers ?? DEFAULT_CONFIG.layers;
   const seen = new Set<string>();
@@ -227,6 +238,13 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     maxConcurrentPerDevice: raw.uploads?.max_concurrent_per_device ?? DEFAULT_UPLOADS.maxConcurrentPerDevice,
     sharedCredentialsMayWrite: mayWrite === true ? true : new Set((Array.isArray(mayWrite) ? mayWrite : []).map(String)),
   };
+  let state: StateConfig = DEFAULT_STATE;
+  if (raw.state !== undefined) {
+    const st = parseStateSetting(String(raw.state));
+    // The message never repeats the value: it may be a URL with a password.
+    if ('error' in st) diagnostics.push({ code: 'CONFIG', severity: 'error', message: st.error, loc: (parsed.root.kind === 'map' ? parsed.root.entries.get('state')?.node.loc : undefined) ?? parsed.root.loc });
+    else state = st;
+  }
   for (const l of LAYER_KINDS) {
     if (!seen.has(l)) diagnostics.push({ code: 'CONFIG', severity: 'warning', message: `layers: "${l}" is not listed, so ${l} profiles are ignored`, loc: parsed.root.loc });
   }
@@ -258,6 +276,8 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
       },
       connections,
       uploads,
+      state,
+      inventory: { flushMs: raw.inventory?.flush_ms ?? DEFAULT_INVENTORY.flushMs, maxUnknown: raw.inventory?.max_unknown ?? DEFAULT_INVENTORY.maxUnknown },
     },
     diagnostics,
     secrets,

@@ -5,7 +5,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { logReply } from '../pipeline/access.js';
+import { logReply, type Observe } from '../pipeline/access.js';
 import type { PhoneRequest } from '../pipeline/handle.js';
 import { discardReply, emptyReply, type Reply } from '../pipeline/reply.js';
 import type { Gate } from '../security/gate.js';
@@ -17,6 +17,8 @@ export interface ListenerOptions extends OperatorDeps {
   handle: (req: PhoneRequest) => Promise<Reply>;
   gate: Gate;
   log: Logger;
+  /** The inventory's observer, told of every answered phone request. */
+  observe?: Observe;
 }
 
 export function createListener(opts: ListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -49,7 +51,8 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
       discardReply(reply);
       return fail(req, res, method, url, started, err);
     }
-    logReply(opts.log, { method, url }, reply.log.ip ?? ipOf(req), reply, bytes, started);
+    const ua = req.headers['user-agent'];
+    logReply(opts.log, { method, url, userAgent: typeof ua === 'string' ? ua : undefined }, reply.log.ip ?? ipOf(req), reply, bytes, started, opts.observe);
   };
 
   return (req, res) => {

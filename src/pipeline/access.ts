@@ -19,8 +19,24 @@ export interface AccessRecord {
   transport?: string;
 }
 
-/** Log one answered request. `started` is a performance.now() reading taken when it arrived. */
-export function logReply(log: Logger, req: { method: string; url: string; transport?: string }, ip: string, reply: Reply, bytes: number, started: number): void {
+/**
+ * Hands each answered request to the inventory (inventory/inventory.ts), with the two headers
+ * the log line does not carry.
+ */
+export type Observe = (r: AccessRecord, userAgent: string | undefined, etag: string | undefined) => void;
+
+export interface Answered {
+  method: string;
+  url: string;
+  transport?: string;
+  userAgent?: string;
+}
+
+/**
+ * Log one answered request, and let the inventory see it: the one place every transport's
+ * requests end. `started` is a performance.now() reading taken when it arrived.
+ */
+export function logReply(log: Logger, req: Answered, ip: string, reply: Reply, bytes: number, started: number, observe?: Observe): void {
   const who = reply.log;
   // Written out rather than rest-and-spread, which V8 builds through a slow path.
   const record: AccessRecord = {
@@ -36,6 +52,7 @@ export function logReply(log: Logger, req: { method: string; url: string; transp
   };
   if (req.transport === 'tftp') record.transport = 'tftp';
   log.info(record);
+  observe?.(record, req.userAgent, reply.headers.ETag);
 }
 
 export function round(ms: number): number {
