@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deviceRow, StoreError, type DeviceRecord, type Judge, type Observation, type StateStore } from '../src/store/contract.js';
 import { LATEST_VERSION } from '../src/store/migrations/index.js';
+import type { Binding } from '../src/enroll/bindings.js';
+import type { CodeRecord } from '../src/enroll/contract.js';
 import { matches, parseWhere } from '../src/store/where.js';
 
 export interface FreshStore {
@@ -245,6 +247,99 @@ export function runStoreContract(name: string, openFresh: OpenFresh | undefined,
         expect(await store.deleteUrlToken(MAC(2))).toBe(true);
         expect(await store.deleteUrlToken(MAC(2))).toBe(false);
         expect(await store.getUrlToken(h('2'))).toBeUndefined();
+      });
+    });
+
+    describe('codes and bindings', () => {
+      const code = (id: string, extra: Partial<CodeRecord> = {}): CodeRecord => ({ id, hash: `h-${id}`, tail: '1234', kind: 'activation', groups: [], maxDevices: 1, used: 0, issuedAt: at(0), expiresAt: at(3600), issuedBy: 'cli', ...extra });
+      const bind = (mac: string, c: CodeRecord, s = 10, extra: Partial<Binding> = {}): Binding => ({ mac, codeId: c.id, tail: c.tail, kind: c.kind, groups: c.groups, boundAt: at(s), boundFrom: '10.0.0.9', state: 'enrolled', codeHash: c.hash, ...(c.placeholder ? { placeholder: c.placeholder } : {}), ...(c.site ? { site: c.site } : {}), model: 'J179', ...extra });
+
+      it('stores codes by digest and lists them; an unknown digest finds nothing', async () => {
+        const { store } = await fresh();
+        const a = code('c1', { placeholder: 'BAT-reception' });
+        const e = code('c2', { kind: 'enrollment', site: 'nyc', groups: ['sales', 'support'], maxDevices: null, expiresAt: null, issuedAt: at(1) });
+        await store.insertCode(a);
+        await store.insertCode(e);
+        expect(await store.findCodeByHash('h-c1')).toEqual(a);
+        expect(await store.findCodeByHash('h-c2')).toEqual(e);
+        expect(await store.findCodeByHash("h-c1' OR '1'='1")).toBeUndefined();
+        expect((await store.listCodes()).map((c) => c.id)).toEqual(['c1', 'c2']);
+      });
+
+      it('an activation code binds one phone; the same phone again gets its binding back; another is refused', async () => {
+        const { store } = await fresh();
+        const a = code('c1', { placeholder: 'BAT-reception' });
+        await store.insertCode(a);
+        const first = await store.redeem('c1', bind(MAC(1), a));
+        expect(first).toEqual({ ok: true, binding: bind(MAC(1), a) });
+        expect(await store.redeem('c1', bind(MAC(1), a, 20))).toEqual({ ok: true, binding: bind(MAC(1), a) });
+        expect(await store.redeem('c1', bind(MAC(2), a, 30))).toEqual({ ok: false, reason: 'used' });
+        expect((await store.findCodeByHash('h-c1'))?.used).toBe(1);
+        expect(await store.listBindings()).toEqual([bind(MAC(1), a)]);
+      });
+
+      it('fifty phones racing for one activation code: exactly one wins', async () => {
+        const f = await fresh();
+        const other = await f.reopen(); // a second connection, as a second server would have
+        closing.push(other);
+        const a = code('c1', { placeholder: 'BAT-lobby' });
+        await f.store.insertCode(a);
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? other : f.store).redeem('c1', bind(MAC(100 + i), a))));
+        expect(results.filter((r) => r.ok)).toHaveLength(1);
+        expect(new Set(results.filter((r) => !r.ok).map((r) => (r as { reason: string }).reason))).toEqual(new Set(['used']));
+        expect(await f.store.listBindings()).toHaveLength(1);
+      });
+
+      it('an enrollment code capped at 5, redeemed by 50 phones at once from two connections, admits exactly 5', async () => {
+        const f = await fresh();
+        const other = await f.reopen();
+        closing.push(other);
+        const e = code('c5', { kind: 'enrollment', site: 'nyc', groups: ['sales'], maxDevices: 5 });
+        await f.store.insertCode(e);
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? other : f.store).redeem('c5', bind(MAC(200 + i), e))));
+        expect(results.filter((r) => r.ok)).toHaveLength(5);
+        expect(results.filter((r) => !r.ok).every((r) => (r as { reason: string }).reason === 'cap reached')).toBe(true);
+        expect((await f.store.findCodeByHash('h-c5'))?.used).toBe(5);
+        expect((await f.store.listBindings()).every((b) => b.site === 'nyc' && b.groups.join() === 'sales')).toBe(true);
+      });
+
+      it('expired and released codes bind nobody; releasing a code releases its bindings', async () => {
+        const { store } = await fresh();
+        const old = code('old', { expiresAt: at(5) });
+        const e = code('e', { kind: 'enrollment', site: 'nyc', maxDevices: null });
+        await store.insertCode(old);
+        await store.insertCode(e);
+        expect(await store.redeem('old', bind(MAC(1), old, 5))).toEqual({ ok: false, reason: 'expired' });
+        expect((await store.redeem('e', bind(MAC(2), e))).ok).toBe(true);
+        expect(await store.releaseCode('e', at(50))).toBe(true);
+        expect(await store.releaseCode('e', at(51))).toBe(false);
+        expect(await store.releaseCode('nope', at(51))).toBe(false);
+        expect((await store.listBindings())[0]?.state).toBe('released');
+        expect(await store.redeem('e', bind(MAC(3), e, 60))).toEqual({ ok: false, reason: 'released' });
+        expect((await store.findCodeByHash('h-e'))?.releasedAt).toBe(at(50));
+      });
+
+      it('a placeholder is bound once, whichever of its codes is used; a bound MAC cannot take a second code', async () => {
+        const { store } = await fresh();
+        const a = code('a', { placeholder: 'BAT-x' });
+        const b = code('b', { placeholder: 'BAT-x', hash: 'h-b' });
+        const e = code('e', { kind: 'enrollment', site: 'nyc', maxDevices: null });
+        for (const c of [a, b, e]) await store.insertCode(c);
+        expect((await store.redeem('a', bind(MAC(1), a))).ok).toBe(true);
+        expect(await store.redeem('b', bind(MAC(2), b))).toEqual({ ok: false, reason: 'placeholder taken' });
+        expect(await store.redeem('e', bind(MAC(1), e))).toEqual({ ok: false, reason: 'already bound' });
+      });
+
+      it('a binding changes state (adopted), and an adopted MAC may be bound again', async () => {
+        const { store } = await fresh();
+        const e = code('e', { kind: 'enrollment', site: 'nyc', maxDevices: null });
+        await store.insertCode(e);
+        await store.redeem('e', bind(MAC(1), e));
+        expect(await store.setBindingState(MAC(1), 'adopted', at(99))).toBe(true);
+        expect(await store.setBindingState(MAC(9), 'adopted', at(99))).toBe(false);
+        expect((await store.listBindings())[0]?.state).toBe('adopted');
+        expect((await store.redeem('e', bind(MAC(1), e, 100))).ok).toBe(true);
+        expect((await store.listBindings())[0]?.state).toBe('enrolled');
       });
     });
 

@@ -10,6 +10,7 @@
 
 import crypto from 'node:crypto';
 import type { Where } from './where.js';
+import type { CodeStore } from '../enroll/contract.js';
 
 /** What a phone's last requests add up to (see docs/state.md). */
 export type ProvisionResult = 'ok' | 'stale' | 'failing' | 'never' | 'unknown';
@@ -159,7 +160,8 @@ export interface ApiTokenInfo {
   lastUsedAt?: string;
 }
 
-export interface StateStore {
+/** Codes and bindings (enroll/contract.ts) are part of the same store and contract suite. */
+export interface StateStore extends CodeStore {
   /** `sqlite` or `postgres`. */
   readonly kind: string;
   /** Where it lives, for messages (a path, or a URL without its password). */

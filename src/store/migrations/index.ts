@@ -5,6 +5,7 @@
 import { StoreError } from '../contract.js';
 import { m0001 } from './0001_init.js';
 import { m0002 } from './0002_import_tokens_json.js';
+import { m0003 } from './0003_enrollment.js';
 
 export interface MigrationContext {
   /** The state directory, for migrations that import files from it. */
@@ -26,7 +27,7 @@ export interface Migration {
   after?: (tx: MigrationTx, ctx: MigrationContext) => Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`;

@@ -28,6 +28,9 @@ import {
 } from '../contract.js';
 import { byMac, mergeDevice } from '../merge.js';
 import { MIGRATIONS_TABLE, pending, statements, type MigrationContext } from '../migrations/index.js';
+import { bindingOf, bindingParams, codeOf, codeParams, decideRedeem, INSERT_CODE, RELEASE_BINDINGS, RELEASE_CODE, UPSERT_BINDING, type BindingRow, type CodeRow } from '../codes-sql.js';
+import type { Binding, BindingState } from '../../enroll/bindings.js';
+import type { CodeRecord, Redeemed } from '../../enroll/contract.js';
 import { auditFilter, auditOf, deviceFilter, deviceOf, emptyCounts, type AuditRow, type DeviceRow, type FileRow } from '../sql.js';
 
 /** Advisory lock keys (arbitrary, fixed): migrations, inventory batches. */
@@ -265,6 +268,60 @@ export class PostgresStore implements StateStore {
     return ((await this.pool.query('DELETE FROM api_tokens WHERE id = $1', [id])).rowCount ?? 0) > 0;
   }
 
+  // ── codes and bindings
+  async insertCode(c: CodeRecord): Promise<void> {
+    await this.q(INSERT_CODE, codeParams(c));
+  }
+
+  async findCodeByHash(hash: string): Promise<CodeRecord | undefined> {
+    const r = (await this.q<CodeRow>('SELECT * FROM codes WHERE hash = ?', [hash]))[0];
+    return r && codeOf(r);
+  }
+
+  async listCodes(): Promise<CodeRecord[]> {
+    return (await this.q<CodeRow>('SELECT * FROM codes ORDER BY issued_at, id')).map(codeOf);
+  }
+
+  async releaseCode(id: string, at: string): Promise<boolean> {
+    return this.tx(async (c) => {
+      const n = (await c.query(numbered(RELEASE_CODE), [at, id])).rowCount ?? 0;
+      if (n) await c.query(numbered(RELEASE_BINDINGS), [at, id]);
+      return n > 0;
+    });
+  }
+
+  async redeem(codeId: string, binding: Binding): Promise<Redeemed> {
+    try {
+      return await this.tx(async (c) => {
+        // The code's row is locked until commit: racing redemptions of one code, from any
+        // server, take turns, and each sees the uses the others counted.
+        const code = (await this.q<CodeRow>('SELECT * FROM codes WHERE id = ? FOR UPDATE', [codeId], c))[0];
+        const existing = (await this.q<BindingRow>('SELECT * FROM bindings WHERE mac = ?', [binding.mac], c))[0];
+        const k = code && codeOf(code);
+        const taken = !!k?.placeholder && (await this.q("SELECT 1 FROM bindings WHERE placeholder = ? AND state = 'enrolled'", [k.placeholder], c)).length > 0;
+        const d = decideRedeem(k, existing && bindingOf(existing), taken, binding.boundAt);
+        if (!d.write) return 'same' in d ? { ok: true, binding: d.same } : { ok: false, reason: d.refused };
+        if (((await c.query(numbered(UPSERT_BINDING), bindingParams(binding))).rowCount ?? 0) === 0) throw new AlreadyBound();
+        await c.query('UPDATE codes SET used = used + 1 WHERE id = $1', [codeId]);
+        return { ok: true, binding } as Redeemed;
+      });
+    } catch (e) {
+      // The same MAC racing with two codes, or a placeholder bound through another code: the
+      // database's own constraints name the loser, whose transaction was rolled back whole.
+      if (e instanceof AlreadyBound) return { ok: false, reason: 'already bound' };
+      if ((e as { code?: string }).code === '23505') return { ok: false, reason: 'placeholder taken' };
+      throw e;
+    }
+  }
+
+  async listBindings(): Promise<Binding[]> {
+    return (await this.q<BindingRow>('SELECT * FROM bindings ORDER BY mac')).map(bindingOf);
+  }
+
+  async setBindingState(mac: string, state: BindingState, at: string): Promise<boolean> {
+    return ((await this.pool.query('UPDATE bindings SET state = $1, changed_at = $2 WHERE mac = $3', [state, at, mac])).rowCount ?? 0) > 0;
+  }
+
   async schemaVersion(): Promise<number> {
     return Number((await this.q<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM schema_migrations'))[0]!.v);
   }
@@ -291,3 +348,5 @@ function apiInfo(r: ApiRowT): ApiTokenInfo {
   if (r.last_used_at !== null) i.lastUsedAt = r.last_used_at;
   return i;
 }
+
+class AlreadyBound extends Error {}

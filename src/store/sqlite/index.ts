@@ -27,6 +27,9 @@ import {
 } from '../contract.js';
 import { byMac, mergeDevice } from '../merge.js';
 import { MIGRATIONS_TABLE, pending, statements, type MigrationContext } from '../migrations/index.js';
+import { bindingOf, bindingParams, codeOf, codeParams, decideRedeem, INSERT_CODE, RELEASE_BINDINGS, RELEASE_CODE, UPSERT_BINDING, type BindingRow, type CodeRow } from '../codes-sql.js';
+import type { Binding, BindingState } from '../../enroll/bindings.js';
+import type { CodeRecord, Redeemed } from '../../enroll/contract.js';
 import { auditFilter, auditOf, deviceFilter, deviceOf, emptyCounts, type AuditRow, type DeviceRow, type FileRow } from '../sql.js';
 
 export interface SqliteOptions {
@@ -231,6 +234,52 @@ export class SqliteStore implements StateStore {
 
   async revokeApiToken(id: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM api_tokens WHERE id = ?').run(id).changes > 0;
+  }
+
+  // ── codes and bindings
+  async insertCode(c: CodeRecord): Promise<void> {
+    this.db.prepare(INSERT_CODE).run(...codeParams(c));
+  }
+
+  async findCodeByHash(hash: string): Promise<CodeRecord | undefined> {
+    const r = this.db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as CodeRow | undefined;
+    return r && codeOf(r);
+  }
+
+  async listCodes(): Promise<CodeRecord[]> {
+    return (this.db.prepare('SELECT * FROM codes ORDER BY issued_at, id').all() as CodeRow[]).map(codeOf);
+  }
+
+  async releaseCode(id: string, at: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const n = this.db.prepare(RELEASE_CODE).run(at, id).changes;
+      if (n) this.db.prepare(RELEASE_BINDINGS).run(at, id);
+      return n > 0;
+    })();
+  }
+
+  async redeem(codeId: string, binding: Binding): Promise<Redeemed> {
+    // IMMEDIATE takes the write lock first: `serve --workers` processes redeem one at a time.
+    const run = this.db.transaction((): Redeemed => {
+      const code = this.db.prepare('SELECT * FROM codes WHERE id = ?').get(codeId) as CodeRow | undefined;
+      const existing = this.db.prepare('SELECT * FROM bindings WHERE mac = ?').get(binding.mac) as BindingRow | undefined;
+      const c = code && codeOf(code);
+      const taken = !!c?.placeholder && !!this.db.prepare("SELECT 1 FROM bindings WHERE placeholder = ? AND state = 'enrolled'").get(c.placeholder);
+      const d = decideRedeem(c, existing && bindingOf(existing), taken, binding.boundAt);
+      if (!d.write) return 'same' in d ? { ok: true, binding: d.same } : { ok: false, reason: d.refused };
+      if (this.db.prepare(UPSERT_BINDING).run(...bindingParams(binding)).changes === 0) return { ok: false, reason: 'already bound' };
+      this.db.prepare('UPDATE codes SET used = used + 1 WHERE id = ?').run(codeId);
+      return { ok: true, binding };
+    });
+    return run.immediate();
+  }
+
+  async listBindings(): Promise<Binding[]> {
+    return (this.db.prepare('SELECT * FROM bindings ORDER BY mac').all() as BindingRow[]).map(bindingOf);
+  }
+
+  async setBindingState(mac: string, state: BindingState, at: string): Promise<boolean> {
+    return this.db.prepare('UPDATE bindings SET state = ?, changed_at = ? WHERE mac = ?').run(state, at, mac).changes > 0;
   }
 
   async schemaVersion(): Promise<number> {
