@@ -32,6 +32,7 @@ import { ensureDevCertificate } from './security/dev-cert.js';
 import { loadServerTls } from './security/server-tls.js';
 import { TokenStore } from './security/tokens.js';
 import { Provisioner } from './service/provisioner.js';
+import { Enrollment } from './enroll/service.js';
 import { Reloader, validateSnapshot } from './service/reloader.js';
 import { UploadStore } from './service/upload-store.js';
 import type { StateStore } from './store/contract.js';
@@ -63,6 +64,9 @@ export interface ServerOptions {
    */
   warmUp?: number;
 }
+
+/** How often a server reads the bindings again (another replica may have bound a phone). */
+const BINDINGS_REFRESH_MS = 2_000;
 
 /** The warm-up stops after this long whatever is left: start-up at 100,000 devices must stay under 10 s. */
 const WARM_UP_BUDGET_MS = 750;
@@ -141,7 +145,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? snap.config.listen.host;
   const port = opts.port ?? snap.config.listen.port;
   const log = opts.log ?? createLogger();
-  const provisioner = new Provisioner(snap);
+  // The state store before the first phone: a database migrated by a newer deskset refuses the start.
+  const store = await openStateStore(rootFiles.dir, snap.config);
+  // Phones bound by codes are state: read before serving, then again every few seconds so a
+  // replica on the same PostgreSQL serves the phones another one bound.
+  const enrollment = store && snap.config.enrollment.enabled ? new Enrollment(store, log) : undefined;
+  await enrollment?.refresh();
+  const provisioner = new Provisioner(snap, enrollment);
   const reloader = new Reloader(rootFiles, provisioner, log);
   const unreadShown = unread.map((d) => ({ ...d, loc: d.loc && { ...d.loc, file: snap.display(d.loc.file) } }));
   if (unread.length) reloader.degrade('not_read', unreadShown);
@@ -151,20 +161,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Before the first phone: temp files and half-done log appends a killed process left behind.
   const orphans = await uploads.removeStaleTemps().catch((e: Error) => (log.warn({ err: e.message }, 'upload housekeeping failed'), 0));
   if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');
-  // The state store before the first phone: a database migrated by a newer deskset refuses the start.
-  const store = await openStateStore(rootFiles.dir, snap.config);
   const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag, flushMs: snap.config.inventory.flushMs, maxUnknown: snap.config.inventory.maxUnknown, log });
   const tokens = store ? TokenStore.onStore(store) : new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
   // Migration 0002 imports tokens.json once per database: a second server's file on a shared PostgreSQL is not.
   if (store && existsSync(path.join(stateDir, 'tokens.json'))) log.warn({ event: 'tokens_json_ignored', file: path.join(snap.config.stateDir, 'tokens.json') }, `${path.join(snap.config.stateDir, 'tokens.json')} is not used: URL tokens live in the state store (this database imported its tokens before); re-issue the tokens it holds, then delete it`);
-  const gate = new Gate(snap.config.security, log, tokens);
+  const gate = new Gate(snap.config.security, log, tokens, enrollment);
   // Housekeeping: old day logs and temp files a crash left behind, daily; tokens
   // issued by `deskset token` in another process, every few seconds (one stat).
   const housekeep = () => void Promise.all([uploads.pruneLogs(), uploads.removeStaleTemps()]).catch((e: Error) => log.warn({ err: e.message }, 'upload housekeeping failed'));
   // Temp files were swept above, before listening; old day logs can go in the background.
   void uploads.pruneLogs().catch((e: Error) => log.warn({ err: e.message }, 'upload housekeeping failed'));
-  const timers = [setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000), watchHeap()];
+  const timers = [setInterval(() => void enrollment?.refresh().catch((e: Error) => log.warn({ err: e.message }, 'bindings unreadable')), BINDINGS_REFRESH_MS), setInterval(housekeep, 24 * 3600_000), setInterval(() => void tokens.refresh().catch((e: Error) => log.warn({ err: e.message }, 'token store unreadable')), 5_000), watchHeap()];
   for (const t of timers) t.unref();
 
   // The request stack: the HTTP adapter around the one pipeline. The warm-up builds one of its own.

@@ -157,6 +157,28 @@ export const COMMANDS = {
     exits: { 0: 'listed (possibly none)', 1: 'ROOT has errors, or the state store is off, unreachable or newer than this deskset', 2: `${USAGE_EXIT}, or a bad --where expression` },
     load: async () => (await import('./devices.js')).run,
   }),
+  codes: command({
+    args: ['issue [ROOT]', 'list [ROOT]', 'export [ROOT]', 'release [ROOT] ID'],
+    summary: 'activation codes (one phone, one placeholder) and enrollment codes (phones into a site)',
+    description:
+      'issue --placeholder NAME makes a 16-digit activation code (Cisco’s model): the phone that redeems it becomes that placeholder under its own MAC; --mac pins it to one phone; --ttl hours (default 168). issue --site NAME makes an enrollment code (Avaya DES’s model) of 8 or 12 digits that admits phones into a site and groups, up to --max-devices, until --expires. A phone redeems a code by typing it as the password at its credentials prompt (enrollment: {enabled: true}). The code is printed once; the state store keeps its digest and last four digits. list and export never show a code.',
+    options: {
+      placeholder: { type: 'string', value: 'NAME', help: 'activation code for profiles/devices/placeholders/NAME.yaml' },
+      mac: { type: 'string', value: 'MAC', help: 'pin an activation code to this phone' },
+      ttl: { type: 'string', value: 'HOURS', help: 'lifetime of an activation code (default 168)' },
+      site: { type: 'string', value: 'NAME', help: 'enrollment code admitting phones into this site' },
+      groups: { type: 'string', value: 'A,B', help: 'groups the enrolled phones join' },
+      digits: { type: 'string', value: '8|12', help: 'length of an enrollment code (default 8)' },
+      'max-devices': { type: 'string', value: 'N', help: 'most phones an enrollment code admits (default: no cap)' },
+      expires: { type: 'string', value: 'WHEN', help: 'lifetime of an enrollment code: 72h, 90d, 12w, 3mo or never (default 72h)' },
+      expired: { type: 'boolean', help: 'list: only expired codes' },
+      csv: { type: 'boolean', help: 'export: CSV of the codes (ids and last digits, never codes)' },
+      json: JSON_REPORT,
+    },
+    examples: ['deskset codes issue samples --placeholder BAT-reception', 'deskset codes issue samples --site nyc --groups support --max-devices 20 --expires 90d', 'deskset codes list samples', 'deskset codes release samples 3f9a1c2b7d'],
+    exits: { 0: 'done', 1: 'ROOT has errors, the state store is off or unreachable, no such placeholder, site, group or code', 2: USAGE_EXIT },
+    load: async () => (await import('./codes.js')).run,
+  }),
   migrate: command({
     args: ['[ROOT]'],
     summary: 'bring the state store to this deskset’s schema',

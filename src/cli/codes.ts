@@ -1,0 +1,120 @@
+// `deskset codes issue|list|export|release`: activation codes (Cisco's model: one phone, one
+// prepared placeholder) and enrollment codes (Avaya DES's: any number of phones into a site).
+// A code is printed once, by `issue`, on stdout; the state store keeps its digest and last
+// four digits. Every change is an audit record.
+
+import os from 'node:os';
+import { stringify } from 'csv-stringify/sync';
+import { hasErrors } from '../check/diagnostics.js';
+import { normalizeMac } from '../config/mac.js';
+import { codeState, formatCode } from '../enroll/codes.js';
+import type { CodeRecord } from '../enroll/contract.js';
+import { issueCode } from '../enroll/issue.js';
+import { loadRoot } from '../io/load-root.js';
+import type { StateStore } from '../store/contract.js';
+import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { COMMANDS } from './commands.js';
+import { openRootState } from './state.js';
+
+const USAGE = 'usage: deskset codes issue [ROOT] (--placeholder NAME [--mac MAC] [--ttl HOURS] | --site NAME [--groups A,B] [--digits 8|12] [--max-devices N] [--expires 72h|90d|12w|3mo|never]) | codes list [ROOT] [--expired] | codes export [ROOT] --csv | codes release [ROOT] ID';
+
+export function run(args: string[]): Promise<number> {
+  return guarded('codes', async () => {
+    const { values, positionals } = parse(args, COMMANDS.codes);
+    const [verb, ...rest] = positionals;
+    if (verb !== 'issue' && verb !== 'list' && verb !== 'export' && verb !== 'release') throw new UsageError(USAGE);
+    const id = verb === 'release' ? rest.pop() : undefined;
+    if (verb === 'release' && !id) throw new UsageError(USAGE);
+    if (rest.length > 1) throw new UsageError(USAGE);
+    if (verb === 'export' && !values.csv) throw new UsageError('codes export writes CSV: add --csv');
+    const root = rest[0] ?? '.';
+    const state = await openRootState(root, 'codes');
+    if (!state) return 1;
+    const store = state.store;
+    try {
+      if (!store) {
+        process.stderr.write('deskset codes: codes live in the state store, and it is off (state: off in deskset.yaml)\n');
+        return 1;
+      }
+      if (verb === 'list' || verb === 'export') return list(store, verb, values.json === true, values.expired === true);
+      if (verb === 'release') return release(store, id!);
+
+      const snap = await loadRoot(state.rootDir);
+      if (hasErrors(snap.diagnostics)) {
+        printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
+        return 1;
+      }
+      const mac = values.mac === undefined ? undefined : normalizeMac(values.mac);
+      if (values.mac !== undefined && !mac) throw new UsageError(`--mac: not a MAC address: ${JSON.stringify(values.mac.slice(0, 40))}`);
+      const number = (name: string, v: string | undefined) => {
+        if (v === undefined) return undefined;
+        if (!/^\d{1,9}$/.test(v)) throw new UsageError(`--${name}: not a whole number: ${JSON.stringify(v.slice(0, 20))}`);
+        return Number(v);
+      };
+      const issued = issueCode(
+        snap.profiles,
+        {
+          placeholder: values.placeholder,
+          mac,
+          site: values.site,
+          groups: values.groups?.split(',').map((g) => g.trim()).filter(Boolean),
+          digits: number('digits', values.digits),
+          maxDevices: number('max-devices', values['max-devices']),
+          expires: values.expires,
+          ttlHours: number('ttl', values.ttl),
+          issuedBy: `cli:${os.userInfo().username}`,
+        },
+        new Date(),
+      );
+      if (!issued.ok) {
+        process.stderr.write(`deskset codes issue: ${issued.message}\n`);
+        return 1;
+      }
+      const r = issued.record;
+      await store.insertCode(r);
+      await store.appendAudit({ at: r.issuedAt, actor: r.issuedBy, source: 'local', action: 'code.issue', result: 'ok', target: r.placeholder ?? r.site, detail: { code: r.id, kind: r.kind, ...(r.mac ? { mac: r.mac } : {}) } });
+      if (values.json) process.stdout.write(`${JSON.stringify({ code: issued.code, ...describe(r) }, null, 2)}\n`);
+      else process.stdout.write(`${formatCode(issued.code)}\n${summary(r)}\nThe code is shown only now: deskset keeps its digest.\n`);
+      return 0;
+    } finally {
+      await store?.close();
+    }
+  });
+}
+
+async function list(store: StateStore, verb: 'list' | 'export', json: boolean, expired: boolean): Promise<number> {
+  const now = new Date();
+  const codes = (await store.listCodes()).filter((c) => !expired || codeState(c, now) === 'expired');
+  const rows = codes.map((c) => ({ ...describe(c), state: codeState(c, now) }));
+  if (verb === 'export') {
+    // Never the code: only what identifies and describes it.
+    process.stdout.write(stringify(rows.map((r) => ({ ...r, groups: r.groups.join('|') })), { header: true, columns: ['id', 'tail', 'kind', 'placeholder', 'mac', 'site', 'groups', 'max_devices', 'used', 'state', 'issued_at', 'expires_at', 'issued_by'] }));
+    return 0;
+  }
+  if (json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else if (!rows.length) process.stdout.write('no codes\n');
+  else for (const r of rows) process.stdout.write(`${r.id}  …${r.tail}  ${r.state.padEnd(11)}  ${summary(codes.find((c) => c.id === r.id)!)}\n`);
+  return 0;
+}
+
+async function release(store: StateStore, id: string): Promise<number> {
+  const at = new Date().toISOString();
+  if (!(await store.releaseCode(id, at))) {
+    process.stderr.write(`deskset codes release: no code ${JSON.stringify(id.slice(0, 40))} that is not already released\n`);
+    return 1;
+  }
+  await store.appendAudit({ at, actor: `cli:${os.userInfo().username}`, source: 'local', action: 'code.release', result: 'ok', detail: { code: id } });
+  process.stdout.write(`released ${id}: it binds no more phones, and the phones it bound are no longer served as bound\n`);
+  return 0;
+}
+
+/** A code as lists, exports and the API show it: never the code, only its id and last four digits. */
+function describe(c: CodeRecord) {
+  return { id: c.id, tail: c.tail, kind: c.kind, placeholder: c.placeholder ?? null, mac: c.mac ?? null, site: c.site ?? null, groups: c.groups, max_devices: c.maxDevices, used: c.used, issued_at: c.issuedAt, expires_at: c.expiresAt, issued_by: c.issuedBy };
+}
+
+function summary(c: CodeRecord): string {
+  const until = c.expiresAt ? `until ${c.expiresAt}` : 'never expires';
+  if (c.kind === 'activation') return `activation code ${c.id} for placeholder ${c.placeholder}${c.mac ? `, only for ${c.mac}` : ''}, ${until}`;
+  return `enrollment code ${c.id} for site ${c.site}${c.groups.length ? `, groups ${c.groups.join(', ')}` : ''}, ${c.maxDevices === null ? 'no cap' : `at most ${c.maxDevices} phones (${c.used} so far)`}, ${until}`;
+}
