@@ -179,6 +179,16 @@ export const COMMANDS = {
     exits: { 0: 'done', 1: 'ROOT has errors, the state store is off or unreachable, no such placeholder, site, group or code', 2: USAGE_EXIT },
     load: async () => (await import('./codes.js')).run,
   }),
+  'devices-adopt': command({
+    args: ['[ROOT]'],
+    summary: 'turn phones bound by codes into device files to commit',
+    description:
+      'For every phone bound by a code and not yet adopted: an activation binding renames its placeholder’s file to profiles/devices/<mac>.yaml (text and comments unchanged); an enrollment binding writes a new file with the model, site and groups it enrolled with; a phone that already has a device file only has its binding marked adopted (the file wins). Without --write it prints the plan; with --write each file is written atomically and each binding marked adopted. Then commit the files.',
+    options: { write: { type: 'boolean', help: 'write the files and mark the bindings adopted' }, json: JSON_REPORT },
+    examples: ['deskset devices adopt samples', 'deskset devices adopt samples --write && git -C samples add profiles/devices'],
+    exits: { 0: 'planned or adopted', 1: 'ROOT has errors, or the state store is off or unreachable', 2: USAGE_EXIT },
+    load: async () => (await import('./devices-adopt.js')).run,
+  }),
   migrate: command({
     args: ['[ROOT]'],
     summary: 'bring the state store to this deskset’s schema',

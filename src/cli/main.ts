@@ -14,6 +14,8 @@ function asksForHelp(args: string[]): boolean {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Two-word commands are table entries with a dash: `devices adopt` is `devices-adopt`.
+  if (argv.length > 1 && Object.hasOwn(COMMANDS, `${argv[0]}-${argv[1]}`)) argv = [`${argv[0]}-${argv[1]}`, ...argv.slice(2)];
   const [cmd, ...rest] = argv;
   if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
     // `deskset help check` is `deskset check --help`.

@@ -1,0 +1,78 @@
+// `deskset devices adopt [ROOT] [--write] [--json]`: the phones bound by codes become device
+// files the admin commits. Without --write it prints what it would do; with it, each file is
+// written atomically (a placeholder's file is renamed to the MAC), and the binding is marked
+// adopted. A device file in git then decides what the phone gets.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { hasErrors } from '../check/diagnostics.js';
+import { planAdoption, type AdoptStep } from '../enroll/adopt.js';
+import { loadRoot } from '../io/load-root.js';
+import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { COMMANDS } from './commands.js';
+import { openRootState } from './state.js';
+
+export function run(args: string[]): Promise<number> {
+  return guarded('devices adopt', async () => {
+    const { values, positionals } = parse(args, COMMANDS['devices-adopt']);
+    if (positionals.length > 1) throw new UsageError('usage: deskset devices adopt [ROOT] [--write] [--json]');
+    const state = await openRootState(positionals[0] ?? '.', 'devices adopt');
+    if (!state) return 1;
+    const store = state.store;
+    try {
+      if (!store) {
+        process.stderr.write('deskset devices adopt: bindings live in the state store, and it is off (state: off in deskset.yaml)\n');
+        return 1;
+      }
+      const snap = await loadRoot(state.rootDir);
+      if (hasErrors(snap.diagnostics)) {
+        printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
+        return 1;
+      }
+      const rel = (shown: string) => path.relative(state.rootDir, path.resolve(shown));
+      const steps = planAdoption(snap.profiles, await store.listBindings(), rel);
+      if (values.write) {
+        const at = new Date().toISOString();
+        for (const s of steps) {
+          if (s.kind === 'skip') continue;
+          if (s.kind === 'rename') await renameInto(state.rootDir, s.from, s.to);
+          if (s.kind === 'create') await writeAtomically(path.join(state.rootDir, s.to), s.text);
+          await store.setBindingState(s.mac, 'adopted', at);
+          await store.appendAudit({ at, actor: 'cli', source: 'local', action: 'device.adopt', result: 'ok', target: s.mac, detail: { code: s.binding.codeId, file: s.kind === 'mark' ? s.file : s.to } });
+        }
+      }
+      process.stdout.write(values.json ? `${JSON.stringify(steps.map(({ binding, ...s }) => ({ ...s, code: binding.codeId })), null, 2)}\n` : report(steps, values.write === true));
+      return 0;
+    } finally {
+      await store?.close();
+    }
+  });
+}
+
+function report(steps: AdoptStep[], written: boolean): string {
+  if (!steps.length) return 'no bindings to adopt\n';
+  const out: string[] = [];
+  for (const s of steps) {
+    if (s.kind === 'rename') out.push(`rename ${s.from} → ${s.to}`);
+    if (s.kind === 'create') out.push(`--- /dev/null\n+++ ${s.to}\n${s.text.replace(/\n$/, '').split('\n').map((l) => `+${l}`).join('\n')}`);
+    if (s.kind === 'mark') out.push(`${s.mac}: ${s.file} exists and wins; the binding is only marked adopted`);
+    if (s.kind === 'skip') out.push(`${s.mac}: not adopted: ${s.reason}`);
+  }
+  const adoptable = steps.filter((s) => s.kind !== 'skip').length;
+  out.push(written ? `adopted ${adoptable} binding${adoptable === 1 ? '' : 's'}: commit the files` : `run again with --write to adopt ${adoptable} binding${adoptable === 1 ? '' : 's'}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Write `text` to `file` through a temp file and a rename: a crash leaves the old file or the new one, never half. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, text, { flag: 'wx' });
+  await fs.rename(tmp, file);
+}
+
+/** A placeholder's file becomes the device's, unless a file is already there. */
+async function renameInto(root: string, from: string, to: string): Promise<void> {
+  const target = path.join(root, to);
+  await fs.link(path.join(root, from), target); // fails if `to` exists: never overwrite
+  await fs.unlink(path.join(root, from));
+}
