@@ -66,7 +66,7 @@ export function run(args: string[]): Promise<number> {
     const differs = verified.results.filter((r) => r.status === 'differs');
     const equal = verified.results.filter((r) => r.status === 'equal');
     const unchecked = verified.results.filter((r) => r.status === 'unchecked');
-    const coreErrors = verified.diagnostics.filter((d) => d.severity === 'error' && !(d.code === 'UNKNOWN_MODEL' && /model is missing/.test(d.message)));
+    const coreErrors = verified.diagnostics.filter((d) => d.severity === 'error' && !/model is missing|missing required key "model"/.test(d.message));
     const blocked = clashes.length > 0 || ((differs.length > 0 || coreErrors.length > 0) && !values['accept-differences']);
     const write = !values['dry-run'] && !blocked;
 

@@ -161,11 +161,14 @@ export function importAvaya(ctx: ImportContext, names: string[]): Subject[] {
         if (x.kind === 'goto') break;
       }
     }
-    overlay.set(key, { file: s.name, from: at !== undefined ? sts[at]!.line : st.line, to, why });
-    warn(ctx, 'IMPORT_AVAYA_OVERLAY', `IF ${st.variable} SEQ ${st.value}: ${why}; the IF and its block are kept verbatim in resources/${OVERLAY}, not in the profiles`, { file: s.name, line: st.line, col: st.col });
-    overlayIfs.push({ file: s.name, line: st.line });
+    overlay.set(key, { file: s.name, from: at !== undefined ? sts[at]!.line : st.line, to, why: `IF ${st.variable} SEQ ${st.value} (line ${st.line}): ${why}` });
+    // One warning per file and reason: the official template has dozens of model branches.
+    const kind = `${s.name}\u0000${why.replace(/^model \S+/, 'model')}`;
+    const seen = overlayWarnings.get(kind);
+    if (seen) seen.lines.push(st.line);
+    else overlayWarnings.set(kind, { file: s.name, lines: [st.line], col: st.col, why, variable: st.variable });
   };
-  const overlayIfs: Array<{ file: string; line: number }> = [];
+  const overlayWarnings = new Map<string, { file: string; lines: number[]; col: number; why: string; variable: string }>();
 
   const subjects: Subject[] = [];
   const base = run({});
@@ -209,10 +212,12 @@ export function importAvaya(ctx: ImportContext, names: string[]): Subject[] {
     for (const o of overlay.values()) {
       const lines = scripts.get(o.file)!.parsed.lines;
       parts.push('', `## from ${o.file}:${o.from}-${o.to}: ${o.why}`);
-      for (const ifl of overlayIfs.filter((x) => x.file === o.file)) if (ifl.line < o.from || ifl.line > o.to) {
-        /* the IF line itself is quoted once below */
-      }
       parts.push(...lines.slice(o.from - 1, o.to));
+    }
+    for (const w of overlayWarnings.values()) {
+      const what = w.lines.length > 1 ? `${w.lines.length} IF ${w.variable} branches (lines ${w.lines.slice(0, 8).join(', ')}${w.lines.length > 8 ? ', …' : ''})` : `IF ${w.variable} (line ${w.lines[0]})`;
+      const why = w.lines.length > 1 && /^model /.test(w.why) ? 'their models are not deskset models (the catalog has J100 phones only)' : w.why;
+      warn(ctx, 'IMPORT_AVAYA_OVERLAY', `${what}: ${why}; kept verbatim in resources/${OVERLAY}, not in the profiles`, { file: w.file, line: w.lines[0]!, col: w.col });
     }
     ctx.out.copies.push({ path: `resources/${OVERLAY}`, bytes: new TextEncoder().encode(`${parts.join('\n')}\n`) });
   }

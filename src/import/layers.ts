@@ -4,6 +4,8 @@
 // and a deviation shared by at least `minGroup` devices becomes a group. Devices keep only
 // what differs from what they inherit, with null where they lack an inherited key.
 
+import { isSecretName } from '../core/avaya-script/index.js';
+import { isSecretKey } from '../core/redact.js';
 import type { Leaf, LeafValue } from './vocabulary.js';
 import type { Subject, Vendor } from './types.js';
 
@@ -193,7 +195,8 @@ function appliesTo(path: readonly string[], vendor: Vendor): boolean {
   return v === undefined || v === vendor;
 }
 
+/** Secret by the same rules render and lint mask with (Avaya's own list for Avaya names). */
 export function isSecretPath(path: readonly string[]): boolean {
   const last = path[path.length - 1] ?? '';
-  return /(pass(word|wd)?|pswd|secret|token|private[_.]?key)$/i.test(last) || /PSWD|PASSWD|PASSWORD/i.test(last);
+  return path[0] === 'avaya' ? isSecretName(last) : isSecretKey(last);
 }

@@ -56,7 +56,8 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
     if (!doc) continue;
     const app = doc.elements.find((e) => e.name === 'APPLICATION');
     if (app) {
-      const mac = normalizeMac(base.replace(/\.cfg$/i, ''));
+      const found = normalizeMac(base.replace(/\.cfg$/i, ''));
+      const mac = found === '000000000000' ? undefined : found;
       masters.set(mac ?? '', master(ctx, name, doc.elements));
       if (!mac && !/^0{12}\.cfg$/i.test(base)) warn(ctx, 'IMPORT_MASTER_NAME', `${base} is a master config but not named 000000000000.cfg or <mac>.cfg; read as the default master config`, { file: name, line: app.line, col: 1 });
     } else paramFiles.push(name);
