@@ -104,7 +104,7 @@ export function run(args: string[]): Promise<number> {
       }
       out.push(`${equal.length} equal, ${differs.length} differ, ${unchecked.length} not checked`);
       out.push(`lines in ${plan.linesIn} -> lines out ${plan.linesOut} (${plan.files.size} files: ${plan.layers.models.size} model, ${plan.layers.groups.size} group, ${plan.layers.devices.size} device profiles)`);
-      if (plan.secrets.length) out.push(`secrets written as \${env:…} (listed in .env.example): ${plan.secrets.map((s) => s.name).join(', ')}`);
+      if (plan.secrets.length) out.push(`${plan.secrets.length} secret(s) written as \${env:…} references, listed in .env.example: ${plan.secrets.slice(0, 4).map((s) => s.name).join(', ')}${plan.secrets.length > 4 ? ', …' : ''}`);
       out.push(`${plan.dropped.length} input parameter(s) not imported (listed on stderr with the reason)`);
       if (values['dry-run']) {
         out.push(`would write under ${into}:`);
