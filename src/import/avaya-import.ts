@@ -43,6 +43,12 @@ export function importAvaya(ctx: ImportContext, names: string[]): Subject[] {
       parsed.statements.forEach((st, i) => {
         if (st.kind === 'label' && !labels.has(st.name.toUpperCase())) labels.set(st.name.toUpperCase(), i);
       });
+      // A value an editor wrapped onto the next line: the phone reads that line as a comment.
+      for (const st of parsed.statements) {
+        const next = lines[st.line];
+        if (st.kind === 'set' && st.raw === '' && next !== undefined && /^[ \t]+\S|^"/.test(next) && !/^[ \t]*(SET|ADD|IF|GOTO|GET|#)/i.test(next))
+          warn(ctx, 'IMPORT_WRAPPED_VALUE', `${st.name} has no value and line ${st.line + 1} looks like its value wrapped by an editor; phones read that line as a comment, so ${st.name} is imported empty`, { file: name, line: st.line + 1, col: 1 });
+      }
       for (const d of parsed.diagnostics) if (d.severity === 'error') ctx.out.findings.push({ ...d, severity: 'warning', message: `${d.message} (the phone skips it; not imported)` });
       s = { name, parsed, labels };
       scripts.set(name, s);

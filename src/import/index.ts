@@ -66,7 +66,6 @@ export function planImport(opts: ImportOptions): ImportPlan {
       drop(ctx, { file: f.name, line: 1, col: 1 }, '(whole file)', k.why);
     }
   }
-  for (const [mac, g] of given) if (!byVendor.has(g.model.vendor as Vendor)) byVendor.set(g.model.vendor as Vendor, []);
   const subjects: Subject[] = [];
   if (byVendor.has('avaya')) subjects.push(...importAvaya(ctx, byVendor.get('avaya')!));
   if (byVendor.has('polycom')) subjects.push(...importPolycom(ctx, byVendor.get('polycom')!));
@@ -100,6 +99,10 @@ export function planImport(opts: ImportOptions): ImportPlan {
     const version = /_R(\d+(?:_\d+)+)/.exec(fw.image)?.[1]?.replace(/_/g, '.') ?? fw.image.replace(/\.[^.]+$/, '');
     const dir = `firmware/avaya/${version}`;
     out.copies.push({ path: `${dir}/${fw.image}`, bytes: ctx.files.get(hit)!.bytes });
+    // Not "skipped" after all: the image is the firmware the script names.
+    out.findings = out.findings.filter((f) => !(f.code === 'IMPORT_SKIPPED' && f.loc?.file === hit));
+    out.dropped = out.dropped.filter((d) => d.loc.file !== hit);
+    out.used.set(hit, 0);
     out.copies.push({ path: `${dir}/release.yaml`, bytes: new TextEncoder().encode(`models:\n  ${model}: ${JSON.stringify(fw.image)}\n`) });
     firmwareHeads.set(model, { policy: 'pinned', version });
   }

@@ -111,9 +111,9 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
     if (!model) warn(ctx, 'IMPORT_MODEL_UNKNOWN', `${mac}: no file says which model this phone is; give it with --model ${mac}=MODEL or a CSV (the device is written without a model, which check reports)`, { file: own?.file ?? mac, line: 1, col: 1 });
     subjects.push(s);
   }
-  if (generic && macs.size === 0) {
-    // No phone is named: probe the default master for each model it treats differently, and once
-    // for every other model.
+  if (generic) {
+    // Phones without a master config of their own read the default one: probe it for each model
+    // it treats differently, and once for every other model.
     for (const model of generic.perModel.keys()) {
       const s = newSubject(`${model} (probe)`, 'polycom', { model, modelFrom: `${generic.file} CONFIG_FILES_${model}`, probe: true });
       loads.set(s, filesFor(generic, model, undefined));
@@ -158,7 +158,10 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
     for (const f of files) {
       const pf = paramsOf(f);
       if (!pf) continue;
-      const scope = scopeOf(f);
+      // A probe stands for the phones of its model that read the default master: what only
+      // they load is their model's.
+      const fileScope = scopeOf(f);
+      const scope = s.probe && fileScope === 'device' ? 'model' : fileScope;
       for (const p of pf.params) {
         if (s.params.has(p.key)) continue; // earlier files in CONFIG_FILES win
         s.params.set(p.key, param(p.key, p.value, { file: f, line: p.line, col: p.col }, scope, p.comments));

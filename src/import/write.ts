@@ -2,7 +2,7 @@
 // .env.example listing the names, never the values) unless inline secrets were asked for.
 // Source comments travel as YAML comments above the key they describe.
 
-import { Document, isMap, isScalar, type YAMLMap } from 'yaml';
+import { Document, isMap, isScalar, Scalar, type YAMLMap } from 'yaml';
 import { isSecretPath, type Entry, type LayerDoc, type Layers } from './layers.js';
 
 export interface SecretRef {
@@ -69,8 +69,12 @@ export function profileYaml(head: ProfileHead, doc: LayerDoc): string {
       if (!e.comments.length) continue;
       const parent = d.getIn(['settings', ...e.path.slice(0, -1)], true);
       if (!isMap(parent)) continue;
-      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === e.path[e.path.length - 1]);
-      if (pair && isScalar(pair.key)) pair.key.commentBefore = e.comments.map((c) => ` ${c.replace(/[\r\n]+/g, ' ')}`).join('\n');
+      const last = e.path[e.path.length - 1];
+      const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last);
+      if (!pair) continue;
+      // setIn on an existing map adds plain keys, which cannot carry a comment.
+      if (!isScalar(pair.key)) pair.key = new Scalar(last);
+      if (isScalar(pair.key)) pair.key.commentBefore = e.comments.map((c) => ` ${c.replace(/[\r\n]+/g, ' ')}`).join('\n');
     }
   }
   if (head.note) d.commentBefore = ` ${head.note}`;
