@@ -80,7 +80,7 @@ export function importAvaya(ctx: ImportContext, names: string[]): Subject[] {
   if (starts.length > 1) warn(ctx, 'IMPORT_SEVERAL_ENTRIES', `several Avaya scripts start a chain (${starts.join(', ')}); they are read one after another in that order`, { file: starts[1]!, line: 1, col: 1 });
 
   const executed = new Set<string>(); // "file:line" of SETs some run executed
-  const overlay = new Map<string, { file: string; from: number; to: number; why: string }>();
+  const overlay = new Map<string, { file: string; ifLine: number; from: number; to: number; why: string }>();
   const firmware = new Map<string, { image: string; loc: { file: string; line: number; col: number } }>();
   const models = new Set<string>();
   const groups = new Set<string>();
@@ -167,7 +167,7 @@ export function importAvaya(ctx: ImportContext, names: string[]): Subject[] {
         if (x.kind === 'goto') break;
       }
     }
-    overlay.set(key, { file: s.name, from: at !== undefined ? sts[at]!.line : st.line, to, why: `IF ${st.variable} SEQ ${st.value} (line ${st.line}): ${why}` });
+    overlay.set(key, { file: s.name, ifLine: st.line, from: at !== undefined ? sts[at]!.line : st.line, to, why: `IF ${st.variable} SEQ ${st.value} (line ${st.line}): ${why}` });
     // One warning per file and reason: the official template has dozens of model branches.
     const kind = `${s.name}\u0000${why.replace(/^model \S+/, 'model')}`;
     const seen = overlayWarnings.get(kind);
@@ -212,20 +212,38 @@ export function importAvaya(ctx: ImportContext, names: string[]): Subject[] {
     if (name) ctx.out.firmware.set(name, fw);
   }
 
-  // Overlay resource: the blocks verbatim, each with where it came from and why.
+  // Overlay resource: a script of its own that a phone could GET — the IF lines, then each
+  // block verbatim, then the labels the blocks jump to — so `check` lints it like any script.
   if (overlay.size) {
-    const parts = [`## Avaya script lines deskset import could not map to profile layers (kept verbatim).`, `## Serve or merge them by hand; each block says why.`];
+    const parts = ['## Avaya script lines deskset import could not map to profile layers, kept verbatim.', '## Merge them by hand (or GET this file from a template override); each block says why.'];
+    const defined = new Set<string>();
+    const targets: string[] = [];
+    for (const o of overlay.values()) parts.push(scripts.get(o.file)!.parsed.lines[o.ifLine - 1]!.trim());
+    parts.push('GOTO IMPORT_OVERLAY_END');
+    const blocks = new Set<string>();
     for (const o of overlay.values()) {
-      const lines = scripts.get(o.file)!.parsed.lines;
-      parts.push('', `## from ${o.file}:${o.from}-${o.to}: ${o.why}`);
-      parts.push(...lines.slice(o.from - 1, o.to));
+      if (blocks.has(`${o.file}:${o.from}`)) continue;
+      blocks.add(`${o.file}:${o.from}`);
+      const script = scripts.get(o.file)!;
+      parts.push('', `## ${o.file}:${o.from}-${o.to}: ${o.why}`);
+      for (const st of script.parsed.statements) {
+        if (st.line < o.from || st.line > o.to) continue;
+        if (st.kind === 'label') defined.add(st.name.toUpperCase());
+        if (st.kind === 'goto' || st.kind === 'if') targets.push(st.label);
+      }
+      parts.push(...script.parsed.lines.slice(o.from - 1, o.to));
     }
-    for (const w of overlayWarnings.values()) {
-      const what = w.lines.length > 1 ? `${w.lines.length} IF ${w.variable} branches (lines ${w.lines.slice(0, 8).join(', ')}${w.lines.length > 8 ? ', …' : ''})` : `IF ${w.variable} (line ${w.lines[0]})`;
-      const why = w.lines.length > 1 && /^model /.test(w.why) ? 'their models are not deskset models (the catalog has J100 phones only)' : w.why;
-      warn(ctx, 'IMPORT_AVAYA_OVERLAY', `${what}: ${why}; kept verbatim in resources/${OVERLAY}, not in the profiles`, { file: w.file, line: w.lines[0]!, col: w.col });
+    for (const t of new Set(targets)) if (!defined.has(t.toUpperCase()) && t.toUpperCase() !== 'IMPORT_OVERLAY_END') {
+      defined.add(t.toUpperCase());
+      parts.push('', `# ${t}`);
     }
+    parts.push('', '# IMPORT_OVERLAY_END');
     ctx.out.copies.push({ path: `resources/${OVERLAY}`, bytes: new TextEncoder().encode(`${parts.join('\n')}\n`) });
+  }
+  for (const w of overlayWarnings.values()) {
+    const what = w.lines.length > 1 ? `${w.lines.length} IF ${w.variable} branches (lines ${w.lines.slice(0, 8).join(', ')}${w.lines.length > 8 ? ', …' : ''})` : `IF ${w.variable} (line ${w.lines[0]})`;
+    const why = w.lines.length > 1 && /^model /.test(w.why) ? 'their models are not deskset models (the catalog has J100 phones only)' : w.why;
+    warn(ctx, 'IMPORT_AVAYA_OVERLAY', `${what}: ${why}; kept verbatim in resources/${OVERLAY}, not in the profiles`, { file: w.file, line: w.lines[0]!, col: w.col });
   }
 
   // Every SET no run executed, every ADD: listed with the reason.

@@ -41,6 +41,8 @@ export interface ImportPlan {
   findings: Diagnostic[];
   dropped: Dropped[];
   vendors: Vendor[];
+  /** Input files read and understood (the others are named in `findings`). */
+  read: string[];
   linesIn: number;
   linesOut: number;
 }
@@ -138,7 +140,7 @@ export function planImport(opts: ImportOptions): ImportPlan {
   for (const n of out.used.values()) linesIn += n;
   let linesOut = 0;
   for (const [p, t] of files) if (p.startsWith('profiles/')) linesOut += t.split('\n').length - 1;
-  return { files, copies: out.copies, subjects, layers, secrets, findings: out.findings, dropped: out.dropped, vendors, linesIn, linesOut };
+  return { files, copies: out.copies, subjects, layers, secrets, findings: out.findings, dropped: out.dropped, vendors, read: [...out.used.keys()], linesIn, linesOut };
 }
 
 /** Why the shipped templates could not write this parameter back as it is, if they could not. */

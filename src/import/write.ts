@@ -65,8 +65,11 @@ export function profileYaml(head: ProfileHead, doc: LayerDoc): string {
   const entries = [...doc.values()].sort(compareEntries);
   if (entries.length) {
     for (const e of entries) d.setIn(['settings', ...e.path], e.value);
+    // A comment block travels once per file: three keys made from one parameter share it.
+    const written = new Set<string>();
     for (const e of entries) {
-      if (!e.comments.length) continue;
+      if (!e.comments.length || written.has(e.comments.join('\n'))) continue;
+      written.add(e.comments.join('\n'));
       const parent = d.getIn(['settings', ...e.path.slice(0, -1)], true);
       if (!isMap(parent)) continue;
       const last = e.path[e.path.length - 1];
