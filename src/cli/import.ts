@@ -4,8 +4,8 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { formatLoc } from '../core/diagnostics.js';
-import { ModelCatalog, parseVendorManifest, type VendorManifest } from '../core/vendors.js';
+import { formatLoc } from '../check/diagnostics.js';
+import { ModelCatalog, parseVendorManifest, type VendorManifest } from '../vendors/manifest.js';
 import { planImport, verifyRoundTrip, type InputFile, type Vendor } from '../import/index.js';
 import { PACKAGE_ROOT, VERSION } from '../io/package-root.js';
 import { readTextTree } from '../io/read-tree.js';

@@ -5,8 +5,8 @@
 // Conditions deskset has no layer for ($SIG, $IPADD, models outside the catalog) are copied
 // verbatim into an overlay resource, with a warning.
 
-import { normalizeMac } from '../core/mac.js';
-import { parseAvayaScript, type ParsedScript, type Statement } from '../core/avaya-script/index.js';
+import { normalizeMac } from '../config/mac.js';
+import { parseAvayaScript, type ParsedScript, type Statement } from '../vendors/avaya/script/index.js';
 import { drop, markUsed, modelFor, newSubject, param, resolveRef, setLast, warn, type ImportContext } from './context.js';
 import { decodeLines } from './text.js';
 import type { Param, Subject } from './types.js';

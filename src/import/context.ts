@@ -1,8 +1,8 @@
 // What every vendor importer shares: the input files by name, the model catalog, the models
 // the admin told us (--model, CSV), and the collectors for findings and dropped parameters.
 
-import type { Diagnostic, SourceLoc } from '../core/diagnostics.js';
-import type { ModelCatalog, ModelInfo } from '../core/vendors.js';
+import type { Diagnostic, SourceLoc } from '../check/diagnostics.js';
+import type { ModelCatalog, ModelInfo } from '../vendors/manifest.js';
 import type { InputFile, Param, ParsedFolder, Scope, Subject, Vendor } from './types.js';
 
 export interface ImportContext {

@@ -1,9 +1,9 @@
 // `deskset import`, the pure part: input files in, profile files and a report out. The CLI
 // (src/cli/import.ts) reads the folder, calls planImport, then verifyRoundTrip, then writes.
 
-import type { Diagnostic } from '../core/diagnostics.js';
-import { normalizeMac } from '../core/mac.js';
-import type { ModelCatalog } from '../core/vendors.js';
+import type { Diagnostic } from '../check/diagnostics.js';
+import { normalizeMac } from '../config/mac.js';
+import type { ModelCatalog } from '../vendors/manifest.js';
 import { importAvaya } from './avaya-import.js';
 import { classify } from './classify.js';
 import { drop, makeContext, type ImportContext } from './context.js';

@@ -4,8 +4,8 @@
 // and a deviation shared by at least `minGroup` devices becomes a group. Devices keep only
 // what differs from what they inherit, with null where they lack an inherited key.
 
-import { isSecretName } from '../core/avaya-script/index.js';
-import { isSecretKey } from '../core/redact.js';
+import { isSecretName } from '../vendors/avaya/script/index.js';
+import { isSecretKey } from '../config/redact.js';
 import type { Leaf, LeafValue } from './vocabulary.js';
 import type { Subject, Vendor } from './types.js';
 

@@ -4,7 +4,7 @@
 // theirs, the rest is per device. <mac>-phone.cfg (settings a user made on the phone) are
 // reported, not folded in.
 
-import { normalizeMac } from '../core/mac.js';
+import { normalizeMac } from '../config/mac.js';
 import { drop, markUsed, modelFor, newSubject, param, resolveRef, warn, type ImportContext } from './context.js';
 import { decodeLines } from './text.js';
 import type { Param, Scope, Subject } from './types.js';

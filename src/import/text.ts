@@ -1,8 +1,8 @@
 // Bytes of a vendor file to lines. Real folders hold CRLF, lone CR, UTF-8 with and without a
 // BOM and Windows-1252 (Avaya's own template): the same decoding the Avaya linter uses.
 
-import { decodeScript } from '../core/avaya-script/decode.js';
-import { splitLines } from '../core/avaya-script/parse.js';
+import { decodeScript } from '../vendors/avaya/script/decode.js';
+import { splitLines } from '../vendors/avaya/script/parse.js';
 
 export function decodeLines(bytes: Uint8Array): string[] {
   return splitLines(decodeScript(bytes));

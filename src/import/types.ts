@@ -1,7 +1,7 @@
 // Plain values passed between the import stages: input files in, per-subject effective
 // settings in the middle, layered profile documents and a report out.
 
-import type { Diagnostic, SourceLoc } from '../core/diagnostics.js';
+import type { Diagnostic, SourceLoc } from '../check/diagnostics.js';
 
 export type Vendor = 'avaya' | 'polycom' | 'yealink';
 

@@ -3,11 +3,11 @@
 // phone would, and compare with what the input gave that phone. Probes (stand-ins for "a
 // phone of this model/group") get a temporary device file in the in-memory root only.
 
-import { parseAvayaScript } from '../core/avaya-script/index.js';
-import { renderTarget } from '../core/render.js';
-import { deviceTargets } from '../core/request.js';
-import { buildSnapshot, type FileMap } from '../core/snapshot.js';
-import type { Diagnostic } from '../core/diagnostics.js';
+import { parseAvayaScript } from '../vendors/avaya/script/index.js';
+import { renderTarget } from '../render/render.js';
+import { deviceTargets } from '../pipeline/request.js';
+import { buildSnapshot, type FileMap } from '../snapshot/snapshot.js';
+import type { Diagnostic } from '../check/diagnostics.js';
 import { parseYealink } from './yealink.js';
 import { readXml } from './xml-lite.js';
 import type { Subject } from './types.js';

@@ -3,8 +3,8 @@
 // phone applies them (later ones win). Without a boot file the phone reads the common file,
 // then its own.
 
-import { normalizeMac } from '../core/mac.js';
-import type { ModelInfo } from '../core/vendors.js';
+import { normalizeMac } from '../config/mac.js';
+import type { ModelInfo } from '../vendors/manifest.js';
 import { drop, markUsed, modelFor, newSubject, param, resolveRef, setLast, warn, type ImportContext } from './context.js';
 import { decodeLines } from './text.js';
 import type { Param, Scope, Subject } from './types.js';

@@ -2,7 +2,7 @@
 // comments (`## key = value` is a key switched off, so it travels as a comment), and in boot
 // files `include:config <file>` lines, later files overriding earlier ones.
 
-import type { Diagnostic } from '../core/diagnostics.js';
+import type { Diagnostic } from '../check/diagnostics.js';
 import type { Dropped } from './types.js';
 import { commentText } from './text.js';
 

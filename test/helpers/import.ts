@@ -3,7 +3,7 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ModelCatalog, parseVendorManifest } from '../../src/core/vendors.js';
+import { ModelCatalog, parseVendorManifest } from '../../src/vendors/manifest.js';
 import type { InputFile } from '../../src/import/index.js';
 import { REPO } from './cli.js';
 
