@@ -94,7 +94,12 @@ export function buildLayers(all: SubjectLeaves[], opts: LayerOptions): Layers {
   }
   // 3. Models: the input's model scope, nulls a model probe implies, then hoisting per model.
   const byModel = new Map<string, SubjectLeaves[]>();
-  for (const s of all) if (s.subject.model) byModel.set(s.subject.model, [...(byModel.get(s.subject.model) ?? []), s]);
+  for (const s of all) {
+    if (!s.subject.model) continue;
+    const list = byModel.get(s.subject.model);
+    if (list) list.push(s);
+    else byModel.set(s.subject.model, [s]);
+  }
   for (const [model, subs] of byModel) {
     const doc: LayerDoc = new Map();
     for (const s of subs)
@@ -152,7 +157,9 @@ export function buildLayers(all: SubjectLeaves[], opts: LayerOptions): Layers {
     for (const [k, e] of doc) {
       if (e.path[0] === 'lines' || isSecretPath(e.path)) continue;
       const id = `${k}\u0001${JSON.stringify(e.value)}`;
-      found.set(id, [...(found.get(id) ?? []), s]);
+      const list = found.get(id);
+      if (list) list.push(s);
+      else found.set(id, [s]);
     }
   const bySet = new Map<string, string[]>(); // device-set signature -> deviation ids
   for (const [id, subs] of found) {

@@ -146,7 +146,12 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
 
   // Scope of a file: loaded by every subject -> global; by every subject of the models that load it -> model.
   const users = new Map<string, Subject[]>();
-  for (const [s, files] of loads) for (const f of files) users.set(f, [...(users.get(f) ?? []), s]);
+  for (const [s, files] of loads)
+    for (const f of files) {
+      const list = users.get(f);
+      if (list) list.push(s);
+      else users.set(f, [s]);
+    }
   const scopeOf = (file: string): Scope => {
     const u = users.get(file) ?? [];
     if (u.length === subjects.length) return 'global';
