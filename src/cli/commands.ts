@@ -144,7 +144,7 @@ export const COMMANDS = {
     load: async () => (await import('./lint.js')).run,
   }),
   import: command({
-    args: ['DIR|FILE… --into ROOT'],
+    args: ['DIR|FILE…'],
     summary: 'turn a folder of existing Avaya, Poly and Yealink files into layered profiles',
     description:
       'Reads existing phone files (Avaya 46xxsettings/upgrade scripts and <mac>.txt, Poly master configs and their CONFIG_FILES, Yealink y0000000000NN.cfg, <mac>.cfg and boot files) and writes profiles/global.yaml, profiles/models/, profiles/groups/ and profiles/devices/ under ROOT, plus resources/ for what it keeps verbatim. Values most devices share move up a layer (--min-share); secrets become ${env:…} references listed in .env.example.\n' +
