@@ -146,6 +146,7 @@ export function planImport(opts: ImportOptions): ImportPlan {
 /** Why the shipped templates could not write this parameter back as it is, if they could not. */
 function cannotWrite(vendor: Vendor, key: string, value: string): string | undefined {
   if (/[\r\n\u0000]/.test(value)) return 'the value holds a line break or NUL';
+  if (value.startsWith('$${')) return 'a value starting with "$${" cannot be written: profiles read it as an escaped secret reference';
   if (vendor === 'avaya') {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) return 'not a valid Avaya parameter name';
     if (value.includes('"')) return 'Avaya values cannot carry a double quote';

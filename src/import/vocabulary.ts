@@ -43,7 +43,19 @@ export function toLeaves(vendor: Vendor, params: Map<string, Param>, vocabulary:
     else avayaVocabulary(left, take);
   }
   for (const p of left.values()) out.push({ path: vendorMapPath(vendor, p.key), value: p.value, sources: [p], scope: p.scope });
+  for (const l of out) l.value = escapeRefs(l.value);
   return out;
+}
+
+/**
+ * A value that starts with `${` would be read as a secret reference (and could pull an
+ * environment variable into a phone's file): write it as `$${…}`, deskset's escape.
+ */
+function escapeRefs(v: LeafValue): LeafValue {
+  const one = (s: string) => (s.startsWith('${') ? `$${s}` : s);
+  if (typeof v === 'string') return one(v);
+  if (Array.isArray(v)) return (v as Array<string | Record<string, string>>).map((x) => (typeof x === 'string' ? one(x) : Object.fromEntries(Object.entries(x).map(([k, y]) => [k, one(y)])))) as LeafValue;
+  return v;
 }
 
 type Take = (path: string[], value: LeafValue, keys: string[], sources?: Param[]) => void;

@@ -60,6 +60,7 @@ export function importYealink(ctx: ImportContext, names: string[]): Subject[] {
   // y000000000000.cfg is the T28P's by cfg_id, which the catalog does not carry; other stray files
   // are only imported when a boot file includes them.
   const included = new Set<string>();
+  const applied = new Set<string>();
 
   /** Apply a file and what it includes, in order, into `params`. */
   const apply = (name: string, scope: Scope, params: Map<string, Param>, mac: string, stack: string[]): void => {
@@ -68,6 +69,7 @@ export function importYealink(ctx: ImportContext, names: string[]): Subject[] {
       return;
     }
     const f = parse(name);
+    applied.add(name);
     for (const e of f.entries) setLast(params, param(e.key, e.value, { file: name, line: e.line, col: 1 }, scope, e.comments));
     for (const inc of f.includes) {
       const target = inc.target.replace(/\$mac/gi, mac || '$mac');
@@ -123,6 +125,13 @@ export function importYealink(ctx: ImportContext, names: string[]): Subject[] {
     const s = newSubject(`${model} (probe)`, 'yealink', { model, modelFrom: file, probe: true });
     apply(file, 'model', s.params, '', []);
     subjects.push(s);
+  }
+  // A phone's own file its boot file does not include is never read by the phone.
+  for (const [mac, name] of devices) {
+    if (applied.has(name)) continue;
+    const boot = boots.get(mac) ?? boots.get('');
+    warn(ctx, 'IMPORT_NOT_LOADED', `${baseName(name)}: the boot file ${boot ? baseName(boot) : ''} does not include it, so the phone never reads it; not imported`, { file: name, line: 1, col: 1 });
+    countDropped(ctx, name, parse(name), `the phone's boot file does not include this file`);
   }
   for (const name of others) {
     if (included.has(name)) continue;
