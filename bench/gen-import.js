@@ -43,11 +43,15 @@ export function writeImportFolder(dir, devices = 1000) {
     for (let i = 0; i < count; i++, n++) macs.push({ mac: `001565${(0x100000 + n).toString(16).slice(1).padStart(6, '0')}`, model: m.name });
   }
   // Planted: the 7th phone on another server; 30 phones spread over the models with another dial plan.
-  const otherServer = macs[6].mac;
+  const otherServer = macs[6 % macs.length].mac;
+  // 30 phones (a third of a small folder), never the one on the other server.
+  const groupSize = Math.min(PLANTED.groupSize, Math.floor((macs.length - 1) / 3));
   const groupMacs = new Set();
-  for (let i = 0; groupMacs.size < PLANTED.groupSize; i++) groupMacs.add(macs[(11 + i * 31) % macs.length].mac);
-  groupMacs.delete(otherServer);
-  for (let i = 0; groupMacs.size < PLANTED.groupSize; i++) groupMacs.add(macs[(500 + i) % macs.length].mac);
+  for (let i = 0; groupMacs.size < groupSize && i < macs.length * 4; i++) {
+    const m = macs[(11 + i * 31) % macs.length].mac;
+    if (m !== otherServer) groupMacs.add(m);
+  }
+  for (let i = 0; groupMacs.size < groupSize; i++) if (macs[i].mac !== otherServer) groupMacs.add(macs[i].mac);
   macs.forEach(({ mac, model }, i) => {
     const ext = String(2000 + i);
     csv.push(`${mac},${model}`);

@@ -211,6 +211,36 @@ describe('deskset import (CLI, end to end)', () => {
     expect(readdirSync(path.join(into, 'firmware', 'avaya', '4.1.3.0.6')).sort()).toEqual(['FW_S_J179_R4_1_3_0_6.bin', 'release.yaml']);
   });
 
+  it('--models CSV names the models; --json reports every phone; the root passes check', async () => {
+    // @ts-expect-error plain JS shared with the bench
+    const { writeImportFolder } = await import('../bench/gen-import.js');
+    const gen = writeImportFolder(path.join(tmp, 'gen'), 40) as { phones: string; csv: string };
+    const into = path.join(tmp, 'gen-root');
+    const r = await runCli(['import', gen.phones, '--models', gen.csv, '--into', into, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { written: boolean; devices: Array<{ status: string; modelFrom: string }>; secrets: Array<{ name: string }> };
+    expect(report.written).toBe(true);
+    expect(report.devices).toHaveLength(40);
+    expect(report.devices.every((d) => d.status === 'equal' && /models\.csv:\d+$/.test(d.modelFrom))).toBe(true);
+    expect(r.stdout).not.toMatch(/pw-\d{4}/);
+    const env = Object.fromEntries(report.secrets.map((s) => [s.name, 'x-secret']));
+    const check = await runCli(['check', into, '-q'], { env });
+    expect([check.code, check.stdout.trim().split('\n').pop()]).toEqual([0, '40 devices, 45 files rendered and validated: 0 errors, 0 warnings']);
+  });
+
+  it('a Poly file named on the command line, with no master config, is read as loaded by every phone', async () => {
+    const r = await runCli(['import', path.join(DIR, 'polycom', 'sip.cfg'), '--into', path.join(tmp, 'one'), '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/equal +polycom any \w+ \(probe\): 5 parameters/);
+    expect(r.stderr).toMatch(/IMPORT_NO_MASTER/);
+  });
+
+  it('--inline-secrets writes the values, and no .env.example', () => {
+    const plan = planImport({ files: readFolder(path.join(DIR, 'yealink')), catalog, inlineSecrets: true });
+    expect(plan.files.get('profiles/devices/805ec0000001.yaml')).toContain('password: pw3001');
+    expect(plan.files.has('.env.example')).toBe(false);
+  });
+
   it('refuses to overwrite an existing root', async () => {
     const into = path.join(tmp, 'avaya');
     const r = await runCli(['import', path.join(DIR, 'avaya'), '--into', into]);
