@@ -231,7 +231,7 @@ describe('deskset import (CLI, end to end)', () => {
   it('a Poly file named on the command line, with no master config, is read as loaded by every phone', async () => {
     const r = await runCli(['import', path.join(DIR, 'polycom', 'sip.cfg'), '--into', path.join(tmp, 'one'), '--dry-run']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/equal +polycom any \w+ \(probe\): 5 parameters/);
+    expect(r.stdout).toMatch(/equal +polycom any \w+ \(probe\): 6 parameters/);
     expect(r.stderr).toMatch(/IMPORT_NO_MASTER/);
   });
 
