@@ -63,8 +63,10 @@ export function parseYealink(lines: readonly string[], file: string): YealinkFil
     const m = KEY_VALUE.exec(text);
     if (!m) {
       out.junk++;
-      out.findings.push({ code: 'IMPORT_NOT_A_SETTING', severity: 'warning', message: `not "key = value", a comment or include:config: ${JSON.stringify(text.slice(0, 60))} (skipped)`, loc: { file, line, col: 1 } });
-      out.dropped.push({ loc: { file, line, col: 1 }, key: text.slice(0, 60), reason: 'not a Yealink setting line' });
+      // The line is quoted back only when it cannot hold a credential.
+      const shown = /pass|pwd|pswd|secret|token|key/i.test(text) ? '(not quoted: it may hold a secret)' : JSON.stringify(text.slice(0, 60));
+      out.findings.push({ code: 'IMPORT_NOT_A_SETTING', severity: 'warning', message: `not "key = value", a comment or include:config: ${shown} (skipped)`, loc: { file, line, col: 1 } });
+      out.dropped.push({ loc: { file, line, col: 1 }, key: shown, reason: 'not a Yealink setting line' });
       comments = [];
       return;
     }
