@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench`: deskset against nginx, on loopback, in the same run. See docs/performance.md.
 //
-//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R,RG] [--duration 10] [--rounds 3]
+//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R,RG,IM] [--duration 10] [--rounds 3]
 //                     [--large | --no-large] [--workers N] [--profile] [--keep] [--out FILE]
 //
 // Scenarios: A cached config, B cold render, C boot storm, D scale (start-up, RSS; 100k),
 // E CLI (check with XSD, render), FW firmware download, R reload latency, RG requests during a
-// global-profile reload. Prints a table and
+// global-profile reload, IM import of a 1,000-phone folder. Prints a table and
 // writes bench/results/<YYYY-MM-DD>.json (a partial --only run writes <date>.<only>.json).
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -15,14 +15,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { prng, writeRoot } from './gen-root.js';
+import { writeImportFolder } from './gen-import.js';
 import { formatSummary, summarize } from './profile-summary.js';
 import { cpuSeconds, httpGet, killAll, log, median, rssSampler, runCmd, sleep, which, writeLines } from './lib.js';
 import { BIN, REPO, round, runWrk, startDeskset, startNginx, usePackage, waitValidated } from './servers.js';
 
 // ---- options ----------------------------------------------------------------------------
 
-const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R', 'RG'];
-const ALIASES = { F: 'FW', FIRMWARE: 'FW', RELOAD: 'R', 'RELOAD-GLOBAL': 'RG' };
+const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R', 'RG', 'IM'];
+const ALIASES = { F: 'FW', FIRMWARE: 'FW', RELOAD: 'R', 'RELOAD-GLOBAL': 'RG', IMPORT: 'IM' };
 const { values: opt } = parseArgs({
   options: {
     devices: { type: 'string', default: '10000' },
@@ -226,6 +227,18 @@ async function scenarioE(root, renderedDir) {
     if (c.code !== 0) results.problems.push(`deskset check exited ${c.code}: ${(c.stdout + c.stderr).slice(-1000)}`);
   }
   return out;
+}
+
+/** IM: `deskset import` of a generated folder of 1,000 Yealink phones, round-trip check included. */
+async function scenarioIM() {
+  const dir = path.join(work, 'import');
+  const gen = writeImportFolder(dir, 1000);
+  log('IM: deskset import of 1,000 phones (--dry-run: plans, renders back and compares every phone)');
+  const r = await runCmd(process.execPath, [BIN, 'import', gen.phones, '--models', gen.csv, '--into', path.join(dir, 'root'), '--dry-run'], { cwd: work, timeoutMs: 10 * 60_000 });
+  const summary = r.stdout.split('\n').find((l) => /equal, .* differ/.test(l)) ?? '';
+  const lines = r.stdout.split('\n').find((l) => l.startsWith('lines in')) ?? '';
+  if (r.code !== 0) throw new Error(`deskset import failed (${r.code}): ${r.stderr.slice(-2000)}`);
+  return { phones: 1000, seconds: round(r.ms / 1000, 2), exit: r.code, summary, lines };
 }
 
 /** A (and D for the 10k root, and R): cached config on a warm deskset vs nginx. */
@@ -698,6 +711,7 @@ function targets() {
   if (s.E?.check) add('E', `E check ${DEVICES} devices (XSD on, the default)`, '≤ 20 s', `${fmt(s.E.check.seconds, 1)} s`, DEVICES >= 10_000 ? s.E.check.seconds <= 20 && s.E.check.exit === 0 : undefined);
   if (s.FW) add('FW', `FW ${s.FW.mb} MB × ${s.FW.clients} clients: ratio, memory`, '≥ 0.7, flat RSS', `${fmt(s.FW.ratio, 2)}, RSS +${fmt(s.FW.deskset.rssGrowthMb)} MB`, s.FW.ratio === undefined ? undefined : s.FW.ratio >= 0.7 && s.FW.flat);
   if (s.R) add('R', 'R reload latency (median of 5)', '≤ 500 ms', `${fmt(s.R.medianMs)} ms (max ${fmt(s.R.maxMs)} ms)`, s.R.medianMs === undefined ? false : s.R.medianMs <= 500 && s.R.failures === 0);
+  if (s.IM) add('IM', `IM import of ${s.IM.phones} phones (round trip included)`, '≤ 10 s, all equal', `${fmt(s.IM.seconds, 1)} s, ${s.IM.summary}`, s.IM.seconds <= 10 && /^1000 equal, 0 differ/.test(s.IM.summary));
   if (s.RG) add('RG', `RG requests during a global reload, ${s.RG.devices} devices`, 'max ≤ 100 ms, p99 ≤ 20 ms, reload ≤ 3 s', `max ${fmt(s.RG.maxMs, 1)} ms, p99 ${fmt(s.RG.p99Ms, 1)} ms, reload ${fmt(s.RG.reloadMs)} ms`, s.RG.devices >= 10_000 ? s.RG.maxMs !== null && s.RG.maxMs <= 100 && s.RG.p99Ms <= 20 && s.RG.reloadMs <= 3000 && s.RG.failed === 0 : undefined);
   return t;
 }
@@ -728,6 +742,7 @@ function table() {
   if (s.E?.render) rows.push([`E render ${DEVICES} devices`, `${fmt(s.E.render.seconds, 1)} s`, '', '', 'record', 'info']);
   if (s.FW) rows.push([`FW ${s.FW.mb} MB image, ${s.FW.clients} clients`, `${fmt(s.FW.deskset.mbPerS)} MB/s, RSS ${fmt(s.FW.deskset.rssBeforeMb)}→${fmt(s.FW.deskset.rssPeakMb)}→${fmt(s.FW.deskset.rssAfterMb)} MB`, s.FW.nginx ? `${fmt(s.FW.nginx.mbPerS)} MB/s` : '—', `${fmt(s.FW.ratio, 2)}${range(s.FW.ratioPerRound)}`, '≥ 0.7, flat RSS', v('FW')]);
   if (s.RG) rows.push([`RG global reload, ${s.RG.clients} clients every ${s.RG.pauseMs} ms`, `max ${fmt(s.RG.maxMs, 1)} ms, p99 ${fmt(s.RG.p99Ms, 1)} ms, reload ${fmt(s.RG.reloadMs)} ms`, '', '', 'max ≤ 100, p99 ≤ 20 ms, ≤ 3 s', v('RG')]);
+  if (s.IM) rows.push([`IM import of ${s.IM.phones} phones`, `${fmt(s.IM.seconds, 1)} s (${s.IM.summary})`, '', '', '≤ 10 s, all equal', v('IM')]);
   if (s.R) rows.push(['R reload: edit → new bytes served', `median ${fmt(s.R.medianMs)} ms, max ${fmt(s.R.maxMs)} ms`, '', '', '≤ 500 ms', v('R')]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows.map((r, j) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd() + (j === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n');
@@ -834,6 +849,7 @@ async function main() {
   }
   if (want('C')) results.scenarios.C = await attempt('C', () => scenarioC(root, path.join(root, 'bench-devices.json'), rendered));
   if (tools.wrk && want('FW')) results.scenarios.FW = await attempt('FW', () => scenarioFW(tools));
+  if (want('IM')) results.scenarios.IM = await attempt('IM', () => scenarioIM());
   const starts = ['A', 'B', 'C'].map((k) => results.scenarios[k]?.deskset?.startupMs ?? results.scenarios[k]?.startupMs).filter((x) => typeof x === 'number');
   if (results.scenarios.D10k && starts.length) {
     results.scenarios.D10k.startupMsAllStarts = starts;
