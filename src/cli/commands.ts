@@ -111,6 +111,23 @@ export const COMMANDS = {
     exits: { 0: 'every policy can be met', 1: 'ROOT has errors or a policy cannot be met', 2: USAGE_EXIT },
     load: async () => (await import('./firmware.js')).run,
   }),
+  diff: command({
+    args: ['[ROOT] [REV_A] [REV_B]', '[ROOT] REV_A..REV_B'],
+    summary: 'which phones change between two git revisions of a root, and how',
+    description:
+      'Renders ROOT at two git revisions (default: HEAD against the working tree) from copies made with git archive, never touching the checkout, and prints the devices whose files change, grouped by the profile lines that caused it (file:line), with unified diffs of their files (secrets masked; a changed secret shows as •••• (changed)), added and removed files, and firmware directive changes. Only devices a changed file can affect are rendered.\n' +
+      'ROOT is taken as ROOT only when it is a directory: `deskset diff HEAD~1` compares the current directory. Errors of either revision go to stderr (into the comment with --markdown, into the document with --json).',
+    options: {
+      json: { type: 'boolean', help: 'print the report as one JSON document on stdout' },
+      markdown: { type: 'boolean', help: 'print a pull-request comment: collapsed sections per device group, cut to --max-chars' },
+      stat: { type: 'boolean', help: 'counts only: devices and files per group' },
+      'max-chars': { type: 'string', value: 'N', help: 'with --markdown, the comment size cap (default 60000; GitHub refuses over 65536)' },
+      quiet: QUIET,
+    },
+    examples: ['deskset diff samples', 'deskset diff . origin/main..HEAD --markdown > comment.md', 'deskset diff samples HEAD~3 HEAD --stat'],
+    exits: { 0: 'no phone’s files change', 1: 'some phone’s files change', 2: 'usage error, unknown revision, or either revision has errors' },
+    load: async () => (await import('./diff.js')).run,
+  }),
   token: command({
     args: ['issue [ROOT] MAC', 'revoke [ROOT] MAC', 'list [ROOT]'],
     summary: 'per-device URL tokens (/p/<token>/…): the token is printed once',
