@@ -170,9 +170,10 @@ export function compareSides(a: Side, b: Side): DiffReport {
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { cause, devices: [], shared: [], files: [] }));
     if (!fc.device) g.shared.push(fc.path);
-    else if (g.devices.at(-1) !== fc.device) g.devices.push(fc.device);
+    else g.devices.push(fc.device);
     g.files.push(fc);
   }
+  for (const g of groups.values()) g.devices = [...new Set(g.devices)].sort();
   const devA = a.snap.profiles.devices;
   const devB = b.snap.profiles.devices;
   const changedDevices = new Set(fileChanges.flatMap((f) => (f.device ? [f.device] : [])));
