@@ -3,7 +3,7 @@
 // does, 2 errors (a bad revision, or either version has errors).
 
 import path from 'node:path';
-import { redactSecrets } from '../core/secret-refs.js';
+import { redactSecrets } from '../config/secret-refs.js';
 import { compareSides, type DiffReport, type Side } from '../diff/compare.js';
 import { formatErrors, formatMarkdown, formatStat, formatText, hasChanges } from '../diff/format.js';
 import { checkoutRoot, findRepo, parseDiffArgs, resolveRevision, RevisionError, type Repo } from '../diff/revisions.js';

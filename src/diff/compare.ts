@@ -2,16 +2,16 @@
 // change and how (secrets masked), grouped by the profile lines that caused it, and which
 // firmware directives change. Pure: two snapshots and their input files in, a report out.
 
-import type { Diagnostic } from '../core/diagnostics.js';
-import { affectedDevices } from '../core/affected.js';
-import { chooseFirmware } from '../core/firmware.js';
-import { flattenLeaves, mergeLayers, type EMap, type ENode } from '../core/merge.js';
-import { REDACTED } from '../core/redact.js';
-import { renderTarget, type RenderTarget } from '../core/render.js';
-import { deviceTargets, sharedTargets } from '../core/request.js';
-import { layersFor, resolveLayers, subjectOf } from '../core/resolve.js';
-import type { Snapshot } from '../core/snapshot.js';
-import { compareVersions } from '../core/version.js';
+import type { Diagnostic } from '../check/diagnostics.js';
+import { affectedDevices } from '../snapshot/affected.js';
+import { chooseFirmware } from '../render/firmware.js';
+import { flattenLeaves, mergeLayers, type EMap, type ENode } from '../config/merge.js';
+import { REDACTED } from '../config/redact.js';
+import { renderTarget, type RenderTarget } from '../render/render.js';
+import { deviceTargets, sharedTargets } from '../pipeline/request.js';
+import { layersFor, resolveLayers, subjectOf } from '../config/resolve.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { compareVersions } from '../render/version.js';
 import { diffLines, formatHunks, hunks, splitLines, type LineOp } from './lines.js';
 import { maskYamlLine } from './mask.js';
 

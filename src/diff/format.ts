@@ -1,7 +1,7 @@
 // The diff report as text (a terminal, a CI log), as Markdown (a pull-request comment, with a
 // size cap) and as counts (--stat). JSON is the report itself (cli/diff.ts).
 
-import { formatDiagnostic } from '../core/diagnostics.js';
+import { formatDiagnostic } from '../check/diagnostics.js';
 import type { CauseChunk, DeviceGroup, DiffReport, FileChange, FirmwareChange } from './compare.js';
 
 export function hasChanges(r: DiffReport): boolean {

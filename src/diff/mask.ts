@@ -2,8 +2,8 @@
 // key (`password: hunter2`) is masked, and so is any known secret value anywhere on the line.
 // A reference (`${file:secrets/line-1001}`) names where a secret is, not the secret: shown.
 
-import { isSecretKey, REDACTED } from '../core/redact.js';
-import { redactSecrets } from '../core/secret-refs.js';
+import { isSecretKey, REDACTED } from '../config/redact.js';
+import { redactSecrets } from '../config/secret-refs.js';
 
 // `  key: value`, `- key: value`, `"key": value`; the value up to a trailing comment.
 const KEY_VALUE = /^(\s*(?:-\s+)*)(["']?)([^"'#:{}[\],]+?)\2(\s*:[ \t]+)(.*?)(\s+#.*)?$/;
