@@ -116,7 +116,8 @@ export function compareSides(a: Side, b: Side): DiffReport {
   const changed = changedInputs(a, b);
   // Secret files live outside the read tree; a changed value shows as a changed secret set.
   const secretsMoved = !sameSet(a.snap.secrets, b.snap.secrets);
-  const inputs: InputChange[] = changed.map((c) => ({ ...c, chunks: inputChunks(c.file, a.files.get(c.file), b.files.get(c.file), masks) }));
+  // Chunks name files as messages do (clickable from the cwd); inputs keep root-relative paths.
+  const inputs: InputChange[] = changed.map((c) => ({ ...c, chunks: inputChunks(b.snap.display(c.file), a.files.get(c.file), b.files.get(c.file), masks) }));
   if (secretsMoved) inputs.push({ file: SECRET_CAUSE, status: 'changed', chunks: [{ file: SECRET_CAUSE, line: 0, oldLine: 0, removed: [], added: [] }] });
   const empty: DiffReport = { from: a.label, to: b.label, inputs, groups: [], firmware: [], devices: { added: [], removed: [], changed: [] }, files: { added: 0, removed: 0, changed: 0 }, errors, rendered: 0 };
   if (inputs.length === 0) return empty;
