@@ -128,6 +128,25 @@ export const COMMANDS = {
     exits: { 0: 'no phone’s files change', 1: 'some phone’s files change', 2: 'usage error, unknown revision, or either revision has errors' },
     load: async () => (await import('./diff.js')).run,
   }),
+  bundle: command({
+    args: ['[ROOT]'],
+    summary: 'pack the files for a static server, Avaya DES or IP Office, reproducibly',
+    description:
+      '--for static: the tree `render --out` writes, plus deskset-manifest.json (each file\u2019s path, size and SHA-256), as zip or tar.gz. --for des: a zip DES accepts as a profile\u2019s configuration file (Avaya\u2019s 46xxsettings.txt, J100Supgrade.txt, per-device <mac>.txt and resources; only the extensions DES allows). --for ipoffice: CustomPhoneFiles.tar with a 46xxspecials.txt built from the profiles and the images it names.\n' +
+      'Every problem (an extension DES rejects, names that differ only by case, a size over the limit) is reported with the file named before FILE is written; FILE is written whole or not at all. The same root gives the same bytes. Secrets are •••• unless --show-secrets.',
+    options: {
+      for: { type: 'string', value: 'static|des|ipoffice', required: true, help: 'who the bundle is for' },
+      format: { type: 'string', value: 'zip|tar.gz|tar', help: 'static: zip (default) or tar.gz; des: zip; ipoffice: tar' },
+      out: { type: 'string', value: 'FILE', required: true, help: 'write the bundle to FILE' },
+      site: { type: 'string', value: 'NAME', help: 'ipoffice: the site whose phones IP Office serves (its layer applies)' },
+      'max-bytes': { type: 'string', value: 'N', help: 'des, ipoffice: the size limit (default 10 MiB: IP Office\u2019s documented limit; the DES guide states none)' },
+      'show-secrets': { type: 'boolean', help: 'pack real secrets (a deployable bundle; handle with care)' },
+      json: { type: 'boolean', help: 'print what was written (path, files, bytes, sha256) as JSON on stdout' },
+    },
+    examples: ['deskset bundle samples --for static --format tar.gz --out mirror.tar.gz --show-secrets', 'deskset bundle samples --for des --out des.zip --show-secrets', 'deskset bundle samples --for ipoffice --site nyc --out CustomPhoneFiles.tar --show-secrets'],
+    exits: { 0: 'bundle written', 1: 'ROOT has errors, or the bundle would break a rule of its target (nothing written)', 2: USAGE_EXIT },
+    load: async () => (await import('./bundle.js')).run,
+  }),
   token: command({
     args: ['issue [ROOT] MAC', 'revoke [ROOT] MAC', 'list [ROOT]'],
     summary: 'per-device URL tokens (/p/<token>/…): the token is printed once',
