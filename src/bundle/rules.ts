@@ -22,16 +22,22 @@ export const IPOFFICE_MAX_BYTES = 10 * 1024 * 1024;
 
 const problem = (file: string, message: string, code = 'BUNDLE'): Diagnostic => ({ code, severity: 'error', message, loc: { file, line: 1, col: 1 } });
 
-export function desProblems(names: readonly string[]): Diagnostic[] {
+/**
+ * `names`: the zip's entries. `others`: more names a phone could ask for (the root's resources,
+ * which deskset matches case-insensitively, so only one of a clashing pair reaches the zip).
+ * `where`: how a message names an entry's source (`samples/resources/logo.png`).
+ */
+export function desProblems(names: readonly string[], others: readonly string[] = [], where: (name: string) => string = (n) => n): Diagnostic[] {
   const out: Diagnostic[] = [];
   const byLower = new Map<string, string>();
-  for (const n of [...names].sort()) {
+  const inZip = new Set(names);
+  for (const n of [...new Set([...names, ...others])].sort()) {
     const base = n.slice(n.lastIndexOf('/') + 1);
     const dot = base.lastIndexOf('.');
     const ext = dot > 0 ? base.slice(dot).toLowerCase() : '';
-    if (!DES_EXTENSIONS.includes(ext)) out.push(problem(n, `DES accepts only ${DES_EXTENSIONS.join(' ')} files in its zip; ${ext ? `"${ext}"` : 'a name without an extension'} would be rejected`, 'DES_EXTENSION'));
+    if (inZip.has(n) && !DES_EXTENSIONS.includes(ext)) out.push(problem(where(n), `DES accepts only ${DES_EXTENSIONS.join(' ')} files in its zip; ${ext ? `"${ext}"` : 'a name without an extension'} would be rejected`, 'DES_EXTENSION'));
     const prev = byLower.get(n.toLowerCase());
-    if (prev !== undefined) out.push(problem(n, `differs from ${prev} only by letter case: DES names are case-sensitive, and a phone asking for either would get one of them`, 'DES_CASE_CLASH'));
+    if (prev !== undefined) out.push(problem(where(n), `differs from ${prev} only by letter case: DES names are case-sensitive, and a phone asking for either would get one of them`, 'DES_CASE_CLASH'));
     else byLower.set(n.toLowerCase(), n);
   }
   for (const req of DES_REQUIRED) {

@@ -50,7 +50,8 @@ export function run(args: string[]): Promise<number> {
     if (target === 'static') entries = await withManifest(tree.files);
     else if (target === 'des') {
       entries = desFiles(snap, tree.files, !values['show-secrets']);
-      problems.push(...desProblems(entries.map((e) => e.name)));
+      const fromResources = (n: string) => (snap.resources.has(n) ? snap.display(`resources/${n}`) : n);
+      problems.push(...desProblems(entries.map((e) => e.name), [...snap.resources].filter((r) => !r.includes('{{')), fromResources));
     } else {
       entries = ipofficeFiles(snap, tree.files, values.site, !values['show-secrets']);
       problems.push(...ipofficeProblems(entries.map((e) => e.name)));
