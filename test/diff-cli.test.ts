@@ -169,6 +169,22 @@ describe('errors: exit 2', () => {
     }
   });
 
+  it('--check: a change whose files fail validation (XSD) exits 2 with the finding; without --check it is only a change', async () => {
+    // Loads and renders fine; only the XSD catches the space in the firmware path.
+    const file = path.join(h.root, 'templates/polycom/master.cfg.hbs');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', '<!-- override -->', '<APPLICATION APP_FILE_PATH="fw dir/sip.ld" CONFIG_FILES="{{xml device.mac}}-settings.cfg">', '</APPLICATION>', ''].join('\n'));
+    try {
+      expect((await diff(ROOT_IN_REPO, '--stat')).code).toBe(1);
+      const r = await diff(ROOT_IN_REPO, '--stat', '--check');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^\[working tree\] \/0004f2a1b2c3\.cfg:3:1: error XSD: XSD polycom\/master\.xsd: .*APP_FILE_PATH/m);
+      expect(r.stderr).not.toMatch(/^\[HEAD\]/m);
+    } finally {
+      await fs.rm(path.dirname(file), { recursive: true });
+    }
+  });
+
   it('usage errors: two modes at once, a bad --max-chars, too many revisions', async () => {
     for (const args of [['--json', '--stat'], ['--markdown', '--max-chars', '12'], [ROOT_IN_REPO, 'a', 'b', 'c']]) {
       const r = await diff(...args);

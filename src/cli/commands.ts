@@ -122,6 +122,7 @@ export const COMMANDS = {
       markdown: { type: 'boolean', help: 'print a pull-request comment: collapsed sections per device group, cut to --max-chars' },
       stat: { type: 'boolean', help: 'counts only: devices and files per group' },
       'max-chars': { type: 'string', value: 'N', help: 'with --markdown, the comment size cap (default 60000; GitHub refuses over 65536)' },
+      check: { type: 'boolean', help: 'also validate the files that change, in both revisions, as check does (XSD, script lint, grammar)' },
       quiet: QUIET,
     },
     examples: ['deskset diff samples', 'deskset diff . origin/main..HEAD --markdown > comment.md', 'deskset diff samples HEAD~3 HEAD --stat'],

@@ -3,7 +3,10 @@
 // does, 2 errors (a bad revision, or either version has errors).
 
 import path from 'node:path';
+import { checkSnapshot } from '../check/check.js';
+import { formatDiagnostic, groupByLocation, type Diagnostic } from '../check/diagnostics.js';
 import { redactSecrets } from '../config/secret-refs.js';
+import { createValidators } from '../io/validators.js';
 import { compareSides, type DiffReport, type Side } from '../diff/compare.js';
 import { formatErrors, formatMarkdown, formatStat, formatText, hasChanges } from '../diff/format.js';
 import { checkoutRoot, findRepo, parseDiffArgs, resolveRevision, RevisionError, type Repo } from '../diff/revisions.js';
@@ -39,12 +42,18 @@ export function run(args: string[]): Promise<number> {
         const listed = new Map<string, number | undefined>([...rf.firmwareSizes]);
         for (const f of rf.firmware) if (!listed.has(f)) listed.set(f, undefined);
         for (const r of rf.resources) listed.set(`resources/${r}`, undefined);
+        dirs.set(snap, dir);
         return { label: rev ?? 'working tree', snap, files: rf.files, listed };
       };
+      const dirs = new Map<Side['snap'], string>();
       const a = await side(parsed.from);
       const b = await side(parsed.to);
       progress.say('comparing…');
       const report = compareSides(a, b);
+      if (values.check) {
+        progress.say('validating the files that change…');
+        await validateChanged(report, [a, b], dirs);
+      }
       progress.end();
       const secrets = new Set([...a.snap.secrets, ...b.snap.secrets]);
       // Every string is masked as it is built; this is the net under it.
@@ -67,6 +76,32 @@ export function run(args: string[]): Promise<number> {
       for (const d of disposers) await d();
     }
   });
+}
+
+/**
+ * --check: what `check` finds in the files that change, on both sides (the reload path's
+ * incremental check: those devices, plus every shared and model file). Errors only, once each.
+ */
+async function validateChanged(report: DiffReport, sides: Side[], dirs: ReadonlyMap<Side['snap'], string>): Promise<void> {
+  const devices = new Set(report.groups.flatMap((g) => g.devices));
+  const seen = new Set(report.errors.map((e) => `${e.side}\0${formatDiagnostic(e)}`));
+  for (const side of sides) {
+    const validators = createValidators({ root: dirs.get(side.snap)!, resourceNames: side.snap.resources });
+    try {
+      const mine = new Set([...devices].filter((m) => side.snap.profiles.devices.has(m)));
+      const result = await checkSnapshot(side.snap, validators, { devices: mine });
+      const found = [...result.diagnostics, ...validators.schemaProblems.map((p): Diagnostic => ({ code: 'XSD_SCHEMA', severity: 'error', message: p }))];
+      for (const d of groupByLocation(found)) {
+        const key = `${side.label}\0${formatDiagnostic(d)}`;
+        if (d.severity === 'error' && !seen.has(key)) {
+          seen.add(key);
+          report.errors.push({ ...d, side: side.label });
+        }
+      }
+    } finally {
+      await validators.close();
+    }
+  }
 }
 
 async function extract(repo: Repo, rev: string, disposers: Array<() => Promise<void>>): Promise<string> {
