@@ -544,11 +544,15 @@ async function scenarioDIFF(root) {
   if (!KEY.test(text)) throw new Error('DIFF: global.yaml has no phone_setting.backlight_time to edit');
   writeFileSync(file, text.replace(KEY, (_m, n) => `"phone_setting.backlight_time": ${Number(n) + 1}`));
   log('DIFF: deskset diff --stat (HEAD against the edited working tree)');
-  const r = await runCmd(process.execPath, [BIN, 'diff', repo, '--stat'], { cwd: work, timeoutMs: 10 * 60_000 });
+  // CPU seconds (git and tar included) say what the run cost on a machine others share; wall time alone mostly measures the load.
+  const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', ['-f', 'CPU %U %S', process.execPath]] : [process.execPath, []];
+  const r = await runCmd(time[0], [...time[1], BIN, 'diff', repo, '--stat'], { cwd: work, timeoutMs: 10 * 60_000 });
   if (r.code !== 1) throw new Error(`DIFF: deskset diff exited ${r.code}, not 1: ${r.stderr.slice(-2000)}`);
   const summary = r.stdout.split('\n')[0];
-  log(`DIFF: ${(r.ms / 1000).toFixed(1)} s: ${summary}`);
-  return { devices: DEVICES, seconds: round(r.ms / 1000, 2), summary };
+  const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  const cpuSeconds = cpu ? round(Number(cpu[1]) + Number(cpu[2]), 2) : undefined;
+  log(`DIFF: ${(r.ms / 1000).toFixed(1)} s${cpu ? ` (CPU ${cpu[1]} s user, ${cpu[2]} s system)` : ''}: ${summary}`);
+  return { devices: DEVICES, seconds: round(r.ms / 1000, 2), cpuSeconds, summary };
 }
 
 /** FW: one 60 MB image downloaded by N clients at once, from deskset and from nginx. */
@@ -702,7 +706,7 @@ function targets() {
   if (s.E?.check) add('E', `E check ${DEVICES} devices (XSD on, the default)`, '≤ 20 s', `${fmt(s.E.check.seconds, 1)} s`, DEVICES >= 10_000 ? s.E.check.seconds <= 20 && s.E.check.exit === 0 : undefined);
   if (s.FW) add('FW', `FW ${s.FW.mb} MB × ${s.FW.clients} clients: ratio, memory`, '≥ 0.7, flat RSS', `${fmt(s.FW.ratio, 2)}, RSS +${fmt(s.FW.deskset.rssGrowthMb)} MB`, s.FW.ratio === undefined ? undefined : s.FW.ratio >= 0.7 && s.FW.flat);
   if (s.R) add('R', 'R reload latency (median of 5)', '≤ 500 ms', `${fmt(s.R.medianMs)} ms (max ${fmt(s.R.maxMs)} ms)`, s.R.medianMs === undefined ? false : s.R.medianMs <= 500 && s.R.failures === 0);
-  if (s.DIFF) add('DIFF', `DIFF diff of a global change, ${s.DIFF.devices} devices`, '≤ 60 s', `${fmt(s.DIFF.seconds, 1)} s`, s.DIFF.devices >= 10_000 ? s.DIFF.seconds <= 60 : undefined);
+  if (s.DIFF) add('DIFF', `DIFF diff of a global change, ${s.DIFF.devices} devices`, '≤ 60 s', `${fmt(s.DIFF.seconds, 1)} s${s.DIFF.cpuSeconds === undefined ? '' : ` (CPU ${fmt(s.DIFF.cpuSeconds, 1)} s)`}`, s.DIFF.devices >= 10_000 ? s.DIFF.seconds <= 60 : undefined);
   if (s.RG) add('RG', `RG requests during a global reload, ${s.RG.devices} devices`, 'max ≤ 100 ms, p99 ≤ 20 ms, reload ≤ 3 s', `max ${fmt(s.RG.maxMs, 1)} ms, p99 ${fmt(s.RG.p99Ms, 1)} ms, reload ${fmt(s.RG.reloadMs)} ms`, s.RG.devices >= 10_000 ? s.RG.maxMs !== null && s.RG.maxMs <= 100 && s.RG.p99Ms <= 20 && s.RG.reloadMs <= 3000 && s.RG.failed === 0 : undefined);
   return t;
 }
@@ -724,7 +728,7 @@ function table() {
   }
   if (s.B) rows.push([`B cold render, ${s.B.paths} distinct files`, `${fmt(s.B.deskset.rps)} req/s`, s.B.nginx ? `${fmt(s.B.nginx.rps)} req/s` : '—', `${fmt(s.B.ratio, 3)}${range(s.B.ratioPerRound)}`, '≥ 0.20', v('B')]);
   if (s.C) rows.push([`C boot storm, ${s.C.phones} phones × 2 files`, `${fmt(s.C.totalMs / 1000, 2)} s, ${s.C.errors} err, ${s.C.verify.filesCompared} bodies ok ${s.C.verify.filesCompared - s.C.verify.mismatches}`, '', '', '≤ 10 s, 0 errors', v('C')]);
-  if (s.DIFF) rows.push([`DIFF diff of a global change, ${s.DIFF.devices} devices`, `${fmt(s.DIFF.seconds, 1)} s`, '', '', '≤ 60 s', v('DIFF')]);
+  if (s.DIFF) rows.push([`DIFF diff of a global change, ${s.DIFF.devices} devices`, `${fmt(s.DIFF.seconds, 1)} s${s.DIFF.cpuSeconds === undefined ? '' : `, CPU ${fmt(s.DIFF.cpuSeconds, 1)} s`}`, '', '', '≤ 60 s', v('DIFF')]);
   const validated = (d) => (d.validatedMs !== undefined && d.validatedMs - (d.startupMs ?? 0) > 50 ? ` (all validated at ${fmt(d.validatedMs / 1000, 1)} s)` : '');
   if (s.D10k) rows.push([`D ${DEVICES} devices: start-up / RSS`, `${fmt((s.D10k.startupMsMedian ?? s.D10k.startupMs) / 1000, 2)} s${validated(s.D10k)} / ${fmt(s.D10k.rssAfterStartMb)} MB${s.D10k.rssAfterAMb ? `, ${fmt(s.D10k.rssAfterAMb)} MB after A` : ''}`, '', '', 'record', 'info']);
   if (!s.Dlarge && tg.D) rows.push([`D ${LARGE_DEVICES} devices: start-up / RSS`, tg.D.value, '', '', tg.D.target, v('D')]);

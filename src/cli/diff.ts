@@ -10,6 +10,7 @@ import { createValidators } from '../io/validators.js';
 import { compareSides, type DiffReport, type Side } from '../diff/compare.js';
 import { formatErrors, formatMarkdown, formatStat, formatText, hasChanges } from '../diff/format.js';
 import { checkoutRoot, findRepo, parseDiffArgs, resolveRevision, RevisionError, type Repo } from '../diff/revisions.js';
+import type { ParseCache } from '../config/profiles.js';
 import { buildFromRoot, readRoot } from '../io/load-root.js';
 import { guarded, parse, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
@@ -38,7 +39,8 @@ export function run(args: string[]): Promise<number> {
         progress.say(`loading ${rev ?? 'the working tree'}…`);
         const dir = rev === undefined ? root : await extract(repo, rev, disposers);
         const rf = await readRoot(dir);
-        const snap = await buildFromRoot(rf, undefined, undefined, root);
+        // One parse cache for both: the second build parses only the files that differ.
+        const snap = await buildFromRoot(rf, parseCache, undefined, root);
         const listed = new Map<string, number | undefined>([...rf.firmwareSizes]);
         for (const f of rf.firmware) if (!listed.has(f)) listed.set(f, undefined);
         for (const r of rf.resources) listed.set(`resources/${r}`, undefined);
@@ -46,6 +48,7 @@ export function run(args: string[]): Promise<number> {
         return { label: rev ?? 'working tree', snap, files: rf.files, listed };
       };
       const dirs = new Map<Side['snap'], string>();
+      const parseCache: ParseCache = new Map();
       const a = await side(parsed.from);
       const b = await side(parsed.to);
       progress.say('comparing…');
