@@ -550,9 +550,9 @@ async function scenarioDIFF(root) {
   if (r.code !== 1) throw new Error(`DIFF: deskset diff exited ${r.code}, not 1: ${r.stderr.slice(-2000)}`);
   const summary = r.stdout.split('\n')[0];
   const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  const cpuSeconds = cpu ? round(Number(cpu[1]) + Number(cpu[2]), 2) : undefined;
+  const cpuTotal = cpu ? round(Number(cpu[1]) + Number(cpu[2]), 2) : undefined;
   log(`DIFF: ${(r.ms / 1000).toFixed(1)} s${cpu ? ` (CPU ${cpu[1]} s user, ${cpu[2]} s system)` : ''}: ${summary}`);
-  return { devices: DEVICES, seconds: round(r.ms / 1000, 2), cpuSeconds, summary };
+  return { devices: DEVICES, seconds: round(r.ms / 1000, 2), cpuSeconds: cpuTotal, summary };
 }
 
 /** FW: one 60 MB image downloaded by N clients at once, from deskset and from nginx. */
