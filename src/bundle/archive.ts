@@ -1,6 +1,7 @@
 // Reproducible archives with archiver: entries in sorted order, one fixed timestamp and mode,
 // gzip without a file name or time, so the same files give the same bytes on every run.
 
+import { createReadStream } from 'node:fs';
 import { TarArchive, ZipArchive, type Archiver } from 'archiver';
 
 export type ArchiveFormat = 'zip' | 'tar' | 'tar.gz';
@@ -29,8 +30,10 @@ export async function archiveBytes(entries: readonly ArchiveEntry[], format: Arc
   });
   for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const data = { name: e.name, date: FIXED_DATE, mode: MODE };
+    // A stream, not archive.file(): file() entries wait for an fs.stat in a parallel queue and
+    // join the archive in whatever order those finish (seen: two builds, two byte streams).
     if (e.bytes) archive.append(e.bytes, data);
-    else if (e.from) archive.file(e.from, data);
+    else if (e.from) archive.append(createReadStream(e.from), data);
   }
   await archive.finalize();
   await done;

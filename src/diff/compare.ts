@@ -151,6 +151,8 @@ export function compareSides(a: Side, b: Side): DiffReport {
     const rawA = renderOn(a, ta, false);
     const rawB = renderOn(b, tb, false);
     if (rawA === rawB) continue;
+    // A file that failed to render is an error (already recorded), not an added or removed file.
+    if ((ta && rawA === undefined) || (tb && rawB === undefined)) continue;
     const t = (tb ?? ta)!;
     const status: Status = rawA === undefined ? 'added' : rawB === undefined ? 'removed' : 'changed';
     const fc = fileDiff(rawA ?? '', rawB ?? '', renderOn(a, ta, true) ?? '', renderOn(b, tb, true) ?? '');
