@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench`: deskset against nginx, on loopback, in the same run. See docs/performance.md.
 //
-//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R,RG,IM] [--duration 10] [--rounds 3]
+//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R,RG,IM,DIFF] [--duration 10] [--rounds 3]
 //                     [--large | --no-large] [--workers N] [--profile] [--keep] [--out FILE]
 //
 // Scenarios: A cached config, B cold render, C boot storm, D scale (start-up, RSS; 100k),
 // E CLI (check with XSD, render), FW firmware download, R reload latency, RG requests during a
-// global-profile reload, IM import of a 1,000-phone folder. Prints a table and
+// global-profile reload, IM import of a 1,000-phone folder, DIFF `deskset diff` of a global
+// change. Prints a table and
 // writes bench/results/<YYYY-MM-DD>.json (a partial --only run writes <date>.<only>.json).
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -22,8 +23,8 @@ import { BIN, REPO, round, runWrk, startDeskset, startNginx, usePackage, waitVal
 
 // ---- options ----------------------------------------------------------------------------
 
-const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R', 'RG', 'IM'];
-const ALIASES = { F: 'FW', FIRMWARE: 'FW', RELOAD: 'R', 'RELOAD-GLOBAL': 'RG', IMPORT: 'IM' };
+const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R', 'RG', 'IM', 'DIFF'];
+const ALIASES = { F: 'FW', FIRMWARE: 'FW', RELOAD: 'R', 'RELOAD-GLOBAL': 'RG', IMPORT: 'IM', D2: 'DIFF' };
 const { values: opt } = parseArgs({
   options: {
     devices: { type: 'string', default: '10000' },
@@ -559,6 +560,35 @@ async function inventoryCounts(root) {
   return { ...counts, seconds: round((performance.now() - t0) / 1000, 1) };
 }
 
+/**
+ * DIFF: `deskset diff` of a global change (every device affected, every file rendered twice)
+ * on a copy of the generated root committed to a new git repository: HEAD against the working tree.
+ */
+async function scenarioDIFF(root) {
+  const repo = path.join(work, 'diff-repo');
+  cpSync(root, repo, { recursive: true });
+  const git = (...args) => runCmd('git', args, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.com' }, timeoutMs: 600_000 });
+  for (const args of [['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'generated root']]) {
+    const r = await git(...args);
+    if (r.code !== 0) throw new Error(`git ${args[0]} failed: ${r.stderr}`);
+  }
+  const file = path.join(repo, 'profiles', 'global.yaml');
+  const text = readFileSync(file, 'utf8');
+  const KEY = /"phone_setting\.backlight_time": (\d+)/;
+  if (!KEY.test(text)) throw new Error('DIFF: global.yaml has no phone_setting.backlight_time to edit');
+  writeFileSync(file, text.replace(KEY, (_m, n) => `"phone_setting.backlight_time": ${Number(n) + 1}`));
+  log('DIFF: deskset diff --stat (HEAD against the edited working tree)');
+  // CPU seconds (git and tar included) say what the run cost on a machine others share; wall time alone mostly measures the load.
+  const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', ['-f', 'CPU %U %S', process.execPath]] : [process.execPath, []];
+  const r = await runCmd(time[0], [...time[1], BIN, 'diff', repo, '--stat'], { cwd: work, timeoutMs: 10 * 60_000 });
+  if (r.code !== 1) throw new Error(`DIFF: deskset diff exited ${r.code}, not 1: ${r.stderr.slice(-2000)}`);
+  const summary = r.stdout.split('\n')[0];
+  const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  const cpuTotal = cpu ? round(Number(cpu[1]) + Number(cpu[2]), 2) : undefined;
+  log(`DIFF: ${(r.ms / 1000).toFixed(1)} s${cpu ? ` (CPU ${cpu[1]} s user, ${cpu[2]} s system)` : ''}: ${summary}`);
+  return { devices: DEVICES, seconds: round(r.ms / 1000, 2), cpuSeconds: cpuTotal, summary };
+}
+
 /** FW: one 60 MB image downloaded by N clients at once, from deskset and from nginx. */
 async function scenarioFW(tools) {
   const root = path.join(work, 'fw-root');
@@ -712,6 +742,7 @@ function targets() {
   if (s.FW) add('FW', `FW ${s.FW.mb} MB × ${s.FW.clients} clients: ratio, memory`, '≥ 0.7, flat RSS', `${fmt(s.FW.ratio, 2)}, RSS +${fmt(s.FW.deskset.rssGrowthMb)} MB`, s.FW.ratio === undefined ? undefined : s.FW.ratio >= 0.7 && s.FW.flat);
   if (s.R) add('R', 'R reload latency (median of 5)', '≤ 500 ms', `${fmt(s.R.medianMs)} ms (max ${fmt(s.R.maxMs)} ms)`, s.R.medianMs === undefined ? false : s.R.medianMs <= 500 && s.R.failures === 0);
   if (s.IM) add('IM', `IM import of ${s.IM.phones} phones (round trip included)`, '≤ 10 s, all equal', `${fmt(s.IM.seconds, 1)} s, ${s.IM.summary}`, s.IM.seconds <= 10 && /^1000 equal, 0 differ/.test(s.IM.summary));
+  if (s.DIFF) add('DIFF', `DIFF diff of a global change, ${s.DIFF.devices} devices`, '≤ 60 s', `${fmt(s.DIFF.seconds, 1)} s${s.DIFF.cpuSeconds === undefined ? '' : ` (CPU ${fmt(s.DIFF.cpuSeconds, 1)} s)`}`, s.DIFF.devices >= 10_000 ? s.DIFF.seconds <= 60 : undefined);
   if (s.RG) add('RG', `RG requests during a global reload, ${s.RG.devices} devices`, 'max ≤ 100 ms, p99 ≤ 20 ms, reload ≤ 3 s', `max ${fmt(s.RG.maxMs, 1)} ms, p99 ${fmt(s.RG.p99Ms, 1)} ms, reload ${fmt(s.RG.reloadMs)} ms`, s.RG.devices >= 10_000 ? s.RG.maxMs !== null && s.RG.maxMs <= 100 && s.RG.p99Ms <= 20 && s.RG.reloadMs <= 3000 && s.RG.failed === 0 : undefined);
   return t;
 }
@@ -734,6 +765,7 @@ function table() {
   if (s.B) rows.push([`B cold render, ${s.B.paths} distinct files`, `${fmt(s.B.deskset.rps)} req/s`, s.B.nginx ? `${fmt(s.B.nginx.rps)} req/s` : '—', `${fmt(s.B.ratio, 3)}${range(s.B.ratioPerRound)}`, '≥ 0.20', v('B')]);
   if (s.C) rows.push([`C boot storm, ${s.C.phones} phones × 2 files`, `${fmt(s.C.totalMs / 1000, 2)} s, ${s.C.errors} err, ${s.C.verify.filesCompared} bodies ok ${s.C.verify.filesCompared - s.C.verify.mismatches}`, '', '', '≤ 10 s, 0 errors', v('C')]);
   if (s.C?.inventory) rows.push([`C inventory: ok records`, s.C.inventory.error ? 'error' : `${fmt(s.C.inventory.ok)} ok / ${fmt(s.C.phones)} phones`, '', '', `${fmt(s.C.phones)} ok`, v('Ci')]);
+  if (s.DIFF) rows.push([`DIFF diff of a global change, ${s.DIFF.devices} devices`, `${fmt(s.DIFF.seconds, 1)} s${s.DIFF.cpuSeconds === undefined ? '' : `, CPU ${fmt(s.DIFF.cpuSeconds, 1)} s`}`, '', '', '≤ 60 s', v('DIFF')]);
   const validated = (d) => (d.validatedMs !== undefined && d.validatedMs - (d.startupMs ?? 0) > 50 ? ` (all validated at ${fmt(d.validatedMs / 1000, 1)} s)` : '');
   if (s.D10k) rows.push([`D ${DEVICES} devices: start-up / RSS`, `${fmt((s.D10k.startupMsMedian ?? s.D10k.startupMs) / 1000, 2)} s${validated(s.D10k)} / ${fmt(s.D10k.rssAfterStartMb)} MB${s.D10k.rssAfterAMb ? `, ${fmt(s.D10k.rssAfterAMb)} MB after A` : ''}`, '', '', 'record', 'info']);
   if (!s.Dlarge && tg.D) rows.push([`D ${LARGE_DEVICES} devices: start-up / RSS`, tg.D.value, '', '', tg.D.target, v('D')]);
@@ -796,7 +828,7 @@ async function main() {
   if (!tools.wrk) for (const s of ['A', 'B', 'FW']) if (want(s)) skip(s, 'wrk not available');
   if (!tools.nginx) results.problems.push('nginx not available: deskset numbers are measured, ratios to nginx are not');
 
-  const needRoot = ['A', 'B', 'C', 'D', 'E', 'R', 'RG'].some(want) || opt.profile;
+  const needRoot = ['A', 'B', 'C', 'D', 'E', 'R', 'RG', 'DIFF'].some(want) || opt.profile;
   const root = path.join(work, `root-${DEVICES}`);
   const rendered = path.join(work, `rendered-${DEVICES}`);
   let fleet = [];
@@ -850,6 +882,7 @@ async function main() {
   if (want('C')) results.scenarios.C = await attempt('C', () => scenarioC(root, path.join(root, 'bench-devices.json'), rendered));
   if (tools.wrk && want('FW')) results.scenarios.FW = await attempt('FW', () => scenarioFW(tools));
   if (want('IM')) results.scenarios.IM = await attempt('IM', () => scenarioIM());
+  if (want('DIFF')) results.scenarios.DIFF = await attempt('DIFF', () => scenarioDIFF(root));
   const starts = ['A', 'B', 'C'].map((k) => results.scenarios[k]?.deskset?.startupMs ?? results.scenarios[k]?.startupMs).filter((x) => typeof x === 'number');
   if (results.scenarios.D10k && starts.length) {
     results.scenarios.D10k.startupMsAllStarts = starts;

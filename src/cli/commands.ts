@@ -129,6 +129,43 @@ export const COMMANDS = {
     exits: { 0: 'every policy can be met', 1: 'ROOT has errors or a policy cannot be met', 2: USAGE_EXIT },
     load: async () => (await import('./firmware.js')).run,
   }),
+  diff: command({
+    args: ['[ROOT] [REV_A] [REV_B]', '[ROOT] REV_A..REV_B'],
+    summary: 'which phones change between two git revisions of a root, and how',
+    description:
+      'Renders ROOT at two git revisions (default: HEAD against the working tree) from copies made with git archive, never touching the checkout, and prints the devices whose files change, grouped by the profile lines that caused it (file:line), with unified diffs of their files (secrets masked; a changed secret shows as •••• (changed)), added and removed files, and firmware directive changes. Only devices a changed file can affect are rendered.\n' +
+      'ROOT is taken as ROOT only when it is a directory: `deskset diff HEAD~1` compares the current directory. Errors of either revision go to stderr (into the comment with --markdown, into the document with --json).',
+    options: {
+      json: { type: 'boolean', help: 'print the report as one JSON document on stdout' },
+      markdown: { type: 'boolean', help: 'print a pull-request comment: collapsed sections per device group, cut to --max-chars' },
+      stat: { type: 'boolean', help: 'counts only: devices and files per group' },
+      'max-chars': { type: 'string', value: 'N', help: 'with --markdown, the comment size cap (default 60000; GitHub refuses over 65536)' },
+      check: { type: 'boolean', help: 'also validate the files that change, in both revisions, as check does (XSD, script lint, grammar)' },
+      quiet: QUIET,
+    },
+    examples: ['deskset diff samples', 'deskset diff . origin/main..HEAD --markdown > comment.md', 'deskset diff samples HEAD~3 HEAD --stat'],
+    exits: { 0: 'no phone’s files change', 1: 'some phone’s files change', 2: 'usage error, unknown revision, or either revision has errors' },
+    load: async () => (await import('./diff.js')).run,
+  }),
+  bundle: command({
+    args: ['[ROOT]'],
+    summary: 'pack the files for a static server, Avaya DES or IP Office, reproducibly',
+    description:
+      '--for static: the tree `render --out` writes, plus deskset-manifest.json (each file\u2019s path, size and SHA-256), as zip or tar.gz. --for des: a zip DES accepts as a profile\u2019s configuration file (Avaya\u2019s 46xxsettings.txt, J100Supgrade.txt, per-device <mac>.txt and resources; only the extensions DES allows). --for ipoffice: CustomPhoneFiles.tar with a 46xxspecials.txt built from the profiles and the images it names.\n' +
+      'Every problem (an extension DES rejects, names that differ only by case, a size over the limit) is reported with the file named before FILE is written; FILE is written whole or not at all. The same root gives the same bytes. Secrets are •••• unless --show-secrets.',
+    options: {
+      for: { type: 'string', value: 'static|des|ipoffice', required: true, help: 'who the bundle is for' },
+      format: { type: 'string', value: 'zip|tar.gz|tar', help: 'static: zip (default) or tar.gz; des: zip; ipoffice: tar' },
+      out: { type: 'string', value: 'FILE', required: true, help: 'write the bundle to FILE' },
+      site: { type: 'string', value: 'NAME', help: 'ipoffice: the site whose phones IP Office serves (its layer applies)' },
+      'max-bytes': { type: 'string', value: 'N', help: 'des, ipoffice: the size limit (default 10 MiB: IP Office\u2019s documented limit; the DES guide states none)' },
+      'show-secrets': { type: 'boolean', help: 'pack real secrets (a deployable bundle; handle with care)' },
+      json: { type: 'boolean', help: 'print what was written (path, files, bytes, sha256) as JSON on stdout' },
+    },
+    examples: ['deskset bundle samples --for static --format tar.gz --out mirror.tar.gz --show-secrets', 'deskset bundle samples --for des --out des.zip --show-secrets', 'deskset bundle samples --for ipoffice --site nyc --out CustomPhoneFiles.tar --show-secrets'],
+    exits: { 0: 'bundle written', 1: 'ROOT has errors, or the bundle would break a rule of its target (nothing written)', 2: USAGE_EXIT },
+    load: async () => (await import('./bundle.js')).run,
+  }),
   token: command({
     args: ['issue [ROOT] MAC', 'revoke [ROOT] MAC', 'list [ROOT]'],
     summary: 'per-device URL tokens (/p/<token>/…): the token is printed once',

@@ -85,11 +85,15 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
   return { dir: prev.dir, files, resources, firmware, firmwareSizes, problems };
 }
 
-/** `pause`: build in slices, waiting whenever it says so (a server answering phones meanwhile). */
-export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache, pause?: Pause): Promise<Snapshot> {
+/**
+ * `pause`: build in slices, waiting whenever it says so (a server answering phones meanwhile).
+ * `displayDir`: name files as if the root were there (`diff` builds a git revision in a temp
+ * dir, and its messages name the admin's own files).
+ */
+export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache, pause?: Pause, displayDir = rf.dir): Promise<Snapshot> {
   // Name files as the admin would from here: `samples/profiles/global.yaml`.
-  const rel = path.relative(process.cwd(), rf.dir);
-  const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(rf.dir, p));
+  const rel = path.relative(process.cwd(), displayDir);
+  const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(displayDir, p));
   const steps = buildSnapshotSteps({
     root: rf.files,
     shipped: await shipped(),
