@@ -9,10 +9,13 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { DiagnosticsError, hasErrors, type Diagnostic } from './core/diagnostics.js';
 import type { Snapshot } from './core/snapshot.js';
-import { createLogger } from './http/access-log.js';
+import { createLogger, logAccess } from './http/access-log.js';
 import { createApp, type AppOptions } from './http/app.js';
 import { Gate } from './http/gate.js';
-import { createListener } from './http/listener.js';
+import { createListener, logPath } from './http/listener.js';
+import { servedTrees } from './io/disk-file.js';
+import { TftpServer, desksetSource } from './tftp/index.js';
+import { targetOf } from './tftp/deskset-source.js';
 import { ConnectionGuard, defaultMaxPerAddress } from './http/connection-limits.js';
 import type { ConnectionsConfig } from './core/root-config.js';
 import { IpAllowList } from './security/ip-allow.js';
@@ -57,6 +60,8 @@ export interface ServerOptions {
    * listening (http/warm-up.ts). Default 0 here; `deskset serve` warms with 1,500.
    */
   warmUp?: number;
+  /** Serve TFTP on this UDP port (overrides tftp.listen.port; 0 picks a free one). Absent and unset in deskset.yaml: no TFTP. */
+  tftpPort?: number;
 }
 
 /** The warm-up stops after this long whatever is left: start-up at 100,000 devices must stay under 10 s. */
@@ -70,6 +75,8 @@ export interface RunningServer {
   url: string;
   host: string;
   port: number;
+  /** The TFTP listener, when on. */
+  tftp?: { server: TftpServer; port: number; host: string };
   /** The HTTPS listener, when TLS is on. */
   https?: { server: Server; url: string; port: number; fingerprint256?: string; devCertPath?: string };
   provisioner: Provisioner;
@@ -190,6 +197,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     secure = { server: s, url: `https://${shown === '127.0.0.1' ? 'localhost' : shown}:${p}`, port: p, fingerprint256: dev?.fingerprint256 ?? tls.fingerprint256, devCertPath: dev?.certPath };
   }
 
+  // A TFTP port that cannot be bound stops the start: the listeners already up are closed first.
+  const tftp = await startTftp(opts, snap, host, { provisioner, gate, log, rootDir: rootFiles.dir }).catch(async (err: unknown) => {
+    for (const t of timers) clearInterval(t);
+    await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
+    throw err;
+  });
+
   if (background) void reloader.validateInBackground(snap);
   // Neither a watcher error nor a reload that throws may end the process: both degrade /healthz.
   const onBatch = (changed: string[]) => void reloader.reload(changed).catch((err: unknown) => reloader.degrade('reload_failed', [problemOf('RELOAD_FAILED', err)]));
@@ -201,6 +215,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     host,
     port: actual,
     https: secure,
+    tftp,
     provisioner,
     reloader,
     gate,
@@ -211,10 +226,29 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();
-      await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
+      await Promise.all([...[server, secure?.server].filter((s): s is Server => !!s).map(close), tftp?.server.close()]);
       await reloader.close();
     },
   };
+}
+
+/** The TFTP listener when asked for (serve --tftp-port, or tftp.listen in deskset.yaml); its lines go to the access log. */
+async function startTftp(opts: ServerOptions, snap: Snapshot, httpHost: string, deps: { provisioner: Provisioner; gate: Gate; log: Logger; rootDir: string }): Promise<RunningServer['tftp']> {
+  const cfg = snap.config.tftp;
+  const port = opts.tftpPort ?? cfg.listen?.port;
+  if (port === undefined) return undefined;
+  const host = cfg.listen?.host ?? httpHost;
+  const trees = servedTrees(deps.rootDir, (sub, rel) => deps.log.warn({ event: 'outside_root', file: `${sub}/${rel}` }, `refused a file that leads outside ${sub}/ (TFTP)`));
+  const server = new TftpServer({
+    host,
+    port,
+    source: desksetSource({ provisioner: deps.provisioner, gate: deps.gate, log: deps.log, trees, config: cfg }),
+    limits: { maxTransfers: cfg.maxTransfers, maxPerSource: cfg.maxPerSource, ratePerSource: cfg.ratePerSource, burstPerSource: cfg.ratePerSource * 2 },
+    options: { maxBlksize: cfg.maxBlksize, maxWindowsize: cfg.maxWindowsize },
+    onRecord: (r) => logAccess(deps.log, { ip: r.ip, method: r.op, path: logPath(targetOf(r.path)), status: r.status, bytes: r.bytes, ms: r.ms, mac: r.log.mac, model: r.log.model, reason: r.log.reason }),
+    onProblem: (what, err) => deps.log.warn({ event: 'tftp_problem', err: err instanceof Error ? err.message : String(err) }, what),
+  });
+  return { server, port: await server.listen(), host };
 }
 
 /** The shared files, and device files spread evenly over the fleet. */

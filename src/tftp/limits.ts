@@ -1,0 +1,73 @@
+// Admission of new read requests: a bound on concurrent transfers, a bound per source
+// address, and a per-source request rate (token bucket). Pure over an injected clock, so
+// the table tests need no timers. A refused request is dropped without an answer: a phone
+// retransmits its request after its own timeout, a flood gets nothing back to amplify.
+
+export interface LimitConfig {
+  /** Transfers running at once, all sources. */
+  maxTransfers: number;
+  /** Transfers running at once from one address. */
+  maxPerSource: number;
+  /** Requests per second one address may start (sustained). */
+  ratePerSource: number;
+  /** Requests one address may start in a burst (a phone asks for a handful of files at boot). */
+  burstPerSource: number;
+}
+
+export const DEFAULT_LIMIT_CONFIG: LimitConfig = { maxTransfers: 1024, maxPerSource: 8, ratePerSource: 20, burstPerSource: 40 };
+
+export type Admit = { ok: true } | { ok: false; reason: 'busy' | 'source busy' | 'rate' };
+
+interface Bucket {
+  tokens: number;
+  at: number;
+  running: number;
+}
+
+/** Buckets idle this long are full again and forgotten (the map cannot grow without end). */
+const FORGET_MS = 60_000;
+
+export class Admission {
+  private running = 0;
+  private readonly sources = new Map<string, Bucket>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly cfg: LimitConfig,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  get active(): number {
+    return this.running;
+  }
+
+  /** Take a slot for a transfer from `ip`; call release(ip) when it ends. */
+  admit(ip: string): Admit {
+    const t = this.now();
+    this.sweep(t);
+    let b = this.sources.get(ip);
+    if (!b) this.sources.set(ip, (b = { tokens: this.cfg.burstPerSource, at: t, running: 0 }));
+    b.tokens = Math.min(this.cfg.burstPerSource, b.tokens + ((t - b.at) / 1000) * this.cfg.ratePerSource);
+    b.at = t;
+    if (b.tokens < 1) return { ok: false, reason: 'rate' };
+    // A request that finds no room still costs a token: retrying faster than the rate gains nothing.
+    b.tokens -= 1;
+    if (this.running >= this.cfg.maxTransfers) return { ok: false, reason: 'busy' };
+    if (b.running >= this.cfg.maxPerSource) return { ok: false, reason: 'source busy' };
+    b.running++;
+    this.running++;
+    return { ok: true };
+  }
+
+  release(ip: string): void {
+    const b = this.sources.get(ip);
+    if (b && b.running > 0) b.running--;
+    if (this.running > 0) this.running--;
+  }
+
+  private sweep(t: number): void {
+    if (t - this.lastSweep < FORGET_MS) return;
+    this.lastSweep = t;
+    for (const [ip, b] of this.sources) if (b.running === 0 && t - b.at > FORGET_MS) this.sources.delete(ip);
+  }
+}
