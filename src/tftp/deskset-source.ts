@@ -97,7 +97,13 @@ export function desksetSource(deps: DesksetSourceDeps): TftpSource {
         if (reply.status !== 200) return fromReply(reply);
         const routed = route(info, deps.gate);
         if ('status' in routed) return fromReply(routed);
-        if (!secretsFor(ip) && carriesSecrets(routed.path)) return refuse(403, { ...log, reason: 'carries credentials (tftp.serve_secrets is off)' });
+        if (!secretsFor(ip) && carriesSecrets(routed.path)) {
+          const reason = 'carries credentials (tftp.serve_secrets is off)';
+          // A device's file is refused exactly as an unknown MAC's is (and counts toward the
+          // cool-down): a different answer would tell a scanner which MACs exist.
+          if (log.mac) return fromReply(await deps.gate.unknownDevice(deps.provisioner.current(), { ip, headers: {} }, log.mac, { ...log, reason }));
+          return refuse(403, { ...log, reason });
+        }
         const body = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : (reply.body ?? Buffer.alloc(0));
         return { ok: true, body, size: body.length, log };
       }
