@@ -127,7 +127,11 @@ export function desksetSource(deps: DesksetSourceDeps): TftpSource {
     if (!admitted.ok) return fromReply(admitted.reply);
     const hit = await diskFileFor(snap, deps.trees, routed.path, { mac, model: device?.model.name, vendor: device?.model.vendor, site: device?.site });
     if (!hit) return refuse(404, { ...log, reason: 'no route' });
-    if (KEY_EXTENSIONS.has(extensionOf(hit.file)) && !secretsFor(ip)) return refuse(403, { ...log, reason: 'key material (tftp.serve_secrets is off)' });
+    if (KEY_EXTENSIONS.has(extensionOf(hit.file)) && !secretsFor(ip)) {
+      const reason = 'key material (tftp.serve_secrets is off)';
+      if (named && device) return fromReply(await deps.gate.unknownDevice(snap, { ip, headers: {} }, device.mac, { ...log, reason }));
+      return refuse(403, { ...log, reason });
+    }
     if (hit.body) return { ok: true, body: hit.body, size: hit.body.length, log };
     const opened = await hit.confine.open(hit.abs);
     if (opened === undefined || opened === 'outside') return refuse(404, { ...log, reason: opened === 'outside' ? 'outside root' : 'unreadable' });
