@@ -140,6 +140,11 @@ describe('over a netem link between two network namespaces', () => {
     }
     const got = await atftpGet(SERVER_ADDR, 6969, FW, local(), { blksize: 1428, windowsize: 8, tsize: 0 }, { netns: NS_CLIENT, timeoutMs: 120_000 });
     expect(sha(got.bytes), got.output).toBe(fwSha);
+    // netem counts what it dropped: the transfers survived losses, they did not just miss them.
+    const dropped = [[NS_SERVER, `va${process.pid}`], [NS_CLIENT, `vb${process.pid}`]]
+      .map(([ns, dev]) => execFileSync('ip', ['netns', 'exec', ns!, 'tc', '-s', 'qdisc', 'show', 'dev', dev!]).toString())
+      .reduce((sum, text) => sum + Number(/dropped (\d+)/.exec(text)?.[1] ?? 0), 0);
+    expect(dropped).toBeGreaterThan(0);
   }, 240_000);
 });
 
