@@ -71,3 +71,47 @@ export class Admission {
     for (const [ip, b] of this.sources) if (b.running === 0 && t - b.at > FORGET_MS) this.sources.delete(ip);
   }
 }
+
+/**
+ * Retransmitted requests. A client that hears nothing within its timeout sends its RRQ again
+ * from the same port; under load the copies queue up behind the first and arrive after it was
+ * answered, even after the client gave up. Each would cost a lookup and a transfer to a port
+ * nobody reads. So a request (client ip:port and file name) is taken once: repeats are dropped
+ * while its transfer runs and for `holdMs` after it ended.
+ */
+export class Duplicates {
+  private readonly active = new Set<string>();
+  /** Ended requests and when they may be asked again, oldest first (Map keeps insertion order). */
+  private readonly ended = new Map<string, number>();
+
+  constructor(
+    private readonly holdMs = 30_000,
+    private readonly maxEnded = 100_000,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** True when `key` is a repeat; otherwise it is marked as running. */
+  repeat(key: string): boolean {
+    if (this.active.has(key)) return true;
+    const t = this.now();
+    this.expire(t);
+    const until = this.ended.get(key);
+    if (until !== undefined && until > t) return true;
+    this.active.add(key);
+    return false;
+  }
+
+  end(key: string): void {
+    if (!this.active.delete(key)) return;
+    this.ended.delete(key);
+    if (this.ended.size >= this.maxEnded) this.ended.delete(this.ended.keys().next().value!);
+    this.ended.set(key, this.now() + this.holdMs);
+  }
+
+  private expire(t: number): void {
+    for (const [k, until] of this.ended) {
+      if (until > t) break;
+      this.ended.delete(k);
+    }
+  }
+}

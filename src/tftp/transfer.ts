@@ -27,7 +27,12 @@ export interface TransferState {
 
 export type TransferEvent = { type: 'start' } | { type: 'ack'; block: number } | { type: 'timeout' } | { type: 'error'; code: number; message: string };
 
-export type Outcome = { kind: 'complete' } | { kind: 'timed-out' } | { kind: 'client-error'; code: number; message: string };
+export type Outcome =
+  | { kind: 'complete' }
+  | { kind: 'timed-out' }
+  | { kind: 'client-error'; code: number; message: string }
+  /** The edge learned the client's port is closed (ICMP port unreachable): nobody is listening any more. */
+  | { kind: 'unreachable' };
 
 export type Action =
   | { type: 'send-oack' }

@@ -4,12 +4,18 @@
 
 import dgram, { type RemoteInfo, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { Admission, DEFAULT_LIMIT_CONFIG, type LimitConfig } from './limits.js';
+import { Admission, DEFAULT_LIMIT_CONFIG, Duplicates, type LimitConfig } from './limits.js';
 import { toNetascii } from './netascii.js';
 import { DEFAULT_LIMITS, negotiate, type Limits } from './options.js';
 import { dataHeader, decode, encodeError, encodeOack, ERR, type Request } from './packet.js';
 import { readAll, type FileBody, type LogFields, type Opened, type TftpSource } from './source.js';
 import { blockRange, initialState, step, type Action, type Outcome, type TransferState } from './transfer.js';
+
+/**
+ * Receive buffer of the listening socket: a boot storm sends a thousand requests at once, and
+ * the kernel's default (~200 KB) drops them past a few hundred. Capped by net.core.rmem_max.
+ */
+const RECV_BUFFER = 4 * 1024 * 1024;
 
 /** Files translated to netascii are held whole in memory; larger ones must be fetched in octet mode. */
 const MAX_NETASCII_BYTES = 16 * 1024 * 1024;
@@ -46,6 +52,8 @@ export class TftpServer {
   private readonly admission: Admission;
   private readonly optionLimits: Limits;
   private readonly transfers = new Set<Transfer>();
+  /** Requests (client ip:port, file) running or just ended: a retransmitted RRQ is not a second transfer. */
+  private readonly duplicates = new Duplicates();
   private address?: AddressInfo;
 
   constructor(private readonly opts: TftpServerOptions) {
@@ -70,6 +78,11 @@ export class TftpServer {
       s.bind(this.opts.port, this.opts.host, () => {
         s.off('error', reject);
         s.on('error', (err) => this.opts.onProblem?.('tftp socket error', err));
+        try {
+          s.setRecvBufferSize(RECV_BUFFER);
+        } catch (err) {
+          this.opts.onProblem?.('tftp receive buffer not enlarged', err);
+        }
         s.on('message', (msg, rinfo) => this.onRequest(msg, rinfo));
         this.address = s.address();
         resolve(this.address.port);
@@ -107,22 +120,34 @@ export class TftpServer {
       this.reply(rinfo, ERR.ILLEGAL_OPERATION, `Unsupported mode ${p.mode}`);
       return record(400, { reason: 'bad mode' });
     }
+    // RFC 1350 leaves a retransmitted request to the server: answering it with a second
+    // transfer (a second TID) doubles the traffic, and under load stale copies pile up.
+    const key = `${rinfo.address}:${rinfo.port}\0${p.filename}`;
     const admitted = this.admission.admit(ip);
     if (!admitted.ok) return record(503, { reason: admitted.reason === 'rate' ? 'rate limited' : admitted.reason });
-    this.opts.source.open(p.filename, { address: ip, port: rinfo.port }).then(
-      (opened) => this.begin(p, rinfo, ip, opened, started, record),
-      (err: unknown) => {
-        this.admission.release(ip);
-        this.opts.onProblem?.('tftp source failed', err);
+    if (this.duplicates.repeat(key)) return this.admission.release(ip);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.duplicates.end(key);
+      this.admission.release(ip);
+    };
+    this.opts.source
+      .open(p.filename, { address: ip, port: rinfo.port })
+      .then((opened) => this.begin(p, rinfo, release, opened, record))
+      .catch((err: unknown) => {
+        // Nothing internal reaches the client: a bodiless error, the reason in the log.
+        release();
+        this.opts.onProblem?.('tftp request failed', err);
         this.reply(rinfo, ERR.NOT_DEFINED, 'Internal error');
         record(500, { reason: 'internal error' });
-      },
-    );
+      });
   }
 
-  private async begin(p: Request, rinfo: RemoteInfo, ip: string, opened: Opened, started: number, record: (status: number, log: LogFields, bytes?: number) => void): Promise<void> {
+  private async begin(p: Request, rinfo: RemoteInfo, release: () => void, opened: Opened, record: (status: number, log: LogFields, bytes?: number) => void): Promise<void> {
     if (!opened.ok) {
-      this.admission.release(ip);
+      release();
       this.reply(rinfo, opened.code, opened.message);
       return record(opened.status, opened.log);
     }
@@ -131,7 +156,7 @@ export class TftpServer {
     if (p.mode === 'netascii') {
       if (size > MAX_NETASCII_BYTES) {
         if (!Buffer.isBuffer(body)) await body.close().catch(() => {});
-        this.admission.release(ip);
+        release();
         this.reply(rinfo, ERR.NOT_DEFINED, 'File too large for netascii; use octet mode');
         return record(413, { ...opened.log, reason: 'netascii too large' });
       }
@@ -143,14 +168,17 @@ export class TftpServer {
     const socket = dgram.createSocket(rinfo.family === 'IPv6' ? 'udp6' : 'udp4');
     const t = new Transfer(socket, rinfo, body, initialState(size, n), n.oack, (outcome, acked) => {
       this.transfers.delete(t);
-      this.admission.release(ip);
+      release();
       const status = outcome.kind === 'complete' ? 200 : outcome.kind === 'timed-out' ? 408 : 499;
-      const reason = outcome.kind === 'client-error' ? `client error ${outcome.code}` : outcome.kind === 'timed-out' ? 'timed out' : opened.log.reason;
+      const reason = outcome.kind === 'client-error' ? `client error ${outcome.code}` : outcome.kind === 'timed-out' ? 'timed out' : outcome.kind === 'unreachable' ? 'client gone' : opened.log.reason;
       record(status, { ...opened.log, reason }, acked);
     }, this.opts.onProblem);
     this.transfers.add(t);
-    // A new ephemeral port on the address we listen on: the transfer's own TID.
-    socket.bind(0, this.opts.host, () => t.start());
+    // A new ephemeral port on the address we listen on: the transfer's own TID. Connected to the
+    // client, so the kernel drops datagrams from anyone else and reports a closed client port
+    // (ICMP port unreachable) at once: a client that left (a retransmitted request answered
+    // after it gave up, a phone rebooted) costs one datagram, not 30 s of retransmissions.
+    socket.bind(0, this.opts.host, () => socket.connect(rinfo.port, rinfo.address, () => t.start()));
   }
 
   /** An error for a request, from the listening port (clients accept the first reply from any port). */
@@ -173,11 +201,8 @@ class Transfer {
     private readonly onEnd: (o: Outcome, ackedBytes: number) => void,
     private readonly onProblem?: (what: string, err: unknown) => void,
   ) {
-    socket.on('message', (msg, from) => this.onMessage(msg, from));
-    socket.on('error', (err) => {
-      this.onProblem?.('tftp transfer socket error', err);
-      this.end({ kind: 'timed-out' });
-    });
+    socket.on('message', (msg) => this.onMessage(msg));
+    socket.on('error', (err) => this.failed(err));
   }
 
   start(): void {
@@ -188,12 +213,8 @@ class Transfer {
     this.end({ kind: 'timed-out' });
   }
 
-  private onMessage(msg: Buffer, from: RemoteInfo): void {
-    if (from.port !== this.peer.port || from.address !== this.peer.address) {
-      // RFC 1350 §4: a packet from another TID gets ERROR 5 and does not disturb the transfer.
-      this.socket.send(encodeError(ERR.UNKNOWN_TID, 'Unknown transfer ID'), from.port, from.address);
-      return;
-    }
+  /** Only the client's own datagrams arrive (the socket is connected to it); RFC 1350 §4's ERROR 5 to strangers is left out. */
+  private onMessage(msg: Buffer): void {
     const d = decode(msg);
     if (!d.ok) return;
     if (d.packet.op === 'ack') this.dispatch({ type: 'ack', block: d.packet.block });
@@ -249,10 +270,16 @@ class Transfer {
 
   private send(msg: Buffer | Buffer[]): void {
     if (this.finished) return;
-    this.socket.send(msg, this.peer.port, this.peer.address, (err) => {
-      // ICMP unreachable and friends: the timer retransmits or gives up; nothing to do here.
-      if (err && err.message && !this.finished) this.onProblem?.('tftp send failed', err);
+    this.socket.send(msg, (err) => {
+      if (err) this.failed(err);
     });
+  }
+
+  /** ECONNREFUSED: the client's port is closed; anything else is worth a log line. Either way the transfer ends. */
+  private failed(err: Error): void {
+    if (this.finished) return;
+    if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') this.onProblem?.('tftp transfer socket error', err);
+    this.end({ kind: 'unreachable' });
   }
 
   private end(o: Outcome): void {
