@@ -3,7 +3,7 @@
 // admission limits and netascii. No sockets here: tftp-e2e.test.ts runs real clients.
 
 import { describe, expect, it } from 'vitest';
-import { Admission } from '../src/tftp/limits.js';
+import { Admission, Duplicates } from '../src/tftp/limits.js';
 import { toNetascii } from '../src/tftp/netascii.js';
 import { negotiate } from '../src/tftp/options.js';
 import { decode, encodeAck, encodeData, encodeError, encodeOack, encodeRequest, type Decoded } from '../src/tftp/packet.js';
@@ -239,6 +239,31 @@ describe('admission', () => {
     expect(a.admit('10.0.0.8').ok).toBe(true); // another source is not affected
     now += 100; // 10/s: one more after 100 ms
     expect([a.admit('10.0.0.9').ok, a.admit('10.0.0.9').ok]).toEqual([true, false]);
+  });
+});
+
+describe('duplicates', () => {
+  it('a repeat is dropped while its transfer runs and for the hold time after; another file or port is not a repeat', () => {
+    let now = 0;
+    const d = new Duplicates(30_000, 3, () => now);
+    expect(d.repeat('10.0.0.1:1000\0a')).toBe(false);
+    expect(d.repeat('10.0.0.1:1000\0a')).toBe(true);
+    expect(d.repeat('10.0.0.1:1000\0b')).toBe(false);
+    expect(d.repeat('10.0.0.1:1001\0a')).toBe(false);
+    d.end('10.0.0.1:1000\0a');
+    now = 29_999;
+    expect(d.repeat('10.0.0.1:1000\0a')).toBe(true);
+    now = 30_000;
+    expect(d.repeat('10.0.0.1:1000\0a')).toBe(false);
+  });
+
+  it('remembers at most maxEnded ended requests (oldest forgotten first)', () => {
+    const d = new Duplicates(30_000, 2, () => 0);
+    for (const k of ['a', 'b', 'c']) {
+      d.repeat(k);
+      d.end(k);
+    }
+    expect([d.repeat('a'), d.repeat('b'), d.repeat('c')]).toEqual([false, true, true]);
   });
 });
 

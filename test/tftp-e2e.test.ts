@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRootConfig } from '../src/core/root-config.js';
+import { parseRootConfig } from '../src/config/root-config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { encodeAck, encodeRequest } from '../src/tftp/packet.js';
 import { runCli } from './helpers/cli.js';
@@ -23,6 +23,7 @@ warnIfNoClients('tftp-e2e.test.ts');
 const BIG = 'firmware/yealink/66.86.0.15/T46S-66.86.0.15.rom';
 const BIG_BYTES = 50 * 1024 * 1024;
 const SMALL_FW = 'firmware/yealink/66.86.0.15/digits.rom';
+const FOUR_BLOCKS = 'firmware/yealink/66.86.0.15/four-blocks.rom';
 
 interface RenderedFile {
   path: string;
@@ -43,7 +44,7 @@ let n = 0;
 const local = () => path.join(scratch, `got-${n++}`);
 
 beforeAll(async () => {
-  root = await makeTmpRoot({ [SMALL_FW]: '123456789' });
+  root = await makeTmpRoot({ [SMALL_FW]: '123456789', [FOUR_BLOCKS]: 'x'.repeat(2000) });
   const big = randomBytes(BIG_BYTES);
   bigSha = sha(big);
   await fs.writeFile(root.file(BIG), big);
@@ -172,18 +173,29 @@ describe('hostile datagrams', () => {
     await sleep(200);
     // Garbage gets no answer (no reflection); the bad mode gets ERROR 4.
     expect(s.received.map((r) => r.msg.readUInt16BE(2))).toEqual([4]);
-    // Start a transfer, then talk to its TID from another port: ERROR 5 there, the transfer goes on.
-    s.send(encodeRequest('rrq', SMALL_FW, 'octet'), port);
+    // Start a transfer (a 2,000-byte file: four blocks), then ACK its TID from another port: the
+    // transfer's socket only hears its client, so the stranger changes nothing.
+    s.send(encodeRequest('rrq', FOUR_BLOCKS, 'octet'), port);
     await sleep(200);
     const data = s.received.find((r) => r.msg.readUInt16BE(0) === 3)!;
-    expect(data.msg.subarray(4).toString()).toBe('123456789');
+    expect(data.msg.readUInt16BE(2)).toBe(1);
     const other = await rawSocket();
     other.send(encodeAck(1), data.port);
+    other.send(encodeAck(2), data.port);
     await sleep(200);
-    expect(other.received.map((r) => [r.msg.readUInt16BE(0), r.msg.readUInt16BE(2)])).toEqual([[5, 5]]);
+    expect(other.received).toEqual([]);
+    expect(s.received.filter((r) => r.msg.readUInt16BE(0) === 3).map((r) => r.msg.readUInt16BE(2))).toEqual([1]);
+    // The client's own ACK moves it on; a repeat of the request while it runs is not a second transfer.
+    s.send(encodeRequest('rrq', FOUR_BLOCKS, 'octet'), port);
     s.send(encodeAck(1), data.port);
+    await sleep(200);
+    expect(s.received.filter((r) => r.msg.readUInt16BE(0) === 3).map((r) => [r.port, r.msg.readUInt16BE(2)])).toEqual([[data.port, 1], [data.port, 2]]);
     other.close();
+    // The client leaves mid-transfer: its closed port ends the transfer at once (no 30 s of retries).
     s.close();
+    await sleep(1500);
+    const line = openLog.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.path === `/${FOUR_BLOCKS}`);
+    expect(line).toMatchObject({ status: 499, reason: 'client gone', bytes: 1024 });
     const again = await rawSocket();
     again.send(encodeRequest('rrq', SMALL_FW, 'octet'), port);
     await sleep(200);

@@ -9,17 +9,17 @@
 // is served only with `tftp.serve_secrets` to an address in `tftp.allow`.
 
 import type { Logger } from 'pino';
-import { ZERO_MAC } from '../core/mac.js';
-import { renderTarget } from '../core/render.js';
-import { extensionOf } from '../core/resources.js';
-import { subjectOf } from '../core/resolve.js';
-import type { TftpConfig } from '../core/root-config.js';
-import type { Snapshot } from '../core/snapshot.js';
+import { ZERO_MAC } from '../config/mac.js';
+import { renderTarget } from '../render/render.js';
+import { extensionOf } from '../render/resources.js';
+import { subjectOf } from '../config/resolve.js';
+import type { TftpConfig } from '../config/root-config.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Gate } from '../http/gate.js';
 import { replyRendered, route, type RequestInfo } from '../http/provision.js';
 import type { Reply } from '../http/reply.js';
 import { diskFileFor, type ServedTrees } from '../io/disk-file.js';
-import { IpAllowList } from '../security/ip-allow.js';
+import { IpAllowList } from '../config/ip-allow.js';
 import type { Provisioner } from '../service/provisioner.js';
 import { ERR } from './packet.js';
 import type { FileBody, LogFields, Opened, Remote, TftpSource } from './source.js';
