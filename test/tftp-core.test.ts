@@ -255,6 +255,9 @@ describe('duplicates', () => {
     expect(d.repeat('10.0.0.1:1000\0a')).toBe(true);
     now = 30_000;
     expect(d.repeat('10.0.0.1:1000\0a')).toBe(false);
+    // A refusal is not held: the client may ask again at once.
+    d.end('10.0.0.1:1000\0a', false);
+    expect(d.repeat('10.0.0.1:1000\0a')).toBe(false);
   });
 
   it('remembers at most maxEnded ended requests (oldest forgotten first)', () => {

@@ -195,7 +195,7 @@ describe('hostile datagrams', () => {
     s.close();
     await sleep(1500);
     const line = openLog.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.path === `/${FOUR_BLOCKS}`);
-    expect(line).toMatchObject({ status: 499, reason: 'client gone', bytes: 1024 });
+    expect(line).toMatchObject({ status: 499, reason: 'client gone', bytes: 512 });
     const again = await rawSocket();
     again.send(encodeRequest('rrq', SMALL_FW, 'octet'), port);
     await sleep(200);
@@ -206,7 +206,7 @@ describe('hostile datagrams', () => {
 
   it('a flood from one address is cut to its rate: the rest get no answer at all', async () => {
     const s = await rawSocket('127.0.0.77');
-    for (let i = 0; i < 200; i++) s.send(encodeRequest('rrq', 'nope.cfg', 'octet'), open.tftp!.port);
+    for (let i = 0; i < 200; i++) s.send(encodeRequest('rrq', `nope-${i}.cfg`, 'octet'), open.tftp!.port);
     await sleep(500);
     // Burst 40 (rate 20/s by default); nothing past it is answered.
     expect(s.received.length).toBeGreaterThanOrEqual(35);

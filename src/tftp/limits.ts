@@ -101,8 +101,9 @@ export class Duplicates {
     return false;
   }
 
-  end(key: string): void {
-    if (!this.active.delete(key)) return;
+  /** The request is over; `held`: repeats stay dropped for holdMs (after a transfer, not after a refusal). */
+  end(key: string, held = true): void {
+    if (!this.active.delete(key) || !held) return;
     this.ended.delete(key);
     if (this.ended.size >= this.maxEnded) this.ended.delete(this.ended.keys().next().value!);
     this.ended.set(key, this.now() + this.holdMs);

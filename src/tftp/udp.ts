@@ -127,10 +127,11 @@ export class TftpServer {
     if (!admitted.ok) return record(503, { reason: admitted.reason === 'rate' ? 'rate limited' : admitted.reason });
     if (this.duplicates.repeat(key)) return this.admission.release(ip);
     let released = false;
-    const release = () => {
+    // Held only after a transfer: a refusal may be asked again at once (its ERROR may have been lost).
+    const release = (held = false) => {
       if (released) return;
       released = true;
-      this.duplicates.end(key);
+      this.duplicates.end(key, held);
       this.admission.release(ip);
     };
     this.opts.source
@@ -145,7 +146,7 @@ export class TftpServer {
       });
   }
 
-  private async begin(p: Request, rinfo: RemoteInfo, release: () => void, opened: Opened, record: (status: number, log: LogFields, bytes?: number) => void): Promise<void> {
+  private async begin(p: Request, rinfo: RemoteInfo, release: (held?: boolean) => void, opened: Opened, record: (status: number, log: LogFields, bytes?: number) => void): Promise<void> {
     if (!opened.ok) {
       release();
       this.reply(rinfo, opened.code, opened.message);
@@ -168,7 +169,7 @@ export class TftpServer {
     const socket = dgram.createSocket(rinfo.family === 'IPv6' ? 'udp6' : 'udp4');
     const t = new Transfer(socket, rinfo, body, initialState(size, n), n.oack, (outcome, acked) => {
       this.transfers.delete(t);
-      release();
+      release(true);
       const status = outcome.kind === 'complete' ? 200 : outcome.kind === 'timed-out' ? 408 : 499;
       const reason = outcome.kind === 'client-error' ? `client error ${outcome.code}` : outcome.kind === 'timed-out' ? 'timed out' : outcome.kind === 'unreachable' ? 'client gone' : opened.log.reason;
       record(status, { ...opened.log, reason }, acked);
