@@ -167,7 +167,7 @@ export class TftpServer {
     }
     const n = negotiate(p.options, size, this.optionLimits);
     const socket = dgram.createSocket(rinfo.family === 'IPv6' ? 'udp6' : 'udp4');
-    const t = new Transfer(socket, rinfo, body, initialState(size, n), n.oack, (outcome, acked) => {
+    const t = new Transfer(socket, body, initialState(size, n), n.oack, (outcome, acked) => {
       this.transfers.delete(t);
       release(true);
       const status = outcome.kind === 'complete' ? 200 : outcome.kind === 'timed-out' ? 408 : 499;
@@ -195,7 +195,6 @@ class Transfer {
 
   constructor(
     private readonly socket: Socket,
-    private readonly peer: RemoteInfo,
     private readonly body: Buffer | FileBody,
     private state: TransferState,
     private readonly oack: Record<string, string>,
