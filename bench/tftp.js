@@ -27,17 +27,6 @@ import { freePort, log, median, runCmd, sleep, spawnTracked, which } from './lib
 import { BIN, round } from './servers.js';
 import { tftpGet } from './tftp-client.js';
 
-const { values: opt } = parseArgs({
-  options: {
-    mb: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '3' },
-    phones: { type: 'string', default: '1000' },
-    devices: { type: 'string', default: '2000' },
-    work: { type: 'string' },
-    json: { type: 'boolean' },
-  },
-});
-
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 
 /** Start `deskset serve ROOT --tftp-port P`; resolves once it printed its TFTP line. */
@@ -192,6 +181,16 @@ export async function scenarioTFTP({ mb = 50, rounds = 3, phones = 1000, devices
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values: opt } = parseArgs({
+    options: {
+      mb: { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '3' },
+      phones: { type: 'string', default: '1000' },
+      devices: { type: 'string', default: '2000' },
+      work: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
   scenarioTFTP({ mb: Number(opt.mb), rounds: Number(opt.rounds), phones: Number(opt.phones), devices: Number(opt.devices), work: opt.work }).then(
     (r) => {
       process.stdout.write(opt.json ? `${JSON.stringify(r)}\n` : `${JSON.stringify(r, null, 2)}\n`);
