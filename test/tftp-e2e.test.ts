@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRootConfig } from '../src/config/root-config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { encodeAck, encodeRequest } from '../src/tftp/packet.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, spawnCli } from './helpers/cli.js';
 import { memoryLogger } from './helpers/serve-root.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 import { atftpGet, HAVE_CLIENTS, hpaGet, hpaPut, rawSocket, sleep, warnIfNoClients } from './helpers/tftp.js';
@@ -212,6 +212,35 @@ describe('hostile datagrams', () => {
     expect(s.received.length).toBeGreaterThanOrEqual(35);
     expect(s.received.length).toBeLessThanOrEqual(60);
     s.close();
+  });
+});
+
+describe.skipIf(!HAVE_CLIENTS)('deskset serve --tftp-port (the real CLI)', () => {
+  it('prints where TFTP listens and serves there; a bad port is a usage error', async () => {
+    const child = spawnCli(['serve', root.dir, '--host', '127.0.0.1', '--port', '0', '--tftp-port', '0', '--no-watch', '--warm-up', '0']);
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let err = '';
+        const t = setTimeout(() => reject(new Error(`no TFTP line: ${err}`)), 30_000);
+        child.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          const m = /TFTP on 127\.0\.0\.1:(\d+) \(UDP, read-only\)/.exec(err);
+          if (m) {
+            clearTimeout(t);
+            resolve(Number(m[1]));
+          }
+        });
+      });
+      const got = await atftpGet('127.0.0.1', port, SMALL_FW, local(), { tsize: 0 });
+      expect(got.bytes?.toString()).toBe('123456789');
+    } finally {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await gone;
+    }
+    const bad = await runCli(['serve', root.dir, '--tftp-port', '70000']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--tftp-port/);
   });
 });
 
