@@ -144,8 +144,9 @@ export async function scenarioTFTP({ mb = 50, rounds = 3, phones = 1000, devices
   try {
     // 1. throughput, alternating servers per round.
     out.throughput = { deskset: { ms: [] }, 'in.tftpd': hpa ? { ms: [] } : null };
+    // Alternating which server goes first: on a shared machine the load drifts within a round too.
     for (let i = 0; i < rounds; i++) {
-      for (const s of [ds, hpa].filter(Boolean)) {
+      for (const s of (i % 2 ? [hpa, ds] : [ds, hpa]).filter(Boolean)) {
         const ms = await atftpOnce(atftp, s, rel, want, scratch);
         out.throughput[s.kind].ms.push(Math.round(ms));
         log(`TFTP: round ${i + 1} ${s.kind}: ${mb} MB in ${(ms / 1000).toFixed(2)} s (${((mb / ms) * 1000).toFixed(1)} MB/s)`);
@@ -153,9 +154,14 @@ export async function scenarioTFTP({ mb = 50, rounds = 3, phones = 1000, devices
     }
     for (const k of ['deskset', 'in.tftpd']) {
       const t = out.throughput[k];
-      if (t) t.mbPerS = round((mb / median(t.ms)) * 1000, 1);
+      if (t) {
+        t.mbPerS = round((mb / median(t.ms)) * 1000, 1);
+        t.bestMbPerS = round((mb / Math.min(...t.ms)) * 1000, 1);
+      }
     }
+    // The target is on medians; the best rounds show what each does when the machine lets it.
     if (hpa) out.throughput.ratio = round(out.throughput.deskset.mbPerS / out.throughput['in.tftpd'].mbPerS, 2);
+    if (hpa) out.throughput.ratioOfBest = round(out.throughput.deskset.bestMbPerS / out.throughput['in.tftpd'].bestMbPerS, 2);
 
     // 2. boot storm.
     const booting = fleet.filter((d) => d.vendor !== 'avaya').slice(0, phones);

@@ -270,9 +270,9 @@ class Transfer {
 
   private send(msg: Buffer | Buffer[]): void {
     if (this.finished) return;
-    this.socket.send(msg, (err) => {
-      if (err) this.failed(err);
-    });
+    // No per-datagram callback (it costs an allocation per block): a failed send, ICMP port
+    // unreachable included, arrives as the socket's 'error' event.
+    this.socket.send(msg);
   }
 
   /** ECONNREFUSED: the client's port is closed; anything else is worth a log line. Either way the transfer ends. */
