@@ -10,7 +10,9 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRootConfig } from '../src/config/root-config.js';
+import { DEFAULT_TFTP, parseRootConfig } from '../src/config/root-config.js';
+import { servedTrees } from '../src/io/disk-file.js';
+import { desksetSource } from '../src/tftp/deskset-source.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { encodeAck, encodeRequest } from '../src/tftp/packet.js';
 import { runCli, spawnCli } from './helpers/cli.js';
@@ -241,6 +243,28 @@ describe.skipIf(!HAVE_CLIENTS)('deskset serve --tftp-port (the real CLI)', () =>
     const bad = await runCli(['serve', root.dir, '--tftp-port', '70000']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--tftp-port/);
+  });
+});
+
+describe('tftp.allow and tftp.serve_secrets decide by the sender address', () => {
+  const sourceWith = (config: Partial<typeof DEFAULT_TFTP>) =>
+    desksetSource({ provisioner: open.provisioner, gate: open.gate, log: memoryLogger().log, trees: servedTrees(root.dir), config: { ...DEFAULT_TFTP, ...config } });
+
+  it('allow: other addresses are refused before anything is looked up', async () => {
+    const src = sourceWith({ allow: ['10.20.0.0/16'] });
+    const shared = byName().find((f) => !f.secrets)!.path;
+    expect(await src.open(shared, { address: '10.20.3.4', port: 1 })).toMatchObject({ ok: true });
+    expect(await src.open(shared, { address: '10.21.3.4', port: 1 })).toMatchObject({ ok: false, code: 2, status: 403, log: { reason: 'address not allowed' } });
+  });
+
+  it('serve_secrets: credentials go to allowed addresses only, byte-identical to render', async () => {
+    const withCreds = byName().find((f) => f.secrets)!;
+    const src = sourceWith({ serveSecrets: true, allow: ['10.20.0.0/16', '192.0.2.1'] });
+    const got = await src.open(withCreds.path, { address: '192.0.2.1', port: 1 });
+    expect(got.ok && Buffer.isBuffer(got.body) ? sha(got.body) : got).toBe(sha(await expected(withCreds)));
+    expect(await src.open(withCreds.path, { address: '192.0.2.2', port: 1 })).toMatchObject({ ok: false, code: 2 });
+    // Without serve_secrets an allowed address gets the file refused all the same.
+    expect(await sourceWith({ allow: ['192.0.2.1'] }).open(withCreds.path, { address: '192.0.2.1', port: 1 })).toMatchObject({ ok: false, log: { reason: expect.stringContaining('credentials') } });
   });
 });
 
