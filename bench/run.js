@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench`: deskset against nginx, on loopback, in the same run. See docs/performance.md.
 //
-//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R,RG,IM,DIFF] [--duration 10] [--rounds 3]
+//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R,RG,IM,DIFF,TFTP] [--duration 10] [--rounds 3]
 //                     [--large | --no-large] [--workers N] [--profile] [--keep] [--out FILE]
 //
 // Scenarios: A cached config, B cold render, C boot storm, D scale (start-up, RSS; 100k),
 // E CLI (check with XSD, render), FW firmware download, R reload latency, RG requests during a
 // global-profile reload, IM import of a 1,000-phone folder, DIFF `deskset diff` of a global
-// change. Prints a table and
+// change, TFTP (50 MB vs in.tftpd, 1,000-phone storm; bench/tftp.js). Prints a table and
 // writes bench/results/<YYYY-MM-DD>.json (a partial --only run writes <date>.<only>.json).
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,10 +20,11 @@ import { writeImportFolder } from './gen-import.js';
 import { formatSummary, summarize } from './profile-summary.js';
 import { cpuSeconds, httpGet, killAll, log, median, rssSampler, runCmd, sleep, which, writeLines } from './lib.js';
 import { BIN, REPO, round, runWrk, startDeskset, startNginx, usePackage, waitValidated } from './servers.js';
+import { scenarioTFTP } from './tftp.js';
 
 // ---- options ----------------------------------------------------------------------------
 
-const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R', 'RG', 'IM', 'DIFF'];
+const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R', 'RG', 'IM', 'DIFF', 'TFTP'];
 const ALIASES = { F: 'FW', FIRMWARE: 'FW', RELOAD: 'R', 'RELOAD-GLOBAL': 'RG', IMPORT: 'IM', D2: 'DIFF' };
 const { values: opt } = parseArgs({
   options: {
@@ -740,6 +741,10 @@ function targets() {
   }
   if (s.E?.check) add('E', `E check ${DEVICES} devices (XSD on, the default)`, '≤ 20 s', `${fmt(s.E.check.seconds, 1)} s`, DEVICES >= 10_000 ? s.E.check.seconds <= 20 && s.E.check.exit === 0 : undefined);
   if (s.FW) add('FW', `FW ${s.FW.mb} MB × ${s.FW.clients} clients: ratio, memory`, '≥ 0.7, flat RSS', `${fmt(s.FW.ratio, 2)}, RSS +${fmt(s.FW.deskset.rssGrowthMb)} MB`, s.FW.ratio === undefined ? undefined : s.FW.ratio >= 0.7 && s.FW.flat);
+  if (s.TFTP) {
+    add('TFTP', `TFTP ${s.TFTP.mb} MB blksize 1428 windowsize 8: ratio to in.tftpd`, '≥ 0.80', fmt(s.TFTP.throughput.ratio, 2), s.TFTP.pass.throughput ?? undefined);
+    add('TFTPC', `TFTP storm: ${s.TFTP.storm.deskset.phones} phones × 2 files`, '0 failures', `${s.TFTP.storm.deskset.failedPhones} failed, ${s.TFTP.storm.deskset.mismatches} wrong bodies`, s.TFTP.pass.storm);
+  }
   if (s.R) add('R', 'R reload latency (median of 5)', '≤ 500 ms', `${fmt(s.R.medianMs)} ms (max ${fmt(s.R.maxMs)} ms)`, s.R.medianMs === undefined ? false : s.R.medianMs <= 500 && s.R.failures === 0);
   if (s.IM) add('IM', `IM import of ${s.IM.phones} phones (round trip included)`, '≤ 10 s, all equal', `${fmt(s.IM.seconds, 1)} s, ${s.IM.summary}`, s.IM.seconds <= 10 && /^1000 equal, 0 differ/.test(s.IM.summary));
   if (s.DIFF) add('DIFF', `DIFF diff of a global change, ${s.DIFF.devices} devices`, '≤ 60 s', `${fmt(s.DIFF.seconds, 1)} s${s.DIFF.cpuSeconds === undefined ? '' : ` (CPU ${fmt(s.DIFF.cpuSeconds, 1)} s)`}`, s.DIFF.devices >= 10_000 ? s.DIFF.seconds <= 60 : undefined);
@@ -772,6 +777,12 @@ function table() {
   if (s.Dlarge) rows.push([`D ${s.Dlarge.devices} devices: start-up / RSS`, `${fmt(s.Dlarge.startupMs / 1000, 1)} s${validated({ ...s.Dlarge, validatedMs: s.Dlarge.validation?.validatedMs })} / ${fmt(s.Dlarge.rssAfterStartMb)} MB${s.Dlarge.rssAfterValidationMb ? `, ${fmt(s.Dlarge.rssAfterValidationMb)} MB validated` : ''}${s.Dlarge.rssAfterAMb ? `, ${fmt(s.Dlarge.rssAfterAMb)} MB after A` : ''}`, '', '', '≤ 10 s, ≤ 500 MB', v('D')]);
   if (s.E?.check) rows.push([`E check ${DEVICES} devices (XSD on)`, `${fmt(s.E.check.seconds, 1)} s`, '', '', '≤ 20 s', v('E')]);
   if (s.E?.render) rows.push([`E render ${DEVICES} devices`, `${fmt(s.E.render.seconds, 1)} s`, '', '', 'record', 'info']);
+  if (s.TFTP) {
+    const t = s.TFTP.throughput;
+    rows.push([`TFTP ${s.TFTP.mb} MB, blksize 1428, windowsize 8`, `${fmt(t.deskset.mbPerS, 1)} MB/s (best ${fmt(t.deskset.bestMbPerS, 1)})`, t['in.tftpd'] ? `in.tftpd ${fmt(t['in.tftpd'].mbPerS, 1)} MB/s (best ${fmt(t['in.tftpd'].bestMbPerS, 1)})` : '—', `${fmt(t.ratio, 2)} (best ${fmt(t.ratioOfBest, 2)})`, '≥ 0.80 of in.tftpd', v('TFTP')]);
+    const st = s.TFTP.storm.deskset;
+    rows.push([`TFTP storm, ${st.phones} phones × 2 files`, `${fmt(st.ms / 1000, 1)} s, ${st.failedPhones} failed, ${st.mismatches} wrong`, s.TFTP.storm['in.tftpd'] ? `in.tftpd ${fmt(s.TFTP.storm['in.tftpd'].ms / 1000, 1)} s, ${s.TFTP.storm['in.tftpd'].failedPhones} failed` : '', '', '0 failures', v('TFTPC')]);
+  }
   if (s.FW) rows.push([`FW ${s.FW.mb} MB image, ${s.FW.clients} clients`, `${fmt(s.FW.deskset.mbPerS)} MB/s, RSS ${fmt(s.FW.deskset.rssBeforeMb)}→${fmt(s.FW.deskset.rssPeakMb)}→${fmt(s.FW.deskset.rssAfterMb)} MB`, s.FW.nginx ? `${fmt(s.FW.nginx.mbPerS)} MB/s` : '—', `${fmt(s.FW.ratio, 2)}${range(s.FW.ratioPerRound)}`, '≥ 0.7, flat RSS', v('FW')]);
   if (s.RG) rows.push([`RG global reload, ${s.RG.clients} clients every ${s.RG.pauseMs} ms`, `max ${fmt(s.RG.maxMs, 1)} ms, p99 ${fmt(s.RG.p99Ms, 1)} ms, reload ${fmt(s.RG.reloadMs)} ms`, '', '', 'max ≤ 100, p99 ≤ 20 ms, ≤ 3 s', v('RG')]);
   if (s.IM) rows.push([`IM import of ${s.IM.phones} phones`, `${fmt(s.IM.seconds, 1)} s (${s.IM.summary})`, '', '', '≤ 10 s, all equal', v('IM')]);
@@ -883,6 +894,8 @@ async function main() {
   if (tools.wrk && want('FW')) results.scenarios.FW = await attempt('FW', () => scenarioFW(tools));
   if (want('IM')) results.scenarios.IM = await attempt('IM', () => scenarioIM());
   if (want('DIFF')) results.scenarios.DIFF = await attempt('DIFF', () => scenarioDIFF(root));
+  // TFTP: deskset against in.tftpd (tftpd-hpa) on the same bytes; bench/tftp.js.
+  if (want('TFTP')) results.scenarios.TFTP = await attempt('TFTP', () => scenarioTFTP({ mb: 50, rounds: Math.max(ROUNDS, 5), phones: 1000, devices: 2000, work: path.join(work, 'tftp') }));
   const starts = ['A', 'B', 'C'].map((k) => results.scenarios[k]?.deskset?.startupMs ?? results.scenarios[k]?.startupMs).filter((x) => typeof x === 'number');
   if (results.scenarios.D10k && starts.length) {
     results.scenarios.D10k.startupMsAllStarts = starts;

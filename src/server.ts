@@ -14,9 +14,13 @@ import { createLogger } from './http/access-log.js';
 import { Gate } from './security/gate.js';
 import { createListener } from './http/listener.js';
 import { createPipeline } from './pipeline/handle.js';
-import type { Observe } from './pipeline/access.js';
+import { logPath, logRecord, type Observe } from './pipeline/access.js';
+import type { PhoneRequest } from './pipeline/handle.js';
+import type { Reply } from './pipeline/reply.js';
 import { servedTrees } from './io/disk-file.js';
 import type { Health } from './service/reloader.js';
+import { TftpServer, desksetSource } from './tftp/index.js';
+import { targetOf } from './tftp/deskset-source.js';
 import { ConnectionGuard, defaultMaxPerAddress } from './http/connection-limits.js';
 import type { ConnectionsConfig } from './config/root-config.js';
 import { IpAllowList } from './config/ip-allow.js';
@@ -63,6 +67,8 @@ export interface ServerOptions {
    * listening (http/warm-up.ts). Default 0 here; `deskset serve` warms with 1,500.
    */
   warmUp?: number;
+  /** Serve TFTP on this UDP port (overrides tftp.listen.port; 0 picks a free one). Absent and unset in deskset.yaml: no TFTP. */
+  tftpPort?: number;
 }
 
 /** How often a server reads the bindings again (another replica may have bound a phone). */
@@ -79,8 +85,12 @@ export interface RunningServer {
   url: string;
   host: string;
   port: number;
+  /** The TFTP listener, when on. */
+  tftp?: { server: TftpServer; port: number; host: string };
   /** The HTTPS listener, when TLS is on. */
   https?: { server: Server; url: string; port: number; fingerprint256?: string; devCertPath?: string };
+  /** The request pipeline every transport adapter calls. */
+  handle: (req: PhoneRequest) => Promise<Reply>;
   provisioner: Provisioner;
   reloader: Reloader;
   gate: Gate;
@@ -180,7 +190,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Files are checked on the descriptor they are read from; each refused one is logged once.
     const trees = servedTrees(rootFiles.dir, (sub, rel) => l.warn({ event: 'outside_root', file: `${sub}/${rel}` }, `refused a file that leads outside ${sub}/ (answered 404)`));
     const handle = createPipeline({ provisioner: p, gate: g, log: l, uploads, trees });
-    return createListener({ handle, provisioner: p, gate: g, log: l, health, observe });
+    return { handle, listener: createListener({ handle, provisioner: p, gate: g, log: l, health, observe }) };
   };
 
   let warmedUp: WarmUpResult = { requests: 0, ms: 0 };
@@ -188,12 +198,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // The throwaway stack: its own cache and gate state, a log that writes nowhere (but still
     // formats every line, so that code is warmed too). The served provisioner starts empty.
     const quiet = createLogger({ write: () => undefined });
-    const scratch = requestStack(new Provisioner(snap), new Gate(snap.config.security, quiet, tokens), quiet);
+    const scratch = requestStack(new Provisioner(snap), new Gate(snap.config.security, quiet, tokens), quiet).listener;
     warmedUp = await warmUp(scratch, warmUpPaths(snap), { requests: opts.warmUp, budgetMs: WARM_UP_BUDGET_MS });
   }
 
   // Only the served stack observes: the warm-up's own requests are not phones.
-  const listener = requestStack(provisioner, gate, log, () => reloader.status(), inventory && ((r, ua, etag) => inventory.observe(r, ua, etag)));
+  const observe: Observe | undefined = inventory && ((r, ua, etag) => inventory.observe(r, ua, etag));
+  const stack = requestStack(provisioner, gate, log, () => reloader.status(), observe);
+  const listener = stack.listener;
   const timeouts = serverTimeouts(snap.config.connections);
   const idleMs = snap.config.connections.idleTimeoutS === undefined ? IDLE_TIMEOUT_MS : snap.config.connections.idleTimeoutS * 1000;
   // One count per source address over both listeners; a reverse proxy we trust is not capped.
@@ -217,6 +229,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     secure = { server: s, url: `https://${shown === '127.0.0.1' ? 'localhost' : shown}:${p}`, port: p, fingerprint256: dev?.fingerprint256 ?? tls.fingerprint256, devCertPath: dev?.certPath };
   }
 
+  // A TFTP port that cannot be bound stops the start: the listeners already up are closed first.
+  const tftp = await startTftp(opts, snap, host, { handle: stack.handle, provisioner, gate, log, observe }).catch(async (err: unknown) => {
+    for (const t of timers) clearInterval(t);
+    await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
+    throw err;
+  });
+
   if (background) void reloader.validateInBackground(snap);
   // Neither a watcher error nor a reload that throws may end the process: both degrade /healthz.
   const onBatch = (changed: string[]) => void reloader.reload(changed).catch((err: unknown) => reloader.degrade('reload_failed', [problemOf('RELOAD_FAILED', err)]));
@@ -228,6 +247,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     host,
     port: actual,
     https: secure,
+    tftp,
+    handle: stack.handle,
     provisioner,
     reloader,
     gate,
@@ -240,13 +261,31 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();
-      await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
+      await Promise.all([...[server, secure?.server].filter((s): s is Server => !!s).map(close), tftp?.server.close()]);
       await reloader.close();
       // After the listeners: the last requests' observations are written, then the store closes.
       await inventory?.close().catch((e: Error) => log.warn({ err: e.message }, 'inventory: last batch not written'));
       await store?.close();
     },
   };
+}
+
+/** The TFTP listener when asked for (serve --tftp-port, or tftp.listen in deskset.yaml): one more adapter of the pipeline. */
+async function startTftp(opts: ServerOptions, snap: Snapshot, httpHost: string, deps: { handle: (req: PhoneRequest) => Promise<Reply>; provisioner: Provisioner; gate: Gate; log: Logger; observe?: Observe }): Promise<RunningServer['tftp']> {
+  const cfg = snap.config.tftp;
+  const port = opts.tftpPort ?? cfg.listen?.port;
+  if (port === undefined) return undefined;
+  const host = cfg.listen?.host ?? httpHost;
+  const server = new TftpServer({
+    host,
+    port,
+    source: desksetSource({ handle: deps.handle, provisioner: deps.provisioner, gate: deps.gate, log: deps.log, config: cfg }),
+    limits: { maxTransfers: cfg.maxTransfers, maxPerSource: cfg.maxPerSource, ratePerSource: cfg.ratePerSource, burstPerSource: cfg.ratePerSource * 2 },
+    options: { maxBlksize: cfg.maxBlksize, maxWindowsize: cfg.maxWindowsize },
+    onRecord: (r) => logRecord(deps.log, { ip: r.ip, method: r.op, path: logPath(targetOf(r.path)), status: r.status, bytes: r.bytes, ms: r.ms, mac: r.log.mac, model: r.log.model, reason: r.log.reason, transport: 'tftp' }, undefined, undefined, deps.observe),
+    onProblem: (what, err) => deps.log.warn({ event: 'tftp_problem', err: err instanceof Error ? err.message : String(err) }, what),
+  });
+  return { server, port: await server.listen(), host };
 }
 
 /** The shared files, and device files spread evenly over the fleet. */

@@ -23,12 +23,14 @@ export function run(args: string[]): Promise<number> {
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`bad --workers ${values.workers}`);
     const warmUp = values['warm-up'] === undefined ? DEFAULT_WARM_UP : Number(values['warm-up']);
     if (!Number.isInteger(warmUp) || warmUp < 0 || warmUp > 1_000_000) throw new UsageError(`bad --warm-up ${values['warm-up']}`);
+    const tftpPort = values['tftp-port'] === undefined ? undefined : Number(values['tftp-port']);
+    if (tftpPort !== undefined && (!Number.isInteger(tftpPort) || tftpPort < 0 || tftpPort > 65535)) throw new UsageError(`bad --tftp-port ${values['tftp-port']}`);
     if (workers > 1 && cluster.isPrimary) return supervise(args, workers);
     const quiet = cluster.isWorker && cluster.worker!.id > 1;
     let running;
     try {
       const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port']);
-      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp });
+      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp, tftpPort });
     } catch (e) {
       // A state database we may not touch (migrated by a newer deskset) or cannot reach.
       if (e instanceof StoreError) {
@@ -59,6 +61,7 @@ export function run(args: string[]): Promise<number> {
       const dev = running.https.devCertPath ? `\n  self-signed development certificate: ${running.https.devCertPath} (curl --cacert it)` : '';
       process.stderr.write(`HTTPS on ${running.https.url}${running.https.fingerprint256 ? `, certificate SHA-256 fingerprint ${running.https.fingerprint256}` : ''}${dev}\n`);
     }
+    if (running.tftp && !quiet) process.stderr.write(`TFTP on ${running.tftp.host}:${running.tftp.port} (UDP, read-only)\n`);
     await stopped;
     // A worker's IPC channel to the primary would keep it alive after its servers closed.
     if (cluster.isWorker) cluster.worker!.disconnect();

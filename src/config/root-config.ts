@@ -4,7 +4,7 @@ import type { Diagnostic } from '../check/diagnostics.js';
 import { LAYER_KINDS, type LayerKind } from './merge.js';
 import { resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
 import { bool, checkShape, int, listOf, mapOf, oneOf, str, type Shape } from './shape.js';
-import { parseYamlTree, toPlain } from './yaml-tree.js';
+import { parseYamlTree, toPlain, type PEntry, type PNode } from './yaml-tree.js';
 import { IpAllowList } from './ip-allow.js';
 import { DEFAULT_INVENTORY, DEFAULT_STATE, parseStateSetting, type InventoryConfig, type StateConfig } from '../store/config.js';
 
@@ -36,7 +36,75 @@ export interface RootConfig {
   /** The state store (inventory, audit, tokens): SQLite by default (store/config.ts). */
   state: StateConfig;
   inventory: InventoryConfig;
+  /** The TFTP listener (off unless `tftp.listen.port` or `serve --tftp-port` names a port). */
+  tftp: TftpConfig;
 }
+
+// ---- tftp: (src/tftp/) ----------------------------------------------------------------
+export interface TftpConfig {
+  /** Absent: no TFTP listener unless `serve --tftp-port` asks for one. Host defaults to listen.host. */
+  listen?: { host?: string; port: number };
+  /** Serve files that carry credentials (TFTP has no authentication); needs `allow`. */
+  serveSecrets: boolean;
+  /** Addresses that may use TFTP at all; absent: any address. */
+  allow?: string[];
+  maxTransfers: number;
+  maxPerSource: number;
+  /** Read requests per second one address may start (burst: twice as many). */
+  ratePerSource: number;
+  maxBlksize: number;
+  maxWindowsize: number;
+}
+
+export const DEFAULT_TFTP: TftpConfig = { serveSecrets: false, maxTransfers: 1024, maxPerSource: 8, ratePerSource: 20, maxBlksize: 65464, maxWindowsize: 64 };
+
+const tftpShape: Shape = mapOf({
+  listen: mapOf({ host: str, port: int(0, 65535) }),
+  serve_secrets: bool,
+  allow: listOf({ type: 'check', base: str, test: (v) => { try { new IpAllowList([String(v)]); return undefined; } catch (e) { return (e as Error).message; } } }),
+  max_transfers: int(1, 100_000),
+  max_per_source: int(1, 10_000),
+  rate_per_source: int(1, 100_000),
+  max_blksize: int(8, 65464),
+  max_windowsize: int(1, 1024),
+});
+
+type RawTftp = { listen?: { host?: string; port?: number }; serve_secrets?: boolean; allow?: string[]; max_transfers?: number; max_per_source?: number; rate_per_source?: number; max_blksize?: number; max_windowsize?: number };
+
+/** tftp: as RootConfig holds it, with the one rule the shape cannot say and the warning `check` gives. */
+function tftpConfig(raw: RawTftp | undefined, loc: Diagnostic['loc'], diagnostics: Diagnostic[]): TftpConfig {
+  if (!raw) return DEFAULT_TFTP;
+  const allow = raw.allow?.map(String);
+  const serveSecrets = raw.serve_secrets ?? false;
+  if (serveSecrets && !allow?.length) {
+    diagnostics.push({ code: 'CONFIG', severity: 'error', message: 'tftp.serve_secrets: true needs tftp.allow (the addresses that may fetch credentials over TFTP, which has no authentication)', loc });
+  } else if (serveSecrets) {
+    diagnostics.push({ code: 'TFTP_SECRETS', severity: 'warning', message: `tftp.serve_secrets: files carrying credentials are served over TFTP to ${allow!.join(', ')} on the sender's address alone (TFTP has no authentication and no encryption): weaker than HTTP(S) with credentials`, loc });
+  }
+  return {
+    listen: raw.listen?.port === undefined ? undefined : { host: raw.listen.host, port: raw.listen.port },
+    serveSecrets,
+    allow,
+    maxTransfers: raw.max_transfers ?? DEFAULT_TFTP.maxTransfers,
+    maxPerSource: raw.max_per_source ?? DEFAULT_TFTP.maxPerSource,
+    ratePerSource: raw.rate_per_source ?? DEFAULT_TFTP.ratePerSource,
+    maxBlksize: raw.max_blksize ?? DEFAULT_TFTP.maxBlksize,
+    maxWindowsize: raw.max_windowsize ?? DEFAULT_TFTP.maxWindowsize,
+  };
+}
+/** Where `a.b` is written in deskset.yaml (the line an admin edits), when it is. */
+function keyLoc(root: PNode, ...keys: string[]): Diagnostic['loc'] {
+  let node: PNode | undefined = root;
+  let loc: Diagnostic['loc'];
+  for (const k of keys) {
+    const e: PEntry | undefined = node?.kind === 'map' ? node.entries.get(k) : undefined;
+    if (!e) return loc;
+    loc = e.keyLoc;
+    node = e.node;
+  }
+  return loc;
+}
+// ---- end tftp -------------------------------------------------------------------------
 
 export interface TlsConfig {
   /** Port of the HTTPS listener (HTTP keeps listening on listen.port for phones that bootstrap over HTTP). */
@@ -130,6 +198,7 @@ export const DEFAULT_CONFIG: RootConfig = {
   enrollment: { enabled: false },
   state: DEFAULT_STATE,
   inventory: DEFAULT_INVENTORY,
+  tftp: DEFAULT_TFTP,
 };
 
 /** An address or CIDR as the allow-lists take it (an unusable entry is an error here, not at start). */
@@ -162,6 +231,7 @@ const configShape: Shape = mapOf({
     // checker hands a test only scalar values).
     shared_credentials_may_write: { type: 'check', base: { type: 'any' }, test: (v) => (v === undefined || typeof v === 'boolean' ? undefined : 'true, false or a list of site names') },
   }),
+  tftp: tftpShape,
   public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
   enrollment: mapOf({ enabled: bool }),
   // The state store (store/config.ts). The URL may be a ${env:…} reference, checked once resolved.
@@ -204,6 +274,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     tls?: { port?: number; cert?: string; key?: string; pfx?: string; passphrase?: string; min_version?: TlsConfig['minVersion']; client_ca?: string };
     security?: { realm?: string; trusted_proxies?: string[]; operators?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
     connections?: { idle_timeout_s?: number; headers_timeout_s?: number; request_timeout_s?: number; keep_alive_timeout_s?: number; max_per_address?: number };
+    tftp?: RawTftp;
     uploads?: { max_file_bytes?: number; max_log_bytes?: number; max_device_bytes?: number; log_retention_days?: number; max_concurrent_per_device?: number; shared_credentials_may_write?: boolean | Array<string | number> };
     enrollment?: { enabled?: boolean };
     state?: string;
@@ -245,6 +316,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     if ('error' in st) diagnostics.push({ code: 'CONFIG', severity: 'error', message: st.error, loc: (parsed.root.kind === 'map' ? parsed.root.entries.get('state')?.node.loc : undefined) ?? parsed.root.loc });
     else state = st;
   }
+  const tftp = tftpConfig(raw.tftp, keyLoc(root, 'tftp', 'serve_secrets') ?? parsed.root.loc, diagnostics);
   for (const l of LAYER_KINDS) {
     if (!seen.has(l)) diagnostics.push({ code: 'CONFIG', severity: 'warning', message: `layers: "${l}" is not listed, so ${l} profiles are ignored`, loc: parsed.root.loc });
   }
@@ -278,6 +350,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
       uploads,
       state,
       inventory: { flushMs: raw.inventory?.flush_ms ?? DEFAULT_INVENTORY.flushMs, maxUnknown: raw.inventory?.max_unknown ?? DEFAULT_INVENTORY.maxUnknown },
+      tftp,
     },
     diagnostics,
     secrets,

@@ -51,8 +51,13 @@ export function logReply(log: Logger, req: Answered, ip: string, reply: Reply, b
     reason: who.reason,
   };
   if (req.transport === 'tftp') record.transport = 'tftp';
+  logRecord(log, record, req.userAgent, reply.headers.ETag, observe);
+}
+
+/** The last step of every request, whatever the transport: one log line, and the inventory told. */
+export function logRecord(log: Logger, record: AccessRecord, userAgent: string | undefined, etag: string | undefined, observe?: Observe): void {
   log.info(record);
-  observe?.(record, req.userAgent, reply.headers.ETag);
+  observe?.(record, userAgent, etag);
 }
 
 export function round(ms: number): number {
