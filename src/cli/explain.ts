@@ -14,6 +14,7 @@ import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
+import { bindingOf, describeBinding } from './binding-of.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('explain', async () => {
@@ -30,9 +31,11 @@ export function run(args: string[]): Promise<number> {
       printDiagnostics(snap.diagnostics);
       return 1;
     }
-    const device = snap.profiles.devices.get(mac);
+    // A phone bound by a code has no file yet: the binding says what it is.
+    const bound = await bindingOf(snap, mac, 'explain');
+    const device = snap.profiles.devices.get(mac) ?? bound?.device;
     if (!device) {
-      process.stderr.write(`deskset explain: no device ${mac} in ${root}\n`);
+      process.stderr.write(`deskset explain: no device ${mac} in ${root}${bound ? ` (${describeBinding(bound.binding)}, but it cannot apply: see deskset check)` : ''}\n`);
       return 1;
     }
     const subject = subjectOf(device);
@@ -52,12 +55,14 @@ export function run(args: string[]): Promise<number> {
     const store = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
     const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), firmware: { policy: fw.policy, version: fw.path ? fw.version : null, image: fw.path ?? null, why: fw.reason, setAt: fw.setAt.map(formatLoc), problem: fw.problem ?? null }, ...explanation }, null, 2)}\n`);
+      const enrollment = bound && { code: bound.binding.codeId, kind: bound.binding.kind, tail: bound.binding.tail, boundAt: bound.binding.boundAt, boundFrom: bound.binding.boundFrom, state: bound.binding.state, applies: bound.device === device };
+      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, ...(enrollment ? { enrollment } : {}), layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), firmware: { policy: fw.policy, version: fw.path ? fw.version : null, image: fw.path ?? null, why: fw.reason, setAt: fw.setAt.map(formatLoc), problem: fw.problem ?? null }, ...explanation }, null, 2)}\n`);
       return 0;
     }
     const out = [
       `Device ${mac}: ${device.model.vendor} ${device.model.name}${device.site ? `, site ${device.site}` : ''}${device.groups.length ? `, groups ${device.groups.join(', ')}` : ''}`,
       `Files: ${files.join(', ')}`,
+      ...(bound ? [`Enrollment: ${describeBinding(bound.binding)}${bound.device === device ? '' : '; a device file wins over it'}`] : []),
       'Layers, lowest first:',
       ...layers.map((l) => `  ${l.layer.padEnd(7)} ${l.file}`),
       `Firmware: ${describeFirmware(fw)}`,
