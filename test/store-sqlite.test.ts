@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { runStoreContract } from './store-contract.case.js';
@@ -37,6 +37,10 @@ describe('sqlite specifics', () => {
   });
 
   it('an unopenable path is a clear UNAVAILABLE error', async () => {
-    await expect(openSqliteStore({ file: '/proc/deskset/none.db' })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('/proc/deskset/none.db') });
+    // A state_dir that is a file, not a directory.
+    const blocker = path.join(root, 'not-a-dir');
+    writeFileSync(blocker, 'x');
+    const file = path.join(blocker, 'deskset.db');
+    await expect(openSqliteStore({ file })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining(file) });
   });
 });
