@@ -15,6 +15,7 @@ import { promises as fsp, chmodSync, cpSync, symlinkSync, existsSync, mkdirSync,
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { prng, writeRoot } from './gen-root.js';
 import { writeImportFolder } from './gen-import.js';
 import { formatSummary, summarize } from './profile-summary.js';
@@ -552,12 +553,12 @@ async function scenarioC(root, fleetFile, renderedDir) {
 /** Devices per provision result, from `deskset devices ROOT --csv` (outside any timed window). */
 async function inventoryCounts(root) {
   const t0 = performance.now();
-  const r = await runCmd(process.execPath, [BIN, 'devices', root, '--csv'], { timeoutMs: 10 * 60_000 });
+  // To a file: runCmd keeps only the first MiB of stdout, and 10,000 devices are more.
+  const file = path.join(work, 'devices.csv');
+  const r = await runCmd(process.execPath, [BIN, 'devices', root, '--csv'], { timeoutMs: 10 * 60_000, stdoutFile: file });
   if (r.code !== 0) return { error: `deskset devices exited ${r.code}: ${r.stderr.slice(-500)}` };
-  const lines = r.stdout.trim().split('\n');
-  const col = lines[0].split(',').indexOf('result');
   const counts = { ok: 0, stale: 0, failing: 0, never: 0, unknown: 0 };
-  for (const l of lines.slice(1)) counts[l.split(',')[col]]++;
+  for (const row of parseCsv(readFileSync(file, 'utf8'), { columns: true })) counts[row.result]++;
   return { ...counts, seconds: round((performance.now() - t0) / 1000, 1) };
 }
 

@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../src/server.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { get, memoryLogger } from './helpers/serve-root.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
+import { appendYaml, basic } from './helpers/e2e-http.js';
 
 const VVX = 'FileTransport PolycomVVX-VVX_450-UA/6.4.6.2945 Type/Application';
 const MAC = '0004f2a1b2c3';
@@ -76,5 +77,28 @@ describe('inventory over real requests', () => {
     const s = await openSqliteStore({ file: path.join(root.dir, 'var', 'deskset.db') });
     expect(s.integrityCheck()).toBe('ok');
     await s.close();
+  });
+
+  it('a 401 makes the phone failing; fetching its files with its credentials makes it ok', async () => {
+    process.env.QA_INVENTORY_DEV_PW = 'desk-pw-1';
+    const authRoot = await makeTmpRoot({ 'profiles/devices/0004f2a1b2c3.yaml': appendYaml('auth:\n  user: vvx\n  password: "${env:QA_INVENTORY_DEV_PW}"\n') });
+    const s = await startServer({ root: authRoot.dir, host: '127.0.0.1', port: 0, log: memoryLogger().log, watch: false });
+    try {
+      const ua = { 'User-Agent': VVX };
+      expect((await get(s, `/${MAC}.cfg`, ua)).status).toBe(401);
+      await s.inventory!.flush();
+      expect(await s.store!.getDevice(MAC)).toMatchObject({ result: 'failing', files: [{ name: `${MAC}.cfg`, status: 401 }] });
+      for (const f of [`/${MAC}.cfg`, `/${MAC}-settings.cfg`]) expect((await get(s, f, { ...ua, ...basic('vvx', 'desk-pw-1') })).status).toBe(200);
+      await s.inventory!.flush();
+      expect((await s.store!.getDevice(MAC))!.result).toBe('ok');
+      // A wrong password again: failing, whatever was fetched before.
+      expect((await get(s, `/${MAC}-settings.cfg`, { ...ua, ...basic('vvx', 'nope') })).status).toBe(401);
+      await s.inventory!.flush();
+      expect((await s.store!.getDevice(MAC))!.result).toBe('failing');
+    } finally {
+      await s.close();
+      await authRoot.cleanup();
+      delete process.env.QA_INVENTORY_DEV_PW;
+    }
   });
 });

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import {
   apiTokenId,
   newApiToken,
+  keepFailuresSince,
   pageOf,
   sha256Hex,
   StoreError,
@@ -40,9 +41,14 @@ export interface SqliteOptions {
 }
 
 export async function openSqliteStore(opts: SqliteOptions): Promise<SqliteStore> {
-  if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true, mode: 0o700 });
   let db: Database.Database;
   try {
+    if (opts.file !== ':memory:') {
+      fs.mkdirSync(path.dirname(opts.file), { recursive: true, mode: 0o700 });
+      // 0600 before SQLite opens it: its -wal and -shm files take the database file's mode.
+      fs.closeSync(fs.openSync(opts.file, 'a', 0o600));
+      fs.chmodSync(opts.file, 0o600);
+    }
     db = new Database(opts.file);
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a killed process loses nothing committed; only a power cut can lose the last commits.
@@ -52,7 +58,6 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<SqliteStore>
   } catch (e) {
     throw new StoreError('UNAVAILABLE', `${opts.file}: cannot open the state database (${(e as Error).message})`);
   }
-  if (opts.file !== ':memory:') fs.chmodSync(opts.file, 0o600);
   try {
     await migrate(db, opts.file, { stateDir: opts.stateDir });
   } catch (e) {
@@ -182,7 +187,10 @@ export class SqliteStore implements StateStore {
   }
 
   async recordLoginFailure(source: string, user: string, at: string): Promise<void> {
-    this.db.prepare('INSERT INTO login_failures (source, username, at) VALUES (?, ?, ?)').run(source, user, at);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM login_failures WHERE at < ?').run(keepFailuresSince(at));
+      this.db.prepare('INSERT INTO login_failures (source, username, at) VALUES (?, ?, ?)').run(source, user, at);
+    })();
   }
 
   async clearLoginFailures(source: string, user: string): Promise<void> {
