@@ -37,7 +37,6 @@ export interface SiteChoice {
 }
 
 const bitsOf = (f: Family): number => (f === 4 ? 32 : 128);
-const MAPPED_PREFIX = 0xffffn << 32n;
 
 function parseV4(text: string): bigint | undefined {
   const parts = text.split('.');
@@ -93,7 +92,7 @@ export function parseAddress(text: string): Address | undefined {
   }
   const v = parseV6(bare);
   if (v === undefined) return undefined;
-  if (v >> 32n === MAPPED_PREFIX) return { family: 4, value: v & 0xffffffffn };
+  if (v >> 32n === 0xffffn) return { family: 4, value: v & 0xffffffffn };
   return { family: 6, value: v };
 }
 
@@ -101,9 +100,9 @@ export function parseAddress(text: string): Address | undefined {
 export function parseCidr(text: string): Cidr | string {
   if (typeof text !== 'string') return 'expected a subnet such as 10.20.0.0/16 or 2001:db8:20::/48';
   const t = text.trim();
+  if (t.includes('%')) return `"${t}": a zone id has no place in a subnet`;
   const slash = t.indexOf('/');
   const addrText = slash === -1 ? t : t.slice(0, slash);
-  if (addrText.includes('%')) return `"${t}": a zone id has no place in a subnet`;
   const addr = parseAddress(addrText);
   if (!addr) return `"${addrText}" is not an IPv4 or IPv6 address`;
   // ::ffff:10.20.0.0/112 is the IPv4 subnet 10.20.0.0/16: addresses are compared as IPv4.
