@@ -8,6 +8,7 @@ import { loadRoot } from '../src/io/load-root.js';
 import type { RunningServer } from '../src/server.js';
 import { serveRoot } from './helpers/serve-root.js';
 import { makeTmpRoot, replaceOnce, type TmpRoot } from './helpers/tmp-root.js';
+import { runCli } from './helpers/cli.js';
 
 const table = (sites: Record<string, string[]>) =>
   buildSubnetTable(Object.entries(sites).map(([site, list]) => ({ site, items: list.map((text, i) => ({ text, loc: { file: `profiles/sites/${site}.yaml`, line: i + 2, col: 5 } })) })));
@@ -207,5 +208,46 @@ describe('a real server picks the site by source address', () => {
     // Unknown phones get no lines (so no SIP server); the sites' time zones tell them apart.
     expect(nyc.text).toContain('local_time.time_zone = -5\n');
     expect(lis.text).toContain('local_time.time_zone = 0\n');
+  });
+});
+
+describe('deskset explain MAC --ip ADDR', () => {
+  let root: TmpRoot;
+  beforeAll(async () => {
+    root = await makeTmpRoot({
+      'profiles/sites/lisbon.yaml': (old) => `subnets: [10.20.0.0/16]\n${old}`,
+      'profiles/sites/nyc.yaml': (old) => `subnets: [10.0.0.0/8]\n${old}`,
+      'profiles/devices/805ec0123456.yaml': replaceOnce(/^site: lisbon\n/m, ''),
+    });
+  });
+  afterAll(() => root?.cleanup());
+
+  it('says which site the address selects, by which subnet at which line, and what lost', async () => {
+    const r = await runCli(['explain', root.dir, '805ec0123456', 'sip.server', '--ip', '::ffff:10.20.4.7']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/site lisbon/);
+    expect(r.stdout).toMatch(/Address ::ffff:10\.20\.4\.7 \(as 10\.20\.4\.7\): site lisbon, subnet 10\.20\.0\.0\/16 \(\/16\) at .*profiles\/sites\/lisbon\.yaml:1:\d+/);
+    expect(r.stdout).toMatch(/also in 10\.0\.0\.0\/8 \(\/8\) of site nyc at .*nyc\.yaml:1:\d+: a shorter prefix, not chosen/);
+    expect(r.stdout).toContain('pbx-lis.northwind.example');
+  });
+  it('--json carries the decision', async () => {
+    const r = await runCli(['explain', root.dir, '805ec0123456', '--ip', '10.9.9.9', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { device: { site: string }; address: { site: string; subnet: { cidr: string } } };
+    expect(j.device.site).toBe('nyc');
+    expect(j.address.subnet.cidr).toBe('10.0.0.0/8');
+  });
+  it('an explicit site: wins, and explain says so', async () => {
+    const r = await runCli(['explain', root.dir, '2cf4c5001122', '--ip', '10.9.9.9']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/site lisbon/);
+    expect(r.stdout).toMatch(/names site lisbon \(site:\), which always wins/);
+  });
+  it('an address in no subnet, and a bad address', async () => {
+    const none = await runCli(['explain', root.dir, '805ec0123456', '--ip', '192.0.2.1']);
+    expect(none.stdout).toMatch(/in none of the 2 site subnets/);
+    const bad = await runCli(['explain', root.dir, '805ec0123456', '--ip', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/not an IPv4 or IPv6 address/);
   });
 });

@@ -83,8 +83,11 @@ export const COMMANDS = {
     summary: 'every effective value and the file:line that set it',
     description:
       'Prints the device’s model, site, groups, files and layers, then every effective value with the layer and file:line:col that set it and the values it overrode. KEY narrows to one key or subtree, a dotted path relative to settings (or to the profile root, e.g. firmware); keys may contain dots.',
-    options: { json: JSON_REPORT },
-    examples: ['deskset explain samples 64167f0a8800 sip.server', 'deskset explain samples 64167f0a8800 --json > explain.json'],
+    options: {
+      json: JSON_REPORT,
+      ip: { type: 'string', value: 'ADDR', help: 'explain as for a request from ADDR: which site its subnet selects, and why (an explicit site: wins)' },
+    },
+    examples: ['deskset explain samples 64167f0a8800 sip.server', 'deskset explain samples 805ec0123456 --ip 10.20.4.7', 'deskset explain samples 64167f0a8800 --json > explain.json'],
     exits: { 0: 'explained', 1: 'ROOT has errors, no such device, or the device has no such key', 2: USAGE_EXIT },
     load: async () => (await import('./explain.js')).run,
   }),
