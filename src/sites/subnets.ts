@@ -5,7 +5,7 @@
 // Addresses are parsed to bigints here (not net.BlockList, as ip-allow.ts does) because the
 // answer must say WHICH subnet matched, and a lookup must cost a few Map probes per request.
 
-import type { Diagnostic, SourceLoc } from '../core/diagnostics.js';
+import type { Diagnostic, SourceLoc } from '../check/diagnostics.js';
 
 export type Family = 4 | 6;
 
