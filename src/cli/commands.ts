@@ -144,6 +144,7 @@ export const COMMANDS = {
       merge: { type: 'boolean', help: 'update existing device files in place, keeping their other keys and comments' },
       overwrite: { type: 'boolean', help: 'replace existing device files with what the row says (the model is kept when the row has none)' },
       'dry-run': { type: 'boolean', help: 'print per device the YAML diff and the rendered-file diff; write nothing' },
+      model: { type: 'string', value: 'MODEL', help: 'the model of new devices whose row names none (PDMS-E files have no model column)' },
       'secrets-as-env': { type: 'string', value: 'PREFIX', help: 'write secret-looking values as ${env:PREFIX_<MAC>_<COLUMN>} references (the variables are listed, not their values)' },
     },
     examples: ['deskset devices import phones.csv samples --dry-run', 'deskset devices import phones.csv /etc/deskset --merge --secrets-as-env DESKSET'],

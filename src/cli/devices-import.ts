@@ -8,6 +8,7 @@ import path from 'node:path';
 import { hasErrors, type Diagnostic } from '../check/diagnostics.js';
 import { checkSnapshot } from '../check/check.js';
 import { normalizeMac } from '../config/mac.js';
+import type { ParseCache } from '../config/profiles.js';
 import { planImport, type DevicePlan, type ExistingDevice, type ImportMode } from '../csv/import-plan.js';
 import { unifiedDiff } from '../csv/line-diff.js';
 import { readCsv } from '../csv/read.js';
@@ -32,7 +33,7 @@ export function runDevicesImport(args: string[]): Promise<number> {
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (values.merge && values.overwrite) throw new UsageError('--merge and --overwrite exclude each other');
     const mode: ImportMode = values.merge ? 'merge' : values.overwrite ? 'overwrite' : 'create';
-    const result = await importCsv({ csvPath, root, mode, dryRun: !!values['dry-run'], secretsAsEnv: values['secrets-as-env'] });
+    const result = await importCsv({ csvPath, root, mode, dryRun: !!values['dry-run'], secretsAsEnv: values['secrets-as-env'], defaultModel: values.model });
     process.stdout.write(result.out);
     process.stderr.write(result.err);
     return result.code;
@@ -49,6 +50,7 @@ export interface ImportRequest {
   mode: ImportMode;
   dryRun: boolean;
   secretsAsEnv?: string;
+  defaultModel?: string;
 }
 
 export interface ImportResult {
@@ -85,11 +87,14 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
   if (!read.table) return fail(read.diagnostics);
 
   const rf = await readRoot(req.root);
-  const before = await buildFromRoot(rf);
+  // The second build (the root with the rows written) re-parses only the files that changed.
+  const parseCache: ParseCache = new Map();
+  const before = await buildFromRoot(rf, parseCache);
   if (hasErrors(before.diagnostics)) {
     return fail([...before.diagnostics.filter((d) => d.severity === 'error'), { code: 'ROOT_HAS_ERRORS', severity: 'error', message: `${req.root} has errors already: fix them first (deskset check), so an import is judged on its own rows` }], before);
   }
 
+  if (req.defaultModel !== undefined && !before.catalog.find(req.defaultModel)) throw new UsageError(`--model: unknown model "${req.defaultModel}"`);
   const existing = new Map<string, ExistingDevice>();
   for (const [rel, t] of rf.files) {
     if (!rel.startsWith('profiles/devices/') || rel.slice('profiles/devices/'.length).includes('/')) continue;
@@ -108,6 +113,7 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
     sites: new Set(before.profiles.sites.keys()),
     existing,
     secretsAsEnv: req.secretsAsEnv,
+    defaultModel: req.defaultModel,
     extraSecretKeys: before.secretKeys,
   });
   if (hasErrors(plan.diagnostics)) return fail(plan.diagnostics, before);
@@ -117,7 +123,7 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
   const files = new Map(rf.files);
   for (const d of writes) files.set(d.rel, d.after!);
   const envValues = new Map(writes.flatMap((d) => d.envRefs.map((r) => [r.name, r.value] as const)));
-  const after = await buildFromRoot({ ...rf, files }, undefined, undefined, (name) => envValues.get(name) ?? process.env[name]);
+  const after = await buildFromRoot({ ...rf, files }, parseCache, undefined, (name) => envValues.get(name) ?? process.env[name]);
   const problems = after.diagnostics.filter((d) => d.severity === 'error');
   if (!hasErrors(problems) && writes.length) {
     const validators = createValidators({ root: rf.dir, resourceNames: after.resources });

@@ -31,6 +31,8 @@ export interface ImportContext {
   groups: ReadonlySet<string>;
   sites: ReadonlySet<string>;
   existing: ReadonlyMap<string, ExistingDevice>;
+  /** `--model`: the model of new devices whose row names none (PDMS-E files have no model column). */
+  defaultModel?: string;
   /** `--secrets-as-env PREFIX`: secrets become `${env:PREFIX_<MAC>_<COLUMN>}` references. */
   secretsAsEnv?: string;
   extraSecretKeys?: RegExp;
@@ -126,9 +128,10 @@ export function planImport(table: CsvTable, ctx: ImportContext): ImportPlan {
     }
 
     const modelText = cell('model');
-    const model = modelText !== undefined ? ctx.findModel(modelText) : existing?.model !== undefined ? ctx.findModel(existing.model) : undefined;
+    const inherited = existing?.model ?? ctx.defaultModel;
+    const model = modelText !== undefined ? ctx.findModel(modelText) : inherited !== undefined ? ctx.findModel(inherited) : undefined;
     if (modelText !== undefined && !model) err(row.line, 'CSV_MODEL', `unknown model "${modelText}"${unknownNameHint(modelText, ctx.modelNames, 'models')}`);
-    if (modelText === undefined && !model) err(row.line, 'CSV_MODEL', `${mac} is a new device and the row names no model: add a model column`);
+    if (modelText === undefined && !model) err(row.line, 'CSV_MODEL', `${mac} is a new device and the row names no model: add a model column, or give --model for such rows`);
     const site = cell('site');
     if (site !== undefined && !ctx.sites.has(site)) err(row.line, 'CSV_SITE', `site "${site}" does not exist (no profiles/sites/${site}.yaml)${unknownNameHint(site, [...ctx.sites], 'sites')}`);
     const groupsText = cell('groups');

@@ -63,7 +63,6 @@ export function readCsv(input: string, file: string): { table?: CsvTable; diagno
     records = parse(text, {
       delimiter: sep,
       record_delimiter: '\n',
-      info: true,
       raw: true,
       // Counts are checked per row below, so every bad row is reported, not the first.
       relax_column_count: true,
