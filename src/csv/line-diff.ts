@@ -48,8 +48,9 @@ function middle(a: string[], b: string[]): Op[] {
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) out.push({ kind: ' ', text: a[i]!, a: i++, b: j++ });
-    else if (j < b.length && (i === a.length || lcs[i * w + j + 1]! >= lcs[(i + 1) * w + j]!)) out.push({ kind: '+', text: b[j]!, a: i, b: j++ });
-    else out.push({ kind: '-', text: a[i]!, a: i++, b: j });
+    // Removals before additions, as diff(1) prints a changed line.
+    else if (i < a.length && (j === b.length || lcs[(i + 1) * w + j]! >= lcs[i * w + j + 1]!)) out.push({ kind: '-', text: a[i]!, a: i++, b: j });
+    else out.push({ kind: '+', text: b[j]!, a: i, b: j++ });
   }
   return out;
 }
