@@ -8,6 +8,7 @@ import path from 'node:path';
 import { hasErrors, type Diagnostic } from '../check/diagnostics.js';
 import { checkSnapshot } from '../check/check.js';
 import { normalizeMac } from '../config/mac.js';
+import { redactSecrets } from '../config/secret-refs.js';
 import type { ParseCache } from '../config/profiles.js';
 import { planImport, type DevicePlan, type ExistingDevice, type ImportMode } from '../csv/import-plan.js';
 import { unifiedDiff } from '../csv/line-diff.js';
@@ -125,10 +126,12 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
   const envValues = new Map(writes.flatMap((d) => d.envRefs.map((r) => [r.name, r.value] as const)));
   const after = await buildFromRoot({ ...rf, files }, parseCache, undefined, (name) => envValues.get(name) ?? process.env[name]);
   const problems = after.diagnostics.filter((d) => d.severity === 'error');
-  if (!hasErrors(problems) && writes.length) {
+  // Rows whose files loaded are rendered and validated even when others failed: every bad row is told at once.
+  const loaded = new Set(writes.map((d) => d.mac).filter((mac) => after.profiles.devices.has(mac)));
+  if (loaded.size) {
     const validators = createValidators({ root: rf.dir, resourceNames: after.resources });
     try {
-      const checked = await checkSnapshot(after, validators, { devices: new Set(writes.map((d) => d.mac)), devicesOnly: true });
+      const checked = await checkSnapshot(after, validators, { devices: loaded, devicesOnly: true });
       for (const d of checked.diagnostics) if (d.severity === 'error') problems.push(d);
     } finally {
       await validators.close();
@@ -140,9 +143,11 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
   const counts = { create: 0, update: 0, unchanged: 0, skip: 0 };
   for (const d of plan.devices) counts[d.action]++;
   if (req.dryRun) {
+    // A preview never shows a secret: the values at secret-looking keys, old and new, are masked.
+    const secrets = new Set([...before.secrets, ...after.secrets, ...writes.flatMap((d) => d.envRefs.map((r) => r.value))]);
     for (const d of writes) {
       outLines.push(`# ${d.mac} (${csvName}:${d.line}): ${d.action === 'create' ? 'new device' : 'updated'}\n`);
-      outLines.push(unifiedDiff(d.before ?? '', d.after!, d.before === undefined ? '/dev/null' : `a/${d.rel}`, `b/${d.rel}`));
+      outLines.push(redactSecrets(unifiedDiff(d.before ?? '', d.after!, d.before === undefined ? '/dev/null' : `a/${d.rel}`, `b/${d.rel}`), secrets));
       outLines.push(...renderedDiffs(before, after, d.mac));
     }
   }

@@ -71,7 +71,10 @@ export function readCsv(input: string, file: string): { table?: CsvTable; diagno
     }) as unknown as typeof records;
   } catch (e) {
     const err = e as Error & { code?: string; lines?: number };
-    return { diagnostics: [{ code: 'CSV_SYNTAX', severity: 'error', message: `${err.message.replace(/^Invalid [^:]*: /, '')}${err.code ? ` (${err.code})` : ''}`, loc: at(err.lines ?? 1) }] };
+    // A quote left open is told where it opened, not where the file ended.
+    const open = err.code === 'CSV_QUOTE_NOT_CLOSED' ? unclosedQuoteLine(text) : undefined;
+    const message = open !== undefined ? 'a quoted field opens here and is never closed' : `${err.message.replace(/^Invalid [^:]*: /, '')}${err.code ? ` (${err.code})` : ''}`;
+    return { diagnostics: [{ code: 'CSV_SYNTAX', severity: 'error', message, loc: at(open ?? err.lines ?? 1) }] };
   }
   // The raw records put together are the text: a record starts one line after the breaks
   // before it (a quoted field with newlines spans several lines). Blank lines are dropped.
@@ -85,4 +88,16 @@ export function readCsv(input: string, file: string): { table?: CsvTable; diagno
   if (out.length === 0) return { diagnostics: [{ code: 'CSV_EMPTY', severity: 'error', message: 'the file is empty: expected a header line with mac_address', loc: at(1) }] };
   const [header, ...rows] = out;
   return { table: { separator: sep, header: header!, rows }, diagnostics: [] };
+}
+
+/** The line of the quote that is still open at the end of the text, if one is. */
+function unclosedQuoteLine(text: string): number | undefined {
+  let line = 1;
+  let openedAt: number | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\n') line++;
+    else if (ch === '"') openedAt = openedAt === undefined ? line : undefined;
+  }
+  return openedAt;
 }
