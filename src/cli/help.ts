@@ -14,7 +14,12 @@ function flag(name: string, o: OptionSpec): string {
 /** `deskset render [ROOT] --out DIR [--device MAC] …`, one line per form of the command. */
 export function synopsis(name: string, spec: CommandSpec): string[] {
   const options = Object.entries(spec.options).map(([n, o]) => (o.required ? flag(n, o) : `[${flag(n, o)}${o.multiple ? '…' : ''}]`));
-  return spec.args.map((a) => ['deskset', name, a, ...options].filter(Boolean).join(' '));
+  return spec.args.map((a) => ['deskset', spoken(name), a, ...options].filter(Boolean).join(' '));
+}
+
+/** How a command is typed: `devices-import` is `devices import` (main.ts accepts both). */
+export function spoken(name: string): string {
+  return name.replace(/^devices-(import|export)$/, 'devices $1');
 }
 
 function wrap(text: string, indent: string): string[] {
