@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runCli } from './helpers/cli.js';
+import { exportCsv } from '../src/cli/devices-export.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 
 const FIX = path.join(REPO, 'test', 'fixtures', 'csv');
@@ -183,6 +184,28 @@ describe('good CSVs', () => {
     const i = await runCli(['devices', 'import', out, root.dir, '--merge']);
     expect(i.code, i.stderr).toBe(0);
     expect(i.stdout).toMatch(/created 0, updated 0, unchanged \d+, skipped 0/);
+    expect(await tree(root.dir)).toEqual(before);
+  });
+});
+
+describe('export with an inventory', () => {
+  let root: TmpRoot;
+  afterAll(() => root?.cleanup());
+  it('adds last_seen, firmware and provision_result from the lookup; import skips them, changing nothing', async () => {
+    root = await makeTmpRoot();
+    const seen = new Map([['c81fea83e85a', { last_seen: new Date('2026-12-01T08:30:00Z'), firmware: '4.1.3.0.6', provision_result: 'stale' }]]);
+    const r = await exportCsv(root.dir, { inventory: (mac) => seen.get(mac) });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const lines = r.csv.trim().split('\n');
+    expect(lines[0]).toMatch(/,last_seen,firmware,provision_result$/);
+    expect(lines.find((l) => l.startsWith('C81FEA83E85A,'))).toMatch(/,2026-12-01T08:30:00\.000Z,4\.1\.3\.0\.6,stale$/);
+    expect(lines.find((l) => l.startsWith('0004F2A1B2C3,'))).toMatch(/,,,$/);
+    const before = await tree(root.dir);
+    const file = await csvFile('inventory.csv', r.csv);
+    const i = await runCli(['devices', 'import', file, root.dir, '--merge']);
+    expect(i.code, i.stderr).toBe(0);
+    expect(i.stderr).toMatch(/column "last_seen" not imported: it comes from the inventory/);
     expect(await tree(root.dir)).toEqual(before);
   });
 });
