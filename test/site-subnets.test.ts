@@ -251,3 +251,17 @@ describe('deskset explain MAC --ip ADDR', () => {
     expect(bad.stderr).toMatch(/not an IPv4 or IPv6 address/);
   });
 });
+
+describe('check renders sites reached only by subnet', () => {
+  let root: TmpRoot;
+  afterAll(() => root?.cleanup());
+  it('a bad value in such a site is a check error, though no device names the site', async () => {
+    root = await makeTmpRoot({
+      'profiles/sites/branch.yaml': 'subnets: [10.99.0.0/16]\nsettings:\n  yealink:\n    params:\n      account.1.label: "two\\nlines"\n',
+      'profiles/devices/805ec0123456.yaml': replaceOnce(/^site: lisbon\n/m, ''),
+    });
+    const r = await runCli(['check', root.dir, '-q']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toMatch(/profiles\/sites\/branch\.yaml:\d+:\d+: error .*line break/);
+  });
+});

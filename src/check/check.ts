@@ -7,6 +7,7 @@ import { contextSamples, renderTarget, type RenderTarget } from '../render/rende
 import { allProfiles, type Profile } from '../config/profiles.js';
 import { settingsShape } from '../config/profile-schema.js';
 import { addTreeNames, namesOfShape, namesOfValue, unionNames, type Names } from '../render/template-names.js';
+import { subnetSiteTargets } from '../sites/check-targets.js';
 import { deviceTargets, sharedTargets } from '../pipeline/request.js';
 import { chooseFirmware } from '../render/firmware.js';
 import { securityPolicy } from '../config/security-profile.js';
@@ -113,6 +114,8 @@ function* targetsToCheck(snap: Snapshot, opts: CheckOptions): Generator<RenderTa
   if (!opts.devicesOnly || !opts.devices) yield* sharedTargets(snap);
   const macs = opts.devices && opts.devicesOnly ? opts.devices : [...(opts.devices ?? snap.profiles.devices.keys())].sort();
   for (const mac of macs) yield* deviceTargets(snap, [mac]);
+  // Sites reached only by subnet, rendered once per model of the devices that name no site.
+  if (!opts.devices) yield* subnetSiteTargets(snap);
 }
 
 /** A problem in a shared layer shows once per place, not once per device that inherits it. */
