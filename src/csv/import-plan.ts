@@ -63,7 +63,9 @@ const ENV_PREFIX = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function planImport(table: CsvTable, ctx: ImportContext): ImportPlan {
   const diagnostics: Diagnostic[] = [];
-  const err = (line: number, code: string, message: string, col = 1): void => void diagnostics.push({ code, severity: 'error', message, loc: { file: ctx.file, line, col } });
+  // Column 1 of the row's line: a quoted field's character column is not what an admin looks
+  // for in a spreadsheet; messages name the CSV column (number and header) instead.
+  const err = (line: number, code: string, message: string): void => void diagnostics.push({ code, severity: 'error', message, loc: { file: ctx.file, line, col: 1 } });
   const ignored: ImportPlan['ignored'] = [];
   if (ctx.secretsAsEnv !== undefined && !ENV_PREFIX.test(ctx.secretsAsEnv)) {
     err(1, 'CSV_ENV_PREFIX', `--secrets-as-env "${ctx.secretsAsEnv}": a prefix is letters, digits and _ (e.g. DESKSET)`);
@@ -154,19 +156,19 @@ export function planImport(table: CsvTable, ctx: ImportContext): ImportPlan {
       } else {
         const map = model && vendorMapPath(model.vendor);
         if (!model) return; // already reported
-        if (!map) return err(row.line, 'CSV_VENDOR', `column "${name}": ${model.vendor} has no vendor parameter map; use a settings path`, i + 1);
+        if (!map) return err(row.line, 'CSV_VENDOR', `column ${i + 1} "${name}": ${model.vendor} has no vendor parameter map; use a settings path`);
         path = [...map, col.name];
       }
       const key = String(path[path.length - 1]);
       const secret = isSecretKey(key, ctx.extraSecretKeys);
       if (secret && raw === REDACTED) {
         // Export masks secrets; the mask means "the value already there".
-        if (settingIn(existing?.text, path) === undefined) err(row.line, 'CSV_MASKED_SECRET', `column "${name}" is ${REDACTED} (a masked secret) but ${mac} has no value to keep: give the value, or export with --show-secrets`, i + 1);
+        if (settingIn(existing?.text, path) === undefined) err(row.line, 'CSV_MASKED_SECRET', `column ${i + 1} "${name}" is ${REDACTED} (a masked secret) but ${mac} has no value to keep: give the value, or export with --show-secrets`);
         else edit.keep.push(path);
         return;
       }
       const typed = typedValue(raw, leaf);
-      if (typeof typed === 'object') return err(row.line, 'CSV_VALUE', `column "${name}": ${typed.error}`, i + 1);
+      if (typeof typed === 'object') return err(row.line, 'CSV_VALUE', `column ${i + 1} "${name}": ${typed.error}`);
       if (secret && !isSecretRef(raw) && !raw.startsWith('scrypt$')) {
         if (ctx.secretsAsEnv !== undefined) {
           const envName = `${ctx.secretsAsEnv}_${mac.toUpperCase()}_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
