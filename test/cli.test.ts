@@ -10,7 +10,7 @@ import path from 'node:path';
 import { collect, REPO, runCli, spawnCli } from './helpers/cli.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 import { COMMANDS } from '../src/cli/commands.js';
-import { synopsis } from '../src/cli/help.js';
+import { spoken, synopsis } from '../src/cli/help.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 const NAMES = Object.keys(COMMANDS) as Array<keyof typeof COMMANDS>;
@@ -21,7 +21,7 @@ describe('--help, -h, -V, --version', () => {
     const r = await runCli([name, flag]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^usage: deskset ${name}\\b`));
+    expect(r.stdout).toMatch(new RegExp(`^usage: deskset ${spoken(name)}\\b`));
     for (const [opt, o] of Object.entries(COMMANDS[name].options)) {
       expect(r.stdout, `--${opt}`).toContain(`--${opt}`);
       if (o.short) expect(r.stdout).toContain(`-${o.short}, --${opt}`);
@@ -46,7 +46,7 @@ describe('--help, -h, -V, --version', () => {
     const r = await runCli(['--help']);
     expect([r.code, r.stderr]).toEqual([0, '']);
     for (const name of NAMES) {
-      const line = r.stdout.split('\n').find((l) => l.startsWith(`  deskset ${name} `) || l === `  deskset ${name}`);
+      const line = r.stdout.split('\n').find((l) => l.startsWith(`  deskset ${spoken(name)} `) || l === `  deskset ${spoken(name)}`);
       expect(line, name).toBeDefined();
       for (const opt of Object.keys(COMMANDS[name].options)) expect(line, `${name} --${opt}`).toContain(`--${opt}`);
     }

@@ -27,7 +27,8 @@ describe('resolveRequest', () => {
       // The precomputed name is the one canonicalPath gives for this device.
       expect(r.target.path).toBe(canonicalPath(t.file, mac, t.subject!.model));
       expect(r.target.path).toBe(path);
-      expect(r.cacheKey).toBe(`${t.file.vendor}/${t.file.id}|${mac}|k|${t.subject!.model!.name}`);
+      // The site is part of the key: a device without site: renders per subnet.
+      expect(r.cacheKey).toBe(`${t.file.vendor}/${t.file.id}|${mac}|k|${t.subject!.model!.name}|${t.subject!.site ?? ''}`);
     }
   });
 

@@ -8,6 +8,7 @@ import { allProfiles, type Profile } from '../config/profiles.js';
 import { settingsShape } from '../config/profile-schema.js';
 import { addTreeNames, namesOfShape, namesOfValue, unionNames, type Names } from '../render/template-names.js';
 import { deviceTargets, placeholderTargets, sharedTargets } from '../pipeline/request.js';
+import { subnetSiteTargets } from '../sites/check-targets.js';
 import { chooseFirmware } from '../render/firmware.js';
 import { securityPolicy } from '../config/security-profile.js';
 import { findPath, type EMap } from '../config/merge.js';
@@ -117,6 +118,8 @@ function* targetsToCheck(snap: Snapshot, opts: CheckOptions): Generator<RenderTa
   // Placeholders are checked like devices, under their preview MACs, whenever the shared
   // files are: a code may bind one to a phone at any time.
   if (shared) yield* placeholderTargets(snap);
+  // Sites reached only by subnet, rendered once per model of the devices that name no site.
+  if (!opts.devices) yield* subnetSiteTargets(snap);
 }
 
 /** A problem in a shared layer shows once per place, not once per device that inherits it. */

@@ -12,6 +12,8 @@ import { devicePaths } from '../snapshot/routes.js';
 import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
+import { describeChoice, parseAddress } from '../sites/subnets.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 import { bindingOf, describeBinding } from './binding-of.js';
@@ -38,7 +40,9 @@ export function run(args: string[]): Promise<number> {
       process.stderr.write(`deskset explain: no device ${mac} in ${root}${bound ? ` (${describeBinding(bound.binding)}, but it cannot apply: see deskset check)` : ''}\n`);
       return 1;
     }
-    const subject = subjectOf(device);
+    // --ip: the site a request from that address would get (sites by subnet); `site:` wins.
+    const byIp = values.ip === undefined ? undefined : siteForAddress(snap, device.site, values.ip);
+    const subject = byIp?.site !== undefined && device.site === undefined ? { ...subjectOf(device), site: byIp.site } : subjectOf(device);
     const effective = resolveSubject(snap.profiles, snap.config.layers, subject);
     const explanation = explainTree(effective, { key, secrets: snap.secrets, extraKeys: snap.secretKeys });
     if (!explanation) {
@@ -56,11 +60,12 @@ export function run(args: string[]): Promise<number> {
     const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
     if (values.json) {
       const enrollment = bound && { code: bound.binding.codeId, kind: bound.binding.kind, tail: bound.binding.tail, boundAt: bound.binding.boundAt, boundFrom: bound.binding.boundFrom, state: bound.binding.state, applies: bound.device === device };
-      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, ...(enrollment ? { enrollment } : {}), layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), firmware: { policy: fw.policy, version: fw.path ? fw.version : null, image: fw.path ?? null, why: fw.reason, setAt: fw.setAt.map(formatLoc), problem: fw.problem ?? null }, ...explanation }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: subject.site ?? null, groups: device.groups }, ...(byIp ? { address: byIp.json } : {}), ...(enrollment ? { enrollment } : {}), layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), firmware: { policy: fw.policy, version: fw.path ? fw.version : null, image: fw.path ?? null, why: fw.reason, setAt: fw.setAt.map(formatLoc), problem: fw.problem ?? null }, ...explanation }, null, 2)}\n`);
       return 0;
     }
     const out = [
-      `Device ${mac}: ${device.model.vendor} ${device.model.name}${device.site ? `, site ${device.site}` : ''}${device.groups.length ? `, groups ${device.groups.join(', ')}` : ''}`,
+      `Device ${mac}: ${device.model.vendor} ${device.model.name}${subject.site ? `, site ${subject.site}` : ''}${device.groups.length ? `, groups ${device.groups.join(', ')}` : ''}`,
+      ...(byIp ? byIp.lines : []),
       `Files: ${files.join(', ')}`,
       ...(bound ? [`Enrollment: ${describeBinding(bound.binding)}${bound.device === device ? '' : '; a device file wins over it'}`] : []),
       'Layers, lowest first:',
@@ -75,4 +80,20 @@ export function run(args: string[]): Promise<number> {
     process.stdout.write(`${out.join('\n')}\n`);
     return 0;
   });
+}
+
+/** What `--ip ADDR` decides for a device: the site its address selects, and the words for it. */
+function siteForAddress(snap: Snapshot, explicit: string | undefined, ip: string): { site?: string; lines: string[]; json: Record<string, unknown> } {
+  if (!parseAddress(ip)) throw new UsageError(`--ip: "${ip}" is not an IPv4 or IPv6 address`);
+  const choice = snap.subnets.select(ip);
+  const lines = describeChoice(ip, choice, snap.subnets, formatLoc);
+  if (explicit !== undefined) lines.push(`  the device names site ${explicit} (site:), which always wins over the address`);
+  const json = {
+    ip,
+    site: choice?.site ?? null,
+    subnet: choice ? { cidr: choice.subnet.text, prefix: choice.subnet.len, setAt: formatLoc(choice.subnet.loc) } : null,
+    alsoIn: choice ? choice.matches.slice(1).map((m) => ({ site: m.site, cidr: m.text, prefix: m.len, setAt: formatLoc(m.loc) })) : [],
+    explicitSite: explicit ?? null,
+  };
+  return { site: choice?.site, lines, json };
 }

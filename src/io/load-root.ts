@@ -88,9 +88,11 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
 /**
  * `pause`: build in slices, waiting whenever it says so (a server answering phones meanwhile).
  * `displayDir`: name files as if the root were there (`diff` builds a git revision in a temp
- * dir, and its messages name the admin's own files).
+ * dir, and its messages name the admin's own files). `env`: where ${env:…} references are
+ * looked up (default the process environment; a CSV import checks references it is about to
+ * write against the values it was given).
  */
-export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache, pause?: Pause, displayDir = rf.dir): Promise<Snapshot> {
+export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache, pause?: Pause, displayDir = rf.dir, env: (name: string) => string | undefined = (name) => process.env[name]): Promise<Snapshot> {
   // Name files as the admin would from here: `samples/profiles/global.yaml`.
   const rel = path.relative(process.cwd(), displayDir);
   const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(displayDir, p));
@@ -104,7 +106,7 @@ export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache, paus
     firmwareFiles: rf.firmware,
     firmwareSizes: rf.firmwareSizes,
     parseCache,
-    secretRefs: { env: (name) => process.env[name], readFile: (rel) => readSecretFile(rf.dir, rel) },
+    secretRefs: { env, readFile: (rel) => readSecretFile(rf.dir, rel) },
   });
   const snap = pause ? await runPaused(steps, pause) : runSteps(steps);
   snap.diagnostics.unshift(...rf.problems.map((d) => (d.loc ? { ...d, loc: { ...d.loc, file: display(d.loc.file) } } : d)));

@@ -57,7 +57,7 @@ async function redeemed(req: Asked, routed: Routed, resolved: Served, mac: strin
 
 /** Resolve a rendered file against the snapshot `who` was identified in; `undefined` when no route names the path. */
 export function resolveRendered(deps: RenderedDeps, routed: Routed, who: Identified, userAgent: string | undefined): Served {
-  return deps.provisioner.resolve({ path: routed.path, userAgent, ua: who.ua, candidates: who.candidates });
+  return deps.provisioner.resolve({ path: routed.path, userAgent, ua: who.ua, candidates: who.candidates, ip: routed.ip });
 }
 
 export async function replyRendered(req: Asked, routed: Routed, resolved: Served, deps: RenderedDeps): Promise<Reply | undefined | typeof BOUND> {

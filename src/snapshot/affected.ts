@@ -18,6 +18,8 @@ export function affectedDevices(next: Snapshot, changed: Iterable<string>): Set<
     } else if (rel.startsWith('profiles/groups/')) {
       for (const d of devices) if (d.groups.includes(base)) out.add(d.mac);
     } else if (rel.startsWith('profiles/sites/')) {
+      // A site with subnets reaches devices that name no site: the full check renders those.
+      if (next.subnets.entries.some((e) => e.site === base)) return 'all';
       for (const d of devices) if (d.site === base) out.add(d.mac);
     } else if (rel.startsWith('profiles/')) {
       return 'all'; // a directory event: be safe
