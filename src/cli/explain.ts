@@ -1,8 +1,9 @@
 // `deskset explain [ROOT] MAC [KEY] [--json]`: every effective value of one device, the
 // file:line that set it, and the values it overrode.
 
-import { formatLoc, hasErrors } from '../core/diagnostics.js';
+import { hasErrors } from '../core/diagnostics.js';
 import { explainTree, formatExplanation } from '../core/explain.js';
+import { explainDevice } from '../core/explain-device.js';
 import { flattenLeaves } from '../core/merge.js';
 import { didYouMean } from '../core/suggest.js';
 import { chooseFirmware, describeFirmware } from '../core/firmware.js';
@@ -52,7 +53,7 @@ export function run(args: string[]): Promise<number> {
     const store = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
     const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), firmware: { policy: fw.policy, version: fw.path ? fw.version : null, image: fw.path ?? null, why: fw.reason, setAt: fw.setAt.map(formatLoc), problem: fw.problem ?? null }, ...explanation }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(explainDevice(snap, mac, overrides, { key }), null, 2)}\n`);
       return 0;
     }
     const out = [
