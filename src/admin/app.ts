@@ -5,7 +5,7 @@
 import Koa from 'koa';
 import type { Router } from '@koa/router';
 import type { Logger } from 'pino';
-import type { AdminConfig, AdminRole } from '../core/root-config.js';
+import type { AdminConfig, AdminRole } from '../config/root-config.js';
 import { CredentialVerifier } from '../security/password.js';
 import { hashApiToken, lockoutKey, looksLikeApiToken, mayAct, parseAuthorization, type Principal } from './auth.js';
 import { Problem, problemBody } from './problem.js';

@@ -3,7 +3,7 @@
 // the credential check itself is security/password.ts.
 
 import crypto from 'node:crypto';
-import type { AdminRole } from '../core/root-config.js';
+import type { AdminRole } from '../config/root-config.js';
 
 export type Credentials =
   | { kind: 'none' }

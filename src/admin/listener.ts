@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { AdminConfig } from '../core/root-config.js';
+import type { AdminConfig } from '../config/root-config.js';
 import type { TlsServerOptions } from '../security/tls-config.js';
 import { createAdminApp, type AdminApp } from './app.js';
 import { createApiRouter, PUBLIC_PATHS, type AdminApiDeps } from './routes.js';

@@ -2,12 +2,12 @@
 // port for the answer, and sets the body; errors are thrown as Problems for app.ts to answer.
 
 import { Router } from '@koa/router';
-import type { AdminRole } from '../core/root-config.js';
-import { normalizeMac } from '../core/mac.js';
-import { explainDevice, type PhoneOverride } from '../core/explain-device.js';
-import { renderTarget } from '../core/render.js';
-import { redactSecrets } from '../core/secret-refs.js';
-import type { Snapshot } from '../core/snapshot.js';
+import type { AdminRole } from '../config/root-config.js';
+import { normalizeMac } from '../config/mac.js';
+import { explainDevice, type PhoneOverride } from '../config/explain-device.js';
+import { renderTarget } from '../render/render.js';
+import { redactSecrets } from '../config/secret-refs.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Health } from '../service/reloader.js';
 import type { AdminAppState, AdminContext } from './app.js';
 import { mayAct } from './auth.js';

@@ -2,7 +2,7 @@
 // counters. The state store (src/store/) implements this; MemoryAdminState is for a server
 // started without one and for tests of the pure parts.
 
-import type { AdminRole } from '../core/root-config.js';
+import type { AdminRole } from '../config/root-config.js';
 
 export interface AuditEntry {
   /** ISO 8601 time of the call. */

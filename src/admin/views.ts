@@ -1,11 +1,11 @@
 // What the admin API answers, as pure functions of a snapshot, the server's health and the
 // inventory: the routes (routes.ts) only read the request and hand these a value.
 
-import { formatLoc, type Diagnostic } from '../core/diagnostics.js';
-import { redactSecrets } from '../core/secret-refs.js';
-import type { Snapshot } from '../core/snapshot.js';
-import { sharedTargets, deviceTargets } from '../core/request.js';
-import type { RenderTarget } from '../core/render.js';
+import { formatLoc, type Diagnostic } from '../check/diagnostics.js';
+import { redactSecrets } from '../config/secret-refs.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { sharedTargets, deviceTargets } from '../pipeline/request.js';
+import type { RenderTarget } from '../render/render.js';
 import type { Health } from '../service/reloader.js';
 
 export interface Finding {

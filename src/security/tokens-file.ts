@@ -2,7 +2,7 @@
 // read once by the state store's migration 0002 that imports it.
 
 import fs from 'node:fs';
-import { normalizeMac } from '../core/mac.js';
+import { normalizeMac } from '../config/mac.js';
 
 export interface FileTokenEntry {
   hash: string;
