@@ -8,6 +8,7 @@ import { parseYamlTree, toPlain } from './yaml-tree.js';
 import { IpAllowList } from './ip-allow.js';
 import { isPasswordHash, type StoredCredential } from '../security/password.js';
 import { PMap, type PNode } from './yaml-tree.js';
+import { DEFAULT_INVENTORY, DEFAULT_STATE, parseStateSetting, type InventoryConfig, type StateConfig } from '../store/config.js';
 
 export interface RootConfig {
   listen: { host: string; port: number };
@@ -34,6 +35,9 @@ export interface RootConfig {
   allowEmptyGlobal: boolean;
   /** The admin API listener (src/admin/): people and programs, never on the phones' port. */
   admin: AdminConfig;
+  /** The state store (inventory, audit, tokens): SQLite by default (store/config.ts). */
+  state: StateConfig;
+  inventory: InventoryConfig;
 }
 
 export interface TlsConfig {
@@ -210,6 +214,8 @@ export const DEFAULT_CONFIG: RootConfig = {
   uploads: DEFAULT_UPLOADS,
   allowEmptyGlobal: false,
   admin: DEFAULT_ADMIN,
+  state: DEFAULT_STATE,
+  inventory: DEFAULT_INVENTORY,
 };
 
 /** An address or CIDR as the allow-lists take it (an unusable entry is an error here, not at start). */
@@ -244,6 +250,9 @@ const configShape: Shape = mapOf({
   }),
   admin: adminShape,
   public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
+  // The state store (store/config.ts). The URL may be a ${env:…} reference, checked once resolved.
+  state: str,
+  inventory: mapOf({ flush_ms: int(50, 60_000), max_unknown: int(0) }),
 });
 
 export interface ParsedRootConfig {
@@ -282,6 +291,8 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     security?: { realm?: string; trusted_proxies?: string[]; operators?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
     connections?: { idle_timeout_s?: number; headers_timeout_s?: number; request_timeout_s?: number; keep_alive_timeout_s?: number; max_per_address?: number };
     uploads?: { max_file_bytes?: number; max_log_bytes?: number; max_device_bytes?: number; log_retention_days?: number; max_concurrent_per_device?: number; shared_credentials_may_write?: boolean | Array<string | number> };
+    state?: string;
+    inventory?: { flush_ms?: number; max_unknown?: number };
   };
   const layers = raw.layers ?? DEFAULT_CONFIG.layers;
   const seen = new Set<string>();
@@ -312,6 +323,13 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     maxConcurrentPerDevice: raw.uploads?.max_concurrent_per_device ?? DEFAULT_UPLOADS.maxConcurrentPerDevice,
     sharedCredentialsMayWrite: mayWrite === true ? true : new Set((Array.isArray(mayWrite) ? mayWrite : []).map(String)),
   };
+  let state: StateConfig = DEFAULT_STATE;
+  if (raw.state !== undefined) {
+    const st = parseStateSetting(String(raw.state));
+    // The message never repeats the value: it may be a URL with a password.
+    if ('error' in st) diagnostics.push({ code: 'CONFIG', severity: 'error', message: st.error, loc: (parsed.root.kind === 'map' ? parsed.root.entries.get('state')?.node.loc : undefined) ?? parsed.root.loc });
+    else state = st;
+  }
   for (const l of LAYER_KINDS) {
     if (!seen.has(l)) diagnostics.push({ code: 'CONFIG', severity: 'warning', message: `layers: "${l}" is not listed, so ${l} profiles are ignored`, loc: parsed.root.loc });
   }
@@ -343,6 +361,8 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
       connections,
       uploads,
       admin: readAdmin(root, Boolean(refs), diagnostics),
+      state,
+      inventory: { flushMs: raw.inventory?.flush_ms ?? DEFAULT_INVENTORY.flushMs, maxUnknown: raw.inventory?.max_unknown ?? DEFAULT_INVENTORY.maxUnknown },
     },
     diagnostics,
     secrets,

@@ -61,12 +61,25 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<SqliteStore>
 
 async function migrate(db: Database.Database, where: string, ctx: MigrationContext): Promise<void> {
   db.exec(MIGRATIONS_TABLE);
-  const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
-  for (const m of pending(current, where)) {
+  // The version is read inside each migration's write transaction: `serve --workers N`
+  // opens the database from N processes at once, and only one may apply a given version.
+  for (;;) {
     const after: Array<() => void> = [];
     // better-sqlite3's transaction() cannot wrap async code: BEGIN/COMMIT by hand. Nothing
     // else uses this connection until the store is returned.
     db.exec('BEGIN IMMEDIATE');
+    const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    let m;
+    try {
+      m = pending(current, where)[0];
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+    if (!m) {
+      db.exec('COMMIT');
+      return;
+    }
     try {
       for (const s of statements(m.sqlite)) db.exec(s);
       const tx = { run: async (sql: string, params: unknown[] = []) => void db.prepare(sql).run(...params) };
