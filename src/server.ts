@@ -31,7 +31,8 @@ import { Provisioner } from './service/provisioner.js';
 import { Reloader, validateSnapshot } from './service/reloader.js';
 import { UPLOAD_KINDS, UploadStore } from './service/upload-store.js';
 import { startAdminListener, type RunningAdmin } from './admin/listener.js';
-import { MemoryAdminState, type AdminState } from './admin/state.js';
+import { openStateStore } from './admin/store.js';
+import type { StateStore } from './store/contract.js';
 import { VERSION } from './io/package-root.js';
 
 export interface ServerOptions {
@@ -66,8 +67,8 @@ export interface ServerOptions {
    * (admin.listen); host/port override it (port 0 picks a free one).
    */
   admin?: boolean | { host?: string; port?: number };
-  /** Audit log, API tokens and lockout counters; default in memory. */
-  adminState?: AdminState;
+  /** The state store (audit log, API tokens, lockout counters, inventory); default: the one `state:` names, opened when the admin API starts. */
+  store?: StateStore;
 }
 
 /** The warm-up stops after this long whatever is left: start-up at 100,000 devices must stay under 10 s. */
@@ -204,30 +205,36 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   let admin: RunningAdmin | undefined;
+  let ownStore: StateStore | undefined;
   const adminCfg = snap.config.admin;
   if (opts.admin && (adminCfg.listen || typeof opts.admin === 'object')) {
     const at = typeof opts.admin === 'object' ? opts.admin : {};
-    if (adminCfg.tls && !tls?.options) throw new DiagnosticsError([{ code: 'CONFIG', severity: 'error', message: 'admin.tls: true needs a certificate (tls: in deskset.yaml, or --dev-tls)', loc: { file: 'deskset.yaml', line: 1, col: 1 } }]);
-    admin = await startAdminListener({
-      host: at.host ?? adminCfg.listen?.host ?? '127.0.0.1',
-      port: at.port ?? adminCfg.listen?.port ?? 9090,
-      tls: (adminCfg.tls ?? !!tls?.options) ? tls?.options : undefined,
-      // Read per call: a reload of deskset.yaml changes users and limits (not the address).
-      config: () => provisioner.current().config.admin,
-      snapshot: () => provisioner.current(),
-      health: () => reloader.status(),
-      state: opts.adminState ?? new MemoryAdminState(),
-      phoneOverrides: async (mac) => (await uploads.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override),
-      log,
-      version: VERSION,
-      startedAt: new Date(),
-      now: Date.now,
-    }).catch(async (e: unknown) => {
+    try {
+      if (adminCfg.tls && !tls?.options) throw new DiagnosticsError([{ code: 'CONFIG', severity: 'error', message: 'admin.tls: true needs a certificate (tls: in deskset.yaml, or --dev-tls)', loc: { file: 'deskset.yaml', line: 1, col: 1 } }]);
+      const store = opts.store ?? (ownStore = await openStateStore(rootFiles.dir, snap.config));
+      admin = await startAdminListener({
+        host: at.host ?? adminCfg.listen?.host ?? '127.0.0.1',
+        port: at.port ?? adminCfg.listen?.port ?? 9090,
+        tls: (adminCfg.tls ?? !!tls?.options) ? tls?.options : undefined,
+        // Read per call: a reload of deskset.yaml changes users and limits (not the address).
+        config: () => provisioner.current().config.admin,
+        snapshot: () => provisioner.current(),
+        health: () => reloader.status(),
+        store,
+        phoneOverrides: async (mac) => (await uploads.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override),
+        log,
+        version: VERSION,
+        startedAt: new Date(),
+        now: Date.now,
+      });
+    } catch (e) {
+      // Not started: nothing this call opened may outlive it.
       for (const t of timers) clearInterval(t);
       await reloader.close();
+      await ownStore?.close();
       await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
       throw e;
-    });
+    }
   }
 
   if (background) void reloader.validateInBackground(snap);
@@ -254,6 +261,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await watcher?.close();
       await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
       await admin?.close();
+      await ownStore?.close();
       await reloader.close();
     },
   };

@@ -7,14 +7,17 @@ import type { Router } from '@koa/router';
 import type { Logger } from 'pino';
 import type { AdminConfig, AdminRole } from '../config/root-config.js';
 import { CredentialVerifier } from '../security/password.js';
-import { hashApiToken, lockoutKey, looksLikeApiToken, mayAct, parseAuthorization, type Principal } from './auth.js';
+import { apiTokenId, type AuditInput } from '../store/contract.js';
+import { mayAct, parseAuthorization, type Principal } from './auth.js';
 import { Problem, problemBody } from './problem.js';
-import type { AdminState, AuditEntry } from './state.js';
+import type { AdminStore } from './store.js';
 
 export interface AdminAppState {
   principal?: Principal;
-  /** A note for the audit line (`secrets shown`). */
-  auditDetail?: string;
+  /** Facts for the audit line (`secrets: 'shown'`); never secrets themselves. */
+  auditDetail?: Record<string, unknown>;
+  /** What the call was about (a MAC), for the audit line. */
+  auditTarget?: string;
   /** Set by routes mounted with `audit: false`. */
   noAudit?: boolean;
 }
@@ -24,7 +27,8 @@ export type AdminContext = Koa.ParameterizedContext<AdminAppState>;
 export interface AdminAppOptions {
   /** Read on every call, so a reload of deskset.yaml changes users and limits at once. */
   config: () => AdminConfig;
-  state: AdminState;
+  /** Audit log, API tokens and lockout counters; without one (`state: off`) audit lines go to the log and counters stay in memory. */
+  store?: AdminStore;
   log: Logger;
   now?: () => number;
 }
@@ -47,6 +51,7 @@ const REALM = 'deskset admin';
 export function createAdminApp(opts: AdminAppOptions, api: { router: Router<AdminAppState>; publicPaths: ReadonlySet<string> }): AdminApp {
   const now = opts.now ?? Date.now;
   const verifier = new CredentialVerifier({ now });
+  const failures = opts.store ?? new MemoryLockout();
   const app = new Koa<AdminAppState>();
   app.proxy = false; // the admin listener is reached directly; X-Forwarded-For is not believed
   app.silent = true;
@@ -61,10 +66,9 @@ export function createAdminApp(opts: AdminAppOptions, api: { router: Router<Admi
     if (creds.kind === 'bad') throw new Problem('unauthorized', creds.why, { headers: challenge });
     const ip = ctx.req.socket.remoteAddress ?? '-';
     const user = creds.kind === 'basic' ? creds.user : '(token)';
-    const key = lockoutKey(ip, user);
     const t = now();
-    const windowMs = cfg.lockout.windowS * 1000;
-    if ((await opts.state.countFailures(key, t - windowMs)) >= cfg.lockout.attempts) {
+    const since = new Date(t - cfg.lockout.windowS * 1000).toISOString();
+    if ((await failures.countLoginFailures(ip, user, since)) >= cfg.lockout.attempts) {
       // No check while locked: a guess costs nothing to refuse and teaches nothing.
       throw new Problem('locked-out', `${cfg.lockout.attempts} failed logins for "${user}" from ${ip} within ${cfg.lockout.windowS} s; try again later (other addresses are not affected)`, { headers: { 'Retry-After': String(cfg.lockout.windowS) } });
     }
@@ -73,15 +77,15 @@ export function createAdminApp(opts: AdminAppOptions, api: { router: Router<Admi
       const u = cfg.users.get(creds.user);
       // An unknown user costs a check too, so timing does not tell which names exist.
       if (await verifier.verify(creds.password, u?.credential)) principal = { name: creds.user, role: u!.role, via: 'basic' };
-    } else if (looksLikeApiToken(creds.token)) {
-      const rec = await opts.state.findApiToken(hashApiToken(creds.token));
-      if (rec) principal = { name: `token:${rec.id}`, role: rec.role, via: 'token' };
+    } else if (opts.store && apiTokenId(creds.token)) {
+      const info = await opts.store.verifyApiToken(creds.token, new Date(t).toISOString());
+      if (info) principal = { name: `token:${info.id}`, role: info.role, via: 'token' };
     }
     if (!principal) {
-      await opts.state.recordFailure(key, t);
+      await failures.recordLoginFailure(ip, user, new Date(t).toISOString());
       throw new Problem('unauthorized', creds.kind === 'basic' ? 'wrong user name or password' : 'unknown or revoked API token', { headers: challenge });
     }
-    await opts.state.clearFailures(key);
+    await failures.clearLoginFailures(ip, user);
     return principal;
   };
 
@@ -106,16 +110,18 @@ export function createAdminApp(opts: AdminAppOptions, api: { router: Router<Admi
       ctx.body = problemBody(p.kind, p.detail, ctx.path, p.extra.errors);
     } finally {
       if (ctx.state.noAudit !== true) {
-        const entry: AuditEntry = {
+        const status = ctx.status;
+        const entry: AuditInput = {
           at: new Date(now()).toISOString(),
-          who: ctx.state.principal?.name ?? '-',
-          ip: ctx.req.socket.remoteAddress ?? '-',
-          what: `${ctx.method} ${ctx.path.slice(0, 500)}`,
-          status: ctx.status,
-          result: ctx.status < 400 ? 'ok' : [401, 403, 429].includes(ctx.status) ? 'denied' : 'error',
-          ...(ctx.state.auditDetail ? { detail: ctx.state.auditDetail } : {}),
+          actor: ctx.state.principal?.name ?? '-',
+          source: ctx.req.socket.remoteAddress ?? '-',
+          action: `${ctx.method} ${ctx.path.slice(0, 500)}`,
+          result: status < 400 ? 'ok' : status === 401 || status === 403 || status === 429 ? 'denied' : String(status),
+          ...(ctx.state.auditTarget ? { target: ctx.state.auditTarget } : {}),
+          detail: { status, ...ctx.state.auditDetail },
         };
-        await opts.state.appendAudit(entry).catch((e: Error) => opts.log.error({ err: e.message }, 'audit log write failed'));
+        if (opts.store) await opts.store.appendAudit(entry).catch((e: Error) => opts.log.error({ err: e.message }, 'audit log write failed'));
+        else opts.log.info({ event: 'admin_audit', ...entry }, 'admin API call');
       }
     }
   });
@@ -162,4 +168,27 @@ function toProblem(err: unknown): Problem {
   if (e?.status === 413) return new Problem('payload-too-large', 'request body too large');
   if (e?.status && e.status >= 400 && e.status < 500 && e.expose) return new Problem('bad-request', e.message ?? 'bad request');
   return new Problem('internal', 'the server could not answer this call; the server log has the reason');
+}
+
+/** Lockout counters when there is no state store (`state: off`): per process, bounded. */
+class MemoryLockout {
+  private readonly failures = new Map<string, string[]>();
+
+  async countLoginFailures(source: string, user: string, since: string): Promise<number> {
+    return (this.failures.get(`${source}\0${user}`) ?? []).filter((t) => t >= since).length;
+  }
+
+  async recordLoginFailure(source: string, user: string, at: string): Promise<void> {
+    const k = `${source}\0${user}`;
+    const list = (this.failures.get(k) ?? []).slice(-99);
+    list.push(at);
+    this.failures.delete(k);
+    this.failures.set(k, list);
+    // A flood from many addresses must not grow memory without end: the oldest keys go.
+    while (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value as string);
+  }
+
+  async clearLoginFailures(source: string, user: string): Promise<void> {
+    this.failures.delete(`${source}\0${user}`);
+  }
 }

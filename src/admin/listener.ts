@@ -34,7 +34,7 @@ const TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTim
 
 export async function startAdminListener(o: AdminListenerOptions): Promise<RunningAdmin> {
   const router = createApiRouter({ ...o, maxBodyBytes: () => o.config().maxBodyBytes });
-  const admin = createAdminApp({ config: o.config, state: o.state, log: o.log, now: o.now }, { router, publicPaths: PUBLIC_PATHS });
+  const admin = createAdminApp({ config: o.config, store: o.store, log: o.log, now: o.now }, { router, publicPaths: PUBLIC_PATHS });
   const handler = admin.app.callback();
   const server = o.tls ? https.createServer({ ...TIMEOUTS, ...o.tls, requestCert: false }, handler) : http.createServer(TIMEOUTS, handler);
   // A client that dribbles or stalls is cut off; the admin port is not a phone's to hold.

@@ -28,6 +28,21 @@ const finding = {
   properties: { code: { type: 'string' }, severity: { enum: ['error', 'warning', 'info'] }, message: { type: 'string' }, at: { ...nullable('string'), description: 'file:line:col' }, device: nullable('string') },
 };
 
+const DEVICE_PROPS = {
+  mac: { type: 'string', pattern: '^[0-9a-f]{12}$' },
+  configured: { type: 'boolean', description: 'Has a device profile in the root' },
+  vendor: nullable('string'),
+  model: nullable('string'),
+  site: nullable('string'),
+  groups: { type: 'array', items: { type: 'string' } },
+  firmware: nullable('string'),
+  hardware: nullable('string'),
+  ip: nullable('string'),
+  firstSeen: nullable('string'),
+  lastSeen: nullable('string'),
+  result: { enum: ['ok', 'stale', 'failing', 'never', 'unknown'], description: 'Provision result (docs/state.md)' },
+};
+
 export const OPENAPI = {
   openapi: '3.1.0',
   info: {
@@ -83,13 +98,14 @@ export const OPENAPI = {
         summary: 'The audit log, newest first (admin role)',
         parameters: [
           ...pagingParams,
-          { name: 'who', in: 'query', schema: { type: 'string' } },
-          { name: 'ip', in: 'query', schema: { type: 'string' } },
-          { name: 'result', in: 'query', schema: { enum: ['ok', 'denied', 'error'] } },
+          { name: 'actor', in: 'query', schema: { type: 'string' } },
+          { name: 'action', in: 'query', schema: { type: 'string' } },
+          { name: 'action_prefix', in: 'query', description: 'e.g. `POST ` or `token.`', schema: { type: 'string' } },
+          { name: 'result', in: 'query', schema: { type: 'string' } },
           { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
           { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
         ],
-        responses: { '200': { description: 'A page of audit entries', content: json(ref('AuditPage')) }, ...COMMON, '403': problem('Needs the admin role') },
+        responses: { '200': { description: 'A page of audit entries', content: json(ref('AuditPage')) }, ...COMMON, '403': problem('Needs the admin role'), '501': problem('No state store (state: off)') },
       },
     },
   },
@@ -135,21 +151,9 @@ export const OPENAPI = {
       },
       Device: {
         type: 'object',
-        required: ['mac', 'configured', 'vendor', 'model', 'site', 'groups', 'firmware', 'ip', 'firstSeen', 'lastSeen', 'provisionResult'],
+        required: ['mac', 'configured', 'vendor', 'model', 'site', 'groups', 'firmware', 'hardware', 'ip', 'firstSeen', 'lastSeen', 'result'],
         additionalProperties: false,
-        properties: {
-          mac: { type: 'string', pattern: '^[0-9a-f]{12}$' },
-          configured: { type: 'boolean' },
-          vendor: nullable('string'),
-          model: nullable('string'),
-          site: nullable('string'),
-          groups: { type: 'array', items: { type: 'string' } },
-          firmware: nullable('string'),
-          ip: nullable('string'),
-          firstSeen: nullable('string'),
-          lastSeen: nullable('string'),
-          provisionResult: { enum: ['ok', 'stale', 'failing', 'never', 'unknown'] },
-        },
+        properties: DEVICE_PROPS,
       },
       DevicePage: {
         type: 'object',
@@ -158,10 +162,21 @@ export const OPENAPI = {
         properties: { total: { type: 'integer', minimum: 0 }, limit: { type: 'integer' }, offset: { type: 'integer' }, items: { type: 'array', items: ref('Device') } },
       },
       DeviceDetail: {
-        allOf: [ref('Device')],
         type: 'object',
-        required: ['files', 'explain'],
-        properties: { files: { type: 'array', items: { type: 'string' } }, explain: { oneOf: [ref('Explanation'), { type: 'null' }] } },
+        required: ['mac', 'configured', 'vendor', 'model', 'site', 'groups', 'firmware', 'hardware', 'ip', 'firstSeen', 'lastSeen', 'result', 'files', 'fetched', 'explain'],
+        additionalProperties: false,
+        properties: {
+          ...DEVICE_PROPS,
+          files: { type: 'array', items: { type: 'string' }, description: 'Names of the files this phone gets (GET …/files/{name})' },
+          fetched: { type: 'array', items: ref('FileFetch'), description: 'What the phone last fetched, per file (inventory)' },
+          explain: { oneOf: [ref('Explanation'), { type: 'null' }] },
+        },
+      },
+      FileFetch: {
+        type: 'object',
+        required: ['name', 'status', 'bytes', 'at'],
+        additionalProperties: false,
+        properties: { name: { type: 'string' }, fileId: { type: 'string' }, status: { type: 'integer' }, bytes: { type: 'integer' }, etag: { type: 'string' }, at: { type: 'string' } },
       },
       Origin: { type: 'object', required: ['layer', 'at'], properties: { layer: { type: 'string' }, at: { type: 'string' } } },
       Explanation: {
@@ -181,9 +196,18 @@ export const OPENAPI = {
       },
       AuditEntry: {
         type: 'object',
-        required: ['at', 'who', 'ip', 'what', 'status', 'result'],
+        required: ['id', 'at', 'actor', 'source', 'action', 'result'],
         additionalProperties: false,
-        properties: { at: { type: 'string', format: 'date-time' }, who: { type: 'string' }, ip: { type: 'string' }, what: { type: 'string' }, status: { type: 'integer' }, result: { enum: ['ok', 'denied', 'error'] }, detail: { type: 'string' } },
+        properties: {
+          id: { type: 'integer' },
+          at: { type: 'string', format: 'date-time' },
+          actor: { type: 'string', description: 'User name, token:<id>, cli, or - (not authenticated)' },
+          source: { type: 'string', description: 'Source address, or local for the CLI' },
+          action: { type: 'string', description: 'e.g. GET /api/v1/devices, token.issue' },
+          result: { type: 'string', description: 'ok, denied, or the HTTP status of an error' },
+          target: { type: 'string' },
+          detail: { type: 'object' },
+        },
       },
       AuditPage: {
         type: 'object',

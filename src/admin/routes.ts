@@ -14,15 +14,10 @@ import { mayAct } from './auth.js';
 import { OPENAPI } from './openapi.js';
 import { badParam, Problem } from './problem.js';
 import { boolParam, enumParam, paging, readBody, strictQuery, timeParam, type Query } from './request.js';
-import type { AdminState } from './state.js';
-import { DEVICE_COLUMNS, deviceRows, findPhoneFile, phoneFiles, snapshotView, statusView, type InventoryRecord } from './views.js';
-import { compileWhere } from './where.js';
-
-/** The inventory of the state store, as far as the API reads it. */
-export interface InventoryPort {
-  list(): Promise<InventoryRecord[]>;
-  get(mac: string): Promise<InventoryRecord | undefined>;
-}
+import { MAX_PAGE, type DeviceRecord } from '../store/contract.js';
+import { matches, parseWhere, WhereError } from '../store/where.js';
+import type { AdminStore } from './store.js';
+import { deviceViews, findPhoneFile, phoneFiles, snapshotView, statusView, whereRow } from './views.js';
 
 /** CSV import and export (src/cli/devices-import.ts, devices-export.ts); absent: 501. */
 export interface CsvPort {
@@ -33,8 +28,8 @@ export interface CsvPort {
 export interface AdminApiDeps {
   snapshot: () => Snapshot;
   health: () => Health;
-  state: AdminState;
-  inventory?: InventoryPort;
+  /** The state store: inventory, audit log, API tokens; absent with `state: off`. */
+  store?: AdminStore;
   csv?: CsvPort;
   /** Files the phone uploaded that override ours on the phone (explain shows them). */
   phoneOverrides?: (mac: string) => Promise<PhoneOverride[]>;
@@ -59,6 +54,17 @@ function macParam(text: string): string {
   return mac;
 }
 
+/** Every record of the inventory, a page at a time (the join with the root needs them all). */
+async function allRecords(store: AdminStore | undefined): Promise<DeviceRecord[]> {
+  if (!store) return [];
+  const out: DeviceRecord[] = [];
+  for (let offset = 0; ; offset += MAX_PAGE) {
+    const page = await store.listDevices({ offset, limit: MAX_PAGE });
+    for (const d of page.items) out.push(d);
+    if (page.items.length < MAX_PAGE) return out;
+  }
+}
+
 export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
   const r = new Router<AdminAppState>({ prefix: API_PREFIX });
   const q = (ctx: AdminContext, known: readonly string[]) => strictQuery(ctx.query as Query, known);
@@ -70,7 +76,7 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
 
   r.get('/status', (ctx) => {
     q(ctx, []);
-    ctx.body = statusView(deps.health(), deps.snapshot(), { version: deps.version, startedAt: deps.startedAt, nowMs: deps.now(), inventory: !!deps.inventory });
+    ctx.body = statusView(deps.health(), deps.snapshot(), { version: deps.version, startedAt: deps.startedAt, nowMs: deps.now(), inventory: !!deps.store });
   });
 
   r.get('/snapshot', (ctx) => {
@@ -82,11 +88,16 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
     const query = q(ctx, ['where', 'limit', 'offset']);
     const page = paging(query);
     const snap = deps.snapshot();
-    let rows = deviceRows(snap, deps.inventory ? await deps.inventory.list() : []);
+    let rows = deviceViews(snap, await allRecords(deps.store));
     if (query.where !== undefined) {
-      const w = compileWhere(query.where, DEVICE_COLUMNS);
-      if (!w.ok) throw badParam('where', `${w.error} (at character ${w.at + 1})`);
-      rows = rows.filter(w.test);
+      let where;
+      try {
+        where = parseWhere(query.where);
+      } catch (e) {
+        if (e instanceof WhereError) throw badParam('where', e.message.replace(/^--where, /, ''));
+        throw e;
+      }
+      rows = rows.filter((r) => matches(where, whereRow(r)));
     }
     ctx.body = { total: rows.length, limit: page.limit, offset: page.offset, items: rows.slice(page.offset, page.offset + page.limit) };
   });
@@ -125,7 +136,7 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
     if (csv.trim() === '') throw badParam('body', 'the CSV is empty');
     if (!deps.csv?.importCsv) throw new Problem('not-implemented', 'CSV import is not available in this build');
     const result = await deps.csv.importCsv(csv, { mode, dryRun });
-    ctx.state.auditDetail = `import ${dryRun ? 'dry run' : `applied (${mode})`}: ${result.ok ? 'ok' : 'refused'}`;
+    ctx.state.auditDetail = { import: dryRun ? 'dry run' : mode, accepted: result.ok };
     ctx.status = result.ok ? 200 : 422;
     ctx.body = result;
   });
@@ -134,11 +145,12 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
     q(ctx, []);
     const mac = macParam(ctx.params.mac!);
     const snap = deps.snapshot();
-    const seen = (await deps.inventory?.get(mac)) ?? null;
-    const explanation = snap.profiles.devices.has(mac) ? explainDevice(snap, mac, (await deps.phoneOverrides?.(mac)) ?? []) ?? null : null;
+    ctx.state.auditTarget = mac;
+    const seen = (await deps.store?.getDevice(mac)) ?? null;
+    const explanation = snap.profiles.devices.has(mac) ? (explainDevice(snap, mac, (await deps.phoneOverrides?.(mac)) ?? []) ?? null) : null;
     if (!seen && !explanation) throw new Problem('not-found', `no device ${mac}: not in the root and never seen`);
-    const row = deviceRows(snap, seen ? [seen] : []).find((x) => x.mac === mac)!;
-    ctx.body = { ...row, files: explanation ? phoneFiles(snap, mac).map((t) => t.path) : [], explain: explanation };
+    const view = deviceViews(snap, seen ? [seen] : []).find((x) => x.mac === mac)!;
+    ctx.body = { ...view, files: explanation ? phoneFiles(snap, mac).map((t) => t.path) : [], fetched: seen?.files ?? [], explain: explanation };
   });
 
   r.get('/devices/:mac/files/:name', (ctx) => {
@@ -153,7 +165,8 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
     if (!target) throw new Problem('not-found', `${mac} gets no file named ${JSON.stringify(name.slice(0, 100))} (its files: ${phoneFiles(snap, mac).map((t) => t.path).join(', ')})`);
     const { rendered, diagnostics } = renderTarget(snap.render, target, show ? {} : { redact: { secrets: snap.secrets, extraKeys: snap.secretKeys } });
     if (!rendered) throw new Problem('internal', `${target.path} does not render: ${diagnostics.map((d) => redactSecrets(d.message, snap.secrets)).join('; ').slice(0, 500)}`);
-    if (show) ctx.state.auditDetail = `secrets shown: ${mac} ${target.path}`;
+    ctx.state.auditTarget = mac;
+    ctx.state.auditDetail = { file: target.path, secrets: show ? 'shown' : 'masked' };
     ctx.set('X-Deskset-Secrets', show ? 'shown' : 'masked');
     ctx.set('X-Deskset-Snapshot', snap.id);
     ctx.set('Cache-Control', 'no-store');
@@ -163,11 +176,12 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
 
   r.get('/audit', async (ctx) => {
     need(ctx, 'admin');
-    const query = q(ctx, ['limit', 'offset', 'who', 'ip', 'result', 'since', 'until']);
+    const query = q(ctx, ['limit', 'offset', 'actor', 'action', 'action_prefix', 'result', 'since', 'until']);
     const page = paging(query);
-    for (const k of ['who', 'ip'] as const) if (query[k] !== undefined && query[k]!.length > 200) throw badParam(k, 'longer than 200 characters');
-    const found = await deps.state.listAudit({ ...page, who: query.who, ip: query.ip, result: enumParam(query, 'result', ['ok', 'denied', 'error'] as const), since: timeParam(query, 'since'), until: timeParam(query, 'until') });
-    ctx.body = { total: found.total, limit: page.limit, offset: page.offset, items: found.entries };
+    for (const k of ['actor', 'action', 'action_prefix', 'result'] as const) if (query[k] !== undefined && query[k]!.length > 200) throw badParam(k, 'longer than 200 characters');
+    if (!deps.store) throw new Problem('not-implemented', 'no state store (state: off in deskset.yaml): audit lines go to the server log');
+    const found = await deps.store.listAudit({ ...page, actor: query.actor, action: query.action, actionPrefix: query.action_prefix, result: query.result, since: timeParam(query, 'since'), until: timeParam(query, 'until') });
+    ctx.body = { total: found.total, limit: page.limit, offset: page.offset, items: found.items };
   });
 
   return r;

@@ -7,6 +7,7 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import { sharedTargets, deviceTargets } from '../pipeline/request.js';
 import type { RenderTarget } from '../render/render.js';
 import type { Health } from '../service/reloader.js';
+import type { DeviceColumn, DeviceRecord, ProvisionResult } from '../store/contract.js';
 
 export interface Finding {
   code: string;
@@ -52,22 +53,8 @@ export function statusView(health: Health, snap: Snapshot, opts: { version: stri
   };
 }
 
-/** What the inventory knows of one phone (the state store's record, as far as the API shows it). */
-export interface InventoryRecord {
-  mac: string;
-  vendor?: string | null;
-  model?: string | null;
-  firmware?: string | null;
-  ip?: string | null;
-  site?: string | null;
-  firstSeen?: string | null;
-  lastSeen?: string | null;
-  provisionResult?: string | null;
-}
-
-export const PROVISION_RESULTS = ['ok', 'stale', 'failing', 'never', 'unknown'] as const;
-
-export interface DeviceRow {
+/** A device as the API lists it: the root's view (configured, groups) joined with the inventory's. */
+export interface DeviceView {
   mac: string;
   configured: boolean;
   vendor: string | null;
@@ -75,22 +62,21 @@ export interface DeviceRow {
   site: string | null;
   groups: string[];
   firmware: string | null;
+  hardware: string | null;
   ip: string | null;
   firstSeen: string | null;
   lastSeen: string | null;
-  provisionResult: string;
+  result: ProvisionResult;
 }
-
-export const DEVICE_COLUMNS: ReadonlyArray<keyof DeviceRow> = ['mac', 'configured', 'vendor', 'model', 'site', 'groups', 'firmware', 'ip', 'firstSeen', 'lastSeen', 'provisionResult'];
 
 /**
  * The inventory joined with the root: every configured device (`never` when not seen), and
  * every phone seen that is not configured (`unknown`). Sorted by MAC, so pages are stable.
  */
-export function deviceRows(snap: Snapshot, seen: Iterable<InventoryRecord>): DeviceRow[] {
-  const byMac = new Map<string, InventoryRecord>();
+export function deviceViews(snap: Snapshot, seen: Iterable<DeviceRecord>): DeviceView[] {
+  const byMac = new Map<string, DeviceRecord>();
   for (const r of seen) byMac.set(r.mac, r);
-  const rows: DeviceRow[] = [];
+  const rows: DeviceView[] = [];
   for (const d of snap.profiles.devices.values()) {
     const r = byMac.get(d.mac);
     byMac.delete(d.mac);
@@ -102,16 +88,22 @@ export function deviceRows(snap: Snapshot, seen: Iterable<InventoryRecord>): Dev
       site: d.site ?? r?.site ?? null,
       groups: d.groups,
       firmware: r?.firmware ?? null,
+      hardware: r?.hardware ?? null,
       ip: r?.ip ?? null,
       firstSeen: r?.firstSeen ?? null,
       lastSeen: r?.lastSeen ?? null,
-      provisionResult: r?.provisionResult ?? 'never',
+      result: r?.result ?? 'never',
     });
   }
   for (const r of byMac.values()) {
-    rows.push({ mac: r.mac, configured: false, vendor: r.vendor ?? null, model: r.model ?? null, site: r.site ?? null, groups: [], firmware: r.firmware ?? null, ip: r.ip ?? null, firstSeen: r.firstSeen ?? null, lastSeen: r.lastSeen ?? null, provisionResult: r.provisionResult ?? 'unknown' });
+    rows.push({ mac: r.mac, configured: false, vendor: r.vendor ?? null, model: r.model ?? null, site: r.site ?? null, groups: [], firmware: r.firmware ?? null, hardware: r.hardware ?? null, ip: r.ip ?? null, firstSeen: r.firstSeen, lastSeen: r.lastSeen, result: r.result === 'never' ? 'unknown' : r.result });
   }
   return rows.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+}
+
+/** The row `--where` compares (the store's columns, '' when absent): one search language for the CLI and the API. */
+export function whereRow(v: DeviceView): Record<DeviceColumn, string> {
+  return { mac: v.mac, vendor: v.vendor ?? '', model: v.model ?? '', firmware: v.firmware ?? '', hardware: v.hardware ?? '', ip: v.ip ?? '', site: v.site ?? '', result: v.result, first_seen: v.firstSeen ?? '', last_seen: v.lastSeen ?? '' };
 }
 
 /**

@@ -122,6 +122,22 @@ export const COMMANDS = {
     exits: { 0: 'done', 1: 'ROOT unreadable, or revoke: the device has no token', 2: USAGE_EXIT },
     load: async () => (await import('./token.js')).run,
   }),
+  // ---- admin API (src/admin/) ----
+  admin: command({
+    args: ['token issue [ROOT] --role ROLE', 'token list [ROOT]', 'token revoke [ROOT] ID'],
+    summary: 'API tokens for the admin API (CI jobs, scripts): the token is printed once',
+    description:
+      'token issue prints a new Bearer token for the admin API (docs/admin-api.md) once, on stdout; the state store keeps only its SHA-256. --role viewer reads; admin may also import devices, read the audit log and unmask secrets. token revoke ID stops a token at once. Every change is written to the audit log.',
+    options: {
+      role: { type: 'string', value: 'ROLE', help: 'admin or viewer (issue)' },
+      label: { type: 'string', value: 'TEXT', help: 'a note on what the token is for, shown by list (issue)' },
+      json: JSON_REPORT,
+    },
+    examples: ['deskset admin token issue samples --role viewer --label ci', 'deskset admin token list samples', 'deskset admin token revoke samples 3f9a0c1b2d4e'],
+    exits: { 0: 'done', 1: 'ROOT unreadable or has no state store, or revoke: no such token', 2: USAGE_EXIT },
+    load: async () => (await import('./admin.js')).run,
+  }),
+  // ---- end of admin API ----
   'hash-password': command({
     args: [''],
     summary: 'print the scrypt hash of a password for auth.password',
