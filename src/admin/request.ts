@@ -63,15 +63,25 @@ export function timeParam(q: Record<string, string | undefined>, name: string): 
 export async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > max) throw new Problem('payload-too-large', `the body is ${declared} bytes; at most ${max} are accepted (admin.max_body_bytes)`, { headers: { Connection: 'close' } });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > max) {
-      req.pause();
-      throw new Problem('payload-too-large', `the body is over ${max} bytes (admin.max_body_bytes)`, { headers: { Connection: 'close' } });
-    }
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
+  // Events, not for-await: leaving a for-await destroys the request, and Koa then answers a
+  // bare 500 before our 413 can be written.
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err?: Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      if (err) {
+        req.pause();
+        reject(err);
+      } else resolve(Buffer.concat(chunks));
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > max) done(new Problem('payload-too-large', `the body is over ${max} bytes (admin.max_body_bytes)`, { headers: { Connection: 'close' } }));
+      else chunks.push(c);
+    };
+    const onEnd = () => done();
+    const onError = (e: Error) => done(new Problem('bad-request', `the request body could not be read (${e.message})`));
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
