@@ -186,6 +186,7 @@ export const OPENAPI = {
         additionalProperties: false,
         properties: {
           device: { type: 'object', required: ['mac', 'model', 'vendor', 'site', 'groups'], properties: { mac: { type: 'string' }, model: { type: 'string' }, vendor: { type: 'string' }, site: nullable('string'), groups: { type: 'array', items: { type: 'string' } } } },
+          address: { type: 'object', description: 'With explain --ip only: the site an address selects, and why' },
           layers: { type: 'array', items: { type: 'object', required: ['layer', 'file'], properties: { layer: { type: 'string' }, name: { type: 'string' }, file: { type: 'string' } } } },
           files: { type: 'array', items: { type: 'string' } },
           phoneOverrides: { type: 'array', items: { type: 'object', required: ['name', 'bytes', 'modified'], properties: { name: { type: 'string' }, bytes: { type: 'integer' }, modified: { type: 'string' } } } },

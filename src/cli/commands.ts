@@ -85,8 +85,11 @@ export const COMMANDS = {
     summary: 'every effective value and the file:line that set it',
     description:
       'Prints the device’s model, site, groups, files and layers, then every effective value with the layer and file:line:col that set it and the values it overrode. KEY narrows to one key or subtree, a dotted path relative to settings (or to the profile root, e.g. firmware); keys may contain dots.',
-    options: { json: JSON_REPORT },
-    examples: ['deskset explain samples 64167f0a8800 sip.server', 'deskset explain samples 64167f0a8800 --json > explain.json'],
+    options: {
+      json: JSON_REPORT,
+      ip: { type: 'string', value: 'ADDR', help: 'explain as for a request from ADDR: which site its subnet selects, and why (an explicit site: wins)' },
+    },
+    examples: ['deskset explain samples 64167f0a8800 sip.server', 'deskset explain samples 805ec0123456 --ip 10.20.4.7', 'deskset explain samples 64167f0a8800 --json > explain.json'],
     exits: { 0: 'explained', 1: 'ROOT has errors, no such device, or the device has no such key', 2: USAGE_EXIT },
     load: async () => (await import('./explain.js')).run,
   }),
@@ -147,6 +150,39 @@ export const COMMANDS = {
     examples: ['deskset hash-password', "printf '%s\\n' \"$PASSWORD\" | deskset hash-password"],
     exits: { 0: 'hash printed', 1: 'the two passwords typed differ', 2: 'usage error or empty password', 130: 'interrupted at the prompt (Ctrl-C, or Ctrl-D on an empty line)' },
     load: async () => (await import('./hash-password.js')).run,
+  }),
+  // `deskset devices import|export` (main.ts turns the two words into these names).
+  'devices-import': command({
+    args: ['FILE.csv [ROOT]'],
+    summary: 'create or update device files from a CSV (Poly PDMS-E format)',
+    description:
+      'Reads a CSV with a mac_address column (comma, semicolon or tab separated; headers case- and order-insensitive) and writes profiles/devices/<mac>.yaml. endpoint_name is the description, endpoint_group the groups (a|b), model and site say what and where the phone is; every other column is a setting: a vocabulary path (lines.1.extension, sip.port) or a vendor parameter (reg.1.address goes to polycom.params for a Poly model).\n' +
+      'All or nothing: when any row is bad (MAC, model, group, site, column count, duplicate MAC, or a file that would not pass check) every problem is reported with its CSV line and nothing is written. Each file is written atomically. Without --merge or --overwrite, devices that already have a file are left as they are.',
+    options: {
+      merge: { type: 'boolean', help: 'update existing device files in place, keeping their other keys and comments' },
+      overwrite: { type: 'boolean', help: 'replace existing device files with what the row says (the model is kept when the row has none)' },
+      'dry-run': { type: 'boolean', help: 'print per device the YAML diff and the rendered-file diff; write nothing' },
+      model: { type: 'string', value: 'MODEL', help: 'the model of new devices whose row names none (PDMS-E files have no model column)' },
+      'secrets-as-env': { type: 'string', value: 'PREFIX', help: 'write secret-looking values as ${env:PREFIX_<MAC>_<COLUMN>} references (the variables are listed, not their values)' },
+    },
+    examples: ['deskset devices import phones.csv samples --dry-run', 'deskset devices import phones.csv /etc/deskset --merge --secrets-as-env DESKSET'],
+    exits: { 0: 'imported (or the dry run found nothing wrong)', 1: 'nothing written: bad rows, or the root has errors', 2: USAGE_EXIT },
+    load: async () => (await import('./devices-import.js')).runDevicesImport,
+  }),
+  'devices-export': command({
+    args: ['[ROOT]'],
+    summary: 'write every device as CSV, the format devices import reads',
+    description:
+      'One row per device file: mac_address, model, endpoint_name, endpoint_group, site, then every setting as a column (vocabulary paths, and the vendor parameters of the device’s own vendor by their bare names). Secrets are written as •••• (import keeps the existing value for ••••) unless --show-secrets. With an inventory, last_seen, firmware and provision_result close each row; import skips them. Exporting and importing the result with --merge changes no file.\n' +
+      'Keys outside settings other than the identity (auth, access, firmware) are not exported; --merge keeps them.',
+    options: {
+      csv: { type: 'boolean', help: 'CSV output (the default and only format)' },
+      out: { type: 'string', value: 'FILE', help: 'write to FILE instead of stdout' },
+      'show-secrets': { type: 'boolean', help: 'write secrets as they are in the profiles (handle the file with care)' },
+    },
+    examples: ['deskset devices export samples --csv > phones.csv', 'deskset devices export /etc/deskset --csv --out phones.csv'],
+    exits: { 0: 'exported', 1: 'the root has errors', 2: USAGE_EXIT },
+    load: async () => (await import('./devices-export.js')).runDevicesExport,
   }),
   lint: command({
     args: ['FILE…'],

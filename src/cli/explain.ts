@@ -1,7 +1,7 @@
 // `deskset explain [ROOT] MAC [KEY] [--json]`: every effective value of one device, the
 // file:line that set it, and the values it overrode.
 
-import { hasErrors } from '../check/diagnostics.js';
+import { formatLoc, hasErrors } from '../check/diagnostics.js';
 import { explainTree, formatExplanation } from '../config/explain.js';
 import { flattenLeaves } from '../config/merge.js';
 import { didYouMean } from '../check/suggest.js';
@@ -13,6 +13,8 @@ import { explainDevice } from '../config/explain-device.js';
 import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
+import { describeChoice, parseAddress } from '../sites/subnets.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 
@@ -36,7 +38,9 @@ export function run(args: string[]): Promise<number> {
       process.stderr.write(`deskset explain: no device ${mac} in ${root}\n`);
       return 1;
     }
-    const subject = subjectOf(device);
+    // --ip: the site a request from that address would get (sites by subnet); `site:` wins.
+    const byIp = values.ip === undefined ? undefined : siteForAddress(snap, device.site, values.ip);
+    const subject = byIp?.site !== undefined && device.site === undefined ? { ...subjectOf(device), site: byIp.site } : subjectOf(device);
     const effective = resolveSubject(snap.profiles, snap.config.layers, subject);
     const explanation = explainTree(effective, { key, secrets: snap.secrets, extraKeys: snap.secretKeys });
     if (!explanation) {
@@ -53,11 +57,13 @@ export function run(args: string[]): Promise<number> {
     const store = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
     const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify(explainDevice(snap, mac, overrides, { key }), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(explainDevice(snap, mac, overrides, { key, site: subject.site, address: byIp?.json }), null, 2)}
+`);
       return 0;
     }
     const out = [
-      `Device ${mac}: ${device.model.vendor} ${device.model.name}${device.site ? `, site ${device.site}` : ''}${device.groups.length ? `, groups ${device.groups.join(', ')}` : ''}`,
+      `Device ${mac}: ${device.model.vendor} ${device.model.name}${subject.site ? `, site ${subject.site}` : ''}${device.groups.length ? `, groups ${device.groups.join(', ')}` : ''}`,
+      ...(byIp ? byIp.lines : []),
       `Files: ${files.join(', ')}`,
       'Layers, lowest first:',
       ...layers.map((l) => `  ${l.layer.padEnd(7)} ${l.file}`),
@@ -71,4 +77,20 @@ export function run(args: string[]): Promise<number> {
     process.stdout.write(`${out.join('\n')}\n`);
     return 0;
   });
+}
+
+/** What `--ip ADDR` decides for a device: the site its address selects, and the words for it. */
+function siteForAddress(snap: Snapshot, explicit: string | undefined, ip: string): { site?: string; lines: string[]; json: Record<string, unknown> } {
+  if (!parseAddress(ip)) throw new UsageError(`--ip: "${ip}" is not an IPv4 or IPv6 address`);
+  const choice = snap.subnets.select(ip);
+  const lines = describeChoice(ip, choice, snap.subnets, formatLoc);
+  if (explicit !== undefined) lines.push(`  the device names site ${explicit} (site:), which always wins over the address`);
+  const json = {
+    ip,
+    site: choice?.site ?? null,
+    subnet: choice ? { cidr: choice.subnet.text, prefix: choice.subnet.len, setAt: formatLoc(choice.subnet.loc) } : null,
+    alsoIn: choice ? choice.matches.slice(1).map((m) => ({ site: m.site, cidr: m.text, prefix: m.len, setAt: formatLoc(m.loc) })) : [],
+    explicitSite: explicit ?? null,
+  };
+  return { site: choice?.site, lines, json };
 }

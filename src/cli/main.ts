@@ -14,6 +14,8 @@ function asksForHelp(args: string[]): boolean {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Two-word commands are table entries with a dash: `devices import` is `devices-import`.
+  if (argv[0] === 'devices' && (argv[1] === 'import' || argv[1] === 'export')) argv = [`devices-${argv[1]}`, ...argv.slice(2)];
   const [cmd, ...rest] = argv;
   if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
     // `deskset help check` is `deskset check --help`.

@@ -17,6 +17,8 @@ export interface PhoneOverride {
 
 export interface DeviceExplanation extends Explanation {
   device: { mac: string; model: string; vendor: string; site: string | null; groups: string[] };
+  /** With `explain --ip`: which site the address selects, and why. */
+  address?: unknown;
   layers: Array<{ layer: string; name: string | undefined; file: string }>;
   files: string[];
   phoneOverrides: Array<{ name: string; bytes: number; modified: string }>;
@@ -24,10 +26,16 @@ export interface DeviceExplanation extends Explanation {
 }
 
 /** undefined: no such device, or (with `key`) no such value. Secrets are masked unless showSecrets. */
-export function explainDevice(snap: Snapshot, mac: string, overrides: readonly PhoneOverride[], opts: { key?: string; showSecrets?: boolean } = {}): DeviceExplanation | undefined {
+export function explainDevice(
+  snap: Snapshot,
+  mac: string,
+  overrides: readonly PhoneOverride[],
+  /** site: the site an address selected (`explain --ip`), used when the device names none; address: how it was chosen. */
+  opts: { key?: string; showSecrets?: boolean; site?: string; address?: unknown } = {},
+): DeviceExplanation | undefined {
   const device = snap.profiles.devices.get(mac);
   if (!device) return undefined;
-  const subject = subjectOf(device);
+  const subject = opts.site !== undefined && device.site === undefined ? { ...subjectOf(device), site: opts.site } : subjectOf(device);
   const effective = resolveSubject(snap.profiles, snap.config.layers, subject);
   const explanation = explainTree(effective, { key: opts.key, showSecrets: opts.showSecrets, secrets: snap.secrets, extraKeys: snap.secretKeys });
   if (!explanation) return undefined;
@@ -36,7 +44,8 @@ export function explainDevice(snap: Snapshot, mac: string, overrides: readonly P
   const layers = layersFor(snap.profiles, snap.config.layers, subject).map((l) => ({ layer: l.ref.kind, name: l.ref.name, file: l.ref.file }));
   const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').flatMap((f) => devicePaths(f, mac, device.model)) ?? [];
   return {
-    device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups },
+    device: { mac, model: device.model.name, vendor: device.model.vendor, site: subject.site ?? null, groups: device.groups },
+    ...(opts.address !== undefined ? { address: opts.address } : {}),
     layers,
     files,
     phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })),

@@ -78,11 +78,13 @@ const common: Record<string, Shape> = {
 };
 
 export const layerProfileShape: Shape = mapOf(common);
+/** A site also lists its networks: a device without `site:` takes the site its address is in. */
+export const siteProfileShape: Shape = mapOf({ ...common, subnets: listOf(str, true) });
 export const deviceProfileShape: Shape = mapOf(
   { ...common, model: str, site: str, groups: listOf(str) },
   { required: ['model'] },
 );
 
-export function checkProfile(root: PNode, isDevice: boolean): Diagnostic[] {
-  return checkShape(root, isDevice ? deviceProfileShape : layerProfileShape, '', 'PROFILE');
+export function checkProfile(root: PNode, isDevice: boolean, isSite = false): Diagnostic[] {
+  return checkShape(root, isDevice ? deviceProfileShape : isSite ? siteProfileShape : layerProfileShape, '', 'PROFILE');
 }

@@ -37,6 +37,8 @@ export interface ProfileSet {
   groups: Map<string, Profile>;
   sites: Map<string, Profile>;
   devices: Map<string, DeviceEntry>;
+  /** Each site's `subnets:` node, for the subnet table (sites/subnets.ts). */
+  siteSubnets?: Map<string, PNode>;
 }
 
 /** Every profile of every layer, global first. */
@@ -48,7 +50,7 @@ export function allProfiles(profiles: ProfileSet): Profile[] {
 }
 
 /** Keys that say who a device is; they are not merged. */
-const IDENTITY_KEYS = new Set(['model', 'site', 'groups', 'description']);
+const IDENTITY_KEYS = new Set(['model', 'site', 'groups', 'description', 'subnets']);
 
 const DIRS: Array<[LayerKind, string]> = [
   ['model', 'profiles/models/'],
@@ -133,7 +135,7 @@ export function* loadProfilesSteps(
       diagnostics.push({ code: 'PROFILE_PLACE', severity: 'error', message: 'not a known profile location (profiles/global.yaml, profiles/{models,groups,sites,devices}/<name>.yaml)', loc: at(file) });
       continue;
     }
-    const checked = parseAndCheck(rel, text, file, kind === 'device', cache);
+    const checked = parseAndCheck(rel, text, file, kind === 'device', cache, kind === 'site');
     diagnostics.push(...checked.diagnostics);
     if (!checked.ok) {
       if (kind === 'site' || kind === 'group') broken[kind].add(base);
@@ -203,7 +205,11 @@ export function* loadProfilesSteps(
     if (p.kind === 'global') profiles.global = profile;
     else if (p.kind === 'model') profiles.models.set(p.name, profile);
     else if (p.kind === 'group') profiles.groups.set(p.name, profile);
-    else if (p.kind === 'site') profiles.sites.set(p.name, profile);
+    else if (p.kind === 'site') {
+      profiles.sites.set(p.name, profile);
+      const subnets = p.root.kind === 'map' ? p.root.entries.get('subnets')?.node : undefined;
+      if (subnets) (profiles.siteSubnets ??= new Map()).set(p.name, subnets);
+    }
   }
 
   const trees = new DeviceTrees(refs, devicesPending.length);
@@ -306,7 +312,7 @@ interface Checked {
   entry: ParseCacheEntry;
 }
 
-function parseAndCheck(rel: string, text: string, file: string, isDevice: boolean, cache?: ParseCache): Checked {
+function parseAndCheck(rel: string, text: string, file: string, isDevice: boolean, cache?: ParseCache, isSite = false): Checked {
   const hit = cache?.get(rel);
   if (hit && hit.text === text) return { ok: !!(hit.root ?? hit.device), root: hit.root, diagnostics: hit.diagnostics, entry: hit };
   const parsed = parseYamlTree(text, file);
@@ -317,7 +323,7 @@ function parseAndCheck(rel: string, text: string, file: string, isDevice: boolea
     root = parsed.root ?? emptyProfile(file);
     if (root.kind !== 'map') entry = { text, diagnostics: [{ code: 'PROFILE', severity: 'error', message: 'a profile must be a YAML map', loc: root.loc }] };
     else {
-      const schema = checkProfile(root, isDevice);
+      const schema = checkProfile(root, isDevice, isSite);
       const ok = !schema.some((d) => d.severity === 'error');
       entry = { text, diagnostics: schema };
       if (ok && isDevice) entry.device = deviceFacts(root);

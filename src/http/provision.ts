@@ -73,7 +73,7 @@ export async function replyRendered(req: RequestInfo, deps: ProvisionDeps): Prom
   const routed = route(req, deps.gate);
   if ('status' in routed) return routed;
   const ua = req.headers['user-agent'];
-  const resolved = deps.provisioner.resolve({ path: routed.path, userAgent: typeof ua === 'string' ? ua : undefined });
+  const resolved = deps.provisioner.resolve({ path: routed.path, userAgent: typeof ua === 'string' ? ua : undefined, ip: routed.ip });
   const r = resolved.resolution;
   const log = { mac: r.mac, model: r.model, ip: routed.ip };
   if (r.kind === 'not-found') {

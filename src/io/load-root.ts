@@ -85,8 +85,12 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
   return { dir: prev.dir, files, resources, firmware, firmwareSizes, problems };
 }
 
-/** `pause`: build in slices, waiting whenever it says so (a server answering phones meanwhile). */
-export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache, pause?: Pause): Promise<Snapshot> {
+/**
+ * `pause`: build in slices, waiting whenever it says so (a server answering phones meanwhile).
+ * `env`: where ${env:…} references are looked up (default the process environment; a CSV
+ * import checks references it is about to write against the values it was given).
+ */
+export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache, pause?: Pause, env: (name: string) => string | undefined = (name) => process.env[name]): Promise<Snapshot> {
   // Name files as the admin would from here: `samples/profiles/global.yaml`.
   const rel = path.relative(process.cwd(), rf.dir);
   const display = (p: string): string => (rel === '' ? p : !rel.startsWith('..') ? `${rel}/${p}` : path.join(rf.dir, p));
@@ -100,7 +104,7 @@ export async function buildFromRoot(rf: RootFiles, parseCache?: ParseCache, paus
     firmwareFiles: rf.firmware,
     firmwareSizes: rf.firmwareSizes,
     parseCache,
-    secretRefs: { env: (name) => process.env[name], readFile: (rel) => readSecretFile(rf.dir, rel) },
+    secretRefs: { env, readFile: (rel) => readSecretFile(rf.dir, rel) },
   });
   const snap = pause ? await runPaused(steps, pause) : runSteps(steps);
   snap.diagnostics.unshift(...rf.problems.map((d) => (d.loc ? { ...d, loc: { ...d.loc, file: display(d.loc.file) } } : d)));

@@ -12,6 +12,11 @@ export interface RequestIdentity {
   /** Request path, percent-decoded, without the leading slash. */
   path: string;
   userAgent?: string;
+  /**
+   * The client's address (the peer, or the X-Forwarded-For client of a trusted proxy): a
+   * device that names no site takes the site whose subnet holds it.
+   */
+  ip?: string;
 }
 
 export type Resolution =
@@ -52,7 +57,7 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
     }
     // A device's own name was worked out when the route table was built.
     const path = c.mac === mac && c.path !== undefined ? c.path : canonicalPath(c.file, mac, device.model);
-    return done(c, subjectOf(device), path ?? req.path, ua);
+    return done(c, withSubnetSite(snap, subjectOf(device), req.ip), path ?? req.path, ua);
   }
   // Files every phone of a vendor may have (the Avaya upgrade script): unidentified and
   // unknown phones get the shared rendering, which carries no credentials.
@@ -73,8 +78,19 @@ export function resolveRequest(snap: Snapshot, req: RequestIdentity): Resolution
   if (!u) return { kind: 'not-found', reason: 'unknown device, vendor undecided', mac, ua };
   const modelName = (ua?.vendor === u.file.vendor ? ua.model : undefined) ?? u.pathModel;
   const model = modelName ? snap.catalog.find(modelName) : undefined;
-  const subject: Subject = { mac, known: false, vendor: u.file.vendor, model: model?.vendor === u.file.vendor ? model : undefined, groups: [] };
+  const subject: Subject = { mac, known: false, vendor: u.file.vendor, model: model?.vendor === u.file.vendor ? model : undefined, site: siteByAddress(snap, req.ip), groups: [] };
   return done(u, subject, canonicalPath(u.file, mac) ?? req.path, ua);
+}
+
+/** An explicit `site:` always wins; otherwise the longest subnet holding the address decides. */
+function withSubnetSite(snap: Snapshot, s: Subject, ip: string | undefined): Subject {
+  if (s.site !== undefined) return s;
+  const site = siteByAddress(snap, ip);
+  return site === undefined ? s : { ...s, site };
+}
+
+function siteByAddress(snap: Snapshot, ip: string | undefined): string | undefined {
+  return snap.subnets.size === 0 ? undefined : snap.subnets.select(ip)?.site;
 }
 
 /** Does a model segment of a path (`J179`, the model4 form, any case) name this model? */
@@ -84,7 +100,8 @@ function namesModel(snap: Snapshot, segment: string, model: string): boolean {
 
 function done(c: RouteMatch, subject: Subject | undefined, path: string, ua: UserAgentInfo | undefined): Resolution {
   const target: RenderTarget = { file: c.file, subject, model: c.model, path: subject ? path : canonicalPath(c.file, undefined, c.model) ?? path };
-  const cacheKey = `${c.file.vendor}/${c.file.id}|${subject?.mac ?? ''}|${subject?.known ? 'k' : 'u'}|${subject?.model?.name ?? c.model?.name ?? ''}`;
+  // The site is in the key: a device without `site:` renders differently from each subnet.
+  const cacheKey = `${c.file.vendor}/${c.file.id}|${subject?.mac ?? ''}|${subject?.known ? 'k' : 'u'}|${subject?.model?.name ?? c.model?.name ?? ''}|${subject?.site ?? ''}`;
   return { kind: 'render', target, cacheKey, mac: subject?.mac ?? ua?.mac, model: subject?.model?.name ?? c.model?.name ?? ua?.model, ua };
 }
 

@@ -16,6 +16,8 @@ import { isBlankYaml } from '../config/yaml-fast.js';
 import { runSteps, STEP_ITEMS, type Steps } from '../config/steps.js';
 import { ResourceIndex } from '../render/resources.js';
 import { ModelCatalog, parseVendorManifest, type FileSpec, type ModelInfo, type VendorManifest } from '../vendors/manifest.js';
+import { buildSubnetTable, type SubnetTable } from '../sites/subnets.js';
+import type { PNode } from '../config/yaml-tree.js';
 
 /** File texts by path relative to their root, with forward slashes. */
 export type FileMap = ReadonlyMap<string, string>;
@@ -53,6 +55,8 @@ export interface Snapshot {
   vendors: VendorManifest[];
   catalog: ModelCatalog;
   profiles: ProfileSet;
+  /** Sites' subnets: the site of a device that names none, by its request's address. */
+  subnets: SubnetTable;
   routes: RouteTable;
   templates: Map<string, CompiledTemplate>;
   render: RenderInputs;
@@ -94,6 +98,8 @@ export function* buildSnapshotSteps(input: BuildInput): Steps<Snapshot> {
   for (const d of pd) diagnostics.push(d);
   for (const v of configSecrets) secrets.add(v);
   if (!config.allowEmptyGlobal) diagnostics.push(...emptyGlobal(input.root, display));
+  const { table: subnets, diagnostics: sd } = buildSubnetTable(siteSubnetInputs(profiles.siteSubnets));
+  for (const d of sd) diagnostics.push(d);
 
   const brokenTemplates = new Set<string>();
   const templates = yield* compileVendorTemplates(vendors, input, diagnostics, display, brokenTemplates);
@@ -125,6 +131,7 @@ export function* buildSnapshotSteps(input: BuildInput): Steps<Snapshot> {
     vendors,
     catalog,
     profiles,
+    subnets,
     routes,
     templates,
     secrets,
@@ -266,4 +273,14 @@ function secretKeyPattern(keys: readonly string[]): RegExp | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Each site's `subnets:` list (a single string is a list of one), in site-name order. */
+function siteSubnetInputs(nodes: ReadonlyMap<string, PNode> | undefined): Array<{ site: string; items: Array<{ text: unknown; loc: PNode['loc'] }> }> {
+  const out: Array<{ site: string; items: Array<{ text: unknown; loc: PNode['loc'] }> }> = [];
+  for (const [site, node] of [...(nodes ?? new Map<string, PNode>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const items = node.kind === 'list' ? node.items : [node];
+    out.push({ site, items: items.map((n) => ({ text: n.kind === 'scalar' ? n.value : undefined, loc: n.loc })) });
+  }
+  return out;
 }
