@@ -207,11 +207,42 @@ describe('endpoints', () => {
     expect(JSON.stringify(everything)).not.toMatch(new RegExp(`${ADMIN.password}|${VIEWER.password}|dsk_[0-9a-f]{12}_`));
   });
 
-  it('devices/import and export.csv answer 501 problems until CSV support is built in (never a crash)', async () => {
-    // NOTE: wt-csv's functions are not on this branch yet; the routes validate input first.
-    const r = await call(h, 'POST', '/api/v1/devices/import', { auth: ADMIN, body: 'mac_address,model\n0004f2000001,VVX450\n', headers: { 'Content-Type': 'text/csv' } });
-    expectProblem(r, 501, 'not-implemented');
-    expectProblem(await call(h, 'GET', '/api/v1/devices/export.csv', { auth: VIEWER }), 501, 'not-implemented');
+  it('devices/import: a dry run by default (diffs, secrets masked, nothing written); dry_run=false writes; bad rows are 422 with body.csv:line', async () => {
+    const file = h.root.file('profiles/devices/0004f2000001.yaml');
+    const csv = 'mac_address,model,endpoint_name,reg.1.address,reg.1.auth.password\n0004F2000001,VVX450,Desk 1,1050,Sup3rS3cret!\n';
+    const dry = await call(h, 'POST', '/api/v1/devices/import', { auth: ADMIN, body: csv, headers: { 'Content-Type': 'text/csv' } });
+    expect(dry.status).toBe(200);
+    const d = dry.json();
+    expect(d).toMatchObject({ ok: true, dryRun: true, mode: 'create', devices: [{ mac: '0004f2000001', line: 2, action: 'create', file: 'profiles/devices/0004f2000001.yaml', plaintextSecrets: ['reg.1.auth.password'] }] });
+    expect(d.report).toContain('+model: VVX450');
+    expect(d.report).toContain('reg.1.auth.password="••••"'); // the rendered file's diff
+    expect(dry.text).not.toContain('Sup3rS3cret!');
+    expect(d.summary).toMatch(/dry run, nothing written: would create 1/);
+    await expect(import('node:fs/promises').then((f) => f.stat(file))).rejects.toThrow();
+
+    const bad = await call(h, 'POST', '/api/v1/devices/import?dry_run=false', { auth: ADMIN, body: `${csv}nonsense,VVX450,x,1,2\n`, headers: { 'Content-Type': 'text/csv' } });
+    expect(bad.status).toBe(422);
+    expect(bad.json().ok).toBe(false);
+    expect(bad.json().findings[0].at).toMatch(/^body\.csv:3:\d+$/);
+    await expect(import('node:fs/promises').then((f) => f.stat(file))).rejects.toThrow(); // all or nothing
+
+    const applied = await call(h, 'POST', '/api/v1/devices/import?dry_run=false', { auth: ADMIN, body: JSON.stringify({ csv }), headers: { 'Content-Type': 'application/json' } });
+    expect(applied.status).toBe(200);
+    expect(applied.json()).toMatchObject({ ok: true, dryRun: false });
+    const fs = await import('node:fs/promises');
+    expect(await fs.readFile(file, 'utf8')).toContain('model: VVX450');
+    const audit = await h.store.listAudit({ actor: ADMIN.user, action: 'POST /api/v1/devices/import', limit: 1 });
+    expect(audit.items[0]!.detail).toMatchObject({ import: 'create', accepted: true, status: 200 });
+  });
+
+  it("devices/export.csv: the root's devices as the CSV import reads, secrets as references", async () => {
+    const r = await call(h, 'GET', '/api/v1/devices/export.csv', { auth: VIEWER });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/csv/);
+    const [header, ...rows] = r.text.trim().split(/\r?\n/);
+    expect(header!.split(',')[0]).toBe('mac_address');
+    expect(rows.some((l) => l.toLowerCase().startsWith(POLY))).toBe(true);
+    expect(r.text).not.toContain(LINE_SECRET);
   });
 });
 
@@ -247,7 +278,7 @@ describe('bad input: 400 problem saying what was wrong, never a stack trace', ()
     expect(String(expectProblem(await post('{"csv": ', 'application/json'), 400, 'bad-request').detail)).toMatch(/body: not valid JSON/);
     expect(String(expectProblem(await post('[1,2]', 'application/json'), 400, 'bad-request').detail)).toMatch(/body: expected a JSON object/);
     expect(String(expectProblem(await post('{"csv": "a", "x": 1}', 'application/json'), 400, 'bad-request').detail)).toMatch(/unknown key "x"/);
-    expect(String(expectProblem(await post('mac_address\n', 'text/csv', '?mode=replace'), 400, 'bad-request').detail)).toMatch(/mode: expected one of merge, overwrite/);
+    expect(String(expectProblem(await post('mac_address\n', 'text/csv', '?mode=replace'), 400, 'bad-request').detail)).toMatch(/mode: expected one of create, merge, overwrite/);
     expect(String(expectProblem(await post('mac_address\n', 'text/csv', '?dry_run=maybe'), 400, 'bad-request').detail)).toMatch(/dry_run: expected true or false/);
     expectProblem(await post('<xml/>', 'application/xml'), 415, 'unsupported-media-type');
     expect(String(expectProblem(await post('  \n', 'text/csv'), 400, 'bad-request').detail)).toMatch(/empty/);

@@ -39,11 +39,12 @@ const CALLS: Array<[string, string, string, Auth, string | undefined, string | u
   ['/devices/{mac}/files/{name}', 'get', `/api/v1/devices/${POLY}/files/nope.cfg`, VIEWER, undefined, undefined, 404],
   ['/audit', 'get', '/api/v1/audit?limit=5', ADMIN, undefined, undefined, 200],
   ['/audit', 'get', '/api/v1/audit', VIEWER, undefined, undefined, 403],
-  ['/devices/import', 'post', '/api/v1/devices/import', ADMIN, 'mac_address\n0004f2000001\n', 'text/csv', 501],
+  ['/devices/import', 'post', '/api/v1/devices/import', ADMIN, 'mac_address,model\n0004f2000001,VVX450\n', 'text/csv', 200],
+  ['/devices/import', 'post', '/api/v1/devices/import', ADMIN, 'mac_address,model\nnot-a-mac,VVX450\n', 'text/csv', 422],
   ['/devices/import', 'post', '/api/v1/devices/import', ADMIN, '{bad', 'application/json', 400],
   ['/devices/import', 'post', '/api/v1/devices/import', ADMIN, 'x', 'application/xml', 415],
   ['/devices/import', 'post', '/api/v1/devices/import', VIEWER, 'x', 'text/csv', 403],
-  ['/devices/export.csv', 'get', '/api/v1/devices/export.csv', VIEWER, undefined, undefined, 501],
+  ['/devices/export.csv', 'get', '/api/v1/devices/export.csv', VIEWER, undefined, undefined, 200],
 ];
 
 describe('OpenAPI 3.1 document', () => {

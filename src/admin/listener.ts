@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { AdminConfig } from '../config/root-config.js';
 import type { TlsServerOptions } from '../security/tls-config.js';
 import { createAdminApp, type AdminApp } from './app.js';
-import { createApiRouter, PUBLIC_PATHS, type AdminApiDeps } from './routes.js';
+import { csvPort } from './csv.js';
+import { allRecords, createApiRouter, PUBLIC_PATHS, type AdminApiDeps } from './routes.js';
 
 export interface AdminListenerOptions extends Omit<AdminApiDeps, 'maxBodyBytes'> {
   host: string;
@@ -33,7 +34,8 @@ export interface RunningAdmin {
 const TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
 
 export async function startAdminListener(o: AdminListenerOptions): Promise<RunningAdmin> {
-  const router = createApiRouter({ ...o, maxBodyBytes: () => o.config().maxBodyBytes });
+  const csv = o.csv ?? csvPort({ rootDir: () => o.snapshot().rootDir, secrets: () => o.snapshot().secrets, extraKeys: () => o.snapshot().secretKeys, inventory: o.store ? () => allRecords(o.store) : undefined });
+  const router = createApiRouter({ ...o, csv, maxBodyBytes: () => o.config().maxBodyBytes });
   const admin = createAdminApp({ config: o.config, store: o.store, log: o.log, now: o.now }, { router, publicPaths: PUBLIC_PATHS });
   const handler = admin.app.callback();
   const server = o.tls ? https.createServer({ ...TIMEOUTS, ...o.tls, requestCert: false }, handler) : http.createServer(TIMEOUTS, handler);

@@ -69,7 +69,7 @@ export const OPENAPI = {
         summary: 'Import devices from CSV; a dry run (the default) returns the diff and changes nothing',
         parameters: [
           { name: 'dry_run', in: 'query', schema: { type: 'boolean', default: true } },
-          { name: 'mode', in: 'query', schema: { enum: ['merge', 'overwrite'], default: 'merge' } },
+          { name: 'mode', in: 'query', description: 'create: new devices only (as the CLI without flags); merge: keep existing keys and comments; overwrite: replace device files', schema: { enum: ['create', 'merge', 'overwrite'], default: 'create' } },
         ],
         requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object', required: ['csv'], additionalProperties: false, properties: { csv: { type: 'string' } } } } } },
         responses: {
@@ -216,7 +216,29 @@ export const OPENAPI = {
         additionalProperties: false,
         properties: { total: { type: 'integer', minimum: 0 }, limit: { type: 'integer' }, offset: { type: 'integer' }, items: { type: 'array', items: ref('AuditEntry') } },
       },
-      ImportResult: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } } },
+      ImportResult: {
+        type: 'object',
+        required: ['ok', 'dryRun', 'mode', 'summary', 'devices', 'findings', 'report', 'warnings'],
+        additionalProperties: false,
+        properties: {
+          ok: { type: 'boolean', description: 'false: bad rows, nothing written (all or nothing)' },
+          dryRun: { type: 'boolean' },
+          mode: { enum: ['create', 'merge', 'overwrite'] },
+          summary: { type: 'string' },
+          devices: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['mac', 'line', 'file', 'action', 'plaintextSecrets', 'envRefs'],
+              additionalProperties: false,
+              properties: { mac: { type: 'string' }, line: { type: 'integer' }, file: { type: 'string' }, action: { enum: ['create', 'update', 'unchanged', 'skip'] }, plaintextSecrets: { type: 'array', items: { type: 'string' } }, envRefs: { type: 'array', items: { type: 'string' } } },
+            },
+          },
+          findings: { type: 'array', items: ref('Finding'), description: 'Bad rows, with body.csv:line:col' },
+          report: { type: 'string', description: 'Per device the YAML diff and the rendered-file diff (dry run), secrets masked' },
+          warnings: { type: 'string' },
+        },
+      },
     },
   },
 } as const;

@@ -16,12 +16,13 @@ import { badParam, Problem } from './problem.js';
 import { boolParam, enumParam, paging, readBody, strictQuery, timeParam, type Query } from './request.js';
 import { MAX_PAGE, type DeviceRecord } from '../store/contract.js';
 import { matches, parseWhere, WhereError } from '../store/where.js';
+import type { ImportMode } from '../csv/import-plan.js';
 import type { AdminStore } from './store.js';
 import { deviceViews, findPhoneFile, phoneFiles, snapshotView, statusView, whereRow } from './views.js';
 
 /** CSV import and export (src/cli/devices-import.ts, devices-export.ts); absent: 501. */
 export interface CsvPort {
-  importCsv?(csv: string, opts: { mode: 'merge' | 'overwrite'; dryRun: boolean }): Promise<{ ok: boolean; [k: string]: unknown }>;
+  importCsv?(csv: string, opts: { mode: ImportMode; dryRun: boolean }): Promise<{ ok: boolean; [k: string]: unknown }>;
   exportCsv?(): Promise<string>;
 }
 
@@ -55,7 +56,7 @@ function macParam(text: string): string {
 }
 
 /** Every record of the inventory, a page at a time (the join with the root needs them all). */
-async function allRecords(store: AdminStore | undefined): Promise<DeviceRecord[]> {
+export async function allRecords(store: AdminStore | undefined): Promise<DeviceRecord[]> {
   if (!store) return [];
   const out: DeviceRecord[] = [];
   for (let offset = 0; ; offset += MAX_PAGE) {
@@ -113,7 +114,8 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
   r.post('/devices/import', async (ctx) => {
     need(ctx, 'admin');
     const query = q(ctx, ['mode', 'dry_run']);
-    const mode = enumParam(query, 'mode', ['merge', 'overwrite'] as const) ?? 'merge';
+    // As the CLI: new devices only unless merge (keep keys and comments) or overwrite is asked for.
+    const mode = enumParam(query, 'mode', ['create', 'merge', 'overwrite'] as const) ?? 'create';
     const dryRun = boolParam(query, 'dry_run', true);
     if (!ctx.is('text/csv', 'text/plain', 'application/json')) throw new Problem('unsupported-media-type', 'send the CSV as text/csv (or JSON {"csv": "…"})');
     const body = await readBody(ctx.req, deps.maxBodyBytes());
