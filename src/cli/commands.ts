@@ -127,12 +127,12 @@ export const COMMANDS = {
   }),
   // ---- admin API (src/admin/) ----
   admin: command({
-    args: ['token issue [ROOT] --role ROLE', 'token list [ROOT]', 'token revoke [ROOT] ID'],
+    args: ['token issue [ROOT]', 'token list [ROOT]', 'token revoke [ROOT] ID'],
     summary: 'API tokens for the admin API (CI jobs, scripts): the token is printed once',
     description:
       'token issue prints a new Bearer token for the admin API (docs/admin-api.md) once, on stdout; the state store keeps only its SHA-256. --role viewer reads; admin may also import devices, read the audit log and unmask secrets. token revoke ID stops a token at once. Every change is written to the audit log.',
     options: {
-      role: { type: 'string', value: 'ROLE', help: 'admin or viewer (issue)' },
+      role: { type: 'string', value: 'ROLE', help: 'admin or viewer (issue; required)' },
       label: { type: 'string', value: 'TEXT', help: 'a note on what the token is for, shown by list (issue)' },
       json: JSON_REPORT,
     },
