@@ -276,6 +276,8 @@ async function scenarioA(tools, root, fleet, nginx) {
   } finally {
     await ds.stop();
   }
+  // A runs with the inventory on (the default SQLite store): every device asked for is recorded.
+  if (want('A')) out.inventory = await inventoryCounts(root);
   return out;
 }
 
@@ -511,6 +513,8 @@ async function checkOnce(logFile, paths) {
 
 /** C: boot storm against a freshly started deskset (a power cut restarts the server too). */
 async function scenarioC(root, fleetFile, renderedDir) {
+  // An empty inventory: afterwards it must hold exactly one `ok` record per phone that booted.
+  for (const f of ['deskset.db', 'deskset.db-wal', 'deskset.db-shm']) rmSync(path.join(root, 'var', f), { force: true });
   const ds = await startDeskset(root, { label: 'C', workDir: work, serveArgs: SERVE_ARGS });
   log(`C: deskset up in ${(ds.startupMs / 1000).toFixed(2)} s; ${PHONES} phones, ${CONCURRENCY} at a time`);
   try {
@@ -520,10 +524,26 @@ async function scenarioC(root, fleetFile, renderedDir) {
     if (r.code !== 0) throw new Error(`boot-storm failed (${r.code}): ${r.stderr.slice(-2000)}`);
     const res = JSON.parse(r.stdout.trim().split('\n').pop());
     log(`C: ${res.phones} phones in ${(res.totalMs / 1000).toFixed(2)} s, ${res.errors} errors, ${res.failedPhones} failed, ${res.verify.filesCompared} files compared, ${res.verify.mismatches} mismatches`);
-    return { startupMs: Math.round(ds.startupMs), serverCpuS: round(cpu1 - cpu0, 2), ...res };
+    // A clean stop writes the last inventory batch; then the inventory is read as an admin would.
+    await ds.stop();
+    const inventory = await inventoryCounts(root);
+    log(`C: inventory ${JSON.stringify(inventory)} (want ${res.phones} ok)`);
+    return { startupMs: Math.round(ds.startupMs), serverCpuS: round(cpu1 - cpu0, 2), ...res, inventory };
   } finally {
     await ds.stop();
   }
+}
+
+/** Devices per provision result, from `deskset devices ROOT --csv` (outside any timed window). */
+async function inventoryCounts(root) {
+  const t0 = performance.now();
+  const r = await runCmd(process.execPath, [BIN, 'devices', root, '--csv'], { timeoutMs: 10 * 60_000 });
+  if (r.code !== 0) return { error: `deskset devices exited ${r.code}: ${r.stderr.slice(-500)}` };
+  const lines = r.stdout.trim().split('\n');
+  const col = lines[0].split(',').indexOf('result');
+  const counts = { ok: 0, stale: 0, failing: 0, never: 0, unknown: 0 };
+  for (const l of lines.slice(1)) counts[l.split(',')[col]]++;
+  return { ...counts, seconds: round((performance.now() - t0) / 1000, 1) };
 }
 
 /** FW: one 60 MB image downloaded by N clients at once, from deskset and from nginx. */
@@ -669,6 +689,7 @@ function targets() {
   if (s.A) add('A', 'A cached config: ratio to nginx, p99', '≥ 0.40 and p99 ≤ 15 ms', `${fmt(s.A.ratio, 2)}, p99 ${fmt(s.A.deskset.p99Ms, 1)} ms`, s.A.ratio === undefined ? undefined : s.A.ratio >= 0.4 && s.A.deskset.p99Ms <= 15);
   if (s.B) add('B', 'B cold render: ratio to nginx', '≥ 0.20', fmt(s.B.ratio, 3), s.B.ratio === undefined ? undefined : s.B.ratio >= 0.2);
   if (s.C) add('C', `C boot storm: ${s.C.phones} phones`, '≤ 10 s, 0 errors', `${fmt(s.C.totalMs / 1000, 1)} s, ${s.C.errors} errors, ${s.C.failedPhones} failed, ${s.C.verify.mismatches} wrong bodies`, s.C.phones >= 10_000 ? s.C.totalMs <= 10_000 && s.C.errors === 0 && s.C.failedPhones === 0 && s.C.verify.mismatches === 0 : undefined);
+  if (s.C?.inventory) add('Ci', `C inventory after the storm: ${s.C.phones} phones`, `${s.C.phones} ok records`, s.C.inventory.error ?? `${fmt(s.C.inventory.ok)} ok, ${fmt(s.C.inventory.stale)} stale, ${fmt(s.C.inventory.failing)} failing`, s.C.inventory.error ? false : s.C.inventory.ok === s.C.phones && s.C.inventory.stale === 0 && s.C.inventory.failing === 0);
   if (!s.Dlarge && results.failed?.some((f) => f.startsWith('D ('))) add('D', `D ${LARGE_DEVICES} devices: start-up, RSS`, '≤ 10 s, ≤ 500 MB', 'failed to start (see problems)', false);
   if (s.Dlarge) {
     const rss = Math.max(s.Dlarge.rssAfterStartMb ?? 0, s.Dlarge.rssAfterValidationMb ?? 0, s.Dlarge.rssAfterAMb ?? 0);
@@ -693,11 +714,12 @@ function table() {
   const tg = Object.fromEntries((results.targets ?? []).map((x) => [x.id, x]));
   const v = (id) => verdict(tg[id]?.pass);
   if (s.A) {
-    rows.push([`A cached config, ${CONNECTIONS} conn, ${ROUNDS}×${DURATION} s`, `${fmt(s.A.deskset.rps)} req/s`, s.A.nginx ? `${fmt(s.A.nginx.rps)} req/s` : '—', `${fmt(s.A.ratio, 2)}${range(s.A.ratioPerRound)}`, '≥ 0.40, p99 ≤ 15 ms', v('A')]);
+    rows.push([`A cached config, inventory on, ${CONNECTIONS} conn, ${ROUNDS}×${DURATION} s`, `${fmt(s.A.deskset.rps)} req/s`, s.A.nginx ? `${fmt(s.A.nginx.rps)} req/s` : '—', `${fmt(s.A.ratio, 2)}${range(s.A.ratioPerRound)}`, '≥ 0.40, p99 ≤ 15 ms', v('A')]);
     rows.push(['  latency p50 / p99', `${fmt(s.A.deskset.p50Ms, 1)} / ${fmt(s.A.deskset.p99Ms, 1)} ms`, s.A.nginx ? `${fmt(s.A.nginx.p50Ms, 1)} / ${fmt(s.A.nginx.p99Ms, 1)} ms` : '—', '', '', '']);
   }
   if (s.B) rows.push([`B cold render, ${s.B.paths} distinct files`, `${fmt(s.B.deskset.rps)} req/s`, s.B.nginx ? `${fmt(s.B.nginx.rps)} req/s` : '—', `${fmt(s.B.ratio, 3)}${range(s.B.ratioPerRound)}`, '≥ 0.20', v('B')]);
   if (s.C) rows.push([`C boot storm, ${s.C.phones} phones × 2 files`, `${fmt(s.C.totalMs / 1000, 2)} s, ${s.C.errors} err, ${s.C.verify.filesCompared} bodies ok ${s.C.verify.filesCompared - s.C.verify.mismatches}`, '', '', '≤ 10 s, 0 errors', v('C')]);
+  if (s.C?.inventory) rows.push([`C inventory: ok records`, s.C.inventory.error ? 'error' : `${fmt(s.C.inventory.ok)} ok / ${fmt(s.C.phones)} phones`, '', '', `${fmt(s.C.phones)} ok`, v('Ci')]);
   const validated = (d) => (d.validatedMs !== undefined && d.validatedMs - (d.startupMs ?? 0) > 50 ? ` (all validated at ${fmt(d.validatedMs / 1000, 1)} s)` : '');
   if (s.D10k) rows.push([`D ${DEVICES} devices: start-up / RSS`, `${fmt((s.D10k.startupMsMedian ?? s.D10k.startupMs) / 1000, 2)} s${validated(s.D10k)} / ${fmt(s.D10k.rssAfterStartMb)} MB${s.D10k.rssAfterAMb ? `, ${fmt(s.D10k.rssAfterAMb)} MB after A` : ''}`, '', '', 'record', 'info']);
   if (!s.Dlarge && tg.D) rows.push([`D ${LARGE_DEVICES} devices: start-up / RSS`, tg.D.value, '', '', tg.D.target, v('D')]);

@@ -2,6 +2,7 @@
 // when configured: old phones bootstrap over HTTP, so both may run at once). Used by
 // `deskset serve` and by the end-to-end tests, so both run the same code.
 
+import { existsSync } from 'node:fs';
 import http, { type Server } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -30,9 +31,10 @@ import { TokenStore } from './security/tokens.js';
 import { Provisioner } from './service/provisioner.js';
 import { Reloader, validateSnapshot } from './service/reloader.js';
 import { UPLOAD_KINDS, UploadStore } from './service/upload-store.js';
-import { startAdminListener, type RunningAdmin } from './admin/listener.js';
-import { openStateStore } from './admin/store.js';
 import type { StateStore } from './store/contract.js';
+import { openStateStore } from './store/open.js';
+import { Inventory } from './inventory/inventory.js';
+import { startAdminListener, type RunningAdmin } from './admin/listener.js';
 import { VERSION } from './io/package-root.js';
 
 export interface ServerOptions {
@@ -67,8 +69,6 @@ export interface ServerOptions {
    * (admin.listen); host/port override it (port 0 picks a free one).
    */
   admin?: boolean | { host?: string; port?: number };
-  /** The state store (audit log, API tokens, lockout counters, inventory); default: the one `state:` names, opened when the admin API starts. */
-  store?: StateStore;
 }
 
 /** The warm-up stops after this long whatever is left: start-up at 100,000 devices must stay under 10 s. */
@@ -95,6 +95,10 @@ export interface RunningServer {
   warnings: Diagnostic[];
   /** What the warm-up before listening did. */
   warmedUp: WarmUpResult;
+  /** The state store (`state:` in deskset.yaml); undefined with `state: off`. */
+  store?: StateStore;
+  /** The inventory writer, when there is a store. */
+  inventory?: Inventory;
   /** The admin API listener, when started. */
   admin?: RunningAdmin;
   close(): Promise<void>;
@@ -156,8 +160,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Before the first phone: temp files and half-done log appends a killed process left behind.
   const orphans = await uploads.removeStaleTemps().catch((e: Error) => (log.warn({ err: e.message }, 'upload housekeeping failed'), 0));
   if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');
-  const tokens = new TokenStore(path.join(stateDir, 'tokens.json'));
+  // The state store before the first phone: a database migrated by a newer deskset refuses the start.
+  const store = await openStateStore(rootFiles.dir, snap.config);
+  const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag, flushMs: snap.config.inventory.flushMs, maxUnknown: snap.config.inventory.maxUnknown, log });
+  const tokens = store ? TokenStore.onStore(store) : new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
+  // Migration 0002 imports tokens.json once per database: a second server's file on a shared PostgreSQL is not.
+  if (store && existsSync(path.join(stateDir, 'tokens.json'))) log.warn({ event: 'tokens_json_ignored', file: path.join(snap.config.stateDir, 'tokens.json') }, `${path.join(snap.config.stateDir, 'tokens.json')} is not used: URL tokens live in the state store (this database imported its tokens before); re-issue the tokens it holds, then delete it`);
   const gate = new Gate(snap.config.security, log, tokens);
   // Housekeeping: old day logs and temp files a crash left behind, daily; tokens
   // issued by `deskset token` in another process, every few seconds (one stat).
@@ -168,8 +177,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   for (const t of timers) t.unref();
 
   // The request stack: the Koa app behind the fast path. The warm-up builds one of its own.
-  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: AppOptions['health']) =>
-    createListener({ app: createApp({ provisioner: p, rootDir: rootFiles.dir, log: l, uploads, gate: g, health }), provisioner: p, gate: g, log: l, fastPath: opts.fastPath });
+  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: AppOptions['health'], observe?: AppOptions['observe']) =>
+    createListener({ app: createApp({ provisioner: p, rootDir: rootFiles.dir, log: l, uploads, gate: g, health, observe }), provisioner: p, gate: g, log: l, fastPath: opts.fastPath, observe });
 
   let warmedUp: WarmUpResult = { requests: 0, ms: 0 };
   if (opts.warmUp) {
@@ -180,7 +189,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     warmedUp = await warmUp(scratch, warmUpPaths(snap), { requests: opts.warmUp, budgetMs: WARM_UP_BUDGET_MS });
   }
 
-  const listener = requestStack(provisioner, gate, log, () => reloader.status());
+  // Only the served stack observes: the warm-up's own requests are not phones.
+  const listener = requestStack(provisioner, gate, log, () => reloader.status(), inventory && ((r, ua, etag) => inventory.observe(r, ua, etag)));
   const timeouts = serverTimeouts(snap.config.connections);
   const idleMs = snap.config.connections.idleTimeoutS === undefined ? IDLE_TIMEOUT_MS : snap.config.connections.idleTimeoutS * 1000;
   // One count per source address over both listeners; a reverse proxy we trust is not capped.
@@ -205,13 +215,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   let admin: RunningAdmin | undefined;
-  let ownStore: StateStore | undefined;
   const adminCfg = snap.config.admin;
   if (opts.admin && (adminCfg.listen || typeof opts.admin === 'object')) {
     const at = typeof opts.admin === 'object' ? opts.admin : {};
     try {
       if (adminCfg.tls && !tls?.options) throw new DiagnosticsError([{ code: 'CONFIG', severity: 'error', message: 'admin.tls: true needs a certificate (tls: in deskset.yaml, or --dev-tls)', loc: { file: 'deskset.yaml', line: 1, col: 1 } }]);
-      const store = opts.store ?? (ownStore = await openStateStore(rootFiles.dir, snap.config));
       admin = await startAdminListener({
         host: at.host ?? adminCfg.listen?.host ?? '127.0.0.1',
         port: at.port ?? adminCfg.listen?.port ?? 9090,
@@ -231,7 +239,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // Not started: nothing this call opened may outlive it.
       for (const t of timers) clearInterval(t);
       await reloader.close();
-      await ownStore?.close();
+      await inventory?.close().catch(() => undefined);
+      await store?.close();
       await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
       throw e;
     }
@@ -255,14 +264,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     watching: watcher?.ready ?? Promise.resolve(),
     warnings: [...unreadShown, ...found],
     warmedUp,
+    store,
+    inventory,
     admin,
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();
       await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
       await admin?.close();
-      await ownStore?.close();
       await reloader.close();
+      // After the listeners: the last requests' observations are written, then the store closes.
+      await inventory?.close().catch((e: Error) => log.warn({ err: e.message }, 'inventory: last batch not written'));
+      await store?.close();
     },
   };
 }

@@ -436,7 +436,7 @@ describe('URL tokens issued by the real `deskset token` process', () => {
     expect((await get(base, `/p/${revokedLater}/${T46S}.cfg`)).status).toBe(200);
     const r = await runCli(['token', 'revoke', root.dir, T46S]);
     expect(r.code, r.stderr).toBe(0);
-    // The server polls tokens.json every few seconds; bounded wait, no speed asserted.
+    // The server re-reads the state store every few seconds; bounded wait, no speed asserted.
     await vi.waitFor(async () => expect((await get(base, `/p/${revokedLater}/${T46S}.cfg`)).status).toBe(404), { timeout: 15_000, interval: 500 });
     // The other device's token is untouched.
     expect((await get(base, `/p/${token}/${POLY}.cfg`)).status).toBe(200);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../src/cli/token.js';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { hashToken, parseTokenPath, redactTokenPath, TokenStore } from '../src/security/tokens.js';
 
 const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -160,6 +161,18 @@ async function runCaptured(args: string[]): Promise<{ code: number; stdout: stri
   }
 }
 
+/** The MAC a token belongs to, read from the root's SQLite state store as a server would. */
+async function lookupIn(root: string, token: string, stateDir = 'var'): Promise<string | undefined> {
+  const db = await openSqliteStore({ file: path.join(root, stateDir, 'deskset.db') });
+  try {
+    const store = TokenStore.onStore(db);
+    await store.load();
+    return store.lookup(token);
+  } finally {
+    await db.close();
+  }
+}
+
 describe('deskset token (in process)', () => {
   it('issue prints the token and the URL path once; the store has only the hash', async () => {
     const r = await runCaptured(['issue', dir, 'c8-1f-ea-83-e8-5a']);
@@ -169,9 +182,7 @@ describe('deskset token (in process)', () => {
     expect(r.stdout).toContain(`provisioning URL path: /p/${token}/`);
     expect(r.stdout.split(token!).length - 1).toBe(2); // the token line and the path line
     expect(r.stderr).not.toContain(token!);
-    const store = new TokenStore(path.join(dir, 'var', 'tokens.json'));
-    await store.load();
-    expect(store.lookup(token!)).toBe(MAC);
+    expect(await lookupIn(dir, token!)).toBe(MAC);
   });
 
   it('honours state_dir and public_url from deskset.yaml, and --json', async () => {
@@ -180,7 +191,9 @@ describe('deskset token (in process)', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { mac: string; token: string; path: string; url: string; replaced: boolean };
     expect(out).toMatchObject({ mac: MAC, path: `/p/${out.token}/`, url: `https://prov.example.com/p/${out.token}/`, replaced: false });
-    expect(existsSync(path.join(dir, 'state', 'tokens.json'))).toBe(true);
+    // The tokens live in the state store, under state_dir.
+    expect(existsSync(path.join(dir, 'state', 'deskset.db'))).toBe(true);
+    expect(await lookupIn(dir, out.token, 'state')).toBe(MAC);
     const again = JSON.parse((await runCaptured(['issue', dir, MAC, '--json'])).stdout) as { replaced: boolean };
     expect(again.replaced).toBe(true);
   });
@@ -237,10 +250,8 @@ describe.skipIf(!existsSync(DIST_TOKEN))('deskset token (real process, dist/)', 
     expect(r.code).toBe(0);
     const token = /provisioning URL path: \/p\/([A-Za-z0-9_-]{43})\//.exec(r.stdout)?.[1];
     expect(token).toBeDefined();
-    const store = new TokenStore(path.join(dir, 'var', 'tokens.json'));
-    await store.load();
-    expect(store.lookup(token!)).toBe(MAC);
-    expect((await fsp.stat(store.file)).mode & 0o777).toBe(0o600);
+    expect(await lookupIn(dir, token!)).toBe(MAC);
+    expect((await fsp.stat(path.join(dir, 'var', 'deskset.db'))).mode & 0o777).toBe(0o600);
   });
 });
 
@@ -259,8 +270,6 @@ describe.skipIf(!existsSync(DIST_TOKEN))('dist/cli/token.js (real process, witho
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const token = /provisioning URL path: \/p\/([A-Za-z0-9_-]{43})\//.exec(r.stdout)?.[1];
-    const store = new TokenStore(path.join(dir, 'var', 'tokens.json'));
-    await store.load();
-    expect(store.lookup(token!)).toBe(MAC);
+    expect(await lookupIn(dir, token!)).toBe(MAC);
   });
 });

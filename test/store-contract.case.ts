@@ -229,6 +229,10 @@ export function runStoreContract(name: string, openFresh: OpenFresh | undefined,
         await store.clearLoginFailures('10.0.0.5', 'alice');
         expect(await store.countLoginFailures('10.0.0.5', 'alice', at(0))).toBe(0);
         expect(await store.countLoginFailures('10.0.0.5', 'bob', at(0))).toBe(1);
+        // A failure a day later prunes the old ones: the table cannot grow without end.
+        await store.recordLoginFailure('10.0.0.7', 'carol', at(2 * 86_400));
+        expect(await store.countLoginFailures('10.0.0.5', 'bob', '')).toBe(0);
+        expect(await store.countLoginFailures('10.0.0.7', 'carol', '')).toBe(1);
       });
     });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { hasErrors } from '../check/diagnostics.js';
 import { parseRootConfig } from '../config/root-config.js';
 import { readSecretFile } from '../io/load-root.js';
-import { openStateStore } from '../admin/store.js';
+import { openStateStore } from '../store/open.js';
 import { API_ROLES, type ApiRole, type StateStore } from '../store/contract.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';

@@ -119,7 +119,7 @@ export const COMMANDS = {
   token: command({
     args: ['issue [ROOT] MAC', 'revoke [ROOT] MAC', 'list [ROOT]'],
     summary: 'per-device URL tokens (/p/<token>/…): the token is printed once',
-    description: 'issue prints a new token and its path prefix /p/<token>/ once, on stdout; only its SHA-256 is stored (<state dir>/tokens.json). Re-issuing revokes the old token.',
+    description: 'issue prints a new token and its path prefix /p/<token>/ once, on stdout; only its SHA-256 is stored, in the state store (<state dir>/tokens.json with state: off). Re-issuing revokes the old token.',
     options: { json: JSON_REPORT },
     examples: ['deskset token issue samples 64167f0a8800', 'deskset token list samples --json'],
     exits: { 0: 'done', 1: 'ROOT unreadable, or revoke: the device has no token', 2: USAGE_EXIT },
@@ -141,6 +141,35 @@ export const COMMANDS = {
     load: async () => (await import('./admin.js')).run,
   }),
   // ---- end of admin API ----
+  // ── the state store and the inventory (docs/state.md)
+  devices: command({
+    args: ['[ROOT]'],
+    summary: 'the phones that asked (the inventory), joined with the root',
+    description:
+      'Lists every device the inventory has seen and every configured one, with its provision result judged against the root as it is now: ok (fetched every file of its boot sequence, current), stale (a file changed since, or not all fetched yet), failing (errors or 401/403), never (configured, never seen), unknown (seen, not configured).\n' +
+      '--where filters on any column (mac, vendor, model, firmware, hardware, ip, site, result, first_seen, last_seen) with = != ^= (starts with) $= (ends with) *= (contains), joined with and/or, parentheses allowed; comparisons ignore case. --stale, --unknown and --never each add their devices; --where narrows.',
+    options: {
+      where: { type: 'string', value: 'EXPR', help: "only devices matching EXPR, e.g. 'model=VVX450 and firmware^=5.9'" },
+      stale: { type: 'string', value: 'DURATION', help: 'configured devices not up to date: stale, never seen, or not seen for DURATION (90s, 30m, 12h, 3d, 2w)' },
+      unknown: { type: 'boolean', help: 'devices seen but not configured' },
+      never: { type: 'boolean', help: 'configured devices never seen' },
+      json: { type: 'boolean', help: 'print the devices as JSON (with each file fetched)' },
+      csv: { type: 'boolean', help: 'print the devices as CSV' },
+    },
+    examples: ["deskset devices samples --where 'model=VVX450 and firmware^=5.9'", 'deskset devices samples --stale 3d', 'deskset devices samples --unknown --csv > unknown.csv'],
+    exits: { 0: 'listed (possibly none)', 1: 'ROOT has errors, or the state store is off, unreachable or newer than this deskset', 2: `${USAGE_EXIT}, or a bad --where expression` },
+    load: async () => (await import('./devices.js')).run,
+  }),
+  migrate: command({
+    args: ['[ROOT]'],
+    summary: 'bring the state store to this deskset’s schema',
+    description: 'Applies the schema migrations the state store (state: in deskset.yaml) has not had yet, each in its own transaction; `serve` does the same on start. A database migrated by a newer deskset is refused and left as it is.',
+    options: { json: JSON_REPORT },
+    examples: ['deskset migrate samples', 'DESKSET_PG=postgres://deskset@db/deskset deskset migrate /etc/deskset'],
+    exits: { 0: 'the store is at this deskset’s schema', 1: 'the store is off, unreachable, newer than this deskset, or a migration failed (nothing of it applied)', 2: USAGE_EXIT },
+    load: async () => (await import('./migrate.js')).run,
+  }),
+  // ── end of the state store's commands
   'hash-password': command({
     args: [''],
     summary: 'print the scrypt hash of a password for auth.password',

@@ -2,6 +2,7 @@
 // serve it and print a few curl lines to try.
 
 import cluster from 'node:cluster';
+import { StoreError } from '../store/contract.js';
 import { DiagnosticsError } from '../check/diagnostics.js';
 import { deviceTargets, sharedTargets } from '../pipeline/request.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
@@ -32,6 +33,11 @@ export function run(args: string[]): Promise<number> {
       const admin = values['no-admin'] ? false : adminPort === undefined ? true : { port: adminPort };
       running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp, admin });
     } catch (e) {
+      // A state database we may not touch (migrated by a newer deskset) or cannot reach.
+      if (e instanceof StoreError) {
+        process.stderr.write(`deskset serve: not starting: ${e.message}\n`);
+        return 1;
+      }
       if (!(e instanceof DiagnosticsError)) throw e;
       printDiagnostics(e.diagnostics);
       process.stderr.write(`deskset serve: not starting: ${root} has errors (run "deskset check ${root}")\n`);

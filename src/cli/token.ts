@@ -1,22 +1,36 @@
 // `deskset token issue|revoke|list [ROOT] …`: per-device URL tokens (src/security/tokens.ts).
 //
 // The token is printed once, by `issue`, on stdout, and nowhere else: not on stderr, not in a
-// log. deskset keeps only its SHA-256 in `<ROOT>/<state_dir>/tokens.json`. A running server
-// picks up changes through TokenStore.refresh().
+// log. deskset keeps only its SHA-256, in the state store (or `<ROOT>/<state_dir>/tokens.json`
+// with `state: off`). A running server picks up changes through TokenStore.refresh().
 
-import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { hasErrors } from '../check/diagnostics.js';
 import { normalizeMac } from '../config/mac.js';
-import { parseRootConfig, type RootConfig } from '../config/root-config.js';
+import type { RootConfig } from '../config/root-config.js';
+import type { StateStore } from '../store/contract.js';
 import { TokenStore } from '../security/tokens.js';
-import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { guarded, parse, UsageError } from './common.js';
+import { openRootState } from './state.js';
 import { COMMANDS } from './commands.js';
 
 const USAGE = 'usage: deskset token issue [ROOT] MAC [--json] | token revoke [ROOT] MAC [--json] | token list [ROOT] [--json]';
 
+/** The state store this run opened, closed when the command ends. */
+let opened: StateStore | undefined;
+
 export function run(args: string[]): Promise<number> {
   return guarded('token', async () => {
+    try {
+      return await body(args);
+    } finally {
+      await opened?.close();
+      opened = undefined;
+    }
+  });
+}
+
+async function body(args: string[]): Promise<number> {
+  {
     const { values, positionals } = parse(args, COMMANDS.token);
     const [verb, ...rest] = positionals;
     if (verb === 'list') {
@@ -64,36 +78,19 @@ export function run(args: string[]): Promise<number> {
       ].join('\n'),
     );
     return 0;
-  });
+  }
 }
 
 async function open(root: string): Promise<{ store: TokenStore; config: RootConfig } | undefined> {
-  const configFile = path.join(root, 'deskset.yaml');
-  let text: string | undefined;
-  try {
-    text = await fsp.readFile(configFile, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw e;
-    // No deskset.yaml: every key has its default, but the root itself must exist, or a typo
-    // in ROOT would quietly create `<typo>/var/tokens.json`.
-    const st = await fsp.stat(root).catch(() => undefined);
-    if (!st?.isDirectory()) {
-      process.stderr.write(`deskset token: ${root} is not a directory\n`);
-      return undefined;
-    }
-  }
-  const { config, diagnostics } = parseRootConfig(text, 'deskset.yaml');
-  if (hasErrors(diagnostics)) {
-    printDiagnostics(diagnostics);
-    return undefined;
-  }
-  const store = new TokenStore(path.join(path.resolve(root, config.stateDir), 'tokens.json'));
+  const ctx = await openRootState(root, 'token');
+  if (!ctx) return undefined;
+  opened = ctx.store;
+  const store = ctx.store ? TokenStore.onStore(ctx.store) : new TokenStore(path.join(path.resolve(root, ctx.config.stateDir), 'tokens.json'));
   try {
     await store.load();
   } catch (e) {
     process.stderr.write(`deskset token: ${(e as Error).message}\n`);
     return undefined;
   }
-  return { store, config };
+  return { store, config: ctx.config };
 }

@@ -29,3 +29,9 @@ export function createLogger(dest?: DestinationStream): Logger {
 export function logAccess(log: Logger, r: AccessRecord): void {
   log.info(r);
 }
+
+/**
+ * Hands each answered request to the inventory (inventory/inventory.ts), called beside
+ * logAccess wherever a request ends, with the two headers the log line does not carry.
+ */
+export type Observe = (r: AccessRecord, userAgent: string | undefined, etag: string | undefined) => void;

@@ -14,7 +14,7 @@ import type { Gate } from './gate.js';
 import { subjectOf } from '../config/resolve.js';
 import { ZERO_MAC } from '../config/mac.js';
 import { allTargets } from '../pipeline/request.js';
-import { logAccess } from './access-log.js';
+import { logAccess, type Observe } from './access-log.js';
 import { serveDiskFile } from './files.js';
 import { servedTrees } from '../io/disk-file.js';
 import { createUploadHandler, serveUploaded } from './uploads.js';
@@ -31,6 +31,8 @@ export interface AppOptions {
   uploads: UploadStore;
   /** Whether the last reload was accepted, and the errors if not (for /healthz). */
   health?: () => Health;
+  /** The inventory's observer, called beside logAccess. */
+  observe?: Observe;
 }
 
 interface State {
@@ -60,7 +62,7 @@ export function createApp(opts: AppOptions): Koa<State> {
       ctx.body = '';
     } finally {
       const ms = round(performance.now() - started);
-      logAccess(opts.log, {
+      const record = {
         ip: opts.gate.clientIp(ctx.req.socket.remoteAddress, ctx.headers),
         method: ctx.method,
         path: logPath(ctx.originalUrl),
@@ -70,7 +72,9 @@ export function createApp(opts: AppOptions): Koa<State> {
         mac: ctx.state.mac,
         model: ctx.state.model,
         reason: ctx.state.reason,
-      });
+      };
+      logAccess(opts.log, record);
+      opts.observe?.(record, ctx.get('User-Agent') || undefined, ctx.response.get('ETag') || undefined);
     }
   });
 

@@ -10,7 +10,7 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Provisioner } from '../service/provisioner.js';
 import { redactTokenPath } from '../security/tokens.js';
-import { logAccess } from './access-log.js';
+import { logAccess, type Observe } from './access-log.js';
 import type { Gate } from './gate.js';
 import { replyRendered } from './provision.js';
 import { emptyReply, writeReply, type Reply } from './reply.js';
@@ -26,6 +26,8 @@ export interface ListenerOptions {
   log: Logger;
   /** Answer rendered files before Koa (default true). Off: Koa answers them the same way. */
   fastPath?: boolean;
+  /** The inventory's observer, called beside logAccess. */
+  observe?: Observe;
 }
 
 export function createListener(opts: ListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -37,7 +39,7 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
   const logSent = (req: IncomingMessage, method: string, url: string, started: number, reply: Reply, bytes: number) => {
     const who = reply.log;
     // Written out rather than rest-and-spread, which V8 builds through a slow path.
-    logAccess(opts.log, {
+    const record = {
       ip: who.ip ?? deps.gate.clientIp(req.socket.remoteAddress, req.headers),
       method,
       path: logPath(url),
@@ -47,7 +49,9 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
       mac: who.mac,
       model: who.model,
       reason: who.reason,
-    });
+    };
+    logAccess(opts.log, record);
+    opts.observe?.(record, req.headers['user-agent'], reply.headers.ETag);
   };
 
   /** Something inside deskset failed: the phone gets a bodyless 500, the log the reason and an access line. */

@@ -11,6 +11,8 @@ export interface UserAgentInfo {
   model?: string;
   family?: string;
   firmware?: string;
+  /** When the manifest's pattern has a `hardware` group (a hardware revision). */
+  hardware?: string;
   mac?: string;
 }
 
@@ -28,7 +30,7 @@ export function parseUserAgent(ua: string | undefined, vendors: readonly VendorM
       if (p.requireOui && (!mac || !v.oui.has(ouiOf(mac)))) continue;
       let model = g.model;
       if (model && p.modelStrip) model = model.split(p.modelStrip).join('');
-      return { vendor: v.vendor, model, family: g.family, firmware: g.firmware, mac };
+      return { vendor: v.vendor, model, family: g.family, firmware: g.firmware, ...(g.hardware ? { hardware: g.hardware } : {}), mac };
     }
   }
   return undefined;

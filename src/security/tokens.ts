@@ -8,14 +8,19 @@
 // about any valid token (that would need a SHA-256 preimage), so no constant-time compare is
 // needed.
 //
-// File: `<stateDir>/tokens.json`, mode 0600, written atomically (temp file, fsync, rename,
-// fsync dir), so a crash never leaves a half-written store, and a reader never sees one.
-// The server only reads it (load/refresh); `deskset token …` writes it.
+// Where: the state store (SQLite or PostgreSQL, table url_tokens; store/contract.ts) when
+// there is one: several servers on one PostgreSQL then share their tokens. With `state: off`,
+// `<stateDir>/tokens.json`, mode 0600, written atomically (temp file, fsync, rename, fsync
+// dir), so a crash never leaves a half-written store, and a reader never sees one. Either
+// way the server only reads (load/refresh, into memory: lookups stay synchronous on the hot
+// path); `deskset token …` writes.
 
 import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { normalizeMac, ZERO_MAC } from '../config/mac.js';
+import type { StateStore } from '../store/contract.js';
+import { parseTokensFile } from './tokens-file.js';
 
 /** 32 random bytes in base64url without padding. */
 export const TOKEN_BYTES = 32;
@@ -49,13 +54,28 @@ export class TokenStore {
   /** What the last load saw on disk, for refresh(). */
   private stamp = '';
 
+  /**
+   * `file` is tokens.json (with `state: off`), or, with `backend`, only how messages name
+   * where the tokens are.
+   */
   constructor(
     readonly file: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly backend?: StateStore,
   ) {}
+
+  /** Tokens kept in a state store rather than a file. */
+  static onStore(store: StateStore, now?: () => Date): TokenStore {
+    return new TokenStore(`${store.where} (state store)`, now, store);
+  }
 
   /** Read the store from disk; a missing file is an empty store. A corrupt file throws (never overwritten). */
   async load(): Promise<void> {
+    if (this.backend) {
+      const entries = await this.backend.listUrlTokens();
+      this.replace(new Map(entries.map((e) => [e.hash, { mac: e.mac, issuedAt: e.issuedAt }])), entries.map((e) => e.hash).join());
+      return;
+    }
     let text: string;
     let stamp: string;
     try {
@@ -76,6 +96,11 @@ export class TokenStore {
    * Returns true when it reloaded. A corrupt file keeps the current tokens and throws.
    */
   async refresh(): Promise<boolean> {
+    if (this.backend) {
+      const before = this.stamp;
+      await this.load();
+      return this.stamp !== before;
+    }
     let stamp = '';
     try {
       const st = await fsp.stat(this.file);
@@ -95,8 +120,14 @@ export class TokenStore {
   async issue(mac: string): Promise<string> {
     const m = deviceMac(mac); // async: a bad MAC is a rejection, like every other failure here
     return this.serial(async () => {
-      await this.load();
       const token = crypto.randomBytes(TOKEN_BYTES).toString('base64url');
+      if (this.backend) {
+        // One statement replaces the device's previous token, whoever else writes the store.
+        await this.backend.putUrlToken({ hash: hashToken(token), mac: m, issuedAt: this.now().toISOString() });
+        await this.load();
+        return token;
+      }
+      await this.load();
       const next = new Map(this.byHash);
       const old = this.byMac.get(m);
       if (old !== undefined) next.delete(old);
@@ -110,6 +141,11 @@ export class TokenStore {
   async revoke(mac: string): Promise<boolean> {
     const m = deviceMac(mac);
     return this.serial(async () => {
+      if (this.backend) {
+        const gone = await this.backend.deleteUrlToken(m);
+        await this.load();
+        return gone;
+      }
       await this.load();
       const old = this.byMac.get(m);
       if (old === undefined) return false;
@@ -162,27 +198,7 @@ function deviceMac(mac: string): string {
 }
 
 function parseStore(text: string, file: string): Map<string, TokenEntry> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const tokens = (raw as Partial<StoreFile> | null)?.tokens;
-  if ((raw as Partial<StoreFile> | null)?.version !== 1 || !tokens || typeof tokens !== 'object' || Array.isArray(tokens)) {
-    throw new Error(`${file}: expected {"version":1,"tokens":{…}}`);
-  }
-  const out = new Map<string, TokenEntry>();
-  const seen = new Set<string>();
-  for (const [h, e] of Object.entries(tokens)) {
-    const mac = typeof e?.mac === 'string' ? normalizeMac(e.mac) : undefined;
-    if (!/^[0-9a-f]{64}$/.test(h) || !mac || typeof e.issuedAt !== 'string') throw new Error(`${file}: bad entry ${JSON.stringify(h.slice(0, 16))}`);
-    // One token per device: a second one for the same MAC means the file was edited by hand.
-    if (seen.has(mac)) throw new Error(`${file}: more than one token for ${mac}`);
-    seen.add(mac);
-    out.set(h, { mac, issuedAt: e.issuedAt });
-  }
-  return out;
+  return new Map(parseTokensFile(text, file).map((e) => [e.hash, { mac: e.mac, issuedAt: e.issuedAt }]));
 }
 
 /** temp file (0600, O_EXCL) in the same directory, fsync, rename over the target, fsync the directory. */

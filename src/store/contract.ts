@@ -180,7 +180,7 @@ export interface StateStore {
   /** Newest first. */
   listAudit(q?: AuditQuery): Promise<Page<AuditEntry>>;
 
-  // ── admin lockout: failures per source address and user name
+  // ── admin lockout: failures per source address and user name (kept a day, then pruned)
   recordLoginFailure(source: string, user: string, at: string): Promise<void>;
   clearLoginFailures(source: string, user: string): Promise<void>;
   /** Failures at or after `since` for this source and user (other sources do not count). */
@@ -250,6 +250,14 @@ export function newApiToken(): { id: string; token: string; hash: string } {
 export function apiTokenId(token: string): string | undefined {
   const m = /^dsk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/.exec(token);
   return m?.[1];
+}
+
+/** Login failures older than a day are pruned as new ones come: no lockout window is that long. */
+export const LOGIN_FAILURE_RETENTION_MS = 24 * 3600_000;
+
+export function keepFailuresSince(at: string): string {
+  const t = Date.parse(at);
+  return Number.isFinite(t) ? new Date(t - LOGIN_FAILURE_RETENTION_MS).toISOString() : '';
 }
 
 export function pageOf(q: { offset?: number; limit?: number } | undefined): { offset: number; limit: number } {

@@ -7,6 +7,7 @@
 import pg from 'pg';
 import {
   apiTokenId,
+  keepFailuresSince,
   newApiToken,
   pageOf,
   redactUrl,
@@ -213,6 +214,7 @@ export class PostgresStore implements StateStore {
   }
 
   async recordLoginFailure(source: string, user: string, at: string): Promise<void> {
+    await this.q('DELETE FROM login_failures WHERE at < ?', [keepFailuresSince(at)]);
     await this.q('INSERT INTO login_failures (source, username, at) VALUES (?, ?, ?)', [source, user, at]);
   }
 

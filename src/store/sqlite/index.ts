@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import {
   apiTokenId,
   newApiToken,
+  keepFailuresSince,
   pageOf,
   sha256Hex,
   StoreError,
@@ -179,7 +180,10 @@ export class SqliteStore implements StateStore {
   }
 
   async recordLoginFailure(source: string, user: string, at: string): Promise<void> {
-    this.db.prepare('INSERT INTO login_failures (source, username, at) VALUES (?, ?, ?)').run(source, user, at);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM login_failures WHERE at < ?').run(keepFailuresSince(at));
+      this.db.prepare('INSERT INTO login_failures (source, username, at) VALUES (?, ?, ?)').run(source, user, at);
+    })();
   }
 
   async clearLoginFailures(source: string, user: string): Promise<void> {

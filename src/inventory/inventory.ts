@@ -1,0 +1,89 @@
+// The inventory's hot-path side: observe() only pushes onto an array; a timer turns the
+// array into observations and writes them to the state store in one batch every
+// `inventory.flush_ms`. The phone never waits for the database. A crash loses what was
+// observed since the last flush: at most one interval.
+
+import type { Logger } from 'pino';
+import type { AccessRecord } from '../http/access-log.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import type { StateStore } from '../store/contract.js';
+import { judgeFor } from './judge.js';
+import { observationOf, type Seen } from './observation.js';
+
+/** Requests kept between flushes at most; beyond, they are counted and dropped (the store is down or slow). */
+export const MAX_BUFFERED = 200_000;
+
+export interface InventoryOptions {
+  store: StateStore;
+  /** The snapshot requests are judged against (the server's current one). */
+  snapshot: () => Snapshot;
+  /** The ETag the current snapshot serves at a path (the server's render cache). */
+  etagOf: (path: string) => string | undefined;
+  flushMs: number;
+  maxUnknown: number;
+  log: Logger;
+}
+
+export class Inventory {
+  private buffer: Seen[] = [];
+  private dropped = 0;
+  private running: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+  /** Observations written since start (for tests and /-/status). */
+  written = 0;
+
+  constructor(private readonly opts: InventoryOptions) {
+    this.timer = setInterval(() => void this.flush(), opts.flushMs);
+    this.timer.unref();
+  }
+
+  /** Called beside logAccess for every request; cheap: no parsing, no I/O. */
+  observe(r: AccessRecord, userAgent: string | undefined, etag: string | undefined): void {
+    if (r.mac === undefined) return;
+    if (this.buffer.length >= MAX_BUFFERED) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push({ r, userAgent, etag, t: Date.now() });
+  }
+
+  /** Write what is buffered (one flush at a time; a tick during a slow flush waits for the next). */
+  flush(): Promise<void> {
+    if (this.running) return this.running;
+    if (!this.buffer.length) return Promise.resolve();
+    const taken = this.buffer;
+    this.buffer = [];
+    this.running = this.write(taken).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async write(taken: Seen[]): Promise<void> {
+    const snap = this.opts.snapshot();
+    const batch = [];
+    for (const s of taken) {
+      const o = observationOf(s, snap);
+      if (o) batch.push(o);
+    }
+    try {
+      await this.opts.store.recordObservations(batch, { judge: judgeFor(snap, this.opts.etagOf), maxUnknown: this.opts.maxUnknown });
+      this.written += batch.length;
+    } catch (e) {
+      // The store is unreachable (PostgreSQL restarting): keep the batch for the next tick, within the cap.
+      this.opts.log.warn({ event: 'inventory_write_failed', err: (e as Error).message, requests: taken.length }, 'inventory: could not write a batch; retrying next interval');
+      const room = MAX_BUFFERED - this.buffer.length;
+      if (room > 0) this.buffer = taken.slice(-room).concat(this.buffer);
+      this.dropped += Math.max(0, taken.length - Math.max(0, room));
+    }
+    if (this.dropped) {
+      this.opts.log.warn({ event: 'inventory_dropped', requests: this.dropped }, `inventory: ${this.dropped} requests were not recorded (buffer full)`);
+      this.dropped = 0;
+    }
+  }
+
+  /** Stop the timer and write what is left. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+    await this.flush();
+  }
+}
