@@ -227,6 +227,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         // Read per call: a reload of deskset.yaml changes users and limits (not the address).
         config: () => provisioner.current().config.admin,
         snapshot: () => provisioner.current(),
+        etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag,
         health: () => reloader.status(),
         store,
         phoneOverrides: async (mac) => (await uploads.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override),

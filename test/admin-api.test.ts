@@ -127,7 +127,7 @@ describe('endpoints', () => {
     const configured = [...h.running.provisioner.current().profiles.devices.keys()].sort();
     expect(all.total).toBe(configured.length);
     expect(all.items.map((d: { mac: string }) => d.mac)).toEqual(configured);
-    expect(all.items.every((d: { result: string }) => d.result === 'never')).toBe(true);
+    expect(all.items.every((d: { result: string; configured: boolean }) => d.result === 'never' && d.configured)).toBe(true);
 
     const poly = (await call(h, 'GET', `/api/v1/devices?where=${encodeURIComponent('vendor=polycom and model^=vvx')}`, { auth: VIEWER })).json();
     expect(poly.items.length).toBeGreaterThan(0);
@@ -141,20 +141,26 @@ describe('endpoints', () => {
     expect(p2.total).toBe(configured.length);
   });
 
-  it('devices: a phone the inventory has seen carries its firmware and result; an unconfigured one is listed too', async () => {
-    const at = new Date().toISOString();
-    await h.store.recordObservations(
-      [
-        { mac: POLY, at, configured: true, vendor: 'polycom', model: 'VVX450', firmware: '6.4.3.1234', ip: '10.20.0.7', file: { name: `${POLY}.cfg`, status: 200, bytes: 408, at } },
-        { mac: '0004f2ffffff', at, configured: false, vendor: 'polycom', model: 'VVX250', firmware: '5.9.7.1', ip: '10.20.0.8' },
-      ],
-      { judge: (d) => (d.configured ? 'ok' : 'unknown'), maxUnknown: 100 },
-    );
+  it('devices: phones that asked on the phones’ port show up with firmware and result (ok after the boot sequence); unknown ones too', async () => {
+    const ua = { 'User-Agent': 'FileTransport PolycomVVX-VVX_450-UA/6.4.6.2945 Type/Application' };
+    expect((await get(h.running, `/${POLY}.cfg`, ua)).status).toBe(200);
+    await h.running.inventory!.flush();
+    const half = (await call(h, 'GET', `/api/v1/devices/${POLY}`, { auth: VIEWER })).json();
+    expect(half).toMatchObject({ mac: POLY, configured: true, firmware: '6.4.6.2945', ip: '127.0.0.1', result: 'stale' });
+    expect((await get(h.running, `/${POLY}-settings.cfg`, ua)).status).toBe(200);
+    expect((await get(h.running, '/0004f2ffffff.cfg', ua)).status).toBe(404);
+    await h.running.inventory!.flush();
+
     const d = (await call(h, 'GET', `/api/v1/devices/${POLY}`, { auth: VIEWER })).json();
-    expect(d).toMatchObject({ mac: POLY, configured: true, firmware: '6.4.3.1234', ip: '10.20.0.7', result: 'ok' });
-    expect(d.fetched[0]).toMatchObject({ name: `${POLY}.cfg`, status: 200 });
-    const old = (await call(h, 'GET', `/api/v1/devices?where=${encodeURIComponent('firmware^=5.9')}`, { auth: VIEWER })).json();
-    expect(old.items).toEqual([expect.objectContaining({ mac: '0004f2ffffff', configured: false, result: 'unknown' })]);
+    expect(d).toMatchObject({ mac: POLY, result: 'ok', model: 'VVX450', site: 'nyc', groups: ['sales'] });
+    expect(d.fetched.map((f: { name: string }) => f.name).sort()).toEqual([`${POLY}-settings.cfg`, `${POLY}.cfg`]);
+    const found = (await call(h, 'GET', `/api/v1/devices?where=${encodeURIComponent('firmware^=6.4 and result=ok')}`, { auth: VIEWER })).json();
+    expect(found.items.map((x: { mac: string }) => x.mac)).toEqual([POLY]);
+    const unknown = (await call(h, 'GET', '/api/v1/devices?unknown=true', { auth: VIEWER })).json();
+    expect(unknown.items).toEqual([expect.objectContaining({ mac: '0004f2ffffff', configured: false, result: 'unknown', firmware: '6.4.6.2945' })]);
+    const never = (await call(h, 'GET', '/api/v1/devices?never=true', { auth: VIEWER })).json();
+    expect(never.items.map((x: { mac: string }) => x.mac)).not.toContain(POLY);
+    expect(never.total).toBe(h.running.provisioner.current().profiles.devices.size - 1);
     const seen = (await call(h, 'GET', '/api/v1/devices/00:04:F2:FF:FF:FF', { auth: VIEWER })).json();
     expect(seen.explain).toBeNull();
   });
@@ -257,6 +263,8 @@ describe('bad input: 400 problem saying what was wrong, never a stack trace', ()
     ['non-numeric limit', 'GET', '/api/v1/devices?limit=ten', 400, 'bad-request', /limit: expected an integer/],
     ['repeated parameter', 'GET', '/api/v1/devices?limit=1&limit=2', 400, 'bad-request', /limit: given more than once/],
     ['unknown parameter', 'GET', '/api/v1/devices?order=mac', 400, 'bad-request', /order: unknown query parameter/],
+    ['bad stale duration', 'GET', '/api/v1/devices?stale=yesterday', 400, 'bad-request', /stale: expected a duration/],
+    ['bad unknown flag', 'GET', '/api/v1/devices?unknown=yes', 400, 'bad-request', /unknown: expected true or false/],
     ['bad where column', 'GET', `/api/v1/devices?where=${encodeURIComponent('colour=red')}`, 400, 'bad-request', /where: .*unknown column "colour"/],
     ['where without operator', 'GET', `/api/v1/devices?where=${encodeURIComponent('model VVX')}`, 400, 'bad-request', /where: .*operator/],
     ['bad secrets value', 'GET', `/api/v1/devices/${POLY}/files/${POLY}.cfg?secrets=yes`, 400, 'bad-request', /secrets: expected one of masked, show/],

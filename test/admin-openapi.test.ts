@@ -28,6 +28,7 @@ const CALLS: Array<[string, string, string, Auth, string | undefined, string | u
   ['/snapshot', 'get', '/api/v1/snapshot', VIEWER, undefined, undefined, 200],
   ['/devices', 'get', '/api/v1/devices', VIEWER, undefined, undefined, 200],
   ['/devices', 'get', `/api/v1/devices?where=${encodeURIComponent('vendor=polycom or model*=T4')}&limit=3&offset=1`, VIEWER, undefined, undefined, 200],
+  ['/devices', 'get', '/api/v1/devices?stale=3d&unknown=true&never=false', VIEWER, undefined, undefined, 200],
   ['/devices', 'get', '/api/v1/devices?where=bogus', VIEWER, undefined, undefined, 400],
   ['/devices/{mac}', 'get', `/api/v1/devices/${POLY}`, VIEWER, undefined, undefined, 200],
   ['/devices/{mac}', 'get', '/api/v1/devices/0004f2eeeeee', VIEWER, undefined, undefined, 200],

@@ -59,7 +59,12 @@ export const OPENAPI = {
     '/devices': {
       get: {
         summary: 'The inventory joined with the root, searchable and paged',
-        parameters: [{ name: 'where', in: 'query', description: "Avaya DES operators over any column: = != ^= (starts) $= (ends) *= (contains), combined with and/or; e.g. `model=VVX450 and firmware^=5.9`", schema: { type: 'string' } }, ...pagingParams],
+        parameters: [{ name: 'where', in: 'query', description: "Avaya DES operators over any column: = != ^= (starts) $= (ends) *= (contains), combined with and/or; e.g. `model=VVX450 and firmware^=5.9`", schema: { type: 'string' } },
+          { name: 'stale', in: 'query', description: 'Add configured devices not up to date: stale, never seen, or not seen for this long (90s, 30m, 12h, 3d, 2w; 0: by result only)', schema: { type: 'string' } },
+          { name: 'unknown', in: 'query', description: 'Add devices seen but not configured', schema: { type: 'boolean' } },
+          { name: 'never', in: 'query', description: 'Add configured devices never seen', schema: { type: 'boolean' } },
+          ...pagingParams,
+        ],
         responses: { '200': { description: 'A page of devices', content: json(ref('DevicePage')) }, ...COMMON },
       },
     },

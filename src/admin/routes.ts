@@ -15,10 +15,12 @@ import { OPENAPI } from './openapi.js';
 import { badParam, Problem } from './problem.js';
 import { boolParam, enumParam, paging, readBody, strictQuery, timeParam, type Query } from './request.js';
 import { MAX_PAGE, type DeviceRecord } from '../store/contract.js';
-import { matches, parseWhere, WhereError } from '../store/where.js';
+import { parseWhere, WhereError } from '../store/where.js';
+import { judgeFor } from '../inventory/judge.js';
+import { joinInventory, parseDuration, selectDevices } from '../inventory/view.js';
 import type { ImportMode } from '../csv/import-plan.js';
 import type { AdminStore } from './store.js';
-import { deviceViews, findPhoneFile, phoneFiles, snapshotView, statusView, whereRow } from './views.js';
+import { deviceViews, findPhoneFile, phoneFiles, snapshotView, statusView } from './views.js';
 
 /** CSV import and export (src/cli/devices-import.ts, devices-export.ts); absent: 501. */
 export interface CsvPort {
@@ -35,6 +37,8 @@ export interface AdminApiDeps {
   /** Files the phone uploaded that override ours on the phone (explain shows them). */
   phoneOverrides?: (mac: string) => Promise<PhoneOverride[]>;
   maxBodyBytes: () => number;
+  /** The ETag a phone gets for a path now (the server's render cache): what judges `stale`. */
+  etagOf: (path: string) => string | undefined;
   version: string;
   startedAt: Date;
   now: () => number;
@@ -85,22 +89,27 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
     ctx.body = snapshotView(deps.snapshot(), deps.now());
   });
 
+  /** The inventory joined with the root and judged against the serving snapshot, as `deskset devices` does. */
+  const joined = async (snap: Snapshot, records: DeviceRecord[]) => joinInventory(snap, records, judgeFor(snap, deps.etagOf));
+
   r.get('/devices', async (ctx) => {
-    const query = q(ctx, ['where', 'limit', 'offset']);
+    const query = q(ctx, ['where', 'stale', 'unknown', 'never', 'limit', 'offset']);
     const page = paging(query);
-    const snap = deps.snapshot();
-    let rows = deviceViews(snap, await allRecords(deps.store));
+    let where;
     if (query.where !== undefined) {
-      let where;
       try {
         where = parseWhere(query.where);
       } catch (e) {
         if (e instanceof WhereError) throw badParam('where', e.message.replace(/^--where, /, ''));
         throw e;
       }
-      rows = rows.filter((r) => matches(where, whereRow(r)));
     }
-    ctx.body = { total: rows.length, limit: page.limit, offset: page.offset, items: rows.slice(page.offset, page.offset + page.limit) };
+    const staleMs = query.stale === undefined ? undefined : parseDuration(query.stale);
+    if (query.stale !== undefined && staleMs === undefined) throw badParam('stale', `expected a duration such as 90s, 30m, 12h, 3d, 2w or 0, got ${JSON.stringify(query.stale.slice(0, 40))}`);
+    const snap = deps.snapshot();
+    const rows = selectDevices(await joined(snap, await allRecords(deps.store)), { where, staleMs, unknown: boolParam(query, 'unknown', false), never: boolParam(query, 'never', false), now: deps.now() });
+    const items = deviceViews(snap, rows.slice(page.offset, page.offset + page.limit));
+    ctx.body = { total: rows.length, limit: page.limit, offset: page.offset, items };
   });
 
   r.get('/devices/export.csv', async (ctx) => {
@@ -151,7 +160,7 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
     const seen = (await deps.store?.getDevice(mac)) ?? null;
     const explanation = snap.profiles.devices.has(mac) ? (explainDevice(snap, mac, (await deps.phoneOverrides?.(mac)) ?? []) ?? null) : null;
     if (!seen && !explanation) throw new Problem('not-found', `no device ${mac}: not in the root and never seen`);
-    const view = deviceViews(snap, seen ? [seen] : []).find((x) => x.mac === mac)!;
+    const view = deviceViews(snap, (await joined(snap, seen ? [seen] : [])).filter((x) => x.mac === mac))[0]!;
     ctx.body = { ...view, files: explanation ? phoneFiles(snap, mac).map((t) => t.path) : [], fetched: seen?.files ?? [], explain: explanation };
   });
 

@@ -7,7 +7,8 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import { sharedTargets, deviceTargets } from '../pipeline/request.js';
 import type { RenderTarget } from '../render/render.js';
 import type { Health } from '../service/reloader.js';
-import type { DeviceColumn, DeviceRecord, ProvisionResult } from '../store/contract.js';
+import type { DeviceView as JoinedDevice } from '../inventory/view.js';
+import type { ProvisionResult } from '../store/contract.js';
 
 export interface Finding {
   code: string;
@@ -70,40 +71,26 @@ export interface DeviceView {
 }
 
 /**
- * The inventory joined with the root: every configured device (`never` when not seen), and
- * every phone seen that is not configured (`unknown`). Sorted by MAC, so pages are stable.
+ * The API's form of `deskset devices`' rows (inventory/view.ts joinInventory, which judges
+ * each result against the serving snapshot): nulls for what is unknown, and the groups the
+ * root gives a configured device.
  */
-export function deviceViews(snap: Snapshot, seen: Iterable<DeviceRecord>): DeviceView[] {
-  const byMac = new Map<string, DeviceRecord>();
-  for (const r of seen) byMac.set(r.mac, r);
-  const rows: DeviceView[] = [];
-  for (const d of snap.profiles.devices.values()) {
-    const r = byMac.get(d.mac);
-    byMac.delete(d.mac);
-    rows.push({
-      mac: d.mac,
-      configured: true,
-      vendor: d.model.vendor,
-      model: d.model.name,
-      site: d.site ?? r?.site ?? null,
-      groups: d.groups,
-      firmware: r?.firmware ?? null,
-      hardware: r?.hardware ?? null,
-      ip: r?.ip ?? null,
-      firstSeen: r?.firstSeen ?? null,
-      lastSeen: r?.lastSeen ?? null,
-      result: r?.result ?? 'never',
-    });
-  }
-  for (const r of byMac.values()) {
-    rows.push({ mac: r.mac, configured: false, vendor: r.vendor ?? null, model: r.model ?? null, site: r.site ?? null, groups: [], firmware: r.firmware ?? null, hardware: r.hardware ?? null, ip: r.ip ?? null, firstSeen: r.firstSeen, lastSeen: r.lastSeen, result: r.result === 'never' ? 'unknown' : r.result });
-  }
-  return rows.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
-}
-
-/** The row `--where` compares (the store's columns, '' when absent): one search language for the CLI and the API. */
-export function whereRow(v: DeviceView): Record<DeviceColumn, string> {
-  return { mac: v.mac, vendor: v.vendor ?? '', model: v.model ?? '', firmware: v.firmware ?? '', hardware: v.hardware ?? '', ip: v.ip ?? '', site: v.site ?? '', result: v.result, first_seen: v.firstSeen ?? '', last_seen: v.lastSeen ?? '' };
+export function deviceViews(snap: Snapshot, joined: readonly JoinedDevice[]): DeviceView[] {
+  const orNull = (v: string) => (v === '' ? null : v);
+  return joined.map((r) => ({
+    mac: r.mac,
+    configured: r.configured,
+    vendor: orNull(r.vendor),
+    model: orNull(r.model),
+    site: orNull(r.site),
+    groups: snap.profiles.devices.get(r.mac)?.groups ?? [],
+    firmware: orNull(r.firmware),
+    hardware: orNull(r.hardware),
+    ip: orNull(r.ip),
+    firstSeen: orNull(r.first_seen),
+    lastSeen: orNull(r.last_seen),
+    result: r.result,
+  }));
 }
 
 /**
