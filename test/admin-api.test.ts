@@ -154,6 +154,12 @@ describe('endpoints', () => {
     const d = (await call(h, 'GET', `/api/v1/devices/${POLY}`, { auth: VIEWER })).json();
     expect(d).toMatchObject({ mac: POLY, result: 'ok', model: 'VVX450', site: 'nyc', groups: ['sales'] });
     expect(d.fetched.map((f: { name: string }) => f.name).sort()).toEqual([`${POLY}-settings.cfg`, `${POLY}.cfg`]);
+    // Unfiltered pages are judged after paging; the answer is the same.
+    const listed = (await call(h, 'GET', '/api/v1/devices?limit=1000', { auth: VIEWER })).json();
+    expect(listed.items.find((x: { mac: string }) => x.mac === POLY)).toMatchObject({ result: 'ok', firmware: '6.4.6.2945' });
+    expect(listed.items.find((x: { mac: string }) => x.mac === '0004f2ffffff')).toMatchObject({ result: 'unknown', configured: false });
+    expect(listed.total).toBe(h.running.provisioner.current().profiles.devices.size + 1);
+    expect(listed.items.map((x: { mac: string }) => x.mac)).toEqual([...listed.items.map((x: { mac: string }) => x.mac)].sort());
     const found = (await call(h, 'GET', `/api/v1/devices?where=${encodeURIComponent('firmware^=6.4 and result=ok')}`, { auth: VIEWER })).json();
     expect(found.items.map((x: { mac: string }) => x.mac)).toEqual([POLY]);
     const unknown = (await call(h, 'GET', '/api/v1/devices?unknown=true', { auth: VIEWER })).json();

@@ -107,7 +107,19 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
     const staleMs = query.stale === undefined ? undefined : parseDuration(query.stale);
     if (query.stale !== undefined && staleMs === undefined) throw badParam('stale', `expected a duration such as 90s, 30m, 12h, 3d, 2w or 0, got ${JSON.stringify(query.stale.slice(0, 40))}`);
     const snap = deps.snapshot();
-    const rows = selectDevices(await joined(snap, await allRecords(deps.store)), { where, staleMs, unknown: boolParam(query, 'unknown', false), never: boolParam(query, 'never', false), now: deps.now() });
+    const records = await allRecords(deps.store);
+    const selection = { where, staleMs, unknown: boolParam(query, 'unknown', false), never: boolParam(query, 'never', false), now: deps.now() };
+    if (!where && staleMs === undefined && !selection.unknown && !selection.never) {
+      // Nothing selects on a result: order and count without judging, then judge only the page
+      // (judging renders each phone's boot files: seconds at 10,000 phones, for 100 rows shown).
+      const all = joinInventory(snap, records, () => 'never');
+      const pageMacs = new Set(all.slice(page.offset, page.offset + page.limit).map((r) => r.mac));
+      const rows = await joined(snap, records.filter((r) => pageMacs.has(r.mac)));
+      const items = deviceViews(snap, rows.filter((r) => pageMacs.has(r.mac)));
+      ctx.body = { total: all.length, limit: page.limit, offset: page.offset, items };
+      return;
+    }
+    const rows = selectDevices(await joined(snap, records), selection);
     const items = deviceViews(snap, rows.slice(page.offset, page.offset + page.limit));
     ctx.body = { total: rows.length, limit: page.limit, offset: page.offset, items };
   });
