@@ -38,10 +38,12 @@ import { TokenStore } from './security/tokens.js';
 import { Provisioner } from './service/provisioner.js';
 import { Enrollment } from './enroll/service.js';
 import { Reloader, validateSnapshot } from './service/reloader.js';
-import { UploadStore } from './service/upload-store.js';
+import { UPLOAD_KINDS, UploadStore } from './service/upload-store.js';
 import type { StateStore } from './store/contract.js';
 import { openStateStore } from './store/open.js';
 import { Inventory } from './inventory/inventory.js';
+import { startAdminListener, type RunningAdmin } from './admin/listener.js';
+import { VERSION } from './io/package-root.js';
 
 export interface ServerOptions {
   root: string;
@@ -69,6 +71,12 @@ export interface ServerOptions {
   warmUp?: number;
   /** Serve TFTP on this UDP port (overrides tftp.listen.port; 0 picks a free one). Absent and unset in deskset.yaml: no TFTP. */
   tftpPort?: number;
+  /**
+   * The admin API listener (src/admin/): off unless asked (`deskset serve` asks), so tests
+   * and embedders do not all bind 127.0.0.1:9090. `true` listens where deskset.yaml says
+   * (admin.listen); host/port override it (port 0 picks a free one).
+   */
+  admin?: boolean | { host?: string; port?: number };
 }
 
 /** How often a server reads the bindings again (another replica may have bound a phone). */
@@ -106,6 +114,8 @@ export interface RunningServer {
   store?: StateStore;
   /** The inventory writer, when there is a store. */
   inventory?: Inventory;
+  /** The admin API listener, when started. */
+  admin?: RunningAdmin;
   close(): Promise<void>;
 }
 
@@ -235,6 +245,38 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
     throw err;
   });
+  let admin: RunningAdmin | undefined;
+  const adminCfg = snap.config.admin;
+  if (opts.admin && (adminCfg.listen || typeof opts.admin === 'object')) {
+    const at = typeof opts.admin === 'object' ? opts.admin : {};
+    try {
+      if (adminCfg.tls && !tls?.options) throw new DiagnosticsError([{ code: 'CONFIG', severity: 'error', message: 'admin.tls: true needs a certificate (tls: in deskset.yaml, or --dev-tls)', loc: { file: 'deskset.yaml', line: 1, col: 1 } }]);
+      admin = await startAdminListener({
+        host: at.host ?? adminCfg.listen?.host ?? '127.0.0.1',
+        port: at.port ?? adminCfg.listen?.port ?? 9090,
+        tls: (adminCfg.tls ?? !!tls?.options) ? tls?.options : undefined,
+        // Read per call: a reload of deskset.yaml changes users and limits (not the address).
+        config: () => provisioner.current().config.admin,
+        snapshot: () => provisioner.current(),
+        etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag,
+        health: () => reloader.status(),
+        store,
+        phoneOverrides: async (mac) => (await uploads.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override),
+        log,
+        version: VERSION,
+        startedAt: new Date(),
+        now: Date.now,
+      });
+    } catch (e) {
+      // Not started: nothing this call opened may outlive it.
+      for (const t of timers) clearInterval(t);
+      await reloader.close();
+      await inventory?.close().catch(() => undefined);
+      await store?.close();
+      await Promise.all([...[server, secure?.server].filter((s): s is Server => !!s).map(close), tftp?.server.close()]);
+      throw e;
+    }
+  }
 
   if (background) void reloader.validateInBackground(snap);
   // Neither a watcher error nor a reload that throws may end the process: both degrade /healthz.
@@ -258,10 +300,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     warmedUp,
     store,
     inventory,
+    admin,
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();
       await Promise.all([...[server, secure?.server].filter((s): s is Server => !!s).map(close), tftp?.server.close()]);
+      await admin?.close();
       await reloader.close();
       // After the listeners: the last requests' observations are written, then the store closes.
       await inventory?.close().catch((e: Error) => log.warn({ err: e.message }, 'inventory: last batch not written'));

@@ -57,6 +57,8 @@ export const COMMANDS = {
       workers: { type: 'string', value: 'N', help: 'N processes sharing the port (1-64, default 1)' },
       'warm-up': { type: 'string', value: 'N', help: 'answer N requests of its own before listening (default 1500; 0 skips)' },
       'tftp-port': { type: 'string', value: 'N', help: 'also serve read-only TFTP on this UDP port (overrides tftp.listen.port; off by default; docs/tftp.md)' },
+      'admin-port': { type: 'string', value: 'N', help: 'admin API port (overrides admin.listen; 0 picks a free one)' },
+      'no-admin': { type: 'boolean', help: 'do not start the admin API listener' },
     },
     examples: ['deskset serve samples --port 8080', 'deskset serve /etc/deskset --dev-tls --workers 2', 'deskset serve /etc/deskset --tftp-port 69'],
     exits: { 0: 'stopped by SIGINT or SIGTERM', 1: 'not started: ROOT has errors (printed on stderr)', 2: USAGE_EXIT },
@@ -179,6 +181,22 @@ export const COMMANDS = {
     exits: { 0: 'done', 1: 'ROOT unreadable, or revoke: the device has no token', 2: USAGE_EXIT },
     load: async () => (await import('./token.js')).run,
   }),
+  // ---- admin API (src/admin/) ----
+  admin: command({
+    args: ['token issue [ROOT]', 'token list [ROOT]', 'token revoke [ROOT] ID'],
+    summary: 'API tokens for the admin API (CI jobs, scripts): the token is printed once',
+    description:
+      'token issue prints a new Bearer token for the admin API (docs/admin-api.md) once, on stdout; the state store keeps only its SHA-256. --role viewer reads; admin may also import devices, read the audit log and unmask secrets. token revoke ID stops a token at once. Every change is written to the audit log.',
+    options: {
+      role: { type: 'string', value: 'ROLE', help: 'admin or viewer (issue; required)' },
+      label: { type: 'string', value: 'TEXT', help: 'a note on what the token is for, shown by list (issue)' },
+      json: JSON_REPORT,
+    },
+    examples: ['deskset admin token issue samples --role viewer --label ci', 'deskset admin token list samples', 'deskset admin token revoke samples 3f9a0c1b2d4e'],
+    exits: { 0: 'done', 1: 'ROOT unreadable or has no state store, or revoke: no such token', 2: USAGE_EXIT },
+    load: async () => (await import('./admin.js')).run,
+  }),
+  // ---- end of admin API ----
   // ── the state store and the inventory (docs/state.md)
   devices: command({
     args: ['[ROOT]'],

@@ -9,6 +9,7 @@ import { chooseFirmware, describeFirmware } from '../render/firmware.js';
 import { normalizeMac } from '../config/mac.js';
 import { layersFor, resolveSubject, subjectOf } from '../config/resolve.js';
 import { devicePaths } from '../snapshot/routes.js';
+import { explainDevice } from '../config/explain-device.js';
 import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
@@ -17,6 +18,7 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 import { bindingOf, describeBinding } from './binding-of.js';
+import { withDevices } from '../snapshot/with-devices.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('explain', async () => {
@@ -60,7 +62,9 @@ export function run(args: string[]): Promise<number> {
     const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
     if (values.json) {
       const enrollment = bound && { code: bound.binding.codeId, kind: bound.binding.kind, tail: bound.binding.tail, boundAt: bound.binding.boundAt, boundFrom: bound.binding.boundFrom, state: bound.binding.state, applies: bound.device === device };
-      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: subject.site ?? null, groups: device.groups }, ...(byIp ? { address: byIp.json } : {}), ...(enrollment ? { enrollment } : {}), layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), firmware: { policy: fw.policy, version: fw.path ? fw.version : null, image: fw.path ?? null, why: fw.reason, setAt: fw.setAt.map(formatLoc), problem: fw.problem ?? null }, ...explanation }, null, 2)}\n`);
+      // A bound phone is explained as the snapshot a server serves it from (with the binding's device).
+      const shown = bound?.device === device ? withDevices(snap, [device]) : snap;
+      process.stdout.write(`${JSON.stringify({ ...explainDevice(shown, mac, overrides, { key, site: subject.site, address: byIp?.json }), ...(enrollment ? { enrollment } : {}) }, null, 2)}\n`);
       return 0;
     }
     const out = [

@@ -30,7 +30,10 @@ export function run(args: string[]): Promise<number> {
     let running;
     try {
       const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port']);
-      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp, tftpPort });
+      const adminPort = values['admin-port'] === undefined ? undefined : Number(values['admin-port']);
+      if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new UsageError(`bad --admin-port ${values['admin-port']}`);
+      const admin = values['no-admin'] ? false : adminPort === undefined ? true : { port: adminPort };
+      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp, tftpPort, admin });
     } catch (e) {
       // A state database we may not touch (migrated by a newer deskset) or cannot reach.
       if (e instanceof StoreError) {
@@ -62,6 +65,7 @@ export function run(args: string[]): Promise<number> {
       process.stderr.write(`HTTPS on ${running.https.url}${running.https.fingerprint256 ? `, certificate SHA-256 fingerprint ${running.https.fingerprint256}` : ''}${dev}\n`);
     }
     if (running.tftp && !quiet) process.stderr.write(`TFTP on ${running.tftp.host}:${running.tftp.port} (UDP, read-only)\n`);
+    if (running.admin && !quiet) process.stderr.write(`admin API on ${running.admin.url}/api/v1 (docs/admin-api.md)\n`);
     await stopped;
     // A worker's IPC channel to the primary would keep it alive after its servers closed.
     if (cluster.isWorker) cluster.worker!.disconnect();
