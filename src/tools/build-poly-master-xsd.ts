@@ -8,7 +8,8 @@
 // cannot pattern-match element or attribute names, so every model needs its own element
 // declaration with its own attribute names. ~45 near-identical blocks are easy to get
 // subtly wrong by hand (a VVX401 block declaring APP_FILE_PATH_VVX410 would silently let
-// the typo through); generating them keeps the list in one place, here.
+// the typo through); generating them keeps the list in one place: the vendor's own
+// src/vendors/polycom/master-models.ts.
 //
 // The rest of each .xsd is hand-written; only the text between its BEGIN/END markers is
 // replaced. The .xsd files are committed, so neither the server nor CI runs this script.
@@ -20,30 +21,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/**
- * Model names as they appear in `APPLICATION_<MODEL>` (the phone's own spelling, case
- * matters). Sources: the models UC Software 4.x-6.x knows, plus the legacy SoundPoint /
- * SoundStation entries (SPIP300/301/500/501/600/601, SSIP4000) that Poly's shipped
- * 000000000000.cfg still lists up to UCS 5.9.8 (realworld/polycom/adriacunanan06__...);
- * without them the vendor's own file would fail the schema. Add a model here, rerun.
- */
-export const POLY_MODELS: readonly string[] = [
-  // SoundPoint IP
-  'SPIP300', 'SPIP301', 'SPIP320', 'SPIP321', 'SPIP330', 'SPIP331', 'SPIP335',
-  'SPIP430', 'SPIP450', 'SPIP500', 'SPIP501', 'SPIP550', 'SPIP560',
-  'SPIP600', 'SPIP601', 'SPIP650', 'SPIP670',
-  // SoundStation IP / Duo
-  'SSIP4000', 'SSIP5000', 'SSIP6000', 'SSIP7000', 'SSDuo',
-  // VVX
-  'VVX101', 'VVX150', 'VVX201', 'VVX250', 'VVX300', 'VVX301', 'VVX310', 'VVX311', 'VVX350',
-  'VVX400', 'VVX401', 'VVX410', 'VVX411', 'VVX450', 'VVX500', 'VVX501', 'VVX600', 'VVX601',
-  'VVX1500', 'VVXD60',
-  // RealPresence Trio
-  'Trio8300', 'Trio8500', 'Trio8800', 'TrioC60',
-];
-
-/** Models whose child may also name a bootblock image (only the VVX1500 has a separate one). */
-export const BOOTBLOCK_MODELS: ReadonlySet<string> = new Set(['VVX1500']);
+export { POLY_MODELS, BOOTBLOCK_MODELS } from '../vendors/polycom/master-models.js';
+import { POLY_MODELS, BOOTBLOCK_MODELS } from '../vendors/polycom/master-models.js';
 
 /** A generated section of one schema file: its markers and its lines for one model. */
 interface Section {
