@@ -5,8 +5,8 @@
 // out of resources/ or firmware/ is not there.
 
 import path from 'node:path';
-import { parseAvayaScript } from '../vendors/avaya/script/index.js';
-import { extensionOf, substitute, TEXT_EXTENSIONS, type ResourceIdentity } from '../render/resources.js';
+import { phoneExpandsItself } from '../vendors/registry.js';
+import { extensionOf, hasToken, substitute, TEXT_EXTENSIONS, type ResourceIdentity } from '../render/resources.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { Confinement } from './confine.js';
 
@@ -65,8 +65,7 @@ export async function diskFileFor(snap: Snapshot, trees: ServedTrees, reqPath: s
       const encoding: BufferEncoding = utf8 === undefined ? 'latin1' : 'utf8';
       const text = utf8 ?? bytes.toString('latin1');
       if (hasToken(text)) {
-        const script = extensionOf(hit.file) === 'txt' && parseAvayaScript(text).statements.some((s) => s.kind !== 'label');
-        return { kind: 'resource', file: hit.file, abs, confine: resources, body: Buffer.from(substitute(text, hit.vars, script), encoding), mtime: st.mtime };
+        return { kind: 'resource', file: hit.file, abs, confine: resources, body: Buffer.from(substitute(text, hit.vars, phoneExpandsItself(hit.file, text)), encoding), mtime: st.mtime };
       }
     }
   }
@@ -83,6 +82,3 @@ function utf8OrUndefined(bytes: Uint8Array): string | undefined {
   }
 }
 
-function hasToken(text: string): boolean {
-  return text.includes('{{') || text.includes('$MACADDR') || text.includes('$MODEL4');
-}
