@@ -115,6 +115,11 @@ export interface Vendor {
   readonly uploadKinds?: Readonly<Record<string, UploadKindSpec>>;
   readonly defaultCredentials?: readonly DefaultCredential[];
   readonly phoneVariables?: PhoneVariables;
+  /**
+   * A request for one of its devices, for the start-up banner, when the device's own file
+   * name is not how its phones ask (a file named by no MAC, the phone known by its User-Agent).
+   */
+  readonly exampleRequest?: (device: { mac: string; model: string }) => { path: string; userAgent?: string };
   /** Model names its schemas declare (Poly's master config); every manifest model must be one. */
   readonly schemaModels?: readonly string[];
 }

@@ -52,4 +52,6 @@ export const vendor: Vendor = {
     check: (bytes, file, ctx) => lint(decodeScript(bytes), file, ctx),
   },
   phoneVariables: { names: { MACADDR: 'mac', MODEL4: 'model4' }, expandsItself: isScript },
+  // 46xxsettings.txt names no MAC: the phone is known by the MAC in its User-Agent.
+  exampleRequest: ({ mac, model }) => ({ path: '46xxsettings.txt', userAgent: `Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/${model}-4.1.3.0.6 (MAC:${mac})` }),
 };
