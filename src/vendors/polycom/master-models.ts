@@ -8,7 +8,7 @@
  * SoundStation entries (SPIP300/301/500/501/600/601, SSIP4000) that Poly's shipped
  * 000000000000.cfg still lists up to UCS 5.9.8 (realworld/polycom/adriacunanan06__...);
  * without them the vendor's own file would fail the schema. Add a model here, rerun
- * src/tools/build-poly-master-xsd.ts. Every model of templates/polycom/vendor.yaml must be here
+ * src/vendors/polycom/build-master-xsd.ts. Every model of templates/polycom/vendor.yaml must be here
  * (the vendor contract suite checks it).
  */
 export const POLY_MODELS: readonly string[] = [
