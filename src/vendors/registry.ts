@@ -24,7 +24,8 @@ export function vendorFolders(dir: string = HERE, ext: string = EXT): string[] {
     .sort();
 }
 
-async function load(dir: string, ext: string): Promise<Vendor[]> {
+/** Import every vendor folder under `dir`, checking each exports a `vendor` named like its folder. */
+export async function loadVendorFolders(dir: string, ext: string): Promise<Vendor[]> {
   const out: Vendor[] = [];
   for (const folder of vendorFolders(dir, ext)) {
     const mod = (await import(pathToFileURL(path.join(dir, folder, `index${ext}`)).href)) as { vendor?: Vendor };
@@ -43,48 +44,72 @@ function merged<T>(vendors: readonly Vendor[], what: string, pick: (v: Vendor) =
   for (const v of vendors) {
     for (const [name, item] of Object.entries(pick(v) ?? {})) {
       const prev = out.get(name);
-      if (prev !== undefined && !same(prev, item)) throw new VendorContractError(v.id, `${what} "${name}" is already defined by vendor ${owner.get(name)}`);
-      out.set(name, item);
-      if (!owner.has(name)) owner.set(name, v.id);
+      if (prev === undefined) {
+        out.set(name, item);
+        owner.set(name, v.id);
+      } else if (!same(prev, item)) throw new VendorContractError(v.id, `${what} "${name}" is already defined by vendor ${owner.get(name)}`);
     }
   }
   return out;
 }
 
+export interface VendorTables {
+  /** Helpers every template environment registers, beside the vendor-neutral ones. */
+  helpers: ReadonlyMap<string, HelperDelegate>;
+  /** `{{#params "<name>"}}` line writers (`xml` is built in). */
+  paramWriters: ReadonlyMap<string, ParamWriter>;
+  /** The vendors' own file formats, with the vendor that owns each (its catalog is consulted). */
+  formats: ReadonlyMap<string, { vendor: Vendor; format: OutputFormat }>;
+  /** Every `format:` a manifest may name: xml, the vendors' own, text (the order messages list them in). */
+  formatNames: readonly string[];
+  /** `<mac>-<kind>` files phones may PUT; two vendors may share a kind only if they store it alike. */
+  uploadKinds: ReadonlyMap<string, UploadKindSpec>;
+  /** Factory defaults of every vendor: a profile that uses one is as good as no password. */
+  defaultCredentials: readonly DefaultCredential[];
+  /** `$NAME` phone variables, by name, and the device field each stands for. */
+  phoneVariables: ReadonlyMap<string, 'mac' | 'model' | 'model4'>;
+}
+
+const sameKind = (a: UploadKindSpec, b: UploadKindSpec) => a.storage === b.storage && a.override === b.override && a.contentType === b.contentType;
+const isBuiltin = (name: string) => (BUILTIN_FORMATS as readonly string[]).includes(name);
+
+/** What the vendors bring, merged; throws VendorContractError where two collide. Pure. */
+export function vendorTables(vendors: readonly Vendor[]): VendorTables {
+  const formats = merged(vendors, 'file format', (v) =>
+    Object.fromEntries(
+      Object.entries(v.formats ?? {}).map(([name, format]) => {
+        if (isBuiltin(name)) throw new VendorContractError(v.id, `file format "${name}" is built in`);
+        return [name, { vendor: v, format }];
+      }),
+    ),
+  );
+  for (const v of vendors) if (v.paramFormats && Object.hasOwn(v.paramFormats, 'xml')) throw new VendorContractError(v.id, 'params format "xml" is built in');
+  return {
+    helpers: merged(vendors, 'helper', (v) => v.helpers),
+    paramWriters: merged(vendors, 'params format', (v) => v.paramFormats),
+    formats,
+    formatNames: [BUILTIN_FORMATS[0], ...formats.keys(), ...BUILTIN_FORMATS.slice(1)],
+    uploadKinds: merged(vendors, 'upload kind', (v) => v.uploadKinds, sameKind),
+    defaultCredentials: vendors.flatMap((v) => v.defaultCredentials ?? []),
+    phoneVariables: merged(vendors, 'phone variable', (v) => v.phoneVariables?.names),
+  };
+}
+
 /** Every vendor, in folder order. */
-export const VENDORS: readonly Vendor[] = await load(HERE, EXT);
+export const VENDORS: readonly Vendor[] = await loadVendorFolders(HERE, EXT);
 
 export function vendorById(id: string): Vendor | undefined {
   return VENDORS.find((v) => v.id === id);
 }
 
-/** Helpers every template environment registers, beside the vendor-neutral ones. */
-export const VENDOR_HELPERS: ReadonlyMap<string, HelperDelegate> = merged(VENDORS, 'helper', (v) => v.helpers);
-
-/** `{{#params "<name>"}}` line writers (`xml` is built in). */
-export const PARAM_WRITERS: ReadonlyMap<string, ParamWriter> = merged(VENDORS, 'params format', (v) => v.paramFormats);
-
-/** The vendors' own file formats, with the vendor that owns each (its catalog is consulted). */
-export const OUTPUT_FORMATS: ReadonlyMap<string, { vendor: Vendor; format: OutputFormat }> = merged(VENDORS, 'file format', (v) =>
-  Object.fromEntries(Object.entries(v.formats ?? {}).map(([name, format]) => {
-    if ((BUILTIN_FORMATS as readonly string[]).includes(name)) throw new VendorContractError(v.id, `file format "${name}" is built in`);
-    return [name, { vendor: v, format }];
-  })),
-);
-
-/** Every `format:` a manifest may name: xml, the vendors' own, text (the order messages list them in). */
-export const FORMAT_NAMES: readonly string[] = [BUILTIN_FORMATS[0], ...OUTPUT_FORMATS.keys(), ...BUILTIN_FORMATS.slice(1)];
-
-const sameKind = (a: UploadKindSpec, b: UploadKindSpec) => a.storage === b.storage && a.override === b.override && a.contentType === b.contentType;
-
-/** `<mac>-<kind>` files phones may PUT; two vendors may share a kind only if they store it alike. */
-export const UPLOAD_KIND_SPECS: ReadonlyMap<string, UploadKindSpec> = merged(VENDORS, 'upload kind', (v) => v.uploadKinds, sameKind);
-
-/** Factory defaults of every vendor: a profile that uses one is as good as no password. */
-export const DEFAULT_CREDENTIALS: readonly DefaultCredential[] = VENDORS.flatMap((v) => v.defaultCredentials ?? []);
-
-/** `$NAME` phone variables, by name, and the device field each stands for. */
-export const PHONE_VARIABLES: ReadonlyMap<string, 'mac' | 'model' | 'model4'> = merged(VENDORS, 'phone variable', (v) => v.phoneVariables?.names);
+const TABLES = vendorTables(VENDORS);
+export const VENDOR_HELPERS = TABLES.helpers;
+export const PARAM_WRITERS = TABLES.paramWriters;
+export const OUTPUT_FORMATS = TABLES.formats;
+export const FORMAT_NAMES = TABLES.formatNames;
+export const UPLOAD_KIND_SPECS = TABLES.uploadKinds;
+export const DEFAULT_CREDENTIALS = TABLES.defaultCredentials;
+export const PHONE_VARIABLES = TABLES.phoneVariables;
 
 /** Will a phone expand the `$NAME` variables in this file itself (so deskset must leave them)? */
 export function phoneExpandsItself(file: string, text: string): boolean {
