@@ -185,6 +185,21 @@ export function vendorContract(vendor: Vendor): void {
       }
     });
 
+    it("an admin's templates/<vendor>/… in the root wins over the shipped template, file by file", () => {
+      const root = new Map(samples);
+      for (const d of devices) root.set(d.file, d.text);
+      for (const f of manifest.files) root.set(`templates/${id}/${f.template}`, `${shipped.get(`templates/${id}/${f.template}`)!}\nADMIN OVERRIDE ${f.id}\n`);
+      const s = buildSnapshot({ root, shipped, version: '0.0.0-test' });
+      expect(errorsOf(s.diagnostics)).toEqual([]);
+      const seen = new Set<string>();
+      for (const t of allTargets(s).filter((x) => x.file.vendor === id)) {
+        const { rendered } = renderTarget(s.render, t);
+        expect(rendered?.text, t.path).toContain(`ADMIN OVERRIDE ${t.file.id}`);
+        seen.add(t.file.id);
+      }
+      expect(seen).toEqual(new Set(manifest.files.map((f) => f.id)));
+    });
+
     describe('escaping: hostile display names reach the phone exactly, or are refused', () => {
       const render = (value: string) => {
         const root = new Map(samples);
