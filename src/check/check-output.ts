@@ -17,10 +17,10 @@ export interface XsdFinding {
 }
 
 export interface OutputValidators {
-  /** Validate XML against the schema a route names (e.g. `polycom/master.xsd`); [] means valid. */
+  /** Validate XML against the schema a route names (`<vendor>/<name>.xsd`); [] means valid. */
   xsd?: (xml: string, schema: string) => XsdFinding[] | Promise<XsdFinding[]>;
   /**
-   * Validate XML against the schema's advisory companion (`polycom/master.advisory.xsd`):
+   * Validate XML against the schema's advisory companion (`<vendor>/<name>.advisory.xsd`):
    * deskset's own layout, stricter than the phone on purpose, so its findings are warnings.
    */
   xsdAdvisory?: (xml: string, schema: string) => XsdFinding[] | Promise<XsdFinding[]>;

@@ -1,5 +1,5 @@
 // `deskset check [ROOT] [--strict-xsd] [--json] [--quiet]`: load everything, render every file of every
-// device, validate each (XSD, Avaya script lint, Yealink grammar) and report every problem as
+// device, validate each (XSD, or the vendor's own checker) and report every problem as
 // file:line:col. Exit 0 when clean, 1 when there are errors.
 
 import { countSummary, groupByLocation, hasErrors, type Diagnostic } from '../check/diagnostics.js';

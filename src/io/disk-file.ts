@@ -58,7 +58,7 @@ export async function diskFileFor(snap: Snapshot, trees: ServedTrees, reqPath: s
     if (raw === 'outside') return undefined;
     if (raw) {
       const { bytes, st } = raw;
-      // Only text that holds a token is rewritten. Text that is not UTF-8 (a cp1252 Avaya
+      // Only text that holds a token is rewritten. Text that is not UTF-8 (a cp1252 phone
       // file, an ISO-8859-1 directory) is handled byte for byte as latin1, so every byte
       // other than the tokens goes out as it is on disk (the values are ASCII: MACs, models).
       const utf8 = utf8OrUndefined(bytes);

@@ -1,4 +1,4 @@
-// Hand-written files under resources/ that a vendor can check (an Avaya script, a site
+// Hand-written files under resources/ that a vendor can check (a phone script, a site
 // overlay) go through that vendor's checker, the same one its rendered files meet: a GOTO to
 // a missing label is as broken in a file an admin wrote as in one we generated.
 

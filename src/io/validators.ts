@@ -108,7 +108,7 @@ export function createValidators(opts: ValidatorOptions): Validators {
           }
           return out;
         };
-  // `polycom/master.xsd` → `polycom/master.advisory.xsd`, ours and the root's, where they exist.
+  // `<vendor>/<name>.xsd` → `<vendor>/<name>.advisory.xsd`, ours and the root's, where they exist.
   const advisoryPaths = new Map<string, string[]>();
   const advisory = (key: string) => {
     let p = advisoryPaths.get(key);

@@ -68,7 +68,7 @@ const neutral: Record<string, HelperDelegate> = {
   /**
    * {{#params "xml"}} {{set "k" v}} … {{/params}}: templates declare values; the block writes
    * each key once (a vendor param set in a profile replaces the vocabulary's value for the
-   * same key, instead of producing a duplicate that XML or Yealink would reject).
+   * same key, instead of producing a duplicate that the file's format would reject).
    */
   params(this: unknown, format: unknown, options: HelperOptions) {
     const write = format === 'xml' ? xmlParam(String(options.hash?.indent ?? '  ')) : typeof format === 'string' ? PARAM_WRITERS.get(format) : undefined;
