@@ -4,7 +4,7 @@
 // through its own validator, hostile values through its own escaping and reader, the
 // real User-Agents that name it, and a device of it in samples/.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateRendered } from '../src/check/check-output.js';
@@ -17,7 +17,7 @@ import { canonicalPath, devicePaths } from '../src/snapshot/routes.js';
 import { buildSnapshot, type Snapshot } from '../src/snapshot/snapshot.js';
 import { BUILTIN_FORMATS, MANIFEST_FILE, type Vendor } from '../src/vendors/contract.js';
 import { parseVendorManifest, type ModelInfo, type VendorManifest } from '../src/vendors/manifest.js';
-import { OUTPUT_FORMATS } from '../src/vendors/registry.js';
+import { OUTPUT_FORMATS, VENDORS } from '../src/vendors/registry.js';
 import { REPO } from './helpers/cli.js';
 import { sampleFiles, shippedFiles } from './helpers/reload-root.js';
 import { FIXTURES, HAVE_REALWORLD, REALWORLD } from './helpers/shared.js';
@@ -99,6 +99,28 @@ export function vendorContract(vendor: Vendor): void {
         }
       }
       if (vendor.catalog) expect(existsSync(path.join(REPO, 'schemas', id, vendor.catalog.file))).toBe(true);
+    });
+
+    it('its code imports only the contract, the shared building blocks and its own modules, and names no other vendor', () => {
+      const own = path.join(REPO, 'src', 'vendors', id);
+      const allowed = (abs: string) =>
+        abs.startsWith(`${own}${path.sep}`) ||
+        ['vendors/contract.ts', 'vendors/values.ts', 'render/timezone.ts', 'check/diagnostics.ts', 'check/suggest.ts'].some((f) => abs === path.join(REPO, 'src', f)) ||
+        abs.startsWith(path.join(REPO, 'src', 'config') + path.sep);
+      const others = VENDORS.map((v) => v.id).filter((v) => v !== id);
+      const bad: string[] = [];
+      for (const file of readdirSync(own, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
+        const abs = path.join(own, file);
+        const text = readFileSync(abs, 'utf8');
+        for (const m of text.matchAll(/^\s*(?:import|export)\b[^;]*?from\s+'([^']+)'/gms)) {
+          const spec = m[1]!;
+          if (!spec.startsWith('.')) continue; // a package
+          const target = path.resolve(path.dirname(abs), spec).replace(/\.js$/, '.ts');
+          if (!allowed(target)) bad.push(`${file} imports ${spec}`);
+        }
+        for (const other of others) if (new RegExp(`\\b${other}\\b`, 'i').test(text)) bad.push(`${file} names vendor ${other}`);
+      }
+      expect(bad).toEqual([]);
     });
 
     it.skipIf(!vendor.schemaModels)('declares every manifest model in the model list its schemas are generated from', () => {
