@@ -42,7 +42,7 @@ export interface OutputFormat {
 }
 
 /** Reads a rendered file back as the phone would: parameter name -> value. */
-export type SettingsReader = (text: string, format: string) => Map<string, string>;
+export type SettingsReader = (text: string, format: string) => Map<string, string> | Promise<Map<string, string>>;
 
 /**
  * How values reach the vendor's files. `lineValue` names what the phone reads as a line's

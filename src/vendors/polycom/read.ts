@@ -1,9 +1,12 @@
 // Reads a rendered Poly file back as the phone does: every attribute of every element, by
 // name (Poly parameters are attributes: <reg reg.1.displayName="…"/>), parsed by libxml2.
+// Imported on first use: instantiating libxml2's WASM costs ~150 ms of CPU, and only the
+// contract suite reads files back.
 
-import { XmlDocument, XmlElement, type XmlTreeNode } from 'libxml2-wasm';
+import type { XmlTreeNode } from 'libxml2-wasm';
 
-export function readPolyXml(xml: string): Map<string, string> {
+export async function readPolyXml(xml: string): Promise<Map<string, string>> {
+  const { XmlDocument, XmlElement } = await import('libxml2-wasm');
   const out = new Map<string, string>();
   const doc = XmlDocument.fromString(xml);
   try {
