@@ -2,7 +2,9 @@
 // fast path must refuse exactly what the full checks refuse.
 
 import { describe, expect, it } from 'vitest';
-import { avayaSet, xmlEscape, yealinkLine } from '../src/render/template-helpers.js';
+import { xmlEscape } from '../src/render/template-helpers.js';
+import { avayaSet } from '../src/vendors/avaya/escape.js';
+import { yealinkLine } from '../src/vendors/yealink/escape.js';
 
 describe('parameter name checks, remembered per name', () => {
   it('a name found valid does not make a different, invalid one pass', () => {

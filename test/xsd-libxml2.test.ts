@@ -8,7 +8,7 @@ import {
   Libxml2XsdEngine,
   validateSync,
 } from '../src/validate/xsd/index.js';
-import { applySection, POLY_MODELS, POLY_SCHEMA_DIR, SECTIONS } from '../src/tools/build-poly-master-xsd.js';
+import { applySection, POLY_MODELS, POLY_SCHEMA_DIR, SECTIONS } from '../src/vendors/polycom/build-master-xsd.js';
 import { runXsdEngineContract } from './xsd-engines.case.js';
 
 runXsdEngineContract(() => createXsdEngine('libxml2'));
@@ -90,7 +90,7 @@ describe('libxml2 engine specifics', () => {
 });
 
 describe('schemas/polycom/master.xsd and master.advisory.xsd', () => {
-  it('have their generated per-model sections in sync with src/tools/build-poly-master-xsd.ts', () => {
+  it('have their generated per-model sections in sync with src/vendors/polycom/build-master-xsd.ts', () => {
     for (const section of SECTIONS) {
       const committed = readFileSync(path.join(POLY_SCHEMA_DIR, section.file), 'utf8');
       expect(applySection(section, committed), section.file).toBe(committed);

@@ -8,7 +8,7 @@ import type { LayerKind } from '../config/merge.js';
 import { redactTree } from '../config/redact.js';
 import { layersFor } from '../config/resolve.js';
 import type { ProfileSet } from '../config/profiles.js';
-import { avayaSet } from '../render/template-helpers.js';
+import { avayaSet } from '../vendors/avaya/escape.js';
 import type { ModelInfo } from '../vendors/manifest.js';
 
 export interface SpecialsInput {

@@ -1,14 +1,13 @@
-// Validate what we render, before any phone sees it: XML against the route's XSD, Avaya
-// scripts through the script linter, Yealink files through their grammar. Each finding is
-// traced back, where possible, to the profile file:line that set the offending value.
+// Validate what we render, before any phone sees it: XML against the route's XSD, a
+// vendor's own format by that vendor's checker (src/vendors/<id>/). Each finding is traced
+// back, where possible, to the profile file:line that set the offending value.
 
 import type { Diagnostic, SourceLoc } from './diagnostics.js';
-import { lintAvayaScript } from '../vendors/avaya/script/index.js';
+import { OUTPUT_FORMATS } from '../vendors/registry.js';
 import { flattenLeaves, type EMap } from '../config/merge.js';
 import { REDACTED, isSecretKey } from '../config/redact.js';
 import type { Rendered } from '../render/render.js';
-import { xmlEscape } from '../render/template-helpers.js';
-import { checkYealinkCfg } from '../vendors/yealink/cfg-grammar.js';
+import { xmlEscape } from '../vendors/values.js';
 import type { PNode } from '../config/yaml-tree.js';
 
 export interface XsdFinding {
@@ -18,14 +17,15 @@ export interface XsdFinding {
 }
 
 export interface OutputValidators {
-  /** Validate XML against the schema a route names (e.g. `polycom/master.xsd`); [] means valid. */
+  /** Validate XML against the schema a route names (`<vendor>/<name>.xsd`); [] means valid. */
   xsd?: (xml: string, schema: string) => XsdFinding[] | Promise<XsdFinding[]>;
   /**
-   * Validate XML against the schema's advisory companion (`polycom/master.advisory.xsd`):
+   * Validate XML against the schema's advisory companion (`<vendor>/<name>.advisory.xsd`):
    * deskset's own layout, stricter than the phone on purpose, so its findings are warnings.
    */
   xsdAdvisory?: (xml: string, schema: string) => XsdFinding[] | Promise<XsdFinding[]>;
-  avayaCatalog?: ReadonlySet<string>;
+  /** Each vendor's catalog of parameter names (`Vendor.catalog`), by vendor id. */
+  catalogs?: ReadonlyMap<string, ReadonlySet<string>>;
   resourceExists?: (name: string) => boolean;
 }
 
@@ -48,14 +48,15 @@ export function validateRendered(r: Rendered, device: string | undefined, v: Out
       const res = v.xsd(text, schema);
       return Array.isArray(res) ? advisory(res) : res.then(advisory);
     }
-    case 'avaya-script':
-      return lintAvayaScript(text, { file: `/${r.path}`, catalog: v.avayaCatalog, resourceExists: v.resourceExists })
-        .filter((d) => d.severity !== 'info')
-        .map((d) => traced(r, text, d.loc?.line ?? 0, d.loc?.col ?? 0, d.message, d.code, d.severity, where));
-    case 'yealink-cfg':
-      return checkYealinkCfg(text, `/${r.path}`).map((d) => traced(r, text, d.loc?.line ?? 0, d.loc?.col ?? 0, d.message, d.code, d.severity, where));
-    default:
+    case 'text':
       return [];
+    default: {
+      const own = OUTPUT_FORMATS.get(r.file.format);
+      if (!own) return [];
+      return own.format
+        .check(text, `/${r.path}`, { catalog: v.catalogs?.get(own.vendor.id), resourceExists: v.resourceExists })
+        .map((d) => traced(r, text, d.loc?.line ?? 0, d.loc?.col ?? 0, d.message, d.code, d.severity, where));
+    }
   }
 }
 
@@ -96,7 +97,8 @@ interface ValueOrigin {
  * any value that appears verbatim on the line, longest first.
  */
 export function originOf(effective: EMap, renderedLine: string, message: string): ValueOrigin | undefined {
-  const named = /attribute '([^']+)'/.exec(message)?.[1] ?? /^(?:SET|ADD)\s+(\S+)/i.exec(renderedLine.trim())?.[1] ?? /^([A-Za-z0-9_.%-]+)\s*=/.exec(renderedLine.trim())?.[1];
+  const t = renderedLine.trim();
+  const named = /attribute '([^']+)'/.exec(message)?.[1] ?? firstOf(LINE_READERS, (read) => read(t)?.name);
   const values = scalarLeaves(effective);
   if (named) {
     const hit = values.find((v) => v.key === named || v.key.endsWith(`.${named}`));
@@ -112,15 +114,26 @@ export function originOf(effective: EMap, renderedLine: string, message: string)
   return best ? { key: best.key, loc: best.loc, secret: isSecretKey(best.key) } : undefined;
 }
 
-/** The values a rendered line carries: XML attribute values, `SET NAME value`, `key = value`. */
+/** Every vendor format's reader of one line, in vendor order. */
+const LINE_READERS = [...OUTPUT_FORMATS.values()].map((f) => f.format.lineParam);
+
+function firstOf<T, R>(items: readonly T[], f: (item: T) => R | undefined): R | undefined {
+  for (const item of items) {
+    const r = f(item);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** The values a rendered line carries: XML attribute values, and each vendor format's line value. */
 function renderedValues(line: string): Set<string> {
   const out = new Set<string>();
   for (const m of line.matchAll(/[\w.:-]+="([^"]*)"/g)) out.add(m[1]!);
   const t = line.trim();
-  const set = /^(?:SET|ADD)\s+\S+\s+(.*)$/i.exec(t);
-  if (set) out.add(set[1]!.replace(/^"(.*)"$/, '$1'));
-  const kv = /^[A-Za-z0-9_.%-]+\s*=\s?(.*)$/.exec(t);
-  if (kv) out.add(kv[1]!);
+  for (const read of LINE_READERS) {
+    const value = read(t)?.value;
+    if (value !== undefined) out.add(value);
+  }
   return out;
 }
 

@@ -178,5 +178,6 @@ function dstApproximated(snap: Snapshot, effective: EMap, model: ModelInfo, devi
   const inexact = rule && [rule.start, rule.end].filter((e) => !e.weekExact);
   if (!inexact?.length) return [];
   const say = (e: DstEdge) => `the ${DAY_NAMES[e.weekday]} on or after ${MONTH_NAMES[e.month - 1]} ${e.onOrAfter}`;
-  return [{ code: 'DST_APPROXIMATED', severity: 'warning', message: `${zone} changes clocks on ${inexact.map(say).join(' and ')}; phones that take an nth weekday (Avaya DSTSTART/DSTSTOP, Yealink start_time/end_time) are told week ${inexact[0]!.week} and are a week out in some years (docs/config.md)`, loc: f.node.origin.loc, device }];
+  const nth = snap.vendors.filter((v) => v.data.dst_form === 'nth-weekday').map((v) => v.label);
+  return [{ code: 'DST_APPROXIMATED', severity: 'warning', message: `${zone} changes clocks on ${inexact.map(say).join(' and ')}; phones that take an nth weekday (${nth.join(', ')}) are told week ${inexact[0]!.week} and are a week out in some years (docs/config.md)`, loc: f.node.origin.loc, device }];
 }

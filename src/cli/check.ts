@@ -1,5 +1,5 @@
 // `deskset check [ROOT] [--strict-xsd] [--json] [--quiet]`: load everything, render every file of every
-// device, validate each (XSD, Avaya script lint, Yealink grammar) and report every problem as
+// device, validate each (XSD, or the vendor's own checker) and report every problem as
 // file:line:col. Exit 0 when clean, 1 when there are errors.
 
 import { countSummary, groupByLocation, hasErrors, type Diagnostic } from '../check/diagnostics.js';
@@ -11,7 +11,7 @@ import { guarded, parse, printDiagnostics } from './common.js';
 import { COMMANDS } from './commands.js';
 import { redactSecrets } from '../config/secret-refs.js';
 import { securityChecks } from '../io/security-check.js';
-import { lintResourceScripts } from '../io/resource-scripts.js';
+import { checkResourceFiles } from '../io/resource-checks.js';
 import { startProgress } from './progress.js';
 
 export function run(args: string[]): Promise<number> {
@@ -29,7 +29,7 @@ export function run(args: string[]): Promise<number> {
     for (const d of result.diagnostics) problems.push(d);
     for (const p of validators.schemaProblems) problems.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
     problems.push(...(await securityChecks(snap)));
-    if (validators.avayaCatalog) problems.push(...(await lintResourceScripts(snap, validators.avayaCatalog)));
+    problems.push(...(await checkResourceFiles(snap, validators.catalogs)));
     // Media edited in place: compared with git and with the last run's record.
     const hashes = await mediaHashes(snap.rootDir, snap.resources);
     const busted = [...(await checkAgainstGit(snap.rootDir, hashes, snap.display)), ...(await checkAgainstRecord(snap.rootDir, snap.config.stateDir, hashes, snap.display))];

@@ -9,6 +9,7 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import { startServer } from '../server.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
+import { VENDORS } from '../vendors/registry.js';
 
 /** Requests answered over loopback before listening (http/warm-up.ts); --warm-up 0 skips it. */
 const DEFAULT_WARM_UP = 1500;
@@ -77,12 +78,13 @@ function banner(snap: Snapshot, root: string, host: string, port: number, base: 
   const lines = [`deskset serving ${root} on http://${host}:${port} (${snap.profiles.devices.size} devices, snapshot ${snap.id})`, 'try:'];
   // One example device per vendor: listing every device's files costs a second at 100,000.
   const devices = [...snap.profiles.devices.values()];
-  const avaya = devices.find((d) => d.model.vendor === 'avaya');
-  if (avaya) lines.push(`  curl -A 'Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/${avaya.model.name}-4.1.3.0.6 (MAC:${avaya.mac})' ${base}/46xxsettings.txt`);
-  for (const vendor of ['polycom', 'yealink']) {
-    const d = devices.find((x) => x.model.vendor === vendor);
-    const t = d ? deviceTargets(snap, [d.mac])[0] : undefined;
-    if (t) lines.push(`  curl ${base}/${t.path}`);
+  for (const vendor of VENDORS) {
+    const d = devices.find((x) => x.model.vendor === vendor.id);
+    if (!d) continue;
+    // A vendor whose phones ask by User-Agent says how; otherwise the device's first file.
+    const own = vendor.exampleRequest?.({ mac: d.mac, model: d.model.name });
+    const path = own?.path ?? deviceTargets(snap, [d.mac])[0]?.path;
+    if (path) lines.push(`  curl ${own?.userAgent ? `-A '${own.userAgent}' ` : ''}${base}/${path}`);
   }
   const targets = sharedTargets(snap);
   const shared = targets.find((x) => x.file.scope === 'model') ?? targets.find((x) => x.file.scope === 'shared');

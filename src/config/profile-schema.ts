@@ -5,6 +5,7 @@
 import { checkShape, int, listOf, mapOf, oneOf, openMap, scalar, str, text, any, type Shape } from './shape.js';
 import type { Diagnostic } from '../check/diagnostics.js';
 import type { PNode } from './yaml-tree.js';
+import { VENDORS } from '../vendors/registry.js';
 
 let zones: Set<string> | undefined;
 export function isKnownTimeZone(zone: string): boolean {
@@ -47,9 +48,8 @@ export const settingsShape: Shape = mapOf({
   time: mapOf({ zone: timeZone, ntp: listOf(str, true) }),
   language: str,
   admin_password: str,
-  avaya: mapOf({ settings: openMap(scalar) }),
-  polycom: mapOf({ params: openMap(scalar) }),
-  yealink: mapOf({ params: openMap(scalar) }),
+  // `<vendor>.<profileKey>`: each vendor's escape hatch (Vendor.profileKey), e.g. `<vendor>.params`.
+  ...Object.fromEntries(VENDORS.map((v) => [v.id, mapOf({ [v.profileKey]: openMap(scalar) })])),
   // Free-form values for admins' own template overrides.
   custom: any,
 });

@@ -5,8 +5,8 @@
 // out of resources/ or firmware/ is not there.
 
 import path from 'node:path';
-import { parseAvayaScript } from '../vendors/avaya/script/index.js';
-import { extensionOf, substitute, TEXT_EXTENSIONS, type ResourceIdentity } from '../render/resources.js';
+import { phoneExpandsItself } from '../vendors/registry.js';
+import { extensionOf, hasToken, substitute, TEXT_EXTENSIONS, type ResourceIdentity } from '../render/resources.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { Confinement } from './confine.js';
 
@@ -58,15 +58,14 @@ export async function diskFileFor(snap: Snapshot, trees: ServedTrees, reqPath: s
     if (raw === 'outside') return undefined;
     if (raw) {
       const { bytes, st } = raw;
-      // Only text that holds a token is rewritten. Text that is not UTF-8 (a cp1252 Avaya
+      // Only text that holds a token is rewritten. Text that is not UTF-8 (a cp1252 phone
       // file, an ISO-8859-1 directory) is handled byte for byte as latin1, so every byte
       // other than the tokens goes out as it is on disk (the values are ASCII: MACs, models).
       const utf8 = utf8OrUndefined(bytes);
       const encoding: BufferEncoding = utf8 === undefined ? 'latin1' : 'utf8';
       const text = utf8 ?? bytes.toString('latin1');
       if (hasToken(text)) {
-        const script = extensionOf(hit.file) === 'txt' && parseAvayaScript(text).statements.some((s) => s.kind !== 'label');
-        return { kind: 'resource', file: hit.file, abs, confine: resources, body: Buffer.from(substitute(text, hit.vars, script), encoding), mtime: st.mtime };
+        return { kind: 'resource', file: hit.file, abs, confine: resources, body: Buffer.from(substitute(text, hit.vars, phoneExpandsItself(hit.file, text)), encoding), mtime: st.mtime };
       }
     }
   }
@@ -83,6 +82,3 @@ function utf8OrUndefined(bytes: Uint8Array): string | undefined {
   }
 }
 
-function hasToken(text: string): boolean {
-  return text.includes('{{') || text.includes('$MACADDR') || text.includes('$MODEL4');
-}

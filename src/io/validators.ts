@@ -1,10 +1,10 @@
-// The edge side of output validation: where schemas and the Avaya catalog live on disk,
+// The edge side of output validation: where schemas and vendors' catalogs live on disk,
 // and which XSD engine runs. libxml2 (in-process, ~0.03 ms a document) is the default;
 // Java Xerces (one JVM per call, ~190 ms) is the reference, for `check --strict-xsd`.
 
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadCatalogText } from '../vendors/avaya/script/index.js';
+import { VENDORS } from '../vendors/registry.js';
 import type { OutputValidators, XsdFinding } from '../check/check-output.js';
 import { createXsdEngine, validateSync, XsdSchemaError, type XsdEngine } from '../validate/xsd/index.js';
 import { Confinement, isInside } from './confine.js';
@@ -18,6 +18,7 @@ export interface ValidatorOptions {
 }
 
 export interface Validators extends OutputValidators {
+  catalogs: ReadonlyMap<string, ReadonlySet<string>>;
   close(): Promise<void>;
   /** Problems with schemas themselves, reported once rather than per device. */
   schemaProblems: string[];
@@ -42,17 +43,27 @@ export function schemaPaths(root: string, key: string): string[] {
 
 const MAX_CATALOG = 4 * 1024 * 1024;
 
-export function avayaCatalog(root: string): Set<string> {
-  const names = loadCatalogText(readFileSync(path.join(PACKAGE_ROOT, 'schemas/avaya/parameters.txt'), 'utf8'));
-  let own: string | undefined;
-  try {
-    const confine = new Confinement(root);
-    own = confine.readTextSync(confine.at('schemas/avaya/parameters.txt'), MAX_CATALOG);
-  } catch {
-    /* the root is gone */
+/**
+ * Each vendor's catalog of parameter names (`schemas/<id>/<file>`, e.g. the J100 parameter
+ * list): ours, plus the names of the root's file of the same name.
+ */
+export function vendorCatalogs(root: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const v of VENDORS) {
+    if (!v.catalog) continue;
+    const rel = `schemas/${v.id}/${v.catalog.file}`;
+    const names = v.catalog.parse(readFileSync(path.join(PACKAGE_ROOT, rel), 'utf8'));
+    let own: string | undefined;
+    try {
+      const confine = new Confinement(root);
+      own = confine.readTextSync(confine.at(rel), MAX_CATALOG);
+    } catch {
+      /* the root is gone */
+    }
+    if (own !== undefined) for (const n of v.catalog.parse(own)) names.add(n);
+    out.set(v.id, names);
   }
-  if (own !== undefined) for (const n of loadCatalogText(own)) names.add(n);
-  return names;
+  return out;
 }
 
 export function createValidators(opts: ValidatorOptions): Validators {
@@ -97,7 +108,7 @@ export function createValidators(opts: ValidatorOptions): Validators {
           }
           return out;
         };
-  // `polycom/master.xsd` → `polycom/master.advisory.xsd`, ours and the root's, where they exist.
+  // `<vendor>/<name>.xsd` → `<vendor>/<name>.advisory.xsd`, ours and the root's, where they exist.
   const advisoryPaths = new Map<string, string[]>();
   const advisory = (key: string) => {
     let p = advisoryPaths.get(key);
@@ -110,7 +121,7 @@ export function createValidators(opts: ValidatorOptions): Validators {
   return {
     xsd,
     xsdAdvisory,
-    avayaCatalog: avayaCatalog(opts.root),
+    catalogs: vendorCatalogs(opts.root),
     resourceExists: names ? (n: string) => names.has(n) : undefined,
     schemaProblems,
     close: async () => {

@@ -4,10 +4,12 @@
 //    device's own file if present, else `000000000000-directory.xml`;
 //  - device variables in names and text: a file named `{{model}}-wallpaper.png` answers
 //    `J179-wallpaper.png`, and `{{mac}}` in a text resource becomes the asking phone's MAC.
-// Tokens that belong to the phone pass through untouched: Poly's [PHONE_MAC_ADDRESS], and
-// `$MACADDR`/`$MODEL4` inside an Avaya script (the phone expands those itself).
+// Tokens that belong to the phone pass through untouched: a vendor's `$NAME` phone variables
+// (`Vendor.phoneVariables`) inside a file its phone expands itself, and anything else that
+// is not one of ours (a phone's own `[PHONE_MAC_ADDRESS]`).
 
 import { macForms, normalizeMac, ZERO_MAC } from '../config/mac.js';
+import { PHONE_VARIABLES } from '../vendors/registry.js';
 
 export interface ResourceIdentity {
   mac?: string;
@@ -23,10 +25,20 @@ export interface ResourceMatch {
   vars: Record<string, string>;
 }
 
-/** deskset's own tokens, and the Avaya ones it expands where the phone would not. */
+/** deskset's own tokens, and the vendors' phone variables it expands where the phone would not. */
 const TOKEN = /\{\{\s*(mac|MAC|mac_colon|MAC_colon|model|vendor|site)\s*\}\}/g;
-const AVAYA_TOKEN = /\$(MACADDR|MODEL4)\b/g;
-const NAME_TOKEN = /\{\{\s*(mac|model)\s*\}\}|\$(MACADDR|MODEL4)/g;
+// Longest first, so `$MACADDR` is never read as a shorter variable's name.
+const PHONE_NAMES = [...PHONE_VARIABLES.keys()].sort((a, b) => b.length - a.length).map(escape).join('|');
+// With no vendor variables, patterns that never match.
+const PHONE_TOKEN = PHONE_NAMES ? new RegExp(`\\$(${PHONE_NAMES})\\b`, 'g') : /(?!)/g;
+const NAME_TOKEN = new RegExp(`\\{\\{\\s*(mac|model)\\s*\\}\\}${PHONE_NAMES ? `|\\$(${PHONE_NAMES})` : ''}`, 'g');
+
+/** Does this text hold a token deskset may substitute (its own or a phone variable)? */
+export function hasToken(text: string): boolean {
+  if (text.includes('{{')) return true;
+  for (const name of PHONE_VARIABLES.keys()) if (text.includes(`$${name}`)) return true;
+  return false;
+}
 
 export const TEXT_EXTENSIONS = new Set(['txt', 'xml', 'cfg', 'csv', 'json', 'htm', 'html', 'ini']);
 
@@ -37,13 +49,13 @@ export function extensionOf(name: string): string {
 
 /**
  * The name a device asks for a resource whose name has tokens (`{{model}}-wallpaper.png` ->
- * `VVX450-wallpaper.png`, `$MODEL4` the Avaya model4 form); undefined for a name without any.
+ * `VVX450-wallpaper.png`, a phone variable by the field it stands for); undefined for a name without any.
  */
 export function resourceNameFor(file: string, who: { mac: string; model: string; model4: string }): string | undefined {
   NAME_TOKEN.lastIndex = 0;
   if (!NAME_TOKEN.test(file)) return undefined;
   NAME_TOKEN.lastIndex = 0;
-  return file.replace(NAME_TOKEN, (_, own: string | undefined, avaya: string | undefined) => (own === 'mac' || avaya === 'MACADDR' ? who.mac : own === 'model' ? who.model : who.model4));
+  return file.replace(NAME_TOKEN, (_, own: string | undefined, phone: string | undefined) => who[own === 'mac' ? 'mac' : own === 'model' ? 'model' : PHONE_VARIABLES.get(phone!)!]);
 }
 
 export class ResourceIndex {
@@ -93,8 +105,8 @@ function namePattern(file: string): RegExp {
   let last = 0;
   for (const m of file.matchAll(NAME_TOKEN)) {
     src += escape(file.slice(last, m.index));
-    const name = m[1] ?? m[2];
-    src += name === 'mac' || name === 'MACADDR' ? '(?<mac>[0-9a-fA-F]{12})' : '(?<model>[A-Za-z0-9_]{2,20})';
+    const field = m[1] ?? PHONE_VARIABLES.get(m[2]!);
+    src += field === 'mac' ? '(?<mac>[0-9a-fA-F]{12})' : '(?<model>[A-Za-z0-9_]{2,20})';
     last = m.index! + m[0].length;
   }
   src += escape(file.slice(last));
@@ -117,12 +129,13 @@ function varsOf(who: ResourceIdentity): Record<string, string> {
 /**
  * Substitute deskset's tokens in a text resource. Unknown or unavailable tokens stay as
  * written (a file fetched without an identified device must not lose its placeholders).
- * `$MACADDR`/`$MODEL4` are expanded only when the file is not an Avaya script.
+ * Phone variables are expanded only when the phone will not (`phoneExpands` false); in text
+ * a model variable, whatever its form, becomes the model name.
  */
-export function substitute(text: string, vars: Record<string, string>, isAvayaScript: boolean): string {
+export function substitute(text: string, vars: Record<string, string>, phoneExpands: boolean): string {
   let out = text.replace(TOKEN, (all, name: string) => vars[name] ?? all);
-  if (!isAvayaScript) {
-    out = out.replace(AVAYA_TOKEN, (all, name: string) => (name === 'MACADDR' ? vars.mac : vars.model) ?? all);
+  if (!phoneExpands) {
+    out = out.replace(PHONE_TOKEN, (all, name: string) => (PHONE_VARIABLES.get(name) === 'mac' ? vars.mac : vars.model) ?? all);
   }
   return out;
 }

@@ -1,95 +1,27 @@
-// Handlebars helpers that shipped templates use to write each vendor's format safely.
-// Templates are compiled with noEscape: escaping is the job of these format-aware helpers,
-// because HTML escaping is wrong for two of our three formats.
+// Handlebars helpers every template can call: the vendor-neutral ones here, plus each
+// vendor's own (its escaping, line formats and time-zone forms, src/vendors/<id>/index.ts).
+// Templates are compiled with noEscape: escaping is the job of format-aware helpers,
+// because HTML escaping is wrong for most phone formats.
 
 import type { HelperDelegate } from 'handlebars';
-import { avayaDstEdge, dstRule, formatOffsetHm, formatOffsetHours, zoneInfo, type DstEdge } from './timezone.js';
+import { dstRule, zoneInfo } from './timezone.js';
+import { RenderValueError, type ParamWriter } from '../vendors/contract.js';
+import { PARAM_WRITERS, VENDOR_HELPERS } from '../vendors/registry.js';
+import { entries, isXmlName, text, xmlEscape } from '../vendors/values.js';
 
-/** Thrown by a helper when a value cannot be written safely in the target format. */
-export class RenderValueError extends Error {
-  /** The parameter being written, so the error can be traced to the profile line that set it. */
-  key?: string;
-}
+export { RenderValueError, xmlEscape };
 
-function text(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'object') throw new RenderValueError(`expected a single value, got ${Array.isArray(v) ? 'a list' : 'a map'}`);
-  return String(v);
-}
-
-// XML 1.0 forbids most C0 controls even as character references.
-const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
-
-// Anything xmlEscape must escape or refuse: most values have none, and one test says so.
-const XML_SPECIAL = /[&<>"'\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
-
-export function xmlEscape(v: unknown): string {
-  const s = text(v);
-  if (!XML_SPECIAL.test(s)) return s;
-  // The value itself is not quoted: it may be a password.
-  if (XML_FORBIDDEN.test(s)) throw new RenderValueError("a value holds a control character that XML cannot carry");
-  return s.replace(/[&<>"'\t\n\r]/g, (c) => XML_ENTITIES[c]!);
-}
-const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
-
-/**
- * A name check that remembers the names it found valid. Every device's file writes the same
- * few hundred names, so each is tested once, not once per render (measured: 1.3 µs of a
- * 21 µs render). Bounded: `set_all` writes names from profiles, and a root with more
- * distinct names than this only tests some again.
- */
-function nameCheck(pattern: RegExp): (name: string) => boolean {
-  const valid = new Set<string>();
-  return (name) => {
-    if (valid.has(name)) return true;
-    if (!pattern.test(name)) return false;
-    if (valid.size >= 10_000) valid.clear();
-    valid.add(name);
-    return true;
+/** `{{#params "xml"}}`: one attribute a line, names checked. */
+function xmlParam(indent: string): ParamWriter {
+  return (k, v) => {
+    const name = text(k);
+    if (!isXmlName(name)) throw new RenderValueError(`"${name}" is not a valid XML attribute name`);
+    return `${indent}${name}="${xmlEscape(v)}"`;
   };
 }
 
-const isXmlName = nameCheck(/^[A-Za-z_][A-Za-z0-9_.:-]*$/);
-
-/** Line-based formats: a newline in a value would smuggle in a new statement. */
-function singleLine(s: string, what: string): string {
-  if (/[\r\n\u0000]/.test(s)) throw new RenderValueError(`${what}: value contains a line break or NUL, which would inject a new line into the file`);
-  return s;
-}
-
-const isAvayaName = nameCheck(/^[A-Za-z][A-Za-z0-9_]*$/);
-
-/** `SET NAME value`, quoted when the value has spaces or is empty, as the phone's parser needs. */
-export function avayaSet(name: unknown, value: unknown): string {
-  const n = text(name);
-  if (!isAvayaName(n)) throw new RenderValueError(`"${n}" is not a valid Avaya parameter name`);
-  const v = singleLine(text(value), n);
-  // The phone's parser has no escape for a double quote inside a quoted value.
-  if (v.includes('"')) throw new RenderValueError(`${n}: Avaya values cannot contain a double quote`);
-  const needsQuotes = v === '' || /\s/.test(v) || v.startsWith('#');
-  return `SET ${n} ${needsQuotes ? `"${v}"` : v}`;
-}
-
-const isYealinkKey = nameCheck(/^[A-Za-z0-9_][A-Za-z0-9_.%-]*$/);
-
-/** `key = value`: Yealink reads the value to end of line, verbatim. */
-export function yealinkLine(key: unknown, value: unknown): string {
-  const k = text(key);
-  if (!isYealinkKey(k)) throw new RenderValueError(`"${k}" is not a valid Yealink parameter name`);
-  const v = singleLine(text(value), k);
-  return `${k} = ${v}`;
-}
-
-function entries(map: unknown): Array<[string, unknown]> {
-  if (map === null || map === undefined) return [];
-  if (typeof map !== 'object' || Array.isArray(map)) throw new RenderValueError('expected a map of parameters');
-  return Object.entries(map as Record<string, unknown>);
-}
-
-type ParamFormat = 'xml' | 'avaya' | 'yealink';
-
 /** Emit collected parameters in one format. Later `set`s of a key win; the key keeps its first place, so diffs stay small. */
-function emitParams(format: ParamFormat, params: Map<string, unknown>, indent: string): string {
+function emitParams(write: ParamWriter, params: Map<string, unknown>): string {
   let out = '';
   let key: string | undefined;
   let first = true;
@@ -99,11 +31,7 @@ function emitParams(format: ParamFormat, params: Map<string, unknown>, indent: s
       key = k;
       if (!first) out += '\n';
       first = false;
-      if (format === 'xml') {
-        if (!isXmlName(k)) throw new RenderValueError(`"${k}" is not a valid XML attribute name`);
-        out += `${indent}${k}="${xmlEscape(v)}"`;
-      } else if (format === 'avaya') out += avayaSet(k, v);
-      else out += yealinkLine(k, v);
+      out += write(k, v);
     }
   } catch (e) {
     if (e instanceof RenderValueError && e.key === undefined) e.key = key;
@@ -136,17 +64,18 @@ function frameWithParams(data: Record<string, unknown> | undefined, params: Map<
   return frame;
 }
 
-export const helpers: Record<string, HelperDelegate> = {
+const neutral: Record<string, HelperDelegate> = {
   /**
    * {{#params "xml"}} {{set "k" v}} … {{/params}}: templates declare values; the block writes
    * each key once (a vendor param set in a profile replaces the vocabulary's value for the
-   * same key, instead of producing a duplicate that XML or Yealink would reject).
+   * same key, instead of producing a duplicate that the file's format would reject).
    */
   params(this: unknown, format: unknown, options: HelperOptions) {
-    if (format !== 'xml' && format !== 'avaya' && format !== 'yealink') throw new RenderValueError(`params: unknown format ${String(format)}`);
+    const write = format === 'xml' ? xmlParam(String(options.hash?.indent ?? '  ')) : typeof format === 'string' ? PARAM_WRITERS.get(format) : undefined;
+    if (!write) throw new RenderValueError(`params: unknown format ${String(format)}`);
     const params = new Map<string, unknown>();
     options.fn(this, { data: frameWithParams(options.data, params) });
-    return emitParams(format, params, String(options.hash?.indent ?? '  '));
+    return emitParams(write, params);
   },
   /** Record one parameter; undefined and null mean "not set" and are skipped. */
   set(key: unknown, value: unknown, options: HelperOptions) {
@@ -181,30 +110,25 @@ export const helpers: Record<string, HelperDelegate> = {
       })
       .join('');
   },
-  avaya_set: (name: unknown, value: unknown) => avayaSet(name, value),
-  avaya_settings: (map: unknown) => entries(map).map(([k, v]) => avayaSet(k, v)).join('\n'),
-  yealink: (key: unknown, value: unknown) => yealinkLine(key, value),
-  yealink_params: (map: unknown) => entries(map).map(([k, v]) => yealinkLine(k, v)).join('\n'),
-  tz_offset_hm: (zone: unknown) => formatOffsetHm(zoneInfo(text(zone)).standardMinutes),
-  tz_offset_hours: (zone: unknown) => formatOffsetHours(zoneInfo(text(zone)).standardMinutes),
-  tz_offset_seconds: (zone: unknown) => String(zoneInfo(text(zone)).standardMinutes * 60),
   tz_dst: (zone: unknown) => (zoneInfo(text(zone)).observesDst ? '1' : '0'),
   /** The zone's DST rule ({start, end, saveMinutes}; each edge {month, week (5 = last), weekday (0 = Sun), hour, day}), or nothing. */
   dst: (zone: unknown) => dstRule(text(zone)),
-  avaya_dst: (edge: unknown) => avayaDstEdge(edge as DstEdge),
-  /** ISO weekday (1 = Monday … 7 = Sunday) from 0 = Sunday. */
-  iso_weekday: (d: unknown) => (Number(d) === 0 ? 7 : Number(d)),
   eq: (a: unknown, b: unknown) => a === b || String(a) === String(b),
   ne: (a: unknown, b: unknown) => !(a === b || String(a) === String(b)),
   or: (...args: unknown[]) => args.slice(0, -1).find(Boolean) ?? args[args.length - 2],
   and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
   not: (a: unknown) => !a,
   inc: (n: unknown) => Number(n) + 1,
-  /** `(if_last week a b)`: a when week is 5 (the last occurrence in the month), else b. */
-  if_last: (week: unknown, a: unknown, b: unknown) => (Number(week) === 5 ? a : b),
   default: (v: unknown, d: unknown) => (v === undefined || v === null || v === '' ? d : v),
   join: (list: unknown, sep: unknown) => (Array.isArray(list) ? list.map(text).join(typeof sep === 'string' ? sep : ',') : text(list)),
   first: (list: unknown) => (Array.isArray(list) ? list[0] : list),
   upper: (v: unknown) => text(v).toUpperCase(),
   lower: (v: unknown) => text(v).toLowerCase(),
 };
+
+/** The helpers a template environment registers: the neutral ones, then every vendor's. */
+export const helpers: Record<string, HelperDelegate> = { ...neutral };
+for (const [name, fn] of VENDOR_HELPERS) {
+  if (Object.hasOwn(neutral, name)) throw new Error(`vendor helper "${name}" would replace deskset's own helper of that name`);
+  helpers[name] = fn;
+}

@@ -1,6 +1,7 @@
 // Phones want a UTC offset, not an IANA zone. We derive the standard (non-DST) offset and
 // whether the zone observes DST from Node's Intl data, at a fixed reference year so the
-// rendered bytes do not change with the date the render runs.
+// rendered bytes do not change with the date the render runs. How each vendor writes these
+// (its offset and DST forms) lives in its own folder, src/vendors/<id>/.
 
 const REFERENCE_YEAR = 2025;
 
@@ -40,28 +41,15 @@ function computeZoneInfo(zone: string): ZoneInfo {
   return { standardMinutes: Math.min(jan, jul), observesDst: jan !== jul };
 }
 
-/** `-5:00`, `+5:30`, `0:00`: the form Avaya's GMTOFFSET uses. */
-export function formatOffsetHm(minutes: number): string {
-  const sign = minutes < 0 ? '-' : minutes > 0 ? '+' : '';
-  const a = Math.abs(minutes);
-  return `${sign}${Math.floor(a / 60)}:${String(a % 60).padStart(2, '0')}`;
-}
-
-/** `-5`, `+5.5`: the form Yealink's local_time.time_zone uses. */
-export function formatOffsetHours(minutes: number): string {
-  const h = minutes / 60;
-  return `${h > 0 ? '+' : ''}${h}`;
-}
-
 /** When DST starts or ends, as the recurring rules phones understand. */
 export interface DstEdge {
   /** 1–12 */
   month: number;
-  /** 1–4 for the nth occurrence; 5 for the last one in the month (Yealink's and Avaya's "last"). */
+  /** 1–4 for the nth occurrence; 5 for the last one in the month. */
   week: number;
   /**
-   * The same day as "the weekday on or after this day of the month" (Poly's fixedDayEnable=0
-   * form, also tzdata's own `Sun>=8`): 1, 8, 15, 22 for week 1–4, or 25 for March's last.
+   * The same day as "the weekday on or after this day of the month" (tzdata's own `Sun>=8`,
+   * and some phones' form): 1, 8, 15, 22 for week 1–4, or 25 for March's last.
    */
   onOrAfter: number;
   /** True when `week` names the day in every year; false when only `onOrAfter` can (Chile's `Sun>=2`). */
@@ -79,7 +67,7 @@ export interface DstRule {
   end: DstEdge;
   /** Minutes added during DST. */
   saveMinutes: number;
-  /** The same in hours (Avaya's DSTOFFSET). */
+  /** The same in hours. */
   saveHours: number;
 }
 
@@ -167,12 +155,4 @@ function edgeOf(zone: string, ref: Transition): DstEdge {
   const week = nth ?? (last ? 5 : usual());
   const onOrAfter = nth ? 7 * nth - 6 : Math.max(1, hi - 6);
   return { month, week, onOrAfter, weekExact: nth !== undefined || last, weekday, hour: local.getUTCHours(), day: local.getUTCDate() };
-}
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** Avaya's DSTSTART/DSTSTOP form: `2SunMar2L`, `LSunOct3L` (L as occurrence = last; trailing L = local time). */
-export function avayaDstEdge(e: DstEdge): string {
-  return `${e.week === 5 ? 'L' : e.week}${DAYS[e.weekday]}${MONTHS[e.month - 1]}${e.hour}L`;
 }

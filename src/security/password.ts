@@ -13,6 +13,8 @@
 
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
+import { DEFAULT_CREDENTIALS } from '../vendors/registry.js';
+import type { DefaultCredential } from '../vendors/contract.js';
 
 const scryptAsync = promisify(crypto.scrypt) as (password: crypto.BinaryLike, salt: crypto.BinaryLike, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
 
@@ -232,15 +234,11 @@ async function hashWith(plain: string, c: { N: number; r: number; p: number; has
 }
 
 /**
- * Factory defaults that ship on phones and in vendor guides; a profile that uses one is
- * as good as no password (`deskset check` warns). `user: undefined` matches any user name,
- * for vendors whose admin login is a password alone.
+ * Factory defaults that ship on phones and in vendor guides, from every vendor's folder
+ * (`defaultCredentials`); a profile that uses one is as good as no password (`deskset check`
+ * warns). `user: undefined` matches any user name, for vendors whose admin login is a password alone.
  */
-export const KNOWN_DEFAULT_CREDENTIALS: ReadonlyArray<{ user: string | undefined; password: string; what: string }> = [
-  { user: 'PlcmSpIp', password: 'PlcmSpIp', what: 'Poly provisioning server default (PlcmSpIp/PlcmSpIp)' },
-  { user: undefined, password: '456', what: 'Poly phone admin default password (456)' },
-  { user: 'admin', password: 'admin', what: 'Yealink admin default (admin/admin)' },
-];
+export const KNOWN_DEFAULT_CREDENTIALS: ReadonlyArray<DefaultCredential> = DEFAULT_CREDENTIALS;
 
 /** Which vendor default `user`/`password` is, or undefined. User names compare case-insensitively. */
 export function describeDefaultCredential(user: string | undefined, password: string): string | undefined {

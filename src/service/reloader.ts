@@ -11,7 +11,7 @@ import type { ParseCache } from '../config/profiles.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { buildFromRoot, patchRoot, type RootFiles } from '../io/load-root.js';
 import { createValidators, type Validators } from '../io/validators.js';
-import { lintResourceScripts } from '../io/resource-scripts.js';
+import { checkResourceFiles } from '../io/resource-checks.js';
 import { waitForWrites } from '../io/settle.js';
 import { collectGarbage, collectIfBloated, withoutForcedCollections } from './heap.js';
 import { timeSlices } from './slices.js';
@@ -50,7 +50,7 @@ export async function validateSnapshot(snap: Snapshot, validators: Validators, d
   if (hasErrors(found)) return found;
   const result = await checkSnapshot(snap, validators, { devices, pause });
   for (const d of result.diagnostics) found.push(d);
-  if (validators.avayaCatalog) found.push(...(await lintResourceScripts(snap, validators.avayaCatalog)));
+  found.push(...(await checkResourceFiles(snap, validators.catalogs)));
   for (const p of validators.schemaProblems) found.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
   return found;
 }

@@ -1,5 +1,6 @@
-// Files phones write back to the provisioning server with HTTP PUT (vendor-facts §2.4 for Poly,
-// §1.1 for Yealink): logs, setting overrides made on the phone, directories, call lists.
+// Files phones write back to the provisioning server with HTTP PUT: logs, setting overrides
+// made on the phone, directories, call lists. Which names a phone may write is each vendor's
+// `uploadKinds` (src/vendors/<id>/index.ts); this store is the same for all.
 //
 // This is the only code in deskset that writes where a client chooses the name, so it is
 // deliberately paranoid:
@@ -22,7 +23,7 @@
 // watcher does not watch):
 //   uploads/<mac>/<mac>-<suffix>      overrides, directories, call lists: replaced by each PUT
 //   logs/<mac>/<YYYY-MM-DD>-<stem>.log  logs: each PUT is appended to the file of its UTC day
-//                                      (Poly appends to its logs over a day); pruned after
+//                                      (phones append to their logs over a day); pruned after
 //                                      `logRetentionDays`.
 // Files are created 0600 and directories 0700: a phone's override file can hold the SIP
 // password a user typed on the phone.
@@ -36,35 +37,19 @@ import { ZERO_MAC, normalizeMac } from '../config/mac.js';
 import { Confinement, isInside, reallyInside } from '../io/confine.js';
 import { DEFAULT_UPLOADS } from '../config/root-config.js';
 import { UploadQuota, type UploadSlot } from './upload-quota.js';
-
-interface KindSpec {
-  /** `log`: appended per day, never served back. `file`: replaced whole, served back on GET. */
-  storage: 'log' | 'file';
-  /** True for files whose settings the phone applies over ours (`deskset explain` lists them). */
-  override: boolean;
-  contentType: string;
-  what: string;
-}
+import { UPLOAD_KIND_SPECS } from '../vendors/registry.js';
+import type { UploadKindSpec } from '../vendors/contract.js';
 
 /**
- * The allow-list. One line per kind: the name a phone uploads is `<mac>-<key>`.
+ * The allow-list: every vendor's upload kinds. The name a phone uploads is `<mac>-<key>`.
  * Keys are matched exactly (lowercase, as phones send them); only the MAC part may vary in case.
  */
-export const UPLOAD_KINDS = {
-  'app.log': { storage: 'log', override: false, contentType: 'text/plain', what: 'Poly application log' },
-  'boot.log': { storage: 'log', override: false, contentType: 'text/plain', what: 'Poly BootROM/updater log' },
-  'phone.cfg': { storage: 'file', override: true, contentType: 'application/xml', what: 'Poly settings changed on the phone UI' },
-  'web.cfg': { storage: 'file', override: true, contentType: 'application/xml', what: 'Poly settings changed in the phone web UI' },
-  'directory.xml': { storage: 'file', override: false, contentType: 'application/xml', what: 'Poly local contact directory' },
-  'calls.xml': { storage: 'file', override: false, contentType: 'application/xml', what: 'Poly call lists' },
-  'contact.xml': { storage: 'file', override: false, contentType: 'application/xml', what: 'Yealink local contacts backup' },
-  'local.cfg': { storage: 'file', override: true, contentType: 'text/plain', what: 'Yealink settings changed on the phone (local config sync)' },
-} as const satisfies Record<string, KindSpec>;
+export const UPLOAD_KINDS: Readonly<Record<string, UploadKindSpec>> = Object.freeze(Object.assign(Object.create(null) as Record<string, UploadKindSpec>, Object.fromEntries(UPLOAD_KIND_SPECS)));
 
-export type UploadKind = keyof typeof UPLOAD_KINDS;
+export type UploadKind = string;
 
 // A Map, not `key in UPLOAD_KINDS`: an object lookup would also accept `constructor`, `__proto__`...
-const KINDS = new Map<string, KindSpec>(Object.entries(UPLOAD_KINDS));
+const KINDS: ReadonlyMap<string, UploadKindSpec> = UPLOAD_KIND_SPECS;
 
 /** 12 hex + '-' + the longest suffix is far below this; longer names are refused before any regex. */
 const MAX_NAME = 64;

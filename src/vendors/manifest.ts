@@ -4,9 +4,11 @@
 import type { Diagnostic } from '../check/diagnostics.js';
 import { checkShape, listOf, mapOf, oneOf, openMap, str, text, any, type Shape } from '../config/shape.js';
 import { parseYamlTree, toPlain, type PNode } from '../config/yaml-tree.js';
+import { FORMAT_NAMES } from './registry.js';
 
 export type FileScope = 'shared' | 'model' | 'device';
-export type FileFormat = 'xml' | 'avaya-script' | 'yealink-cfg' | 'text';
+/** `xml`, `text`, or a vendor's own format (`Vendor.formats`, e.g. `yealink-cfg`). */
+export type FileFormat = string;
 
 export interface FileSpec {
   vendor: string;
@@ -72,7 +74,7 @@ const manifestShape: Shape = mapOf(
           paths: listOf(str),
           template: str,
           content_type: str,
-          format: oneOf('xml', 'avaya-script', 'yealink-cfg', 'text'),
+          format: oneOf(...FORMAT_NAMES),
           schema: str,
           fallback: oneOf('shared'),
         },

@@ -32,3 +32,15 @@ export function checkYealinkCfg(text: string, file: string): Diagnostic[] {
   }
   return out;
 }
+
+/** What a .cfg sets, as the phone reads it: `key = value` lines, the value verbatim to end of line. */
+export function readYealinkCfg(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/)) {
+    const trimmed = line.trimStart();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const m = KEY_VALUE.exec(trimmed);
+    if (m) out.set(m[1]!, m[2]!);
+  }
+  return out;
+}

@@ -8,42 +8,20 @@
 // cannot pattern-match element or attribute names, so every model needs its own element
 // declaration with its own attribute names. ~45 near-identical blocks are easy to get
 // subtly wrong by hand (a VVX401 block declaring APP_FILE_PATH_VVX410 would silently let
-// the typo through); generating them keeps the list in one place, here.
+// the typo through); generating them keeps the list in one place: master-models.ts.
 //
 // The rest of each .xsd is hand-written; only the text between its BEGIN/END markers is
 // replaced. The .xsd files are committed, so neither the server nor CI runs this script.
 //
-//   npx tsc -p tsconfig.json && node dist/tools/build-poly-master-xsd.js          # rewrite
-//   npx tsc -p tsconfig.json && node dist/tools/build-poly-master-xsd.js --check  # exit 1 if stale
+//   npx tsc -p tsconfig.json && node dist/vendors/polycom/build-master-xsd.js          # rewrite
+//   npx tsc -p tsconfig.json && node dist/vendors/polycom/build-master-xsd.js --check  # exit 1 if stale
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BOOTBLOCK_MODELS, POLY_MODELS } from './master-models.js';
 
-/**
- * Model names as they appear in `APPLICATION_<MODEL>` (the phone's own spelling, case
- * matters). Sources: the models UC Software 4.x-6.x knows, plus the legacy SoundPoint /
- * SoundStation entries (SPIP300/301/500/501/600/601, SSIP4000) that Poly's shipped
- * 000000000000.cfg still lists up to UCS 5.9.8 (realworld/polycom/adriacunanan06__...);
- * without them the vendor's own file would fail the schema. Add a model here, rerun.
- */
-export const POLY_MODELS: readonly string[] = [
-  // SoundPoint IP
-  'SPIP300', 'SPIP301', 'SPIP320', 'SPIP321', 'SPIP330', 'SPIP331', 'SPIP335',
-  'SPIP430', 'SPIP450', 'SPIP500', 'SPIP501', 'SPIP550', 'SPIP560',
-  'SPIP600', 'SPIP601', 'SPIP650', 'SPIP670',
-  // SoundStation IP / Duo
-  'SSIP4000', 'SSIP5000', 'SSIP6000', 'SSIP7000', 'SSDuo',
-  // VVX
-  'VVX101', 'VVX150', 'VVX201', 'VVX250', 'VVX300', 'VVX301', 'VVX310', 'VVX311', 'VVX350',
-  'VVX400', 'VVX401', 'VVX410', 'VVX411', 'VVX450', 'VVX500', 'VVX501', 'VVX600', 'VVX601',
-  'VVX1500', 'VVXD60',
-  // RealPresence Trio
-  'Trio8300', 'Trio8500', 'Trio8800', 'TrioC60',
-];
-
-/** Models whose child may also name a bootblock image (only the VVX1500 has a separate one). */
-export const BOOTBLOCK_MODELS: ReadonlySet<string> = new Set(['VVX1500']);
+export { BOOTBLOCK_MODELS, POLY_MODELS };
 
 /** A generated section of one schema file: its markers and its lines for one model. */
 interface Section {
@@ -58,7 +36,7 @@ const typeName = (model: string) => `Application_${model}`;
 export const SECTIONS: readonly Section[] = [
   {
     file: 'master-types.xsd',
-    begin: '<!-- BEGIN GENERATED per-model types (src/tools/build-poly-master-xsd.ts) -->',
+    begin: '<!-- BEGIN GENERATED per-model types (src/vendors/polycom/build-master-xsd.ts) -->',
     end: '<!-- END GENERATED per-model types -->',
     model: (m, i) => [
       `${i}<xs:complexType name="${typeName(m)}">`,
@@ -71,13 +49,13 @@ export const SECTIONS: readonly Section[] = [
   {
     // Global: the lax wildcard under APPLICATION type-checks a child it has a declaration for.
     file: 'master.xsd',
-    begin: '<!-- BEGIN GENERATED per-model elements (src/tools/build-poly-master-xsd.ts) -->',
+    begin: '<!-- BEGIN GENERATED per-model elements (src/vendors/polycom/build-master-xsd.ts) -->',
     end: '<!-- END GENERATED per-model elements -->',
     model: (m, i) => [`${i}<xs:element name="APPLICATION_${m}" type="${typeName(m)}"/>`],
   },
   {
     file: 'master.advisory.xsd',
-    begin: '<!-- BEGIN GENERATED per-model children (src/tools/build-poly-master-xsd.ts) -->',
+    begin: '<!-- BEGIN GENERATED per-model children (src/vendors/polycom/build-master-xsd.ts) -->',
     end: '<!-- END GENERATED per-model children -->',
     model: (m, i) => [`${i}<xs:element name="APPLICATION_${m}" type="${typeName(m)}" minOccurs="0"/>`],
   },
@@ -108,8 +86,8 @@ export function applySection(section: Section, xsd: string): string {
   return `${head}\n${renderSection(section, indent)}\n${indent}${tail}`;
 }
 
-/** schemas/polycom/, found from this file whether it runs from src/tools or dist/tools. */
-export const POLY_SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas/polycom');
+/** schemas/polycom/, found from this file whether it runs from src/ or dist/. */
+export const POLY_SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schemas/polycom');
 
 function main(argv: string[]): number {
   let stale = 0;
@@ -119,7 +97,7 @@ function main(argv: string[]): number {
     const next = applySection(section, current);
     if (argv.includes('--check')) {
       if (next !== current) {
-        console.error(`${file} is out of date; run node dist/tools/build-poly-master-xsd.js`);
+        console.error(`${file} is out of date; run node dist/vendors/polycom/build-master-xsd.js`);
         stale++;
       }
       continue;
