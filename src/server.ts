@@ -30,6 +30,7 @@ import { TokenStore } from './security/tokens.js';
 import { Provisioner } from './service/provisioner.js';
 import { Reloader, validateSnapshot } from './service/reloader.js';
 import { UploadStore } from './service/upload-store.js';
+import { Metrics } from './metrics/index.js';
 
 export interface ServerOptions {
   root: string;
@@ -57,6 +58,8 @@ export interface ServerOptions {
    * listening (http/warm-up.ts). Default 0 here; `deskset serve` warms with 1,500.
    */
   warmUp?: number;
+  /** The registry requests, reloads and the guard report to (default: a fresh one per server). */
+  metrics?: Metrics;
 }
 
 /** The warm-up stops after this long whatever is left: start-up at 100,000 devices must stay under 10 s. */
@@ -83,6 +86,10 @@ export interface RunningServer {
   warnings: Diagnostic[];
   /** What the warm-up before listening did. */
   warmedUp: WarmUpResult;
+  /** This server's Prometheus metrics (served as /metrics on the admin listener). */
+  metrics: Metrics;
+  /** Read and check the whole root again (SIGHUP); a failure degrades /healthz, never throws. */
+  reload(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -132,8 +139,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? snap.config.listen.host;
   const port = opts.port ?? snap.config.listen.port;
   const log = opts.log ?? createLogger();
-  const provisioner = new Provisioner(snap);
-  const reloader = new Reloader(rootFiles, provisioner, log);
+  const metrics = opts.metrics ?? new Metrics();
+  const provisioner = new Provisioner(snap, metrics);
+  const reloader = new Reloader(rootFiles, provisioner, log, metrics);
   const unreadShown = unread.map((d) => ({ ...d, loc: d.loc && { ...d.loc, file: snap.display(d.loc.file) } }));
   if (unread.length) reloader.degrade('not_read', unreadShown);
   const up = snap.config.uploads;
@@ -144,7 +152,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');
   const tokens = new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
-  const gate = new Gate(snap.config.security, log, tokens);
+  const gate = new Gate(snap.config.security, log, tokens, metrics);
+  metrics.wire({
+    snapshot: () => {
+      const s = provisioner.current();
+      return { id: s.id, loadedAt: s.loadedAt, devices: s.profiles.devices.size };
+    },
+    healthy: () => reloader.status().ok,
+    guard: () => gate.guard.stats(),
+    cachedFiles: () => provisioner.cachedFiles(),
+  });
   // Housekeeping: old day logs and temp files a crash left behind, daily; tokens
   // issued by `deskset token` in another process, every few seconds (one stat).
   const housekeep = () => void Promise.all([uploads.pruneLogs(), uploads.removeStaleTemps()]).catch((e: Error) => log.warn({ err: e.message }, 'upload housekeeping failed'));
@@ -154,8 +171,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   for (const t of timers) t.unref();
 
   // The request stack: the Koa app behind the fast path. The warm-up builds one of its own.
-  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: AppOptions['health']) =>
-    createListener({ app: createApp({ provisioner: p, rootDir: rootFiles.dir, log: l, uploads, gate: g, health }), provisioner: p, gate: g, log: l, fastPath: opts.fastPath });
+  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: AppOptions['health'], m?: Metrics) =>
+    createListener({ app: createApp({ provisioner: p, rootDir: rootFiles.dir, log: l, uploads, gate: g, health, metrics: m }), provisioner: p, gate: g, log: l, fastPath: opts.fastPath, metrics: m });
 
   let warmedUp: WarmUpResult = { requests: 0, ms: 0 };
   if (opts.warmUp) {
@@ -166,7 +183,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     warmedUp = await warmUp(scratch, warmUpPaths(snap), { requests: opts.warmUp, budgetMs: WARM_UP_BUDGET_MS });
   }
 
-  const listener = requestStack(provisioner, gate, log, () => reloader.status());
+  const listener = requestStack(provisioner, gate, log, () => reloader.status(), metrics);
   const timeouts = serverTimeouts(snap.config.connections);
   const idleMs = snap.config.connections.idleTimeoutS === undefined ? IDLE_TIMEOUT_MS : snap.config.connections.idleTimeoutS * 1000;
   // One count per source address over both listeners; a reverse proxy we trust is not capped.
@@ -192,7 +209,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   if (background) void reloader.validateInBackground(snap);
   // Neither a watcher error nor a reload that throws may end the process: both degrade /healthz.
-  const onBatch = (changed: string[]) => void reloader.reload(changed).catch((err: unknown) => reloader.degrade('reload_failed', [problemOf('RELOAD_FAILED', err)]));
+  const failed = (err: unknown) => reloader.degrade('reload_failed', [problemOf('RELOAD_FAILED', err)]);
+  const onBatch = (changed: string[]) => void reloader.reload(changed).catch(failed);
   const onError = (err: Error, rel: string | undefined) => reloader.degrade('watch_error', [problemOf('WATCH_ERROR', err, rel)]);
   const watcher = opts.watch === false ? undefined : watchRoot(rootFiles.dir, onBatch, { debounceMs: opts.debounceMs, onError });
   return {
@@ -208,6 +226,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     watching: watcher?.ready ?? Promise.resolve(),
     warnings: [...unreadShown, ...found],
     warmedUp,
+    metrics,
+    reload: () => reloader.reloadAll().then(() => undefined, failed),
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();

@@ -20,6 +20,7 @@ import { servedTrees } from '../io/disk-file.js';
 import { createUploadHandler, serveUploaded } from './uploads.js';
 import type { UploadStore } from '../service/upload-store.js';
 import type { Health } from '../service/reloader.js';
+import type { Metrics } from '../metrics/index.js';
 
 export interface AppOptions {
   provisioner: Provisioner;
@@ -31,6 +32,8 @@ export interface AppOptions {
   uploads: UploadStore;
   /** Whether the last reload was accepted, and the errors if not (for /healthz). */
   health?: () => Health;
+  /** Counts each answered request where its access line is written, and each upload. */
+  metrics?: Metrics;
 }
 
 interface State {
@@ -39,6 +42,9 @@ interface State {
   reason?: string;
   /** Bytes written by a reply that bypassed Koa's own response. */
   bytes?: number;
+  /** Labels of the request metrics: the vendor and what kind of file was asked for. */
+  vendor?: string;
+  kind?: string;
 }
 
 export function createApp(opts: AppOptions): Koa<State> {
@@ -60,6 +66,7 @@ export function createApp(opts: AppOptions): Koa<State> {
       ctx.body = '';
     } finally {
       const ms = round(performance.now() - started);
+      opts.metrics?.recordRequest(ctx.state.vendor, ctx.state.kind, ctx.status, ms);
       logAccess(opts.log, {
         ip: opts.gate.clientIp(ctx.req.socket.remoteAddress, ctx.headers),
         method: ctx.method,
@@ -79,6 +86,7 @@ export function createApp(opts: AppOptions): Koa<State> {
   // (security.operators, loopback by default) get them; everyone else the status alone.
   app.use(async (ctx, next) => {
     if (ctx.path !== '/healthz' && ctx.path !== '/-/status') return next();
+    ctx.state.kind = 'operator';
     const h: Health = opts.health?.() ?? { ok: true, errors: [] };
     const operator = opts.gate.isOperator(opts.gate.clientIp(ctx.req.socket.remoteAddress, ctx.headers));
     ctx.set('Cache-Control', 'no-store');
@@ -119,6 +127,8 @@ export function createApp(opts: AppOptions): Koa<State> {
     ctx.state.mac = reply.log.mac;
     ctx.state.model = reply.log.model;
     ctx.state.reason = reply.log.reason;
+    ctx.state.vendor = reply.log.vendor ?? ctx.state.vendor;
+    ctx.state.kind = reply.log.kind ?? ctx.state.kind;
     ctx.status = reply.status;
     ctx.respond = false;
     ctx.state.bytes = writeReply(ctx.res, ctx.method, reply);
@@ -128,7 +138,10 @@ export function createApp(opts: AppOptions): Koa<State> {
   // URL token or own credentials. Shared credentials write only where deskset.yaml allows it.
   const uploadHandler = createUploadHandler({
     store: opts.uploads,
-    log: (rec) => opts.log.info(rec),
+    log: (rec) => {
+      opts.metrics?.recordUpload(Number(rec.status), typeof rec.bytes === 'number' ? rec.bytes : undefined);
+      opts.log.info(rec);
+    },
     authorize: async (ctx, mac, tokenMac) => {
       const snap = opts.provisioner.current();
       const device = snap.profiles.devices.get(mac);
@@ -148,6 +161,7 @@ export function createApp(opts: AppOptions): Koa<State> {
   app.use(async (ctx) => {
     const info = { method: ctx.method, url: ctx.originalUrl, headers: ctx.headers, remote: ctx.req.socket.remoteAddress, socket: ctx.req.socket };
     if (ctx.method === 'PUT') {
+      ctx.state.kind = 'upload';
       // Cool-down, path decoding and /p/<token>/ exactly as for GET.
       const routed = route(info, opts.gate);
       if ('status' in routed) return respond(ctx, routed);
@@ -172,6 +186,7 @@ export function createApp(opts: AppOptions): Koa<State> {
     const device = mac ? snap.profiles.devices.get(mac) : undefined;
     ctx.state.mac = mac;
     ctx.state.model = device?.model.name ?? ua?.model;
+    ctx.state.vendor = device?.model.vendor ?? ua?.vendor;
     // A per-device name for an unknown MAC is a guess: refused like a rendered file. Its shared
     // fallback (000000000000-directory.xml) too, once a known MAC's would be refused.
     const subject = device ? subjectOf(device) : undefined;
@@ -181,14 +196,20 @@ export function createApp(opts: AppOptions): Koa<State> {
     const admitted = await opts.gate.admit(snap, { ip: routed.ip, headers: ctx.headers, socket: ctx.req.socket, subject: named ? subject : undefined, tokenMac: routed.tokenMac });
     if (!admitted.ok) return respond(ctx, admitted.reply);
     // A phone's own uploaded override (<mac>-phone.cfg, <mac>-directory.xml, …) is served back.
-    if (await serveUploaded(ctx, opts.uploads, routed.path)) return;
+    if (await serveUploaded(ctx, opts.uploads, routed.path)) {
+      ctx.state.kind = 'uploaded';
+      return;
+    }
     const hit = await serveDiskFile(ctx, snap, trees, routed.path, {
       mac,
       model: device?.model.name ?? ua?.model,
       vendor: device?.model.vendor ?? ua?.vendor,
       site: device?.site,
     });
-    if (hit) return;
+    if (hit) {
+      ctx.state.kind = hit.kind;
+      return;
+    }
     ctx.state.reason = 'no route';
     return empty(ctx, 404);
   });

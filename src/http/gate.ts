@@ -23,6 +23,7 @@ import { clientIp, IpAllowList } from '../security/ip-allow.js';
 import { CredentialVerifier, credentialCost, type StoredCredential } from '../security/password.js';
 import type { TokenStore } from '../security/tokens.js';
 import { emptyReply, type Reply } from './reply.js';
+import type { Metrics } from '../metrics/index.js';
 
 export interface GateRequest {
   ip: string;
@@ -79,6 +80,7 @@ export class Gate {
     security: SecurityConfig,
     private readonly log: Logger,
     readonly tokens?: TokenStore,
+    private readonly metrics?: Metrics,
   ) {
     this.trusted = security.trustedProxies.length ? new IpAllowList(security.trustedProxies) : undefined;
     this.operators = new IpAllowList(security.operators);
@@ -89,7 +91,10 @@ export class Gate {
       cooldownMs: security.enumeration.cooldownS * 1000,
       lockoutAttempts: security.lockout.attempts,
       lockoutMs: security.lockout.durationS * 1000,
-      onEvent: (e) => logGuardEvent(log, e),
+      onEvent: (e) => {
+        metrics?.recordGuardEvent(e.event);
+        logGuardEvent(log, e);
+      },
     });
   }
 
@@ -100,7 +105,9 @@ export class Gate {
 
   /** A client in cool-down gets 429 before any other work. */
   coolingDown(ip: string): Reply | undefined {
-    return this.guard.blocked(ip) ? emptyReply(429, { reason: 'enumeration cool-down' }, { 'Retry-After': this.retryAfter }) : undefined;
+    if (!this.guard.blocked(ip)) return undefined;
+    this.metrics?.recordBlocked();
+    return emptyReply(429, { reason: 'enumeration cool-down' }, { 'Retry-After': this.retryAfter });
   }
 
   /** Count a request for a MAC file we will not serve (unknown, or not authorised). */

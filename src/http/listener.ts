@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/index.js';
 import type { Provisioner } from '../service/provisioner.js';
 import { redactTokenPath } from '../security/tokens.js';
 import { logAccess } from './access-log.js';
@@ -26,6 +27,8 @@ export interface ListenerOptions {
   log: Logger;
   /** Answer rendered files before Koa (default true). Off: Koa answers them the same way. */
   fastPath?: boolean;
+  /** Counts each answered request where its access line is written. */
+  metrics?: Metrics;
 }
 
 export function createListener(opts: ListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -34,8 +37,11 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
   const deps = { provisioner: opts.provisioner, gate: opts.gate, log: opts.log };
   const turn = new TurnWriter((err) => opts.log.error({ err: String(err) }, 'reply write failed'));
 
+  const metrics = opts.metrics;
   const logSent = (req: IncomingMessage, method: string, url: string, started: number, reply: Reply, bytes: number) => {
     const who = reply.log;
+    const ms = round(performance.now() - started);
+    metrics?.recordRequest(who.vendor, who.kind, reply.status, ms);
     // Written out rather than rest-and-spread, which V8 builds through a slow path.
     logAccess(opts.log, {
       ip: who.ip ?? deps.gate.clientIp(req.socket.remoteAddress, req.headers),
@@ -43,7 +49,7 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
       path: logPath(url),
       status: reply.status,
       bytes,
-      ms: round(performance.now() - started),
+      ms,
       mac: who.mac,
       model: who.model,
       reason: who.reason,

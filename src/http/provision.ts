@@ -75,7 +75,7 @@ export async function replyRendered(req: RequestInfo, deps: ProvisionDeps): Prom
   const ua = req.headers['user-agent'];
   const resolved = deps.provisioner.resolve({ path: routed.path, userAgent: typeof ua === 'string' ? ua : undefined });
   const r = resolved.resolution;
-  const log = { mac: r.mac, model: r.model, ip: routed.ip };
+  const log = { mac: r.mac, model: r.model, ip: routed.ip, vendor: r.kind === 'render' ? r.target.file.vendor : r.ua?.vendor, kind: r.kind === 'render' ? r.target.file.scope : undefined };
   if (r.kind === 'not-found') {
     if (r.reason === 'no route') return undefined;
     if (r.reason === 'model mismatch' && r.mac) warnOnce(deps.log, r.mac, { event: 'des_model_mismatch', mac: r.mac, model: r.model, pathModel: r.pathModel, path: `/${routed.path}` }, `a DES path names ${r.pathModel} for ${r.mac}, a ${r.model}: refused (logged once per device)`);

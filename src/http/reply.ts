@@ -9,8 +9,11 @@ export interface Reply {
   headers: Record<string, string>;
   /** What to send for GET (a string goes out as UTF-8); HEAD sends the same headers and no body. */
   body?: Buffer | string;
-  /** What the access log should say; `ip` once the client address is known (saves working it out twice). */
-  log: { mac?: string; model?: string; reason?: string; ip?: string };
+  /**
+   * What the access log should say; `ip` once the client address is known (saves working it
+   * out twice). `vendor` and `kind` (the file's scope) label the request metrics only.
+   */
+  log: { mac?: string; model?: string; reason?: string; ip?: string; vendor?: string; kind?: string };
 }
 
 /** Refusals carry no body at all: phones never read error pages, attackers learn nothing. */
