@@ -11,9 +11,9 @@ import {
   extractCatalog,
   loadCatalogText,
   type Statement,
-} from '../src/core/avaya-script/index.js';
-import type { Diagnostic } from '../src/core/diagnostics.js';
-import { formatDiagnostic } from '../src/core/diagnostics.js';
+} from '../src/vendors/avaya/script/index.js';
+import type { Diagnostic } from '../src/check/diagnostics.js';
+import { formatDiagnostic } from '../src/check/diagnostics.js';
 import { run } from '../src/cli/lint.js';
 import { FIXTURES, HAVE_REALWORLD, NEEDS_REALWORLD, REALWORLD, warnIfNoRealworld } from './helpers/shared.js';
 

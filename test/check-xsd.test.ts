@@ -9,9 +9,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatDiagnostic } from '../src/core/diagnostics.js';
-import { renderTarget } from '../src/core/render.js';
-import { allTargets } from '../src/core/request.js';
+import { formatDiagnostic } from '../src/check/diagnostics.js';
+import { renderTarget } from '../src/render/render.js';
+import { allTargets } from '../src/pipeline/request.js';
 import { buildFromRoot, readRoot } from '../src/io/load-root.js';
 import { runCli } from './helpers/cli.js';
 import { checkJson, sampleFile, type CheckJson } from './helpers/reload-root.js';
@@ -195,7 +195,7 @@ describe('deskset check: XSD findings in rendered Poly files', () => {
     expect(errs[0]!.message).toMatch(/"bad name" is not a valid XML attribute name/);
   });
 
-  // BUG (src/core/render.ts renderTarget, catch branch): a RenderValueError caused by a
+  // BUG (src/render/render.ts renderTarget, catch branch): a RenderValueError caused by a
   // profile key is reported at the template, `(shipped) templates/polycom/settings.cfg.hbs:1:1`,
   // and nothing in the diagnostic names the profile line that set "bad name"
   // (profiles/devices/0004f2a1b2c3.yaml:11). The issue asks for the profile file:line
@@ -261,7 +261,7 @@ describe('an admin XSD at <root>/schemas/polycom/polycomConfig.xsd', () => {
     expect(d.message).toMatch(/attribute 'reg\.1\.adress'.*not allowed.*\(did you mean "reg\.1\.address"\?\)/);
   });
 
-  // BUG (precision of the rendered location; src/core/check-output.ts traced() takes the
+  // BUG (precision of the rendered location; src/check/check-output.ts traced() takes the
   // engine's line as is): Poly attributes are rendered one per line, but libxml2 reports
   // every attribute problem at the line where the <polycomConfig …/> start tag ENDS, so the
   // "rendered line" printed for reg.1.server.1.port="70000" is the last attribute's line
@@ -329,7 +329,7 @@ describe('deskset check --strict-xsd (Java Xerces)', () => {
     for (const d of xsdErrors(strict.json)) expect(d.message).toMatch(/APP_FILE_PATH/);
   });
 
-  // BUG (src/validate/xsd/xerces.ts passes every Xerces message through; src/core/check-output.ts
+  // BUG (src/validate/xsd/xerces.ts passes every Xerces message through; src/check/check-output.ts
   // originOf): for one out-of-range value Xerces emits two messages, `cvc-maxInclusive-valid:
   // Value '70000' is not facet-valid …` and `cvc-attribute.3: The value '70000' of attribute
   // 'reg.1.server.1.port' …`. So --strict-xsd reports 2 errors where the default engine

@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { defaultMaxPerAddress } from '../src/http/connection-limits.js';
-import { parseRootConfig } from '../src/core/root-config.js';
+import { parseRootConfig } from '../src/config/root-config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { BIN, collect } from './helpers/cli.js';
 import { memoryLogger } from './helpers/serve-root.js';

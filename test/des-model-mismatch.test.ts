@@ -5,11 +5,11 @@
 // Real server, real sockets.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveRequest } from '../src/core/request.js';
+import { resolveRequest } from '../src/pipeline/request.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { desksetYaml, get, memoryLog, settle } from './helpers/e2e-http.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
-import { buildSnapshot, type Snapshot } from '../src/core/snapshot.js';
+import { buildSnapshot, type Snapshot } from '../src/snapshot/snapshot.js';
 import { sampleFiles, shippedFiles } from './helpers/reload-root.js';
 
 const J179 = 'c81fea83e85a';

@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFromRoot, readRoot } from '../src/io/load-root.js';
-import { SMALL_FLEET, type ParseCache } from '../src/core/profiles.js';
-import { renderTarget } from '../src/core/render.js';
-import { allTargets } from '../src/core/request.js';
-import type { PNode } from '../src/core/yaml-tree.js';
+import { SMALL_FLEET, type ParseCache } from '../src/config/profiles.js';
+import { renderTarget } from '../src/render/render.js';
+import { allTargets } from '../src/pipeline/request.js';
+import type { PNode } from '../src/config/yaml-tree.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 
 const dump = (n: PNode): unknown =>

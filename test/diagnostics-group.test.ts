@@ -1,7 +1,7 @@
 // Findings grouped by source location, and the summary's counts in English.
 
 import { describe, expect, it } from 'vitest';
-import { countSummary, formatDiagnostic, groupByLocation, type Diagnostic } from '../src/core/diagnostics.js';
+import { countSummary, formatDiagnostic, groupByLocation, type Diagnostic } from '../src/check/diagnostics.js';
 
 const at = (line: number) => ({ file: 'profiles/groups/sales.yaml', line, col: 7 });
 const finding = (device: string | undefined, line = 6, extra: Partial<Diagnostic> = {}): Diagnostic => ({

@@ -2,9 +2,9 @@
 // merged tree (longest matching key at each level), and a removed key resolves to its removal.
 
 import { describe, expect, it } from 'vitest';
-import { explainTree, resolveKeyPath } from '../src/core/explain.js';
-import { mergeLayers, type Layer, type LayerKind } from '../src/core/merge.js';
-import { parseYamlTree } from '../src/core/yaml-tree.js';
+import { explainTree, resolveKeyPath } from '../src/config/explain.js';
+import { mergeLayers, type Layer, type LayerKind } from '../src/config/merge.js';
+import { parseYamlTree } from '../src/config/yaml-tree.js';
 
 function layer(kind: LayerKind, name: string, file: string, text: string): Layer {
   const parsed = parseYamlTree(text, file);

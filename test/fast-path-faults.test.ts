@@ -4,7 +4,7 @@
 // serves normally afterwards. Faults are injected into a real server's provisioner.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Rendered } from '../src/core/render.js';
+import type { Rendered } from '../src/render/render.js';
 import type { Served } from '../src/service/provisioner.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { memoryLogger, raw } from './helpers/serve-root.js';

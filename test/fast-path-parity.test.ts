@@ -6,7 +6,7 @@
 
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allTargets } from '../src/core/request.js';
+import { allTargets } from '../src/pipeline/request.js';
 import { hashPassword } from '../src/security/password.js';
 import { TokenStore } from '../src/security/tokens.js';
 import { startServer, type RunningServer } from '../src/server.js';

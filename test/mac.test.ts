@@ -2,7 +2,7 @@
 // and admins write, and `undefined` (never a throw) for everything else.
 
 import { describe, expect, it } from 'vitest';
-import { macForms, normalizeMac, ouiOf } from '../src/core/mac.js';
+import { macForms, normalizeMac, ouiOf } from '../src/config/mac.js';
 
 const ACCEPT: Array<[string, string, string]> = [
   ['bare lower', '0004f2a1b2c3', '0004f2a1b2c3'],

@@ -1,11 +1,11 @@
-// The layered merge with provenance (src/core/merge.ts), driven by real YAML through
+// The layered merge with provenance (src/config/merge.ts), driven by real YAML through
 // parseYamlTree so every origin carries a true file:line:col.
 //   maps merge deeply; scalars and lists replace; explicit null removes an inherited key;
 //   every leaf keeps the layer and file:line:col that set it and what it overrode, newest first.
 
 import { describe, expect, it } from 'vitest';
-import { findPath, flattenLeaves, mergeLayers, plainOf, type EMap, type ENode, type Layer, type LayerKind } from '../src/core/merge.js';
-import { toPlain, parseYamlTree, type PNode } from '../src/core/yaml-tree.js';
+import { findPath, flattenLeaves, mergeLayers, plainOf, type EMap, type ENode, type Layer, type LayerKind } from '../src/config/merge.js';
+import { toPlain, parseYamlTree, type PNode } from '../src/config/yaml-tree.js';
 
 function layer(kind: LayerKind, name: string, file: string, text: string): Layer {
   const parsed = parseYamlTree(text, file);

@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRootConfig } from '../src/core/root-config.js';
+import { parseRootConfig } from '../src/config/root-config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { runCli } from './helpers/cli.js';
 import { appendYaml, basic, desksetYaml, memoryLog, settle, stable } from './helpers/e2e-http.js';

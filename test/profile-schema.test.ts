@@ -8,11 +8,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatDiagnostic, type Diagnostic } from '../src/core/diagnostics.js';
-import { isKnownTimeZone } from '../src/core/profile-schema.js';
-import { renderTarget } from '../src/core/render.js';
-import { allTargets } from '../src/core/request.js';
-import { buildSnapshot, type Snapshot } from '../src/core/snapshot.js';
+import { formatDiagnostic, type Diagnostic } from '../src/check/diagnostics.js';
+import { isKnownTimeZone } from '../src/config/profile-schema.js';
+import { renderTarget } from '../src/render/render.js';
+import { allTargets } from '../src/pipeline/request.js';
+import { buildSnapshot, type Snapshot } from '../src/snapshot/snapshot.js';
 import { runCli } from './helpers/cli.js';
 import { sampleFiles, shippedFiles } from './helpers/reload-root.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
@@ -152,7 +152,7 @@ describe('profile schema, pure core (buildSnapshot on in-memory files)', () => {
     expect(errorsOf(build({ 'profiles/sites/lisbon.yaml': 'description: x\nsettings: null\n' })).map(formatDiagnostic)).toEqual([]);
   });
 
-  // BUG (src/core/shape.ts checkShape, 'map' case): the message is built as `${path}: ${message}`
+  // BUG (src/config/shape.ts checkShape, 'map' case): the message is built as `${path}: ${message}`
   // and the root map has path '', so a device file without `model` reports
   // ': missing required key "model"' (leading ": "), printed as `error PROFILE: : missing …`.
   it('the missing-model message does not start with an empty key path', () => {
@@ -161,7 +161,7 @@ describe('profile schema, pure core (buildSnapshot on in-memory files)', () => {
     expect(e!.message).not.toMatch(/^:/);
   });
 
-  // BUG (src/core/shape.ts skips null map values, src/core/profiles.ts then reads the model
+  // BUG (src/config/shape.ts skips null map values, src/config/profiles.ts then reads the model
   // with scalarText): `model: null` passes the schema and comes out as
   // 'unknown model "undefined"; known models: …' instead of saying the model is missing/null.
   it('model: null is reported at the value as a missing model, not as model "undefined"', () => {

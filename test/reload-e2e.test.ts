@@ -7,7 +7,7 @@
 import { promises as fs, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { etagOf } from '../src/core/render.js';
+import { etagOf } from '../src/render/render.js';
 import { createLogger } from '../src/http/access-log.js';
 import { buildFromRoot, readRoot } from '../src/io/load-root.js';
 import { WATCHED } from '../src/io/watch.js';

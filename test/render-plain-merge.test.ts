@@ -1,4 +1,4 @@
-// Rendering merges settings without provenance (src/core/plain-merge.ts). What templates see
+// Rendering merges settings without provenance (src/config/plain-merge.ts). What templates see
 // must be exactly plainOf of the provenance merge `explain` and `check` use: same values, same
 // key order, nulls removed the same way, shared prefixes never modified by a device.
 
@@ -6,14 +6,14 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flattenLeaves, plainOf, type Layer, type LayerKind } from '../src/core/merge.js';
-import { plainSettings } from '../src/core/plain-merge.js';
-import type { ProfileSet } from '../src/core/profiles.js';
-import { renderTarget, type RenderInputs, type RenderTarget } from '../src/core/render.js';
-import { allTargets } from '../src/core/request.js';
-import { layersFor, resolveLayers, resolveSubject, type Subject } from '../src/core/resolve.js';
-import { buildSnapshot, type Snapshot } from '../src/core/snapshot.js';
-import { parseYamlTree } from '../src/core/yaml-tree.js';
+import { flattenLeaves, plainOf, type Layer, type LayerKind } from '../src/config/merge.js';
+import { plainSettings } from '../src/config/plain-merge.js';
+import type { ProfileSet } from '../src/config/profiles.js';
+import { renderTarget, type RenderInputs, type RenderTarget } from '../src/render/render.js';
+import { allTargets } from '../src/pipeline/request.js';
+import { layersFor, resolveLayers, resolveSubject, type Subject } from '../src/config/resolve.js';
+import { buildSnapshot, type Snapshot } from '../src/snapshot/snapshot.js';
+import { parseYamlTree } from '../src/config/yaml-tree.js';
 import { loadRoot } from '../src/io/load-root.js';
 import { sampleFiles, shippedFiles } from './helpers/reload-root.js';
 

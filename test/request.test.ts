@@ -3,8 +3,8 @@
 // known devices), however the MAC in the name is spelled.
 
 import { describe, expect, it } from 'vitest';
-import { allTargets, resolveRequest } from '../src/core/request.js';
-import { canonicalPath } from '../src/core/routes.js';
+import { allTargets, resolveRequest } from '../src/pipeline/request.js';
+import { canonicalPath } from '../src/snapshot/routes.js';
 import { loadRoot } from '../src/io/load-root.js';
 
 const snap = await loadRoot('samples');

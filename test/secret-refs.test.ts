@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, resolveSecretRefs, type SecretRefContext } from '../src/core/secret-refs.js';
-import { parseYamlTree, toPlain, type PNode } from '../src/core/yaml-tree.js';
+import { redactSecrets, resolveSecretRefs, type SecretRefContext } from '../src/config/secret-refs.js';
+import { parseYamlTree, toPlain, type PNode } from '../src/config/yaml-tree.js';
 
 const FILE = 'profiles/devices/c81fea83e85a.yaml';
 

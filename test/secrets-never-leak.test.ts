@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDACTED } from '../src/core/redact.js';
+import { REDACTED } from '../src/config/redact.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { runCli } from './helpers/cli.js';
 import { appendYaml, basic, get, memoryLog, settle } from './helpers/e2e-http.js';
@@ -132,7 +132,7 @@ describe('deskset explain', () => {
       }
     });
 
-    // BUG: src/core/explain.ts removalOf() (the path taken when KEY names a removed key) prints
+    // BUG: src/config/explain.ts removalOf() (the path taken when KEY names a removed key) prints
     // `was` values with only `isSecretKey(key) ? REDACTED : p.value`: no secrets set, no
     // recursion into lists/maps. `deskset explain ROOT c81fea83e85a custom.app_file_path`
     // prints "RmSecret-9910-qa"; `explain ROOT c81fea9102aa lines` prints the site line password.

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DiagnosticsError } from '../src/core/diagnostics.js';
+import { DiagnosticsError } from '../src/check/diagnostics.js';
 import { hashPassword } from '../src/security/password.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { spawn } from 'node:child_process';
@@ -287,9 +287,9 @@ describe('deskset check and serve on credentials', () => {
     return r;
   };
 
-  // BUG: src/core/snapshot.ts collectSecrets() puts every value held at a secret-looking key
+  // BUG: src/snapshot/snapshot.ts collectSecrets() puts every value held at a secret-looking key
   // (auth.password included) into snap.secrets, the set meant for redaction; then
-  // src/core/security-profile.ts takes `secrets.has(value)` to mean "came from a ${env:}/${file:}
+  // src/config/security-profile.ts takes `secrets.has(value)` to mean "came from a ${env:}/${file:}
   // reference" and accepts the plaintext as a credential of kind 'secret'. So no AUTH_PLAINTEXT,
   // serve starts, and the plaintext password from git opens the files. The three tests below.
   const plaintextRoot = () => newRoot({ 'profiles/sites/nyc.yaml': appendYaml(authYaml('nyc', 'hunter2-plaintext')) });

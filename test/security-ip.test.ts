@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientIp, IpAllowList, MAX_XFF_LENGTH, normalizeIp } from '../src/security/ip-allow.js';
+import { clientIp, IpAllowList, MAX_XFF_LENGTH, normalizeIp } from '../src/config/ip-allow.js';
 
 describe('IpAllowList', () => {
   const list = new IpAllowList(['10.0.0.0/8', '192.168.1.10', '2001:db8::/32', '::1']);

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNginx } from '../bench/servers.js';
 import { loadRoot } from '../src/io/load-root.js';
-import type { Snapshot } from '../src/core/snapshot.js';
+import type { Snapshot } from '../src/snapshot/snapshot.js';
 import type { RunningServer } from '../src/server.js';
 import { runCli } from './helpers/cli.js';
 import { get, serveRoot } from './helpers/serve-root.js';

@@ -1,7 +1,7 @@
 // "Did you mean …?": the edit distance and the choice of names, table-tested.
 
 import { describe, expect, it } from 'vitest';
-import { didYouMean, editDistance, maxSuggestDistance, suggest, unknownNameHint } from '../src/core/suggest.js';
+import { didYouMean, editDistance, maxSuggestDistance, suggest, unknownNameHint } from '../src/check/suggest.js';
 
 const DISTANCES: Array<[string, string, number]> = [
   ['', '', 0],

@@ -1,4 +1,4 @@
-// The closure back end for templates (src/core/template-compile.ts) must render exactly what
+// The closure back end for templates (src/render/template-compile.ts) must render exactly what
 // the Handlebars runtime renders for the same text, compile options and helpers: same bytes,
 // or the same error (class and message). Every case here compiles the text both ways:
 //   reference = env.compile(text, TEMPLATE_OPTIONS)
@@ -16,12 +16,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type Handlebars from 'handlebars';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { allTargets } from '../src/core/request.js';
-import { compileTemplate, createTemplateEnv, renderTarget, TEMPLATE_OPTIONS, type CompiledTemplate, type RenderTarget, type TemplateFn } from '../src/core/render.js';
-import { compileFast, registerPartialSource, tryCompileFast } from '../src/core/template-compile.js';
-import { RenderValueError } from '../src/core/template-helpers.js';
+import { allTargets } from '../src/pipeline/request.js';
+import { compileTemplate, createTemplateEnv, renderTarget, TEMPLATE_OPTIONS, type CompiledTemplate, type RenderTarget } from '../src/render/render.js';
+import type { TemplateFn } from '../src/render/template-compile.js';
+import { compileFast, registerPartialSource, tryCompileFast } from '../src/render/template-compile.js';
+import { RenderValueError } from '../src/render/template-helpers.js';
 import { loadRoot } from '../src/io/load-root.js';
-import type { Snapshot } from '../src/core/snapshot.js';
+import type { Snapshot } from '../src/snapshot/snapshot.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const OPTS = TEMPLATE_OPTIONS as unknown as Record<string, unknown>;

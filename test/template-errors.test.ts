@@ -3,7 +3,7 @@
 
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
-import { parseErrorPos, sourceExcerpt, templateSyntaxDiagnostic } from '../src/core/template-errors.js';
+import { parseErrorPos, sourceExcerpt, templateSyntaxDiagnostic } from '../src/render/template-errors.js';
 
 function parseError(text: string): Error {
   try {

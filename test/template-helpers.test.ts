@@ -1,8 +1,8 @@
-// The format helpers' checks (core/template-helpers.ts): remembered names and the escape
+// The format helpers' checks (render/template-helpers.ts): remembered names and the escape
 // fast path must refuse exactly what the full checks refuse.
 
 import { describe, expect, it } from 'vitest';
-import { avayaSet, xmlEscape, yealinkLine } from '../src/core/template-helpers.js';
+import { avayaSet, xmlEscape, yealinkLine } from '../src/render/template-helpers.js';
 
 describe('parameter name checks, remembered per name', () => {
   it('a name found valid does not make a different, invalid one pass', () => {

@@ -3,10 +3,10 @@
 
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
-import { settingsShape } from '../src/core/profile-schema.js';
-import { createTemplateEnv } from '../src/core/render.js';
-import { addTreeNames, lintTemplate, namesOfShape, namesOfValue, unionNames, type Names } from '../src/core/template-names.js';
-import { parseYamlTree } from '../src/core/yaml-tree.js';
+import { settingsShape } from '../src/config/profile-schema.js';
+import { createTemplateEnv } from '../src/render/render.js';
+import { addTreeNames, lintTemplate, namesOfShape, namesOfValue, unionNames, type Names } from '../src/render/template-names.js';
+import { parseYamlTree } from '../src/config/yaml-tree.js';
 
 const HELPERS = new Set(Object.keys(createTemplateEnv().helpers));
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generate } from 'selfsigned';
 import { checkCertificate, loadTlsMaterial, type TlsSettings } from '../src/security/tls-config.js';
-import type { Diagnostic } from '../src/core/diagnostics.js';
+import type { Diagnostic } from '../src/check/diagnostics.js';
 
 // Real certificates, generated per run (EC P-256: fast to make, and exercises a non-RSA key
 // type), written into a temp config root; loadTlsMaterial reads them the way the server

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseUserAgent, type UserAgentInfo } from '../src/core/user-agent.js';
-import { parseVendorManifest, type VendorManifest } from '../src/core/vendors.js';
+import { parseUserAgent, type UserAgentInfo } from '../src/pipeline/user-agent.js';
+import { parseVendorManifest, type VendorManifest } from '../src/vendors/manifest.js';
 import { FIXTURES, HAVE_REALWORLD, REALWORLD, warnIfNoRealworld } from './helpers/shared.js';
 
 warnIfNoRealworld('user-agent.test.ts');

@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseYamlFast } from '../src/core/yaml-fast.js';
-import { parseWithYaml, parseYamlTree, type PNode } from '../src/core/yaml-tree.js';
+import { parseYamlFast } from '../src/config/yaml-fast.js';
+import { parseWithYaml, parseYamlTree, type PNode } from '../src/config/yaml-tree.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -113,8 +113,8 @@ describe('yaml fast path', () => {
 
 describe('a __proto__ key is data', () => {
   it('toPlain and redactTree keep it as an own property and never change a prototype', async () => {
-    const { toPlain } = await import('../src/core/yaml-tree.js');
-    const { redactTree } = await import('../src/core/redact.js');
+    const { toPlain } = await import('../src/config/yaml-tree.js');
+    const { redactTree } = await import('../src/config/redact.js');
     const plain = toPlain(parseYamlTree('params:\n  __proto__: {polluted: yes}\n  ok: 1\n', 'x.yaml').root!) as Record<string, Record<string, unknown>>;
     const params = plain.params!;
     expect(Object.getPrototypeOf(params)).toBe(Object.prototype);

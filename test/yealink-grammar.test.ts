@@ -7,12 +7,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkSnapshot } from '../src/core/check.js';
-import { formatDiagnostic } from '../src/core/diagnostics.js';
-import { renderTarget } from '../src/core/render.js';
-import { allTargets } from '../src/core/request.js';
-import { buildSnapshot, type Snapshot } from '../src/core/snapshot.js';
-import { checkYealinkCfg } from '../src/core/yealink-cfg.js';
+import { checkSnapshot } from '../src/check/check.js';
+import { formatDiagnostic } from '../src/check/diagnostics.js';
+import { renderTarget } from '../src/render/render.js';
+import { allTargets } from '../src/pipeline/request.js';
+import { buildSnapshot, type Snapshot } from '../src/snapshot/snapshot.js';
+import { checkYealinkCfg } from '../src/vendors/yealink/cfg-grammar.js';
 import { sampleFiles, shippedFiles } from './helpers/reload-root.js';
 import { FIXTURES, HAVE_REALWORLD, NEEDS_REALWORLD, REALWORLD, warnIfNoRealworld } from './helpers/shared.js';
 
@@ -189,7 +189,7 @@ describe('every Yealink file rendered from samples/ passes the grammar', () => {
     }
   });
 
-  // BUG (src/core/check-output.ts originOf): when no profile key matches, any profile value
+  // BUG (src/check/check-output.ts originOf): when no profile key matches, any profile value
   // of 2+ characters that occurs as a *substring* of the rendered line is blamed. For the
   // template-made duplicate above, device 805ec0abcdef (NYC, language "en") gets
   // loc = profiles/global.yaml:12:13 "set by settings.language", because "en" occurs in

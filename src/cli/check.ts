@@ -2,14 +2,14 @@
 // device, validate each (XSD, Avaya script lint, Yealink grammar) and report every problem as
 // file:line:col. Exit 0 when clean, 1 when there are errors.
 
-import { countSummary, groupByLocation, hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import { checkSnapshot } from '../core/check.js';
+import { countSummary, groupByLocation, hasErrors, type Diagnostic } from '../check/diagnostics.js';
+import { checkSnapshot } from '../check/check.js';
 import { loadRoot } from '../io/load-root.js';
 import { createValidators } from '../io/validators.js';
 import { checkAgainstGit, checkAgainstRecord, mediaHashes } from '../io/resource-history.js';
 import { guarded, parse, printDiagnostics } from './common.js';
 import { COMMANDS } from './commands.js';
-import { redactSecrets } from '../core/secret-refs.js';
+import { redactSecrets } from '../config/secret-refs.js';
 import { securityChecks } from '../io/security-check.js';
 import { lintResourceScripts } from '../io/resource-scripts.js';
 import { startProgress } from './progress.js';

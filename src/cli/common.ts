@@ -1,10 +1,10 @@
 // Small shared pieces of the CLI: argument parsing and diagnostic printing.
 
 import { parseArgs } from 'node:util';
-import { formatDiagnostic, groupByLocation, type Diagnostic } from '../core/diagnostics.js';
-import { redactSecrets } from '../core/secret-refs.js';
+import { formatDiagnostic, groupByLocation, type Diagnostic } from '../check/diagnostics.js';
+import { redactSecrets } from '../config/secret-refs.js';
 import { parserOptions, type Options } from './commands.js';
-import { suggest } from '../core/suggest.js';
+import { suggest } from '../check/suggest.js';
 
 export class UsageError extends Error {}
 

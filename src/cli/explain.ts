@@ -1,14 +1,14 @@
 // `deskset explain [ROOT] MAC [KEY] [--json]`: every effective value of one device, the
 // file:line that set it, and the values it overrode.
 
-import { formatLoc, hasErrors } from '../core/diagnostics.js';
-import { explainTree, formatExplanation } from '../core/explain.js';
-import { flattenLeaves } from '../core/merge.js';
-import { didYouMean } from '../core/suggest.js';
-import { chooseFirmware, describeFirmware } from '../core/firmware.js';
-import { normalizeMac } from '../core/mac.js';
-import { layersFor, resolveSubject, subjectOf } from '../core/resolve.js';
-import { devicePaths } from '../core/routes.js';
+import { formatLoc, hasErrors } from '../check/diagnostics.js';
+import { explainTree, formatExplanation } from '../config/explain.js';
+import { flattenLeaves } from '../config/merge.js';
+import { didYouMean } from '../check/suggest.js';
+import { chooseFirmware, describeFirmware } from '../render/firmware.js';
+import { normalizeMac } from '../config/mac.js';
+import { layersFor, resolveSubject, subjectOf } from '../config/resolve.js';
+import { devicePaths } from '../snapshot/routes.js';
 import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';

@@ -1,9 +1,9 @@
 // `deskset firmware [ROOT] [--json]`: per model, the releases on disk, and which devices get
 // which version and why (the policy keys and the file:line that set them).
 
-import { formatLoc, hasErrors } from '../core/diagnostics.js';
-import { chooseFirmware } from '../core/firmware.js';
-import { resolveSubject, subjectOf } from '../core/resolve.js';
+import { formatLoc, hasErrors } from '../check/diagnostics.js';
+import { chooseFirmware } from '../render/firmware.js';
+import { resolveSubject, subjectOf } from '../config/resolve.js';
 import { loadRoot } from '../io/load-root.js';
 import { guarded, parse, printDiagnostics } from './common.js';
 import { COMMANDS } from './commands.js';

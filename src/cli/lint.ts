@@ -5,8 +5,8 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import { decodeScript, lintAvayaScript, loadCatalogText } from '../core/avaya-script/index.js';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../check/diagnostics.js';
+import { decodeScript, lintAvayaScript, loadCatalogText } from '../vendors/avaya/script/index.js';
 import { guarded, parse, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 

@@ -3,7 +3,7 @@
 // commands and their options are is one table (commands.ts); help is generated from it.
 
 import { VERSION } from '../io/package-root.js';
-import { suggest } from '../core/suggest.js';
+import { suggest } from '../check/suggest.js';
 import { COMMANDS, type CommandSpec } from './commands.js';
 import { commandHelp, usage } from './help.js';
 

@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { hasErrors } from '../core/diagnostics.js';
-import { normalizeMac } from '../core/mac.js';
-import { renderTarget } from '../core/render.js';
-import { allTargets } from '../core/request.js';
+import { hasErrors } from '../check/diagnostics.js';
+import { normalizeMac } from '../config/mac.js';
+import { renderTarget } from '../render/render.js';
+import { allTargets } from '../pipeline/request.js';
 import { loadRoot } from '../io/load-root.js';
 import { mirrorFiles } from '../io/mirror.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';

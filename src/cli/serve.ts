@@ -2,9 +2,9 @@
 // serve it and print a few curl lines to try.
 
 import cluster from 'node:cluster';
-import { DiagnosticsError } from '../core/diagnostics.js';
-import { deviceTargets, sharedTargets } from '../core/request.js';
-import type { Snapshot } from '../core/snapshot.js';
+import { DiagnosticsError } from '../check/diagnostics.js';
+import { deviceTargets, sharedTargets } from '../pipeline/request.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { startServer } from '../server.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';

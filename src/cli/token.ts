@@ -6,9 +6,9 @@
 
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { hasErrors } from '../core/diagnostics.js';
-import { normalizeMac } from '../core/mac.js';
-import { parseRootConfig, type RootConfig } from '../core/root-config.js';
+import { hasErrors } from '../check/diagnostics.js';
+import { normalizeMac } from '../config/mac.js';
+import { parseRootConfig, type RootConfig } from '../config/root-config.js';
 import { TokenStore } from '../security/tokens.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';

@@ -5,9 +5,9 @@
 // as if it were not there).
 
 import type Koa from 'koa';
-import { etagOf } from '../core/render.js';
-import { extensionOf, type ResourceIdentity } from '../core/resources.js';
-import type { Snapshot } from '../core/snapshot.js';
+import { etagOf } from '../render/render.js';
+import { extensionOf, type ResourceIdentity } from '../render/resources.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { diskFileFor, type ServedTrees } from '../io/disk-file.js';
 import { sendBytes, sendFile } from './send.js';
 

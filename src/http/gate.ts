@@ -10,16 +10,16 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import type { SecurityConfig } from '../core/root-config.js';
-import { allProfiles, type Profile } from '../core/profiles.js';
-import { layersFor, type Subject } from '../core/resolve.js';
-import { mergeLayers } from '../core/merge.js';
-import { securityPolicy, type SecurityPolicy } from '../core/security-profile.js';
-import type { Snapshot } from '../core/snapshot.js';
+import type { SecurityConfig } from '../config/root-config.js';
+import { allProfiles, type Profile } from '../config/profiles.js';
+import { layersFor, type Subject } from '../config/resolve.js';
+import { mergeLayers } from '../config/merge.js';
+import { securityPolicy, type SecurityPolicy } from '../config/security-profile.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { challenge, parseBasic } from '../security/basic.js';
 import { clientCertFromSocket, decideClientCert } from '../security/client-cert.js';
 import { EnumerationGuard, logGuardEvent } from '../security/enumeration-guard.js';
-import { clientIp, IpAllowList } from '../security/ip-allow.js';
+import { clientIp, IpAllowList } from '../config/ip-allow.js';
 import { CredentialVerifier, credentialCost, type StoredCredential } from '../security/password.js';
 import type { TokenStore } from '../security/tokens.js';
 import { emptyReply, type Reply } from './reply.js';

@@ -5,7 +5,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import { formatDiagnostic } from '../core/diagnostics.js';
+import { formatDiagnostic } from '../check/diagnostics.js';
 import type { Provisioner } from '../service/provisioner.js';
 import { parseTokenPath } from '../security/tokens.js';
 import { planResponse } from './conditional.js';

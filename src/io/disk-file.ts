@@ -5,9 +5,9 @@
 // out of resources/ or firmware/ is not there.
 
 import path from 'node:path';
-import { parseAvayaScript } from '../core/avaya-script/index.js';
-import { extensionOf, substitute, TEXT_EXTENSIONS, type ResourceIdentity } from '../core/resources.js';
-import type { Snapshot } from '../core/snapshot.js';
+import { parseAvayaScript } from '../vendors/avaya/script/index.js';
+import { extensionOf, substitute, TEXT_EXTENSIONS, type ResourceIdentity } from '../render/resources.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { Confinement } from './confine.js';
 
 /** Text resources larger than this are streamed untouched rather than substituted. */

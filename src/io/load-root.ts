@@ -3,10 +3,10 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic } from '../core/diagnostics.js';
-import type { ParseCache } from '../core/profiles.js';
-import { buildSnapshotSteps, type Snapshot } from '../core/snapshot.js';
-import { runPaused, runSteps, type Pause } from '../core/steps.js';
+import type { Diagnostic } from '../check/diagnostics.js';
+import type { ParseCache } from '../config/profiles.js';
+import { buildSnapshotSteps, type Snapshot } from '../snapshot/snapshot.js';
+import { runPaused, runSteps, type Pause } from '../config/steps.js';
 import { PACKAGE_ROOT, VERSION } from './package-root.js';
 import { Confinement } from './confine.js';
 import { listTree, readTextTree } from './read-tree.js';
@@ -140,7 +140,7 @@ async function readReleaseFiles(dir: string, firmware: readonly string[], into: 
 
 /**
  * A `${file:…}` secret: relative to the root, and after resolving symlinks still inside it
- * (core/secret-refs.ts already refused absolute paths and `..`). Small files only.
+ * (config/secret-refs.ts already refused absolute paths and `..`). Small files only.
  */
 export function readSecretFile(rootDir: string, rel: string): string | undefined {
   try {

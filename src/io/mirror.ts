@@ -2,11 +2,11 @@
 // without a User-Agent (resolveRequest + renderTarget for rendered files, diskFileFor for
 // firmware and resources). `render --out` writes them beside the files it renders anyway.
 
-import type { Diagnostic } from '../core/diagnostics.js';
-import { mirrorPaths } from '../core/mirror.js';
-import { renderTarget, type RenderOptions } from '../core/render.js';
-import { resolveRequest } from '../core/request.js';
-import type { Snapshot } from '../core/snapshot.js';
+import type { Diagnostic } from '../check/diagnostics.js';
+import { mirrorPaths } from '../snapshot/mirror.js';
+import { renderTarget, type RenderOptions } from '../render/render.js';
+import { resolveRequest } from '../pipeline/request.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { diskFileFor, servedTrees } from './disk-file.js';
 
 export interface MirrorFile {

@@ -10,7 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, promises as fs, readFileSync, readSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic } from '../core/diagnostics.js';
+import type { Diagnostic } from '../check/diagnostics.js';
 import { Confinement, isInside } from './confine.js';
 
 export const MAX_TEXT_FILE = 4 * 1024 * 1024;

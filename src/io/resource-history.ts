@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Diagnostic } from '../core/diagnostics.js';
-import { extensionOf } from '../core/resources.js';
+import type { Diagnostic } from '../check/diagnostics.js';
+import { extensionOf } from '../render/resources.js';
 import { Confinement, isInside, reallyInside } from './confine.js';
 
 const run = promisify(execFile);

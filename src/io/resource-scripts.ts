@@ -3,9 +3,9 @@
 // file an admin wrote as in one we generated.
 
 import path from 'node:path';
-import type { Diagnostic } from '../core/diagnostics.js';
-import { decodeScript, lintAvayaScript } from '../core/avaya-script/index.js';
-import type { Snapshot } from '../core/snapshot.js';
+import type { Diagnostic } from '../check/diagnostics.js';
+import { decodeScript, lintAvayaScript } from '../vendors/avaya/script/index.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { Confinement } from './confine.js';
 
 const MAX_SCRIPT = 4 * 1024 * 1024;

@@ -4,10 +4,10 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Diagnostic } from '../core/diagnostics.js';
-import { resolveSubject, subjectOf } from '../core/resolve.js';
-import { securityPolicy } from '../core/security-profile.js';
-import type { Snapshot } from '../core/snapshot.js';
+import type { Diagnostic } from '../check/diagnostics.js';
+import { resolveSubject, subjectOf } from '../config/resolve.js';
+import { securityPolicy } from '../config/security-profile.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { describeDefaultCredential, KNOWN_DEFAULT_CREDENTIALS, verifyPassword } from '../security/password.js';
 import { loadServerTls } from '../security/server-tls.js';
 

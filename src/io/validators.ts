@@ -4,12 +4,12 @@
 
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadCatalogText } from '../core/avaya-script/index.js';
-import type { OutputValidators, XsdFinding } from '../core/check-output.js';
+import { loadCatalogText } from '../vendors/avaya/script/index.js';
+import type { OutputValidators, XsdFinding } from '../check/check-output.js';
 import { createXsdEngine, validateSync, XsdSchemaError, type XsdEngine } from '../validate/xsd/index.js';
 import { Confinement, isInside } from './confine.js';
 import { PACKAGE_ROOT } from './package-root.js';
-import { didYouMean } from '../core/suggest.js';
+import { didYouMean } from '../check/suggest.js';
 
 export interface ValidatorOptions {
   root: string;

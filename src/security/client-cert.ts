@@ -9,7 +9,7 @@
 
 import type { PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import { TLSSocket } from 'node:tls';
-import { normalizeMac, ZERO_MAC } from '../core/mac.js';
+import { normalizeMac, ZERO_MAC } from '../config/mac.js';
 
 /** One subjectAltName entry as Node prints it: `DNS:x` -> { type: 'DNS', value: 'x' }. */
 export interface AltName {

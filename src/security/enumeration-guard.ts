@@ -24,7 +24,7 @@
 //
 // Pure apart from the injected clock: no timers, so nothing to clean up and nothing leaks.
 
-import { normalizeIp } from './ip-allow.js';
+import { normalizeIp } from '../config/ip-allow.js';
 
 export type GuardEvent =
   | { event: 'mac_enumeration'; ip: string; distinct: number; window_s: number }

@@ -96,7 +96,7 @@ export async function verifyPassword(plain: string, stored: string): Promise<boo
 /**
  * What a password is checked against. A plain secret is accepted ONLY as `kind: 'secret'`,
  * which the config loader sets for values that came from a secret reference
- * (`${env:…}`/`${file:…}`, see core/secret-refs.ts). A plain password typed into a profile
+ * (`${env:…}`/`${file:…}`, see config/secret-refs.ts). A plain password typed into a profile
  * is never a credential: the caller must not construct `secret` from it.
  */
 export type StoredCredential = { kind: 'hash'; value: string } | { kind: 'secret'; value: string };

@@ -1,7 +1,7 @@
 // The server's TLS settings from deskset.yaml (or a dev certificate), checked and loaded.
 
-import type { Diagnostic } from '../core/diagnostics.js';
-import type { TlsConfig } from '../core/root-config.js';
+import type { Diagnostic } from '../check/diagnostics.js';
+import type { TlsConfig } from '../config/root-config.js';
 import type { DevCertificate } from './dev-cert.js';
 import { loadTlsMaterial, type TlsServerOptions } from './tls-config.js';
 

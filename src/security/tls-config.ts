@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import tls from 'node:tls';
-import { hasErrors, type Diagnostic, type SourceLoc } from '../core/diagnostics.js';
+import { hasErrors, type Diagnostic, type SourceLoc } from '../check/diagnostics.js';
 import { parseSubjectAltName } from './client-cert.js';
 
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';

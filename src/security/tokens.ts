@@ -15,7 +15,7 @@
 import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { normalizeMac, ZERO_MAC } from '../core/mac.js';
+import { normalizeMac, ZERO_MAC } from '../config/mac.js';
 
 /** 32 random bytes in base64url without padding. */
 export const TOKEN_BYTES = 32;

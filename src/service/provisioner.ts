@@ -4,10 +4,10 @@
 // swapping the snapshot drops the cache, so a stale render can never be served.
 
 import { LRUCache } from 'lru-cache';
-import type { Diagnostic } from '../core/diagnostics.js';
-import { renderTarget, type Rendered } from '../core/render.js';
-import { resolveRequest, type RequestIdentity, type Resolution } from '../core/request.js';
-import type { Snapshot } from '../core/snapshot.js';
+import type { Diagnostic } from '../check/diagnostics.js';
+import { renderTarget, type Rendered } from '../render/render.js';
+import { resolveRequest, type RequestIdentity, type Resolution } from '../pipeline/request.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Metrics } from '../metrics/index.js';
 
 /** Memory the rendered files of one snapshot may take; big enough for a site, bounded for 100,000 devices. */

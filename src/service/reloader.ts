@@ -3,22 +3,22 @@
 // (log, /healthz) until it is fixed.
 
 import type { Logger } from 'pino';
-import { affectedDevices } from '../core/affected.js';
-import { emptiedProfiles, stillEmpty } from '../core/emptied.js';
-import { checkSnapshot } from '../core/check.js';
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import type { ParseCache } from '../core/profiles.js';
-import type { Snapshot } from '../core/snapshot.js';
+import { affectedDevices } from '../snapshot/affected.js';
+import { emptiedProfiles, stillEmpty } from '../check/emptied.js';
+import { checkSnapshot } from '../check/check.js';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../check/diagnostics.js';
+import type { ParseCache } from '../config/profiles.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { buildFromRoot, patchRoot, type RootFiles } from '../io/load-root.js';
 import { createValidators, type Validators } from '../io/validators.js';
 import { lintResourceScripts } from '../io/resource-scripts.js';
 import { waitForWrites } from '../io/settle.js';
 import { collectGarbage, collectIfBloated, withoutForcedCollections } from './heap.js';
 import { timeSlices } from './slices.js';
-import type { Pause } from '../core/steps.js';
+import type { Pause } from '../config/steps.js';
 import type { Provisioner, RenderCheck } from './provisioner.js';
-import { validateRendered } from '../core/check-output.js';
-import { redactSecrets } from '../core/secret-refs.js';
+import { validateRendered } from '../check/check-output.js';
+import { redactSecrets } from '../config/secret-refs.js';
 import { ROOT_ENTRIES } from '../io/load-root.js';
 import type { Metrics } from '../metrics/index.js';
 

@@ -4,7 +4,7 @@
 // waited for all of it (2.33 s, issue 14.9).
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Pause } from '../core/steps.js';
+import type { Pause } from '../config/steps.js';
 
 /** Slices of about `budgetMs`: a request waits for at most one slice. */
 export function timeSlices(budgetMs = 5): Pause {

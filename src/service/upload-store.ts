@@ -32,9 +32,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { ZERO_MAC, normalizeMac } from '../core/mac.js';
+import { ZERO_MAC, normalizeMac } from '../config/mac.js';
 import { Confinement, isInside, reallyInside } from '../io/confine.js';
-import { DEFAULT_UPLOADS } from '../core/root-config.js';
+import { DEFAULT_UPLOADS } from '../config/root-config.js';
 import { UploadQuota, type UploadSlot } from './upload-quota.js';
 
 interface KindSpec {

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { decodeScript, extractCatalog } from '../core/avaya-script/index.js';
+import { decodeScript, extractCatalog } from '../vendors/avaya/script/index.js';
 
 function main(args: string[]): number {
   const inputs: string[] = [];

@@ -1,0 +1,456 @@
+// Turn the profile files of a config root into layers: global, per model, per group,
+// per site and per device. Pure: takes file texts, returns profiles and diagnostics.
+
+import { unknownNameHint } from '../check/suggest.js';
+import { LRUCache } from 'lru-cache';
+import type { Diagnostic, SourceLoc } from '../check/diagnostics.js';
+import { normalizeMac } from './mac.js';
+import type { LayerKind, LayerRef } from './merge.js';
+import { checkProfile } from './profile-schema.js';
+import { isSecretRef, resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
+import { isSecretKey } from './redact.js';
+import { runSteps, STEP_ITEMS, type Steps } from './steps.js';
+import type { ModelCatalog, ModelInfo } from '../vendors/manifest.js';
+import { fixedLoc, parseYamlTree, PMap, type PNode } from './yaml-tree.js';
+
+export interface Profile {
+  ref: LayerRef;
+  /** The mergeable part: the profile minus its identity keys. */
+  readonly tree: PNode;
+  /** The tree's top-level keys, known without building a device's tree again. */
+  readonly keys: ReadonlySet<string>;
+}
+
+export interface DeviceEntry {
+  mac: string;
+  model: ModelInfo;
+  site?: string;
+  groups: string[];
+  profile: Profile;
+  /** auth.user of the device's own profile, for matching credentials to a device. */
+  authUser?: string;
+}
+
+export interface ProfileSet {
+  global?: Profile;
+  models: Map<string, Profile>;
+  groups: Map<string, Profile>;
+  sites: Map<string, Profile>;
+  devices: Map<string, DeviceEntry>;
+}
+
+/** Every profile of every layer, global first. */
+export function allProfiles(profiles: ProfileSet): Profile[] {
+  const out: Profile[] = profiles.global ? [profiles.global] : [];
+  for (const m of [profiles.models, profiles.groups, profiles.sites]) for (const p of m.values()) out.push(p);
+  for (const d of profiles.devices.values()) out.push(d.profile);
+  return out;
+}
+
+/** Keys that say who a device is; they are not merged. */
+const IDENTITY_KEYS = new Set(['model', 'site', 'groups', 'description']);
+
+const DIRS: Array<[LayerKind, string]> = [
+  ['model', 'profiles/models/'],
+  ['group', 'profiles/groups/'],
+  ['site', 'profiles/sites/'],
+  ['device', 'profiles/devices/'],
+];
+
+/**
+ * `display` turns a root-relative path into what messages show (e.g. `samples/profiles/x.yaml`),
+ * so file:line:col is clickable from where the command ran.
+ */
+/**
+ * Parsed-and-checked profile files by path. A reload re-parses only files whose text changed,
+ * which keeps a one-file edit on a 10,000-device root far under a second. Safe to share:
+ * parsed trees are never mutated.
+ */
+export type ParseCache = Map<string, ParseCacheEntry>;
+
+export interface ParseCacheEntry {
+  text: string;
+  /** The checked tree; for device files only when it is needed again (see DeviceFacts). */
+  root?: PNode;
+  /** Set for a device file that parsed and passed the schema. */
+  device?: DeviceFacts;
+  diagnostics: Diagnostic[];
+  /** Derived once per text: passwords typed as text, and values at secret-looking keys. */
+  plaintext?: PlaintextSecret[];
+  keySecrets?: { pattern: string; values: string[] };
+}
+
+export interface LoadedProfiles {
+  profiles: ProfileSet;
+  diagnostics: Diagnostic[];
+  secrets: Set<string>;
+  plaintextSecrets: PlaintextSecret[];
+}
+
+export function loadProfiles(...args: Parameters<typeof loadProfilesSteps>): LoadedProfiles {
+  return runSteps(loadProfilesSteps(...args));
+}
+
+/** loadProfiles in steps: yields every STEP_ITEMS files, so a server can answer phones meanwhile. */
+export function* loadProfilesSteps(
+  files: ReadonlyMap<string, string>,
+  catalog: ModelCatalog,
+  display: (rel: string) => string = (r) => r,
+  cache?: ParseCache,
+  secretRefs?: Omit<SecretRefContext, 'file'>,
+  extraSecretKeys?: RegExp,
+): Steps<LoadedProfiles> {
+  // Every value to mask in output: resolved references and values at secret-looking keys.
+  const secrets = new Set<string>();
+  const plaintextSecrets: PlaintextSecret[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const profiles: ProfileSet = { models: new Map(), groups: new Map(), sites: new Map(), devices: new Map() };
+  const deviceFiles = new Map<string, string>();
+  const pending: Array<{ kind: LayerKind; name: string; file: string; root: PNode }> = [];
+  const devicesPending: Array<{ mac: string; file: string; text: string; facts: DeviceFacts; authUser?: string }> = [];
+  // Every reference is resolved once per build; a device tree rebuilt later gets the same
+  // values without touching the disk or the environment again.
+  const refs = secretRefs && rememberRefs(secretRefs);
+  // Files that exist but failed to load: a device naming one is not told it "does not exist".
+  const broken = { site: new Set<string>(), group: new Set<string>() };
+
+  let step = 0;
+  for (const [rel, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!rel.startsWith('profiles/')) continue;
+    if (++step % STEP_ITEMS === 0) yield;
+    const file = display(rel);
+    if (!/\.ya?ml$/i.test(file)) {
+      diagnostics.push({ code: 'PROFILE_NOT_YAML', severity: 'warning', message: 'ignored: profile files end in .yaml', loc: at(file) });
+      continue;
+    }
+    const base = rel.replace(/^.*\//, '').replace(/\.ya?ml$/i, '');
+    let kind: LayerKind | undefined;
+    if (rel === 'profiles/global.yaml' || rel === 'profiles/global.yml') kind = 'global';
+    for (const [k, dir] of DIRS) {
+      if (rel.startsWith(dir) && !rel.slice(dir.length).includes('/')) kind = k;
+    }
+    if (!kind) {
+      diagnostics.push({ code: 'PROFILE_PLACE', severity: 'error', message: 'not a known profile location (profiles/global.yaml, profiles/{models,groups,sites,devices}/<name>.yaml)', loc: at(file) });
+      continue;
+    }
+    const checked = parseAndCheck(rel, text, file, kind === 'device', cache);
+    diagnostics.push(...checked.diagnostics);
+    if (!checked.ok) {
+      if (kind === 'site' || kind === 'group') broken[kind].add(base);
+      continue;
+    }
+    // Derived data is cached with the parse: a reload of 10,000 devices walks one tree, not all.
+    const entry = checked.entry;
+    const hasRefs = !!secretRefs && text.includes('${');
+    // A device file's tree is only rebuilt here when its derived data is not cached yet or
+    // its references must be resolved again.
+    let root = checked.root ?? (entry.plaintext && entry.keySecrets && !hasRefs ? undefined : reparse(text, file));
+    entry.plaintext ??= findPlaintextSecrets(root!, '', rel, []);
+    for (const p of entry.plaintext) plaintextSecrets.push(p);
+    let authUser = entry.device?.authUser;
+    // ${env:…} / ${file:…} are resolved on every build (the environment or the file may have
+    // changed); the text test keeps files without references free of the walk.
+    if (hasRefs) {
+      const r = resolveSecretRefs(root!, { ...refs!, file });
+      diagnostics.push(...r.diagnostics);
+      if (r.diagnostics.some((d) => d.severity === 'error')) {
+        if (kind === 'site' || kind === 'group') broken[kind].add(base);
+        continue;
+      }
+      for (const v of r.secrets) secrets.add(v);
+      root = r.tree;
+      for (const v of keySecretValues(root, extraSecretKeys)) secrets.add(v);
+      if (kind === 'device') authUser = authUserOf(root);
+    } else {
+      const pattern = extraSecretKeys?.source ?? '';
+      if (entry.keySecrets?.pattern !== pattern) entry.keySecrets = { pattern, values: keySecretValues(root ?? reparse(text, file), extraSecretKeys) };
+      for (const v of entry.keySecrets.values) secrets.add(v);
+    }
+
+    let name = base;
+    if (kind === 'device') {
+      const mac = normalizeMac(base);
+      if (!mac) {
+        diagnostics.push({ code: 'DEVICE_FILE_NAME', severity: 'error', message: `device file name "${base}" is not a MAC address (12 hex digits, e.g. 0004f2a1b2c3.yaml)`, loc: at(file) });
+        continue;
+      }
+      const prev = deviceFiles.get(mac);
+      if (prev) {
+        diagnostics.push({ code: 'DUPLICATE_MAC', severity: 'error', message: `MAC ${mac} is defined twice (also in ${prev})`, loc: at(file) });
+        continue;
+      }
+      deviceFiles.set(mac, file);
+      name = mac;
+    } else if (kind === 'model') {
+      const m = catalog.find(base);
+      if (!m) {
+        diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: `model profile for unknown model "${base}"${unknownNameHint(base, catalog.names(), 'models')}`, loc: at(file) });
+        continue;
+      }
+      if (profiles.models.has(m.name)) {
+        diagnostics.push({ code: 'DUPLICATE_PROFILE', severity: 'error', message: `model ${m.name} has two profile files`, loc: at(file) });
+        continue;
+      }
+      name = m.name;
+    }
+    if (kind === 'device') devicesPending.push({ mac: name, file, text, facts: entry.device!, authUser });
+    else pending.push({ kind, name, file, root: root! });
+  }
+
+  for (const p of pending) {
+    const tree = mergeable(p.root);
+    const profile: Profile = { ref: { kind: p.kind, name: p.name, file: p.file }, tree, keys: keysOf(tree) };
+    if (p.kind === 'global') profiles.global = profile;
+    else if (p.kind === 'model') profiles.models.set(p.name, profile);
+    else if (p.kind === 'group') profiles.groups.set(p.name, profile);
+    else if (p.kind === 'site') profiles.sites.set(p.name, profile);
+  }
+
+  const trees = new DeviceTrees(refs, devicesPending.length);
+  for (const p of devicesPending) {
+    if (++step % STEP_ITEMS === 0) yield;
+    const modelNode = p.facts.model;
+    const modelName = modelNode && scalarText(modelNode);
+    const model = modelName === undefined ? undefined : catalog.find(modelName);
+    if (!model) {
+      diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: modelName === undefined ? 'model is missing' : `unknown model "${modelName}"${unknownNameHint(modelName, catalog.names(), 'models')}`, loc: modelNode?.loc ?? at(p.file) });
+      continue;
+    }
+    let ok = true;
+    const siteNode = p.facts.site;
+    const site = siteNode ? scalarText(siteNode) : undefined;
+    if (siteNode && site !== undefined && !profiles.sites.has(site)) {
+      ok = false;
+      if (!broken.site.has(site)) diagnostics.push({ code: 'UNKNOWN_SITE', severity: 'error', message: `site "${site}" does not exist (no profiles/sites/${site}.yaml)${unknownNameHint(site, [...profiles.sites.keys()], 'sites')}`, loc: siteNode.loc });
+    }
+    const groups: string[] = [];
+    const groupsNode = p.facts.groups;
+    if (groupsNode?.kind === 'list') {
+      for (const g of groupsNode.items) {
+        const name = scalarText(g);
+        if (name === undefined) continue;
+        if (!profiles.groups.has(name)) {
+          ok = false;
+          if (!broken.group.has(name)) diagnostics.push({ code: 'UNKNOWN_GROUP', severity: 'error', message: `group "${name}" does not exist (no profiles/groups/${name}.yaml)${unknownNameHint(name, [...profiles.groups.keys()], 'groups')}`, loc: g.loc });
+        }
+        groups.push(name);
+      }
+    }
+    if (!ok) continue;
+    profiles.devices.set(p.mac, {
+      mac: p.mac,
+      model,
+      site: site ?? undefined,
+      groups,
+      profile: new DeviceProfile({ kind: 'device', name: p.mac, file: p.file }, p.facts.keys, p.text, trees),
+      authUser: p.authUser,
+    });
+  }
+  return { profiles, diagnostics, secrets, plaintextSecrets };
+}
+
+/** A password typed into a profile as text (not a ${…} reference, not a scrypt hash). */
+export interface PlaintextSecret {
+  /** Root-relative file, for asking git whether it is tracked. */
+  rel: string;
+  key: string;
+  /** Where the value is; a getter, so 100,000 device files do not each keep a position. */
+  readonly loc: SourceLoc;
+  /** The password as typed (for spotting vendor defaults; never printed). */
+  readonly value: string;
+}
+
+class PlaintextAt implements PlaintextSecret {
+  constructor(
+    readonly rel: string,
+    readonly key: string,
+    private readonly node: PNode,
+  ) {}
+
+  get loc(): SourceLoc {
+    return this.node.loc;
+  }
+
+  get value(): string {
+    return this.node.kind === 'scalar' ? String(this.node.value) : '';
+  }
+}
+
+function findPlaintextSecrets(n: PNode, key: string, rel: string, out: PlaintextSecret[]): PlaintextSecret[] {
+  if (n.kind === 'map') for (const [k, e] of n.entries) findPlaintextSecrets(e.node, key ? `${key}.${k}` : k, rel, out);
+  else if (n.kind === 'list') n.items.forEach((it, i) => findPlaintextSecrets(it, `${key}[${i}]`, rel, out));
+  else if (typeof n.value === 'string' || typeof n.value === 'number') {
+    const v = String(n.value);
+    if (isSecretKey(key.replace(/\[\d+\]$/, '')) && v !== '' && !isSecretRef(v) && !v.startsWith('scrypt$')) out.push(new PlaintextAt(rel, key, n));
+  }
+  return out;
+}
+
+/** Values at secret-looking keys (3+ characters: shorter ones would mask half the output). */
+function keySecretValues(root: PNode, extra: RegExp | undefined): string[] {
+  const out: string[] = [];
+  const walk = (n: PNode, key: string): void => {
+    if (n.kind === 'map') for (const [k, e] of n.entries) walk(e.node, k);
+    else if (n.kind === 'list') for (const it of n.items) walk(it, key);
+    else if (n.value !== null && isSecretKey(key, extra) && String(n.value).length >= 3) out.push(String(n.value));
+  };
+  walk(root, '');
+  return out;
+}
+
+interface Checked {
+  ok: boolean;
+  /** The tree, when it was parsed now or is kept (device files keep facts, not trees). */
+  root?: PNode;
+  diagnostics: Diagnostic[];
+  entry: ParseCacheEntry;
+}
+
+function parseAndCheck(rel: string, text: string, file: string, isDevice: boolean, cache?: ParseCache): Checked {
+  const hit = cache?.get(rel);
+  if (hit && hit.text === text) return { ok: !!(hit.root ?? hit.device), root: hit.root, diagnostics: hit.diagnostics, entry: hit };
+  const parsed = parseYamlTree(text, file);
+  let entry: ParseCacheEntry;
+  let root: PNode | undefined;
+  if (parsed.diagnostics.length) entry = { text, diagnostics: parsed.diagnostics };
+  else {
+    root = parsed.root ?? emptyProfile(file);
+    if (root.kind !== 'map') entry = { text, diagnostics: [{ code: 'PROFILE', severity: 'error', message: 'a profile must be a YAML map', loc: root.loc }] };
+    else {
+      const schema = checkProfile(root, isDevice);
+      const ok = !schema.some((d) => d.severity === 'error');
+      entry = { text, diagnostics: schema };
+      if (ok && isDevice) entry.device = deviceFacts(root);
+      else if (ok) entry.root = root;
+      if (!ok) root = undefined;
+    }
+  }
+  cache?.set(rel, entry);
+  return { ok: !!(entry.root ?? entry.device), root, diagnostics: entry.diagnostics, entry };
+}
+
+/** A file that parsed before parses again (the same text): used when derived data is missing. */
+function reparse(text: string, file: string): PNode {
+  return parseYamlTree(text, file).root ?? emptyProfile(file);
+}
+
+/** An empty file is an empty profile. */
+function emptyProfile(file: string): PNode {
+  return new PMap(new Map(), fixedLoc(at(file)), 0);
+}
+
+/** What a device file says about itself, kept instead of its tree. */
+export interface DeviceFacts {
+  model?: PNode;
+  site?: PNode;
+  groups?: PNode;
+  keys: ReadonlySet<string>;
+  authUser?: string;
+}
+
+function deviceFacts(root: PNode): DeviceFacts {
+  if (root.kind !== 'map') return { keys: new Set() };
+  return {
+    model: root.entries.get('model')?.node,
+    site: root.entries.get('site')?.node,
+    groups: root.entries.get('groups')?.node,
+    keys: keysOf(root),
+    authUser: authUserOf(root),
+  };
+}
+
+function authUserOf(root: PNode): string | undefined {
+  const auth = root.kind === 'map' ? root.entries.get('auth')?.node : undefined;
+  const u = auth?.kind === 'map' ? auth.entries.get('user')?.node : undefined;
+  return u?.kind === 'scalar' && u.value !== null ? String(u.value) : undefined;
+}
+
+/** The mergeable top-level keys. They repeat across thousands of devices: one Set per distinct list. */
+const keySets = new Map<string, ReadonlySet<string>>();
+function keysOf(tree: PNode): ReadonlySet<string> {
+  const keys = tree.kind === 'map' ? [...tree.entries.keys()].filter((k) => !IDENTITY_KEYS.has(k)) : [];
+  const id = keys.join('\0');
+  let set = keySets.get(id);
+  if (!set) {
+    if (keySets.size > 1000) keySets.clear();
+    keySets.set(id, (set = new Set(keys)));
+  }
+  return set;
+}
+
+function rememberRefs(ctx: Omit<SecretRefContext, 'file'>): Omit<SecretRefContext, 'file'> {
+  const seen = new Map<string, string | undefined>();
+  const once = (key: string, get: () => string | undefined): string | undefined => {
+    if (!seen.has(key)) seen.set(key, get());
+    return seen.get(key);
+  };
+  return { env: (name) => once(`env:${name}`, () => ctx.env(name)), readFile: (rel) => once(`file:${rel}`, () => ctx.readFile(rel)) };
+}
+
+/**
+ * A small fleet: `serve` validates every device before it starts listening, and the snapshot
+ * keeps every parsed device tree (about 2 KB each, so 40 MB at most), so a cold render skips
+ * the re-parse, a fifth of its cost.
+ */
+export const SMALL_FLEET = 20_000;
+/**
+ * A larger fleet keeps the last few: enough for a phone's files fetched one after another, few
+ * enough that a tree dies young. With 1,024, trees under random load lived long enough to be
+ * promoted to the old generation: 40% of the heap's growth (100,000 devices, 10 s of load).
+ */
+const RECENT_DEVICE_TREES = 128;
+
+/**
+ * Device trees on demand. At 100,000 devices the parsed trees were most of the server's
+ * memory, and copying them through the young generation was a third of start-up. The text is
+ * in memory anyway and parses again in ~10 µs, so a device's tree is rebuilt when a render,
+ * a check or explain needs it, and the most recent ones are kept (all of them in a fleet of
+ * up to SMALL_FLEET).
+ */
+class DeviceTrees {
+  private readonly recent: LRUCache<DeviceProfile, PNode>;
+  constructor(
+    private readonly refs: Omit<SecretRefContext, 'file'> | undefined,
+    devices: number,
+  ) {
+    this.recent = new LRUCache({ max: Math.max(1, devices <= SMALL_FLEET ? devices : RECENT_DEVICE_TREES) });
+  }
+
+  treeOf(p: DeviceProfile, text: string): PNode {
+    let tree = this.recent.get(p);
+    if (!tree) {
+      let root = reparse(text, p.ref.file);
+      if (this.refs && text.includes('${')) root = resolveSecretRefs(root, { ...this.refs, file: p.ref.file }).tree;
+      tree = mergeable(root);
+      this.recent.set(p, tree);
+    }
+    return tree;
+  }
+}
+
+class DeviceProfile implements Profile {
+  constructor(
+    readonly ref: LayerRef,
+    readonly keys: ReadonlySet<string>,
+    private readonly text: string,
+    private readonly trees: DeviceTrees,
+  ) {}
+
+  get tree(): PNode {
+    return this.trees.treeOf(this, this.text);
+  }
+}
+
+function mergeable(root: PNode): PNode {
+  if (root.kind !== 'map') return root;
+  const entries = new Map([...root.entries].filter(([k]) => !IDENTITY_KEYS.has(k)));
+  return new PMap(entries, root.src, root.off);
+}
+
+function scalarText(n: PNode): string | undefined {
+  return n.kind === 'scalar' && n.value !== null ? String(n.value) : undefined;
+}
+
+function at(file: string): SourceLoc {
+  return { file, line: 1, col: 1 };
+}

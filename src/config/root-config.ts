@@ -1,0 +1,259 @@
+// deskset.yaml: optional, and every key has a default.
+
+import type { Diagnostic } from '../check/diagnostics.js';
+import { LAYER_KINDS, type LayerKind } from './merge.js';
+import { resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
+import { bool, checkShape, int, listOf, mapOf, oneOf, str, type Shape } from './shape.js';
+import { parseYamlTree, toPlain } from './yaml-tree.js';
+import { IpAllowList } from './ip-allow.js';
+
+export interface RootConfig {
+  listen: { host: string; port: number };
+  /** Merge order, lowest first. */
+  layers: LayerKind[];
+  /** `reject`: unknown MACs get 404. `defaults`: render from global+model layers, no line credentials. */
+  unknownDevices: 'reject' | 'defaults';
+  /** Extensions served from resources/ and firmware/ (lowercase, no dot). */
+  serveExtensions: Set<string>;
+  /** Largest resource or firmware file served, bytes. */
+  maxFileBytes: number;
+  /** Writable state directory (phone uploads, tokens, snapshots), relative to the root. */
+  stateDir: string;
+  /** HTTPS listener and certificates; absent: HTTP only. */
+  tls?: TlsConfig;
+  security: SecurityConfig;
+  /** Connection-level limits of the HTTP and HTTPS listeners. */
+  connections: ConnectionsConfig;
+  /** Phone uploads (PUT): caps and who may write. */
+  uploads: UploadsConfig;
+  /** How phones reach this server, for files that need absolute URLs (Yealink firmware.url). */
+  publicUrl?: string;
+  /** An empty profiles/global.yaml is an error (a truncated file drops every company-wide setting) unless this is set. */
+  allowEmptyGlobal: boolean;
+}
+
+export interface TlsConfig {
+  /** Port of the HTTPS listener (HTTP keeps listening on listen.port for phones that bootstrap over HTTP). */
+  port: number;
+  cert?: string;
+  key?: string;
+  pfx?: string;
+  passphrase?: string;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** CA bundle that device certificates must chain to (mutual TLS). */
+  clientCa?: string;
+}
+
+export interface SecurityConfig {
+  realm: string;
+  /** Only these peers' X-Forwarded-For is believed. */
+  trustedProxies: string[];
+  /** Clients that see detailed /healthz and /-/status (device MACs, paths); default loopback. */
+  operators: string[];
+  enumeration: { maxDistinct: number; windowS: number; cooldownS: number };
+  lockout: { attempts: number; durationS: number };
+  /** Extra key patterns (regular expressions) whose values are secrets. */
+  secretKeys: string[];
+}
+
+/** What deskset.yaml says; anything unset takes the server's defaults (server.ts SERVER_TIMEOUTS). */
+export interface ConnectionsConfig {
+  /** A connection silent this long is closed (one that never sends a byte included). */
+  idleTimeoutS?: number;
+  headersTimeoutS?: number;
+  requestTimeoutS?: number;
+  keepAliveTimeoutS?: number;
+  /** Connections per source address over all listeners; undefined: a quarter of `ulimit -n`. */
+  maxPerAddress?: number;
+}
+
+export interface UploadsConfig {
+  maxFileBytes: number;
+  maxLogBytes: number;
+  maxDeviceBytes: number;
+  logRetentionDays: number;
+  maxConcurrentPerDevice: number;
+  /**
+   * Sites whose shared (site, group or global) credentials may write their devices' files.
+   * Weaker: anyone holding the site password can then replace any of its phones' overrides.
+   * `true` allows it everywhere.
+   */
+  sharedCredentialsMayWrite: true | ReadonlySet<string>;
+}
+
+export const DEFAULT_CONNECTIONS: ConnectionsConfig = {};
+
+export const DEFAULT_UPLOADS: UploadsConfig = {
+  maxFileBytes: 1024 * 1024, // a large Poly directory is a few hundred KB
+  maxLogBytes: 5 * 1024 * 1024, // one log upload; logs are the bulkiest kind
+  maxDeviceBytes: 20 * 1024 * 1024, // everything one phone keeps, logs included
+  logRetentionDays: 10, // what Poly's cloud service keeps
+  maxConcurrentPerDevice: 4, // a phone uploads one file at a time; a few is slack
+  sharedCredentialsMayWrite: new Set(),
+};
+
+export const DEFAULT_SECURITY: SecurityConfig = {
+  realm: 'deskset',
+  trustedProxies: [],
+  operators: ['127.0.0.0/8', '::1/128'],
+  enumeration: { maxDistinct: 20, windowS: 600, cooldownS: 600 },
+  lockout: { attempts: 3, durationS: 600 },
+  secretKeys: [],
+};
+
+/**
+ * What Avaya DES accepts in a device configuration bundle, plus the phones' firmware and
+ * certificate types and Poly's .cfg licences.
+ */
+export const DEFAULT_EXTENSIONS = [
+  'xml', 'png', 'jpg', 'jpeg', 'gif', 'bmp', 'mp3', 'wav', 'ogg', 'pkcs12', 'p12', 'pfx', 'txt',
+  'bin', 'ld', 'rom', 'tar', 'zip', 'img', 'ver', 'pem', 'crt', 'cer', 'der', 'cfg', 'csv',
+];
+
+export const DEFAULT_CONFIG: RootConfig = {
+  listen: { host: '0.0.0.0', port: 8080 },
+  layers: [...LAYER_KINDS],
+  unknownDevices: 'reject',
+  serveExtensions: new Set(DEFAULT_EXTENSIONS),
+  maxFileBytes: 512 * 1024 * 1024,
+  stateDir: 'var',
+  security: DEFAULT_SECURITY,
+  connections: DEFAULT_CONNECTIONS,
+  uploads: DEFAULT_UPLOADS,
+  allowEmptyGlobal: false,
+};
+
+/** An address or CIDR as the allow-lists take it (an unusable entry is an error here, not at start). */
+const cidr: Shape = { type: 'check', base: str, test: (v) => { try { new IpAllowList([String(v)]); return undefined; } catch (e) { return (e as Error).message; } } };
+
+const configShape: Shape = mapOf({
+  listen: mapOf({ host: str, port: int(0, 65535) }),
+  layers: listOf(oneOf(...LAYER_KINDS)),
+  unknown_devices: oneOf('reject', 'defaults'),
+  files: mapOf({ extensions: listOf(str), max_bytes: int(1) }),
+  state_dir: str,
+  allow_empty_global: bool,
+  tls: mapOf({ port: int(0, 65535), cert: str, key: str, pfx: str, passphrase: str, min_version: oneOf('TLSv1.2', 'TLSv1.3'), client_ca: str }),
+  security: mapOf({
+    realm: str,
+    trusted_proxies: listOf(cidr),
+    operators: listOf(cidr),
+    enumeration: mapOf({ max_distinct: int(1), window_s: int(1), cooldown_s: int(1) }),
+    lockout: mapOf({ attempts: int(1), duration_s: int(1) }),
+    secret_keys: listOf({ type: 'check', base: str, test: (v) => { try { new RegExp(String(v)); return undefined; } catch (e) { return `not a regular expression: ${(e as Error).message}`; } } }),
+  }),
+  connections: mapOf({ idle_timeout_s: int(1, 3600), headers_timeout_s: int(1, 3600), request_timeout_s: int(1, 86400), keep_alive_timeout_s: int(1, 3600), max_per_address: int(1) }),
+  uploads: mapOf({
+    max_file_bytes: int(1),
+    max_log_bytes: int(1),
+    max_device_bytes: int(1),
+    log_retention_days: int(1, 3650),
+    max_concurrent_per_device: int(1, 1000),
+    // true, false, or a list of site names (the list's items are checked below: the shape
+    // checker hands a test only scalar values).
+    shared_credentials_may_write: { type: 'check', base: { type: 'any' }, test: (v) => (v === undefined || typeof v === 'boolean' ? undefined : 'true, false or a list of site names') },
+  }),
+  public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
+});
+
+export interface ParsedRootConfig {
+  config: RootConfig;
+  diagnostics: Diagnostic[];
+  /** Values that came from ${env:…}/${file:…} references (TLS passphrase…), to mask wherever they appear. */
+  secrets: Set<string>;
+}
+
+/**
+ * Parse deskset.yaml. With `refs`, every string value may be a secret reference, resolved the
+ * way profile values are (config/secret-refs.ts): `tls.passphrase: "${env:P12PW}"` keeps the
+ * passphrase out of git. Without `refs` (tools that only need the state directory) references
+ * stay as text.
+ */
+export function parseRootConfig(text: string | undefined, file = 'deskset.yaml', refs?: Omit<SecretRefContext, 'file'>): ParsedRootConfig {
+  const secrets = new Set<string>();
+  if (text === undefined) return { config: DEFAULT_CONFIG, diagnostics: [], secrets };
+  const parsed = parseYamlTree(text, file);
+  if (parsed.diagnostics.length) return { config: DEFAULT_CONFIG, diagnostics: parsed.diagnostics, secrets };
+  if (!parsed.root) return { config: DEFAULT_CONFIG, diagnostics: [], secrets };
+  const diagnostics = checkShape(parsed.root, configShape, '', 'CONFIG');
+  if (diagnostics.length) return { config: DEFAULT_CONFIG, diagnostics, secrets };
+  let root = parsed.root;
+  if (refs && text.includes('${')) {
+    const r = resolveSecretRefs(root, { ...refs, file });
+    // A missing secret is an error at the value's file:line:col; the defaults are not a fallback
+    // (serving without the configured TLS would be worse than not starting).
+    if (r.diagnostics.some((d) => d.severity === 'error')) return { config: DEFAULT_CONFIG, diagnostics: r.diagnostics, secrets };
+    diagnostics.push(...r.diagnostics);
+    for (const v of r.secrets) secrets.add(v);
+    root = r.tree;
+  }
+  const raw = toPlain(root) as { listen?: { host?: string; port?: number }; layers?: LayerKind[]; unknown_devices?: RootConfig['unknownDevices']; public_url?: string; files?: { extensions?: string[]; max_bytes?: number }; state_dir?: string; allow_empty_global?: boolean;
+    tls?: { port?: number; cert?: string; key?: string; pfx?: string; passphrase?: string; min_version?: TlsConfig['minVersion']; client_ca?: string };
+    security?: { realm?: string; trusted_proxies?: string[]; operators?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
+    connections?: { idle_timeout_s?: number; headers_timeout_s?: number; request_timeout_s?: number; keep_alive_timeout_s?: number; max_per_address?: number };
+    uploads?: { max_file_bytes?: number; max_log_bytes?: number; max_device_bytes?: number; log_retention_days?: number; max_concurrent_per_device?: number; shared_credentials_may_write?: boolean | Array<string | number> };
+  };
+  const layers = raw.layers ?? DEFAULT_CONFIG.layers;
+  const seen = new Set<string>();
+  for (const l of layers) {
+    if (seen.has(l)) diagnostics.push({ code: 'CONFIG', severity: 'error', message: `layers: "${l}" is listed twice`, loc: parsed.root.loc });
+    seen.add(l);
+  }
+  const connections: ConnectionsConfig = {
+    idleTimeoutS: raw.connections?.idle_timeout_s,
+    headersTimeoutS: raw.connections?.headers_timeout_s,
+    requestTimeoutS: raw.connections?.request_timeout_s,
+    keepAliveTimeoutS: raw.connections?.keep_alive_timeout_s,
+    maxPerAddress: raw.connections?.max_per_address,
+  };
+  // Node refuses to start a server whose header timeout exceeds its request timeout.
+  if ((connections.headersTimeoutS ?? 10) > (connections.requestTimeoutS ?? 30)) {
+    diagnostics.push({ code: 'CONFIG', severity: 'error', message: 'connections: headers_timeout_s must not exceed request_timeout_s', loc: parsed.root.loc });
+  }
+  const mayWrite = raw.uploads?.shared_credentials_may_write;
+  if (typeof mayWrite === 'object' && (!Array.isArray(mayWrite) || !mayWrite.every((x) => typeof x === 'string' || typeof x === 'number'))) {
+    diagnostics.push({ code: 'CONFIG', severity: 'error', message: 'uploads.shared_credentials_may_write: true, false or a list of site names', loc: parsed.root.loc });
+  }
+  const uploads: UploadsConfig = {
+    maxFileBytes: raw.uploads?.max_file_bytes ?? DEFAULT_UPLOADS.maxFileBytes,
+    maxLogBytes: raw.uploads?.max_log_bytes ?? DEFAULT_UPLOADS.maxLogBytes,
+    maxDeviceBytes: raw.uploads?.max_device_bytes ?? DEFAULT_UPLOADS.maxDeviceBytes,
+    logRetentionDays: raw.uploads?.log_retention_days ?? DEFAULT_UPLOADS.logRetentionDays,
+    maxConcurrentPerDevice: raw.uploads?.max_concurrent_per_device ?? DEFAULT_UPLOADS.maxConcurrentPerDevice,
+    sharedCredentialsMayWrite: mayWrite === true ? true : new Set((Array.isArray(mayWrite) ? mayWrite : []).map(String)),
+  };
+  for (const l of LAYER_KINDS) {
+    if (!seen.has(l)) diagnostics.push({ code: 'CONFIG', severity: 'warning', message: `layers: "${l}" is not listed, so ${l} profiles are ignored`, loc: parsed.root.loc });
+  }
+  return {
+    config: {
+      listen: { host: raw.listen?.host ?? DEFAULT_CONFIG.listen.host, port: raw.listen?.port ?? DEFAULT_CONFIG.listen.port },
+      layers,
+      unknownDevices: raw.unknown_devices ?? DEFAULT_CONFIG.unknownDevices,
+      publicUrl: raw.public_url,
+      serveExtensions: raw.files?.extensions ? new Set(raw.files.extensions.map((e) => String(e).replace(/^\./, '').toLowerCase())) : DEFAULT_CONFIG.serveExtensions,
+      maxFileBytes: raw.files?.max_bytes ?? DEFAULT_CONFIG.maxFileBytes,
+      stateDir: raw.state_dir ?? DEFAULT_CONFIG.stateDir,
+      allowEmptyGlobal: raw.allow_empty_global ?? false,
+      tls: raw.tls
+        ? { port: raw.tls.port ?? 8443, cert: raw.tls.cert, key: raw.tls.key, pfx: raw.tls.pfx, passphrase: raw.tls.passphrase, minVersion: raw.tls.min_version ?? 'TLSv1.2', clientCa: raw.tls.client_ca }
+        : undefined,
+      security: {
+        realm: raw.security?.realm ?? DEFAULT_SECURITY.realm,
+        trustedProxies: raw.security?.trusted_proxies ?? [],
+        operators: raw.security?.operators ?? DEFAULT_SECURITY.operators,
+        enumeration: {
+          maxDistinct: raw.security?.enumeration?.max_distinct ?? DEFAULT_SECURITY.enumeration.maxDistinct,
+          windowS: raw.security?.enumeration?.window_s ?? DEFAULT_SECURITY.enumeration.windowS,
+          cooldownS: raw.security?.enumeration?.cooldown_s ?? DEFAULT_SECURITY.enumeration.cooldownS,
+        },
+        lockout: { attempts: raw.security?.lockout?.attempts ?? DEFAULT_SECURITY.lockout.attempts, durationS: raw.security?.lockout?.duration_s ?? DEFAULT_SECURITY.lockout.durationS },
+        secretKeys: raw.security?.secret_keys ?? [],
+      },
+      connections,
+      uploads,
+    },
+    diagnostics,
+    secrets,
+  };
+}

@@ -1,0 +1,269 @@
+// A snapshot is everything needed to answer phones, built from one consistent read of a
+// config root and checked before use. It is never mutated: a reload builds a new one.
+
+import { unknownNameHint } from '../check/suggest.js';
+import { createHash } from 'node:crypto';
+import type { Diagnostic } from '../check/diagnostics.js';
+import { buildFirmwareCatalog, type FirmwareCatalog } from '../render/firmware.js';
+import type { SecretRefContext } from '../config/secret-refs.js';
+import { allProfiles, loadProfilesSteps, type ParseCache, type PlaintextSecret, type ProfileSet } from '../config/profiles.js';
+import { registerPartialSource } from '../render/template-compile.js';
+import { templateSyntaxDiagnostic } from '../render/template-errors.js';
+import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from '../render/render.js';
+import { parseRootConfig, type RootConfig } from '../config/root-config.js';
+import { RouteTable } from './routes.js';
+import { isBlankYaml } from '../config/yaml-fast.js';
+import { runSteps, STEP_ITEMS, type Steps } from '../config/steps.js';
+import { ResourceIndex } from '../render/resources.js';
+import { ModelCatalog, parseVendorManifest, type FileSpec, type ModelInfo, type VendorManifest } from '../vendors/manifest.js';
+
+/** File texts by path relative to their root, with forward slashes. */
+export type FileMap = ReadonlyMap<string, string>;
+
+export interface BuildInput {
+  /** The config root's text files: deskset.yaml, profiles/**, templates/** (overrides). */
+  root: FileMap;
+  /** The package's shipped vendor data: templates/<vendor>/**. */
+  shipped: FileMap;
+  version: string;
+  /** Root-relative paths of every file under firmware/ (release.yaml texts are in `root`). */
+  firmwareFiles?: readonly string[];
+  /** Their sizes in bytes, so images the server would refuse are never named to a phone. */
+  firmwareSizes?: ReadonlyMap<string, number>;
+  /** Relative names of the files under resources/. */
+  resources?: ReadonlySet<string>;
+  /** Absolute path of the root on disk, when there is one. */
+  rootDir?: string;
+  /** Resolves ${env:…} and ${file:…} references (file paths already confined to the root). */
+  secretRefs?: Omit<SecretRefContext, 'file'>;
+  /** Reused between builds of the same root (live reload). */
+  parseCache?: ParseCache;
+  /** How messages name a root file: defaults to the root-relative path. */
+  display?: (rel: string) => string;
+}
+
+export interface Snapshot {
+  id: string;
+  /** Absolute path of the config root ('' when built from memory). */
+  rootDir: string;
+  /** How messages name a root file. */
+  display: (rel: string) => string;
+  loadedAt: Date;
+  config: RootConfig;
+  vendors: VendorManifest[];
+  catalog: ModelCatalog;
+  profiles: ProfileSet;
+  routes: RouteTable;
+  templates: Map<string, CompiledTemplate>;
+  render: RenderInputs;
+  firmware: FirmwareCatalog;
+  /** Root-relative paths of every file under firmware/, served as-is. */
+  firmwareFiles: Set<string>;
+  /** Names of the files under the root's resources/ (served as-is; see resources.ts). */
+  resources: Set<string>;
+  resourceIndex: ResourceIndex;
+  /**
+   * Every secret value this snapshot knows (from references, and at secret-looking keys), so
+   * logs, previews and error messages can mask them wherever they appear.
+   */
+  secrets: Set<string>;
+  /** security.secret_keys compiled once: extra keys whose values are secrets. */
+  secretKeys?: RegExp;
+  /** Passwords written into profiles as text; `check` warns when such a file is in git. */
+  plaintextSecrets: PlaintextSecret[];
+  /** Everything found while building: errors mean the snapshot must not be served. */
+  diagnostics: Diagnostic[];
+}
+
+export function buildSnapshot(input: BuildInput): Snapshot {
+  return runSteps(buildSnapshotSteps(input));
+}
+
+/** buildSnapshot in steps (see steps.ts): the per-profile and per-device loops yield. */
+export function* buildSnapshotSteps(input: BuildInput): Steps<Snapshot> {
+  const diagnostics: Diagnostic[] = [];
+  const display = input.display ?? ((r: string) => r);
+  const { config, diagnostics: cd, secrets: configSecrets } = parseRootConfig(input.root.get('deskset.yaml'), display('deskset.yaml'), input.secretRefs);
+  diagnostics.push(...cd);
+
+  const vendors = yield* loadVendors(input, diagnostics);
+  const catalog = new ModelCatalog(vendors);
+  const secretKeys = secretKeyPattern(config.security.secretKeys);
+  const { profiles, diagnostics: pd, secrets, plaintextSecrets } = yield* loadProfilesSteps(input.root, catalog, display, input.parseCache, input.secretRefs, secretKeys);
+  yield;
+  for (const d of pd) diagnostics.push(d);
+  for (const v of configSecrets) secrets.add(v);
+  if (!config.allowEmptyGlobal) diagnostics.push(...emptyGlobal(input.root, display));
+
+  const brokenTemplates = new Set<string>();
+  const templates = yield* compileVendorTemplates(vendors, input, diagnostics, display, brokenTemplates);
+  yield;
+
+  const { firmware, diagnostics: fd } = buildFirmwareCatalog(input.firmwareFiles ?? [], input.root, vendors, catalog, display, {
+    extensions: config.serveExtensions,
+    maxBytes: config.maxFileBytes,
+    sizeOf: (p) => input.firmwareSizes?.get(p),
+  });
+  diagnostics.push(...fd, ...firmwarePolicyProblems(profiles, catalog));
+
+  const modelsByVendor = new Map<string, ModelInfo[]>(vendors.map((v) => [v.vendor, v.models]));
+  const modelsOf = (vendor: string): readonly ModelInfo[] => modelsByVendor.get(vendor) ?? [];
+  const routes = new RouteTable(vendors.flatMap((v) => v.files), modelsOf);
+  let step = 0;
+  for (const d of profiles.devices.values()) {
+    routes.addDevice(d.mac, d.model.vendor, d.model);
+    if (++step % STEP_ITEMS === 0) yield;
+  }
+  const id = yield* contentId(input);
+
+  return {
+    id,
+    rootDir: input.rootDir ?? '',
+    display,
+    loadedAt: new Date(),
+    config,
+    vendors,
+    catalog,
+    profiles,
+    routes,
+    templates,
+    secrets,
+    secretKeys,
+    plaintextSecrets,
+    resources: new Set(input.resources ?? []),
+    resourceIndex: new ResourceIndex(input.resources ?? []),
+    firmware,
+    firmwareFiles: new Set(input.firmwareFiles ?? []),
+    render: { config, profiles, templates, brokenTemplates, modelsOf, firmware, vendorData: (v) => catalog.vendor(v)?.data ?? {}, version: input.version },
+    diagnostics,
+  };
+}
+
+/**
+ * One Handlebars environment per vendor, so partials (templates/<vendor>/partials/*.hbs)
+ * of one vendor cannot shadow another's. The root's templates/ override shipped files.
+ */
+function* compileVendorTemplates(vendors: readonly VendorManifest[], input: BuildInput, diagnostics: Diagnostic[], display: (rel: string) => string, broken: Set<string>): Steps<Map<string, CompiledTemplate>> {
+  const templates = new Map<string, CompiledTemplate>();
+  const pick = (path: string): { text: string; source: string } | undefined => {
+    const own = input.root.get(path);
+    if (own !== undefined) return { text: own, source: display(path) };
+    const shipped = input.shipped.get(path);
+    return shipped === undefined ? undefined : { text: shipped, source: `(shipped) ${path}` };
+  };
+  for (const v of vendors) {
+    const env = createTemplateEnv();
+    const prefix = `templates/${v.vendor}/partials/`;
+    const partialPaths = new Set([...input.shipped.keys(), ...input.root.keys()].filter((p) => p.startsWith(prefix) && p.endsWith('.hbs')));
+    const partials = new Map<string, { text: string; source: string }>();
+    for (const path of partialPaths) {
+      yield;
+      const src = pick(path)!;
+      const name = path.slice(prefix.length, -'.hbs'.length);
+      try {
+        env.parse(src.text);
+        registerPartialSource(env, name, src.text);
+        partials.set(name, src);
+      } catch (e) {
+        diagnostics.push(templateSyntaxDiagnostic(src.text, src.source, e));
+      }
+    }
+    for (const f of v.files) {
+      const key = templateKey(f);
+      if (templates.has(key)) continue;
+      const src = pick(`templates/${key}`);
+      if (!src) {
+        diagnostics.push({ code: 'TEMPLATE_MISSING', severity: 'error', message: `vendor ${v.vendor} file "${f.id}" names template ${f.template}, which does not exist`, loc: { file: `templates/${v.vendor}/vendor.yaml`, line: 1, col: 1 } });
+        continue;
+      }
+      yield; // a template takes milliseconds to compile
+      const { template, diagnostics: td } = compileTemplate(env, src.text, src.source, partials);
+      diagnostics.push(...td);
+      if (template) templates.set(key, template);
+      else broken.add(key);
+    }
+  }
+  return templates;
+}
+
+function* loadVendors(input: BuildInput, diagnostics: Diagnostic[]): Steps<VendorManifest[]> {
+  const byVendor = new Map<string, VendorManifest>();
+  // Shipped first, then the root's own manifests, which replace a shipped vendor whole.
+  const display = input.display ?? ((r: string) => r);
+  for (const [label, files] of [[(p: string) => `(shipped) ${p}`, input.shipped], [display, input.root]] as const) {
+    for (const [path, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (!/^templates\/[^/]+\/vendor\.ya?ml$/.test(path)) continue;
+      yield;
+      const { manifest, diagnostics: md } = parseVendorManifest(text, label(path));
+      diagnostics.push(...md);
+      if (manifest) byVendor.set(manifest.vendor, manifest);
+    }
+  }
+  const vendors = [...byVendor.values()];
+  // A file name two vendors could both answer is fine only when the device decides
+  // (e.g. <mac>.cfg); an exact name claimed twice is a manifest error.
+  const claimed = new Map<string, FileSpec>();
+  for (const v of vendors) {
+    for (const f of v.files) {
+      for (const p of f.paths) {
+        if (p.includes('{')) continue;
+        const prev = claimed.get(p.toLowerCase());
+        if (prev) diagnostics.push({ code: 'MANIFEST_CONFLICT', severity: 'error', message: `${p} is claimed by both ${prev.vendor}/${prev.id} and ${v.vendor}/${f.id}`, loc: { file: `templates/${v.vendor}/vendor.yaml`, line: 1, col: 1 } });
+        claimed.set(p.toLowerCase(), f);
+      }
+    }
+  }
+  return vendors;
+}
+
+/** Same inputs, same id: lets caches and ETags be keyed by content, not by time. */
+function* contentId(input: BuildInput): Steps<string> {
+  const h = createHash('sha1');
+  let step = 0;
+  for (const files of [input.root, input.shipped]) {
+    for (const [k, v] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      h.update(k).update('\0').update(v).update('\0');
+      if (++step % (10 * STEP_ITEMS) === 0) yield;
+    }
+  }
+  h.update(input.version);
+  return h.digest('hex').slice(0, 12);
+}
+
+/**
+ * An empty global.yaml (`: > profiles/global.yaml`, an editor that truncated it) would drop
+ * every company-wide setting, admin password and dial plan included, without a word.
+ */
+function emptyGlobal(root: FileMap, display: (rel: string) => string): Diagnostic[] {
+  for (const rel of ['profiles/global.yaml', 'profiles/global.yml']) {
+    const text = root.get(rel);
+    if (text !== undefined && isBlankYaml(text)) {
+      return [{ code: 'EMPTY_GLOBAL', severity: 'error', message: 'the global profile is empty, so no company-wide setting would apply; restore it, or set allow_empty_global: true in deskset.yaml if that is meant', loc: { file: display(rel), line: 1, col: 1 } }];
+    }
+  }
+  return [];
+}
+
+/** `firmware.models.<name>` must name a known model (a typo would silently never apply). */
+function firmwarePolicyProblems(profiles: ProfileSet, catalog: ModelCatalog): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const p of allProfiles(profiles)) {
+    if (!p.keys.has('firmware') || p.tree.kind !== 'map') continue;
+    const fw = p.tree.entries.get('firmware')?.node;
+    const models = fw?.kind === 'map' ? fw.entries.get('models')?.node : undefined;
+    if (models?.kind !== 'map') continue;
+    for (const [name, e] of models.entries) {
+      if (!catalog.find(name)) out.push({ code: 'FIRMWARE_UNKNOWN_MODEL', severity: 'error', message: `firmware policy for unknown model "${name}"${unknownNameHint(name, catalog.names(), 'models')}`, loc: e.keyLoc });
+    }
+  }
+  return out;
+}
+
+/** security.secret_keys as one expression (a bad pattern is reported by the config check). */
+function secretKeyPattern(keys: readonly string[]): RegExp | undefined {
+  try {
+    return keys.length ? new RegExp(keys.join('|'), 'i') : undefined;
+  } catch {
+    return undefined;
+  }
+}
