@@ -6,6 +6,7 @@ import { DiagnosticsError } from '../check/diagnostics.js';
 import { deviceTargets, sharedTargets } from '../pipeline/request.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { startServer } from '../server.js';
+import { notifySystemd } from '../service/systemd-notify.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 
@@ -37,8 +38,14 @@ export function run(args: string[]): Promise<number> {
     // Before anything is printed: until a listener exists, SIGTERM kills the process outright,
     // and a supervisor (or a test) may act on the banner at once.
     const srv = running;
+    // SIGHUP (systemctl reload) reads the whole root again, as a file change would.
+    const hup = () => void srv.reload();
+    process.on('SIGHUP', hup);
     const stopped = new Promise<void>((resolve) => {
-      const stop = () => void srv.close().then(resolve);
+      const stop = () => {
+        process.off('SIGHUP', hup);
+        void srv.close().then(resolve);
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
@@ -53,6 +60,8 @@ export function run(args: string[]): Promise<number> {
       const dev = running.https.devCertPath ? `\n  self-signed development certificate: ${running.https.devCertPath} (curl --cacert it)` : '';
       process.stderr.write(`HTTPS on ${running.https.url}${running.https.fingerprint256 ? `, certificate SHA-256 fingerprint ${running.https.fingerprint256}` : ''}${dev}\n`);
     }
+    // With --workers the primary tells systemd, once every worker listens.
+    if (!cluster.isWorker) await tellSystemd(`serving ${running.provisioner.current().profiles.devices.size} devices on port ${running.port}`);
     await stopped;
     // A worker's IPC channel to the primary would keep it alive after its servers closed.
     if (cluster.isWorker) cluster.worker!.disconnect();
@@ -93,6 +102,12 @@ async function supervise(args: string[], workers: number): Promise<number> {
       const w = cluster.fork();
       w.once('listening', () => started.add(w.id));
     };
+    let ready = false;
+    cluster.on('listening', () => {
+      if (ready || started.size < workers) return;
+      ready = true;
+      void tellSystemd(`serving with ${workers} workers`);
+    });
     cluster.on('exit', (w, code) => {
       if (stopping) {
         if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failed ? 1 : 0);
@@ -115,6 +130,16 @@ async function supervise(args: string[], workers: number): Promise<number> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // Each worker reloads on its own; the primary only passes the signal on.
+    process.on('SIGHUP', () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    });
     for (let i = 0; i < workers; i++) fork();
   });
+}
+
+/** READY=1 for a Type=notify unit; a failure is printed (systemd will time the start out), not fatal. */
+async function tellSystemd(status: string): Promise<void> {
+  const r = await notifySystemd({ READY: 1, STATUS: status });
+  if (!r.sent && process.env.NOTIFY_SOCKET) process.stderr.write(`deskset serve: could not notify systemd: ${r.reason}\n`);
 }
