@@ -29,7 +29,10 @@ import { loadServerTls } from './security/server-tls.js';
 import { TokenStore } from './security/tokens.js';
 import { Provisioner } from './service/provisioner.js';
 import { Reloader, validateSnapshot } from './service/reloader.js';
-import { UploadStore } from './service/upload-store.js';
+import { UPLOAD_KINDS, UploadStore } from './service/upload-store.js';
+import { startAdminListener, type RunningAdmin } from './admin/listener.js';
+import { MemoryAdminState, type AdminState } from './admin/state.js';
+import { VERSION } from './io/package-root.js';
 import { Metrics } from './metrics/index.js';
 
 export interface ServerOptions {
@@ -58,6 +61,14 @@ export interface ServerOptions {
    * listening (http/warm-up.ts). Default 0 here; `deskset serve` warms with 1,500.
    */
   warmUp?: number;
+  /**
+   * The admin API listener (src/admin/): off unless asked (`deskset serve` asks), so tests
+   * and embedders do not all bind 127.0.0.1:9090. `true` listens where deskset.yaml says
+   * (admin.listen); host/port override it (port 0 picks a free one).
+   */
+  admin?: boolean | { host?: string; port?: number };
+  /** Audit log, API tokens and lockout counters; default in memory. */
+  adminState?: AdminState;
   /** The registry requests, reloads and the guard report to (default: a fresh one per server). */
   metrics?: Metrics;
 }
@@ -86,6 +97,8 @@ export interface RunningServer {
   warnings: Diagnostic[];
   /** What the warm-up before listening did. */
   warmedUp: WarmUpResult;
+  /** The admin API listener, when started. */
+  admin?: RunningAdmin;
   /** This server's Prometheus metrics (served as /metrics on the admin listener). */
   metrics: Metrics;
   /** Read and check the whole root again (SIGHUP); a failure degrades /healthz, never throws. */
@@ -207,6 +220,33 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     secure = { server: s, url: `https://${shown === '127.0.0.1' ? 'localhost' : shown}:${p}`, port: p, fingerprint256: dev?.fingerprint256 ?? tls.fingerprint256, devCertPath: dev?.certPath };
   }
 
+  let admin: RunningAdmin | undefined;
+  const adminCfg = snap.config.admin;
+  if (opts.admin && (adminCfg.listen || typeof opts.admin === 'object')) {
+    const at = typeof opts.admin === 'object' ? opts.admin : {};
+    if (adminCfg.tls && !tls?.options) throw new DiagnosticsError([{ code: 'CONFIG', severity: 'error', message: 'admin.tls: true needs a certificate (tls: in deskset.yaml, or --dev-tls)', loc: { file: 'deskset.yaml', line: 1, col: 1 } }]);
+    admin = await startAdminListener({
+      host: at.host ?? adminCfg.listen?.host ?? '127.0.0.1',
+      port: at.port ?? adminCfg.listen?.port ?? 9090,
+      tls: (adminCfg.tls ?? !!tls?.options) ? tls?.options : undefined,
+      // Read per call: a reload of deskset.yaml changes users and limits (not the address).
+      config: () => provisioner.current().config.admin,
+      snapshot: () => provisioner.current(),
+      health: () => reloader.status(),
+      state: opts.adminState ?? new MemoryAdminState(),
+      phoneOverrides: async (mac) => (await uploads.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override),
+      log,
+      version: VERSION,
+      startedAt: new Date(),
+      now: Date.now,
+    }).catch(async (e: unknown) => {
+      for (const t of timers) clearInterval(t);
+      await reloader.close();
+      await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
+      throw e;
+    });
+  }
+
   if (background) void reloader.validateInBackground(snap);
   // Neither a watcher error nor a reload that throws may end the process: both degrade /healthz.
   const failed = (err: unknown) => reloader.degrade('reload_failed', [problemOf('RELOAD_FAILED', err)]);
@@ -226,12 +266,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     watching: watcher?.ready ?? Promise.resolve(),
     warnings: [...unreadShown, ...found],
     warmedUp,
+    admin,
     metrics,
     reload: () => reloader.reloadAll().then(() => undefined, failed),
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();
       await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
+      await admin?.close();
       await reloader.close();
     },
   };

@@ -57,6 +57,8 @@ export const COMMANDS = {
       'no-watch': { type: 'boolean', help: 'do not reload when ROOT changes' },
       workers: { type: 'string', value: 'N', help: 'N processes sharing the port (1-64, default 1)' },
       'warm-up': { type: 'string', value: 'N', help: 'answer N requests of its own before listening (default 1500; 0 skips)' },
+      'admin-port': { type: 'string', value: 'N', help: 'admin API port (overrides admin.listen; 0 picks a free one)' },
+      'no-admin': { type: 'boolean', help: 'do not start the admin API listener' },
     },
     examples: ['deskset serve samples --port 8080', 'deskset serve /etc/deskset --dev-tls --workers 2'],
     exits: { 0: 'stopped by SIGINT or SIGTERM', 1: 'not started: ROOT has errors (printed on stderr)', 2: USAGE_EXIT },

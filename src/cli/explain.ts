@@ -1,7 +1,7 @@
 // `deskset explain [ROOT] MAC [KEY] [--json]`: every effective value of one device, the
 // file:line that set it, and the values it overrode.
 
-import { formatLoc, hasErrors } from '../check/diagnostics.js';
+import { hasErrors } from '../check/diagnostics.js';
 import { explainTree, formatExplanation } from '../config/explain.js';
 import { flattenLeaves } from '../config/merge.js';
 import { didYouMean } from '../check/suggest.js';
@@ -9,6 +9,7 @@ import { chooseFirmware, describeFirmware } from '../render/firmware.js';
 import { normalizeMac } from '../config/mac.js';
 import { layersFor, resolveSubject, subjectOf } from '../config/resolve.js';
 import { devicePaths } from '../snapshot/routes.js';
+import { explainDevice } from '../config/explain-device.js';
 import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
 import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
@@ -52,7 +53,7 @@ export function run(args: string[]): Promise<number> {
     const store = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
     const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ device: { mac, model: device.model.name, vendor: device.model.vendor, site: device.site ?? null, groups: device.groups }, layers, files, phoneOverrides: overrides.map((o) => ({ name: o.name, bytes: o.size, modified: o.mtime.toISOString() })), firmware: { policy: fw.policy, version: fw.path ? fw.version : null, image: fw.path ?? null, why: fw.reason, setAt: fw.setAt.map(formatLoc), problem: fw.problem ?? null }, ...explanation }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(explainDevice(snap, mac, overrides, { key }), null, 2)}\n`);
       return 0;
     }
     const out = [

@@ -28,7 +28,10 @@ export function run(args: string[]): Promise<number> {
     let running;
     try {
       const httpsPort = values['https-port'] === undefined ? undefined : Number(values['https-port']);
-      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp });
+      const adminPort = values['admin-port'] === undefined ? undefined : Number(values['admin-port']);
+      if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new UsageError(`bad --admin-port ${values['admin-port']}`);
+      const admin = values['no-admin'] ? false : adminPort === undefined ? true : { port: adminPort };
+      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp, admin });
     } catch (e) {
       if (!(e instanceof DiagnosticsError)) throw e;
       printDiagnostics(e.diagnostics);
@@ -60,6 +63,7 @@ export function run(args: string[]): Promise<number> {
       const dev = running.https.devCertPath ? `\n  self-signed development certificate: ${running.https.devCertPath} (curl --cacert it)` : '';
       process.stderr.write(`HTTPS on ${running.https.url}${running.https.fingerprint256 ? `, certificate SHA-256 fingerprint ${running.https.fingerprint256}` : ''}${dev}\n`);
     }
+    if (running.admin && !quiet) process.stderr.write(`admin API on ${running.admin.url}/api/v1 (docs/admin-api.md)\n`);
     // With --workers the primary tells systemd, once every worker listens.
     if (!cluster.isWorker) await tellSystemd(`serving ${running.provisioner.current().profiles.devices.size} devices on port ${running.port}`);
     await stopped;

@@ -6,6 +6,9 @@ import { resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
 import { bool, checkShape, int, listOf, mapOf, oneOf, str, type Shape } from './shape.js';
 import { parseYamlTree, toPlain } from './yaml-tree.js';
 import { IpAllowList } from './ip-allow.js';
+import { isPasswordHash, type StoredCredential } from '../security/password.js';
+import { PMap, type PNode } from './yaml-tree.js';
+import { DEFAULT_INVENTORY, DEFAULT_STATE, parseStateSetting, type InventoryConfig, type StateConfig } from '../store/config.js';
 
 export interface RootConfig {
   listen: { host: string; port: number };
@@ -30,6 +33,11 @@ export interface RootConfig {
   publicUrl?: string;
   /** An empty profiles/global.yaml is an error (a truncated file drops every company-wide setting) unless this is set. */
   allowEmptyGlobal: boolean;
+  /** The admin API listener (src/admin/): people and programs, never on the phones' port. */
+  admin: AdminConfig;
+  /** The state store (inventory, audit, tokens): SQLite by default (store/config.ts). */
+  state: StateConfig;
+  inventory: InventoryConfig;
 }
 
 export interface TlsConfig {
@@ -81,6 +89,90 @@ export interface UploadsConfig {
   sharedCredentialsMayWrite: true | ReadonlySet<string>;
 }
 
+// ---- admin: the admin API listener (src/admin/) -------------------------------------------
+
+export type AdminRole = 'admin' | 'viewer';
+
+export interface AdminUser {
+  role: AdminRole;
+  /** An scrypt hash, or a secret that came from ${env:…}/${file:…}; never a password typed into the YAML. */
+  credential: StoredCredential;
+}
+
+export interface AdminConfig {
+  /** Where the admin API listens; undefined: not started (`admin: {enabled: false}`). */
+  listen?: { host: string; port: number };
+  /** HTTPS with the server's certificate; default: whenever `tls:` is configured. */
+  tls?: boolean;
+  users: ReadonlyMap<string, AdminUser>;
+  /** Failed logins per source address and user name within windowS before further tries are refused. */
+  lockout: { attempts: number; windowS: number };
+  /** Largest request body (a CSV import), bytes. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_ADMIN: AdminConfig = {
+  listen: { host: '127.0.0.1', port: 9090 },
+  users: new Map(),
+  lockout: { attempts: 3, windowS: 600 },
+  maxBodyBytes: 10 * 1024 * 1024,
+};
+
+/** `host:port`, `[v6]:port` or a bare port (loopback). */
+export function parseListenAddress(text: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text) ?? /^()()(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
+const adminShape: Shape = mapOf({
+  enabled: bool,
+  listen: { type: 'check', base: { type: 'scalar' }, test: (v) => (parseListenAddress(String(v)) ? undefined : `listen: expected host:port such as 127.0.0.1:9090, got ${JSON.stringify(v)}`) },
+  tls: bool,
+  users: { type: 'map', fields: {}, open: mapOf({ password: str, role: oneOf('admin', 'viewer') }, { required: ['password', 'role'] }) },
+  lockout: mapOf({ attempts: int(1, 100), window_s: int(1, 86400) }),
+  max_body_bytes: int(1024, 1024 * 1024 * 1024),
+});
+
+const child = (n: PNode | undefined, key: string): PNode | undefined => (n instanceof PMap ? n.entries.get(key)?.node : undefined);
+
+/**
+ * admin: from the checked (and reference-resolved) tree. A user's password must be an scrypt
+ * hash (`deskset hash-password`) or come from ${env:…}/${file:…}: a plain password in a file
+ * kept in git is refused at its line. Without `refsResolved` (tools that only need paths) a
+ * reference is kept as an unusable secret.
+ */
+function readAdmin(root: PNode, refsResolved: boolean, diagnostics: Diagnostic[]): AdminConfig {
+  const node = child(root, 'admin');
+  if (!node) return DEFAULT_ADMIN;
+  const raw = toPlain(node) as { enabled?: boolean; listen?: string | number; tls?: boolean; lockout?: { attempts?: number; window_s?: number }; max_body_bytes?: number } | null;
+  const users = new Map<string, AdminUser>();
+  const usersNode = child(node, 'users');
+  if (usersNode instanceof PMap) {
+    for (const [name, entry] of usersNode.entries) {
+      const pw = child(entry.node, 'password');
+      const role = toPlain(child(entry.node, 'role') ?? entry.node) as AdminRole;
+      if (!pw || pw.kind !== 'scalar') continue;
+      const value = String(pw.value);
+      if (isPasswordHash(value)) users.set(name, { role, credential: { kind: 'hash', value } });
+      else if (pw.fromRef) users.set(name, { role, credential: { kind: 'secret', value } });
+      else if (!refsResolved && value.startsWith('${')) users.set(name, { role, credential: { kind: 'secret', value: '' } });
+      else diagnostics.push({ code: 'CONFIG', severity: 'error', message: `admin.users.${name}.password: expected an scrypt hash (deskset hash-password) or a \${env:…} reference, not a plain password`, loc: pw.loc });
+    }
+  }
+  return {
+    listen: raw?.enabled === false ? undefined : raw?.listen === undefined ? DEFAULT_ADMIN.listen : parseListenAddress(String(raw.listen)),
+    tls: raw?.tls,
+    users,
+    lockout: { attempts: raw?.lockout?.attempts ?? DEFAULT_ADMIN.lockout.attempts, windowS: raw?.lockout?.window_s ?? DEFAULT_ADMIN.lockout.windowS },
+    maxBodyBytes: raw?.max_body_bytes ?? DEFAULT_ADMIN.maxBodyBytes,
+  };
+}
+
+// ---- end of admin ---------------------------------------------------------------------------
+
 export const DEFAULT_CONNECTIONS: ConnectionsConfig = {};
 
 export const DEFAULT_UPLOADS: UploadsConfig = {
@@ -121,6 +213,9 @@ export const DEFAULT_CONFIG: RootConfig = {
   connections: DEFAULT_CONNECTIONS,
   uploads: DEFAULT_UPLOADS,
   allowEmptyGlobal: false,
+  admin: DEFAULT_ADMIN,
+  state: DEFAULT_STATE,
+  inventory: DEFAULT_INVENTORY,
 };
 
 /** An address or CIDR as the allow-lists take it (an unusable entry is an error here, not at start). */
@@ -153,7 +248,11 @@ const configShape: Shape = mapOf({
     // checker hands a test only scalar values).
     shared_credentials_may_write: { type: 'check', base: { type: 'any' }, test: (v) => (v === undefined || typeof v === 'boolean' ? undefined : 'true, false or a list of site names') },
   }),
+  admin: adminShape,
   public_url: { type: 'check', base: str, test: (v) => (typeof v === 'string' && /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : 'public_url must be an http:// or https:// URL') },
+  // The state store (store/config.ts). The URL may be a ${env:…} reference, checked once resolved.
+  state: str,
+  inventory: mapOf({ flush_ms: int(50, 60_000), max_unknown: int(0) }),
 });
 
 export interface ParsedRootConfig {
@@ -192,6 +291,8 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     security?: { realm?: string; trusted_proxies?: string[]; operators?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
     connections?: { idle_timeout_s?: number; headers_timeout_s?: number; request_timeout_s?: number; keep_alive_timeout_s?: number; max_per_address?: number };
     uploads?: { max_file_bytes?: number; max_log_bytes?: number; max_device_bytes?: number; log_retention_days?: number; max_concurrent_per_device?: number; shared_credentials_may_write?: boolean | Array<string | number> };
+    state?: string;
+    inventory?: { flush_ms?: number; max_unknown?: number };
   };
   const layers = raw.layers ?? DEFAULT_CONFIG.layers;
   const seen = new Set<string>();
@@ -222,6 +323,13 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     maxConcurrentPerDevice: raw.uploads?.max_concurrent_per_device ?? DEFAULT_UPLOADS.maxConcurrentPerDevice,
     sharedCredentialsMayWrite: mayWrite === true ? true : new Set((Array.isArray(mayWrite) ? mayWrite : []).map(String)),
   };
+  let state: StateConfig = DEFAULT_STATE;
+  if (raw.state !== undefined) {
+    const st = parseStateSetting(String(raw.state));
+    // The message never repeats the value: it may be a URL with a password.
+    if ('error' in st) diagnostics.push({ code: 'CONFIG', severity: 'error', message: st.error, loc: (parsed.root.kind === 'map' ? parsed.root.entries.get('state')?.node.loc : undefined) ?? parsed.root.loc });
+    else state = st;
+  }
   for (const l of LAYER_KINDS) {
     if (!seen.has(l)) diagnostics.push({ code: 'CONFIG', severity: 'warning', message: `layers: "${l}" is not listed, so ${l} profiles are ignored`, loc: parsed.root.loc });
   }
@@ -252,6 +360,9 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
       },
       connections,
       uploads,
+      admin: readAdmin(root, Boolean(refs), diagnostics),
+      state,
+      inventory: { flushMs: raw.inventory?.flush_ms ?? DEFAULT_INVENTORY.flushMs, maxUnknown: raw.inventory?.max_unknown ?? DEFAULT_INVENTORY.maxUnknown },
     },
     diagnostics,
     secrets,

@@ -1,0 +1,262 @@
+// The embedded default: SQLite through better-sqlite3 (12.x; 13.x needs Node 22), WAL mode,
+// so the CLI can read while the server writes. better-sqlite3 is synchronous: the async
+// methods keep the contract PostgreSQL needs, and a batch is one short transaction.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  apiTokenId,
+  newApiToken,
+  pageOf,
+  sha256Hex,
+  StoreError,
+  type ApiRole,
+  type ApiTokenInfo,
+  type AuditEntry,
+  type AuditInput,
+  type AuditQuery,
+  type DeviceQuery,
+  type DeviceRecord,
+  type Observation,
+  type Page,
+  type ProvisionResult,
+  type RecordOptions,
+  type StateStore,
+  type UrlTokenEntry,
+} from '../contract.js';
+import { byMac, mergeDevice } from '../merge.js';
+import { MIGRATIONS_TABLE, pending, statements, type MigrationContext } from '../migrations/index.js';
+import { auditFilter, auditOf, deviceFilter, deviceOf, emptyCounts, type AuditRow, type DeviceRow, type FileRow } from '../sql.js';
+
+export interface SqliteOptions {
+  /** The database file (created with its directory); `:memory:` for tests. */
+  file: string;
+  /** For migrations that import old files (tokens.json). */
+  stateDir?: string;
+}
+
+export async function openSqliteStore(opts: SqliteOptions): Promise<SqliteStore> {
+  if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true, mode: 0o700 });
+  let db: Database.Database;
+  try {
+    db = new Database(opts.file);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a killed process loses nothing committed; only a power cut can lose the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+  } catch (e) {
+    throw new StoreError('UNAVAILABLE', `${opts.file}: cannot open the state database (${(e as Error).message})`);
+  }
+  if (opts.file !== ':memory:') fs.chmodSync(opts.file, 0o600);
+  try {
+    await migrate(db, opts.file, { stateDir: opts.stateDir });
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return new SqliteStore(db, opts.file);
+}
+
+async function migrate(db: Database.Database, where: string, ctx: MigrationContext): Promise<void> {
+  db.exec(MIGRATIONS_TABLE);
+  // The version is read inside each migration's write transaction: `serve --workers N`
+  // opens the database from N processes at once, and only one may apply a given version.
+  for (;;) {
+    const after: Array<() => void> = [];
+    // better-sqlite3's transaction() cannot wrap async code: BEGIN/COMMIT by hand. Nothing
+    // else uses this connection until the store is returned.
+    db.exec('BEGIN IMMEDIATE');
+    const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    let m;
+    try {
+      m = pending(current, where)[0];
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+    if (!m) {
+      db.exec('COMMIT');
+      return;
+    }
+    try {
+      for (const s of statements(m.sqlite)) db.exec(s);
+      const tx = { run: async (sql: string, params: unknown[] = []) => void db.prepare(sql).run(...params) };
+      await m.after?.(tx, { ...ctx, onCommitted: (fn) => after.push(fn) });
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw new StoreError('MIGRATION_FAILED', `${where}: migration ${m.version} (${m.name}) failed, nothing of it applied: ${(e as Error).message}`);
+    }
+    for (const fn of after) fn();
+  }
+}
+
+export class SqliteStore implements StateStore {
+  readonly kind = 'sqlite';
+  private readonly q;
+  private readonly recordTx;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly where: string,
+  ) {
+    this.q = {
+      device: db.prepare('SELECT * FROM devices WHERE mac = ?'),
+      files: db.prepare('SELECT * FROM device_files WHERE mac = ? ORDER BY name'),
+      upsertDevice: db.prepare(`INSERT INTO devices (mac, vendor, model, firmware, hardware, ip, site, configured, first_seen, last_seen, result)
+        VALUES (@mac, @vendor, @model, @firmware, @hardware, @ip, @site, @configured, @firstSeen, @lastSeen, @result)
+        ON CONFLICT (mac) DO UPDATE SET vendor = excluded.vendor, model = excluded.model, firmware = excluded.firmware, hardware = excluded.hardware,
+          ip = excluded.ip, site = excluded.site, configured = excluded.configured, first_seen = excluded.first_seen, last_seen = excluded.last_seen, result = excluded.result`),
+      upsertFile: db.prepare(`INSERT INTO device_files (mac, name, file_id, status, bytes, etag, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (mac, name) DO UPDATE SET file_id = excluded.file_id, status = excluded.status, bytes = excluded.bytes, etag = excluded.etag, at = excluded.at`),
+      unknownCount: db.prepare('SELECT count(*) AS n FROM devices WHERE configured = 0'),
+      evict: db.prepare('DELETE FROM devices WHERE mac IN (SELECT mac FROM devices WHERE configured = 0 ORDER BY last_seen, mac LIMIT ?)'),
+    };
+    this.recordTx = db.transaction((batch: readonly Observation[], opts: RecordOptions) => {
+      for (const [mac, obs] of byMac(batch)) {
+        const existing = this.readDevice(mac);
+        const m = mergeDevice(existing, obs);
+        const result = opts.judge({ ...m, result: existing?.result ?? 'never' });
+        this.q.upsertDevice.run({ mac, vendor: m.vendor ?? null, model: m.model ?? null, firmware: m.firmware ?? null, hardware: m.hardware ?? null, ip: m.ip ?? null, site: m.site ?? null, configured: m.configured ? 1 : 0, firstSeen: m.firstSeen, lastSeen: m.lastSeen, result });
+        const touched = new Set(obs.flatMap((o) => (o.file ? [o.file.name] : [])));
+        for (const f of m.files) if (touched.has(f.name)) this.q.upsertFile.run(mac, f.name, f.fileId ?? null, f.status, f.bytes, f.etag ?? null, f.at);
+      }
+      const unknown = (this.q.unknownCount.get() as { n: number }).n;
+      if (unknown > opts.maxUnknown) this.q.evict.run(unknown - opts.maxUnknown);
+    });
+  }
+
+  private readDevice(mac: string): DeviceRecord | undefined {
+    const row = this.q.device.get(mac) as DeviceRow | undefined;
+    return row && deviceOf(row, this.q.files.all(mac) as FileRow[]);
+  }
+
+  async recordObservations(batch: readonly Observation[], opts: RecordOptions): Promise<void> {
+    if (batch.length) this.recordTx(batch, opts);
+  }
+
+  async getDevice(mac: string): Promise<DeviceRecord | undefined> {
+    return this.readDevice(mac);
+  }
+
+  async listDevices(q?: DeviceQuery): Promise<Page<DeviceRecord>> {
+    const { offset, limit } = pageOf(q);
+    const f = deviceFilter(q);
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM devices${f.sql}`).get(...f.params) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT * FROM devices${f.sql} ORDER BY mac LIMIT ? OFFSET ?`).all(...f.params, limit, offset) as DeviceRow[];
+    const files = new Map<string, FileRow[]>();
+    if (rows.length) {
+      const all = this.db.prepare(`SELECT * FROM device_files WHERE mac IN (${rows.map(() => '?').join(', ')}) ORDER BY mac, name`).all(...rows.map((r) => r.mac)) as FileRow[];
+      for (const r of all) (files.get(r.mac) ?? files.set(r.mac, []).get(r.mac)!).push(r);
+    }
+    return { total, items: rows.map((r) => deviceOf(r, files.get(r.mac) ?? [])) };
+  }
+
+  async countByResult(): Promise<Record<ProvisionResult, number>> {
+    const out = emptyCounts();
+    for (const r of this.db.prepare('SELECT result, count(*) AS n FROM devices GROUP BY result').all() as Array<{ result: ProvisionResult; n: number }>) out[r.result] = r.n;
+    return out;
+  }
+
+  async forgetDevice(mac: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM devices WHERE mac = ?').run(mac).changes > 0;
+  }
+
+  async appendAudit(e: AuditInput): Promise<AuditEntry> {
+    const r = this.db.prepare('INSERT INTO audit (at, actor, source, action, result, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)').run(e.at, e.actor, e.source, e.action, e.result, e.target ?? null, e.detail === undefined ? null : JSON.stringify(e.detail));
+    return { ...e, id: Number(r.lastInsertRowid) };
+  }
+
+  async listAudit(q?: AuditQuery): Promise<Page<AuditEntry>> {
+    const { offset, limit } = pageOf(q);
+    const f = auditFilter(q);
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM audit${f.sql}`).get(...f.params) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT * FROM audit${f.sql} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...f.params, limit, offset) as AuditRow[];
+    return { total, items: rows.map(auditOf) };
+  }
+
+  async recordLoginFailure(source: string, user: string, at: string): Promise<void> {
+    this.db.prepare('INSERT INTO login_failures (source, username, at) VALUES (?, ?, ?)').run(source, user, at);
+  }
+
+  async clearLoginFailures(source: string, user: string): Promise<void> {
+    this.db.prepare('DELETE FROM login_failures WHERE source = ? AND username = ?').run(source, user);
+  }
+
+  async countLoginFailures(source: string, user: string, since: string): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM login_failures WHERE source = ? AND username = ? AND at >= ?').get(source, user, since) as { n: number }).n;
+  }
+
+  async putUrlToken(e: UrlTokenEntry): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM url_tokens WHERE mac = ? OR hash = ?').run(e.mac, e.hash);
+      this.db.prepare('INSERT INTO url_tokens (hash, mac, issued_at) VALUES (?, ?, ?)').run(e.hash, e.mac, e.issuedAt);
+    })();
+  }
+
+  async getUrlToken(hash: string): Promise<UrlTokenEntry | undefined> {
+    const r = this.db.prepare('SELECT hash, mac, issued_at FROM url_tokens WHERE hash = ?').get(hash) as { hash: string; mac: string; issued_at: string } | undefined;
+    return r && { hash: r.hash, mac: r.mac, issuedAt: r.issued_at };
+  }
+
+  async deleteUrlToken(mac: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM url_tokens WHERE mac = ?').run(mac).changes > 0;
+  }
+
+  async listUrlTokens(): Promise<UrlTokenEntry[]> {
+    return (this.db.prepare('SELECT hash, mac, issued_at FROM url_tokens ORDER BY mac').all() as Array<{ hash: string; mac: string; issued_at: string }>).map((r) => ({ hash: r.hash, mac: r.mac, issuedAt: r.issued_at }));
+  }
+
+  async issueApiToken(role: ApiRole, label: string, at = new Date().toISOString()): Promise<{ token: string; info: ApiTokenInfo }> {
+    const t = newApiToken();
+    this.db.prepare('INSERT INTO api_tokens (id, hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)').run(t.id, t.hash, role, label, at);
+    return { token: t.token, info: { id: t.id, role, label, createdAt: at } };
+  }
+
+  async verifyApiToken(token: string, at = new Date().toISOString()): Promise<ApiTokenInfo | undefined> {
+    const id = apiTokenId(token);
+    if (!id) return undefined;
+    const r = this.db.prepare('SELECT * FROM api_tokens WHERE id = ? AND hash = ?').get(id, sha256Hex(token)) as ApiRowT | undefined;
+    if (!r) return undefined;
+    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(at, id);
+    return { ...apiInfo(r), lastUsedAt: at };
+  }
+
+  async listApiTokens(): Promise<ApiTokenInfo[]> {
+    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as ApiRowT[]).map(apiInfo);
+  }
+
+  async revokeApiToken(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM api_tokens WHERE id = ?').run(id).changes > 0;
+  }
+
+  async schemaVersion(): Promise<number> {
+    return (this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+  }
+
+  /** `PRAGMA integrity_check`: 'ok' or the problems (for tests and `deskset migrate`). */
+  integrityCheck(): string {
+    return (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('\n');
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+interface ApiRowT {
+  id: string;
+  role: ApiRole;
+  label: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+function apiInfo(r: ApiRowT): ApiTokenInfo {
+  const i: ApiTokenInfo = { id: r.id, role: r.role, label: r.label, createdAt: r.created_at };
+  if (r.last_used_at !== null) i.lastUsedAt = r.last_used_at;
+  return i;
+}
