@@ -34,6 +34,8 @@ import { startAdminListener, type RunningAdmin } from './admin/listener.js';
 import { MemoryAdminState, type AdminState } from './admin/state.js';
 import { VERSION } from './io/package-root.js';
 import { Metrics } from './metrics/index.js';
+import { metricsRouter } from './metrics/route.js';
+import type { AdminAppState } from './admin/app.js';
 
 export interface ServerOptions {
   root: string;
@@ -246,6 +248,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       throw e;
     });
   }
+
+  // /metrics beside the admin API. No audit line per call: a scrape every 30 s would bury it.
+  admin?.mount(metricsRouter<AdminAppState>(metrics), { access: adminCfg.metrics === 'public' ? 'public' : 'viewer', audit: false });
 
   if (background) void reloader.validateInBackground(snap);
   // Neither a watcher error nor a reload that throws may end the process: both degrade /healthz.

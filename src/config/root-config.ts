@@ -109,6 +109,11 @@ export interface AdminConfig {
   lockout: { attempts: number; windowS: number };
   /** Largest request body (a CSV import), bytes. */
   maxBodyBytes: number;
+  /**
+   * Who may scrape /metrics: `users` (any admin user or API token, e.g. Prometheus'
+   * basic_auth) or `public` (no login: a scraper on loopback or a firewalled admin port).
+   */
+  metrics: 'users' | 'public';
 }
 
 export const DEFAULT_ADMIN: AdminConfig = {
@@ -116,6 +121,7 @@ export const DEFAULT_ADMIN: AdminConfig = {
   users: new Map(),
   lockout: { attempts: 3, windowS: 600 },
   maxBodyBytes: 10 * 1024 * 1024,
+  metrics: 'users',
 };
 
 /** `host:port`, `[v6]:port` or a bare port (loopback). */
@@ -134,6 +140,7 @@ const adminShape: Shape = mapOf({
   users: { type: 'map', fields: {}, open: mapOf({ password: str, role: oneOf('admin', 'viewer') }, { required: ['password', 'role'] }) },
   lockout: mapOf({ attempts: int(1, 100), window_s: int(1, 86400) }),
   max_body_bytes: int(1024, 1024 * 1024 * 1024),
+  metrics: oneOf('users', 'public'),
 });
 
 const child = (n: PNode | undefined, key: string): PNode | undefined => (n instanceof PMap ? n.entries.get(key)?.node : undefined);
@@ -147,7 +154,7 @@ const child = (n: PNode | undefined, key: string): PNode | undefined => (n insta
 function readAdmin(root: PNode, refsResolved: boolean, diagnostics: Diagnostic[]): AdminConfig {
   const node = child(root, 'admin');
   if (!node) return DEFAULT_ADMIN;
-  const raw = toPlain(node) as { enabled?: boolean; listen?: string | number; tls?: boolean; lockout?: { attempts?: number; window_s?: number }; max_body_bytes?: number } | null;
+  const raw = toPlain(node) as { enabled?: boolean; listen?: string | number; tls?: boolean; lockout?: { attempts?: number; window_s?: number }; max_body_bytes?: number; metrics?: 'users' | 'public' } | null;
   const users = new Map<string, AdminUser>();
   const usersNode = child(node, 'users');
   if (usersNode instanceof PMap) {
@@ -168,6 +175,7 @@ function readAdmin(root: PNode, refsResolved: boolean, diagnostics: Diagnostic[]
     users,
     lockout: { attempts: raw?.lockout?.attempts ?? DEFAULT_ADMIN.lockout.attempts, windowS: raw?.lockout?.window_s ?? DEFAULT_ADMIN.lockout.windowS },
     maxBodyBytes: raw?.max_body_bytes ?? DEFAULT_ADMIN.maxBodyBytes,
+    metrics: raw?.metrics ?? DEFAULT_ADMIN.metrics,
   };
 }
 
