@@ -7,6 +7,7 @@ import { BucketHistogram } from '../src/metrics/accumulators.js';
 import { KINDS, kindIndex, statusLabel, statusSlot, vendorLabel } from '../src/metrics/labels.js';
 import { Metrics } from '../src/metrics/index.js';
 import type { RunningServer } from '../src/server.js';
+import { hashPassword } from '../src/security/password.js';
 import { serveRoot } from './helpers/serve-root.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 
@@ -207,5 +208,29 @@ describe('a real server, scraped around real requests', () => {
     expect(s.get('deskset_reloads_total{result="accepted"}')).toBe(1);
     expect(s.get('deskset_reload_duration_seconds_count{result="accepted"}')).toBe(1);
     expect(s.get('deskset_snapshot_behind_seconds')).toBe(0);
+  });
+});
+
+describe('refusals keep the vendor and kind of the file they refused', () => {
+  let root: TmpRoot;
+  let server: RunningServer;
+  beforeAll(async () => {
+    const hash = await hashPassword('Metrics-Auth-1');
+    root = await makeTmpRoot({ 'profiles/global.yaml': (old) => `${old}\nauth:\n  user: prov\n  password: "${hash}"\n` });
+    server = await serveRoot(root.dir);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await root?.cleanup();
+  });
+
+  it('counts a 401 for a known Avaya phone as avaya/device, so "phones refused" alerts can see it', async () => {
+    const r = await fetch(`${server.url}/c81fea83e85a.txt`);
+    expect(r.status).toBe(401);
+    const ok = await fetch(`${server.url}/c81fea83e85a.txt`, { headers: { authorization: `Basic ${Buffer.from('prov:Metrics-Auth-1').toString('base64')}` } });
+    expect(ok.status).toBe(200);
+    const s = samples(await server.metrics.text());
+    expect(s.get('deskset_requests_total{vendor="avaya",kind="device",status="401"}')).toBe(1);
+    expect(s.get('deskset_requests_total{vendor="avaya",kind="device",status="200"}')).toBe(1);
   });
 });

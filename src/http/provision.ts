@@ -89,7 +89,12 @@ export async function replyRendered(req: RequestInfo, deps: ProvisionDeps): Prom
     return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.unknownMac, { ...log, mac: r.unknownMac, reason: 'unknown device' });
   }
   const admitted = await deps.gate.admit(resolved.snapshot, { ip: routed.ip, headers: req.headers, socket: req.socket, subject: r.target.subject, tokenMac: routed.tokenMac });
-  if (!admitted.ok) return admitted.reply;
+  if (!admitted.ok) {
+    // The gate's reply is fresh for this request; the metrics want to know which file it refused.
+    admitted.reply.log.vendor ??= log.vendor;
+    admitted.reply.log.kind ??= log.kind;
+    return admitted.reply;
+  }
   const served = deps.provisioner.render(resolved);
   if (!served.rendered) {
     deps.log.error({ event: 'render_failed', path: `/${routed.path}`, problems: (served.diagnostics ?? []).map(formatDiagnostic) }, 'render failed');
