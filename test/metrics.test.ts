@@ -8,6 +8,7 @@ import { KINDS, kindIndex, statusLabel, statusSlot, vendorLabel } from '../src/m
 import { Metrics } from '../src/metrics/index.js';
 import type { RunningServer } from '../src/server.js';
 import { hashPassword } from '../src/security/password.js';
+import { parseRootConfig } from '../src/config/root-config.js';
 import { serveRoot } from './helpers/serve-root.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 
@@ -232,5 +233,24 @@ describe('refusals keep the vendor and kind of the file they refused', () => {
     const s = samples(await server.metrics.text());
     expect(s.get('deskset_requests_total{vendor="avaya",kind="device",status="401"}')).toBe(1);
     expect(s.get('deskset_requests_total{vendor="avaya",kind="device",status="200"}')).toBe(1);
+  });
+});
+
+describe('admin.metrics in deskset.yaml', () => {
+  it.each([
+    ['', 'users', []],
+    ['admin:\n  metrics: users\n', 'users', []],
+    ['admin:\n  metrics: public\n', 'public', []],
+    ['admin:\n  listen: 127.0.0.1:9100\n  metrics: public\n', 'public', []],
+    ['admin:\n  listen: 0.0.0.0:9090\n  metrics: public\n', 'public', ['deskset.yaml:3:12: warning CONFIG']],
+  ])('%j -> %s', (yaml, access, found) => {
+    const r = parseRootConfig(yaml);
+    expect(r.config.admin.metrics).toBe(access);
+    expect(r.diagnostics.map((d) => `${d.loc?.file}:${d.loc?.line}:${d.loc?.col}: ${d.severity} ${d.code}`)).toEqual(found);
+  });
+
+  it('refuses anything else at its line', () => {
+    const r = parseRootConfig('admin:\n  metrics: open\n');
+    expect(r.diagnostics.some((d) => d.severity === 'error' && d.loc?.line === 2 && /metrics/.test(`${d.message}`))).toBe(true);
   });
 });

@@ -169,8 +169,14 @@ function readAdmin(root: PNode, refsResolved: boolean, diagnostics: Diagnostic[]
       else diagnostics.push({ code: 'CONFIG', severity: 'error', message: `admin.users.${name}.password: expected an scrypt hash (deskset hash-password) or a \${env:…} reference, not a plain password`, loc: pw.loc });
     }
   }
+  const listen = raw?.enabled === false ? undefined : raw?.listen === undefined ? DEFAULT_ADMIN.listen : parseListenAddress(String(raw.listen));
+  const metricsNode = child(node, 'metrics');
+  if (raw?.metrics === 'public' && listen && !['127.0.0.1', '::1', 'localhost'].includes(listen.host) && metricsNode) {
+    // Allowed (a firewall may guard the port), but worth a line: anyone who reaches it may scrape.
+    diagnostics.push({ code: 'CONFIG', severity: 'warning', message: `admin.metrics: public on ${listen.host}: anyone who reaches the admin port can read /metrics without a login`, loc: metricsNode.loc });
+  }
   return {
-    listen: raw?.enabled === false ? undefined : raw?.listen === undefined ? DEFAULT_ADMIN.listen : parseListenAddress(String(raw.listen)),
+    listen,
     tls: raw?.tls,
     users,
     lockout: { attempts: raw?.lockout?.attempts ?? DEFAULT_ADMIN.lockout.attempts, windowS: raw?.lockout?.window_s ?? DEFAULT_ADMIN.lockout.windowS },
