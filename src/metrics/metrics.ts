@@ -47,8 +47,22 @@ export interface MetricsOptions {
   now?: () => number;
 }
 
+/**
+ * Node's process metrics, collected once per process however many servers it runs (tests run
+ * dozens): each collectDefaultMetrics call starts its own event-loop monitor and GC observer.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 export class Metrics {
   readonly registry = new Registry();
+  private readonly withProcess: boolean;
   private readonly now: () => number;
   private sources: MetricSources = {};
   private inventory?: InventorySource;
@@ -79,7 +93,8 @@ export class Metrics {
 
   constructor(opts: MetricsOptions = {}) {
     this.now = opts.now ?? Date.now;
-    if (opts.process !== false) collectDefaultMetrics({ register: this.registry });
+    this.withProcess = opts.process !== false;
+    if (this.withProcess) processMetrics();
     this.define();
   }
 
@@ -97,9 +112,9 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  /** The exposition text a scrape gets. */
+  /** The exposition text a scrape gets: this server's metrics, then the process's. */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return (this.withProcess ? Registry.merge([this.registry, processMetrics()]) : this.registry).metrics();
   }
 
   // ---- record… : one call site per event ---------------------------------------------------
