@@ -27,8 +27,9 @@ interface Served {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function serve(root: string, env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const child = spawnCli(['serve', root, '--port', '0', '--host', '127.0.0.1', '--no-watch', '--warm-up', '0'], { env });
+async function serve(root: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<Served> {
+  // --no-admin: parallel tests must not all bind the admin port 9090.
+  const child = spawnCli(['serve', root, '--port', '0', '--host', '127.0.0.1', '--no-watch', '--warm-up', '0', '--no-admin', ...extra], { env });
   let stderr = '';
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -93,6 +94,21 @@ describe.skipIf(!CAN_LISTEN)('serve under systemd (Type=notify)', () => {
     // Ready means ready: the listener answers at once.
     expect((await get(`http://127.0.0.1:${s.port}`, '/c81fea83e85a.txt')).status).toBe(200);
     expect(s.stderr()).not.toContain('could not notify systemd');
+  });
+
+  it('with --workers 2: one READY=1 from the supervisor once both listen, and SIGHUP reaches both workers', async () => {
+    const sock = await openNotifySocket();
+    cleanups.push(() => sock.close());
+    const root = await tmpRoot();
+    const s = await serve(root.dir, { NOTIFY_SOCKET: sock.path }, ['--workers', '2']);
+    await sock.waitFor(/READY=1/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sock.datagrams.filter((d) => d.includes('READY=1'))).toEqual(['READY=1\nSTATUS=serving with 2 workers']);
+    s.child.kill('SIGHUP');
+    const events = () => s.stdout().split('\n').filter((l) => l.includes('"event":"reloaded"')).length;
+    await expect.poll(events, { timeout: 30_000, interval: 200 }).toBe(2);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toEqual({ code: 0, signal: null });
   });
 
   it('says so on stderr (and keeps serving) when the socket is gone', async () => {
