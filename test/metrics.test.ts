@@ -187,6 +187,21 @@ describe('a real server, scraped around real requests', () => {
     expect(after.get('deskset_config_healthy')).toBe(1);
   });
 
+  // Before the MAC scan below: it cools this client down.
+  it('counts an accepted upload with its bytes, and a refused one by status', async () => {
+    const before = samples(await server.metrics.text());
+    const put = (p: string, body: string) => fetch(`${server.url}${p}`, { method: 'PUT', body }).then(async (r) => (await r.arrayBuffer(), r.status));
+    expect([201, 204]).toContain(await put('/0004f2a1b2c3-app.log', 'x'.repeat(100)));
+    const refused = await put('/0004f2a1b2c3-not-an-upload.bin', 'y');
+    expect(refused).toBeGreaterThanOrEqual(400);
+    const after = samples(await server.metrics.text());
+    const d = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+    expect(d('deskset_uploads_total')).toBe(1);
+    expect(d('deskset_upload_bytes_total')).toBe(100);
+    expect(d(`deskset_upload_rejections_total{status="${refused}"}`)).toBe(1);
+    expect(d('deskset_requests_total{vendor="unknown",kind="upload",status="201"}') + d('deskset_requests_total{vendor="unknown",kind="upload",status="204"}')).toBe(1);
+  });
+
   it('adds no series for 1,000 more distinct MACs, and never names a MAC or a path', async () => {
     // The first wave finds every status a scan can meet (404 or 401, then 429 once cooled down).
     await ask(macs(0, 1000));
