@@ -128,21 +128,19 @@ export class Metrics {
     this.requestSeconds.observe(k, ms / 1000);
   }
 
-  /** The render cache answered (`hit`) or a template ran (`ms` set on a miss). */
+  /** A rendered file came from the snapshot's cache. */
   recordCacheHit(): void {
     this.cacheHits++;
   }
 
+  /** A cache miss: a template ran for `ms`; `ok` false when it failed or did not validate. */
   recordRender(vendor: string | undefined, ms: number, ok: boolean): void {
     this.cacheMisses++;
     if (!ok) this.renderFailures++;
     const v = vendorLabel(vendor);
-    let h = this.renderSeconds.get(v);
-    if (h === undefined) {
-      h = new BucketHistogram(RENDER_SECONDS);
-      if (this.renderSeconds.size < MAX_VENDORS) this.renderSeconds.set(v, h);
-      else h = this.renderSeconds.get('other') ?? (this.renderSeconds.set('other', h), h);
-    }
+    const key = this.renderSeconds.has(v) || this.renderSeconds.size < MAX_VENDORS ? v : 'other';
+    let h = this.renderSeconds.get(key);
+    if (h === undefined) this.renderSeconds.set(key, (h = new BucketHistogram(RENDER_SECONDS)));
     h.observe(0, ms / 1000);
   }
 
