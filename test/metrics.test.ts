@@ -143,6 +143,22 @@ describe('Metrics exposition', () => {
     expect(await new Metrics().text()).toMatch(/^process_cpu_user_seconds_total \d/m);
   });
 
+  it('survives an inventory that fails or hangs: no series, an error counted, the rest scraped', async () => {
+    const m = new Metrics({ process: false });
+    m.setInventorySource(async () => {
+      throw new Error('database gone');
+    });
+    let s = samples(await m.text());
+    expect([...s.keys()].some((k) => k.startsWith('deskset_inventory_devices'))).toBe(false);
+    expect(s.get('deskset_inventory_errors_total')).toBe(1);
+    m.setInventorySource(() => new Promise(() => undefined));
+    const started = Date.now();
+    s = samples(await m.text());
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(s.get('deskset_inventory_errors_total')).toBe(2);
+    expect(s.get('deskset_reloads_total{result="accepted"}')).toBe(0);
+  });
+
   it('caps the vendors a hostile manifest set could add', async () => {
     const m = new Metrics({ process: false });
     for (let i = 0; i < 100; i++) m.recordRequest(`v${i}`, 'device', 200, 1);

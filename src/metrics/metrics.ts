@@ -35,6 +35,8 @@ export type InventorySource = () => Record<string, number> | Promise<Record<stri
 
 /** Distinct inventory results shown; a store with more would be a bug, not a fleet. */
 const MAX_RESULTS = 32;
+/** A store slower than this (a database gone away) must not hang the scrape: no series this time. */
+const INVENTORY_TIMEOUT_MS = 2000;
 
 export type ReloadResult = 'accepted' | 'rejected' | 'failed';
 
@@ -87,6 +89,9 @@ export class Metrics {
   private lockouts = 0;
   private blocked = 0;
 
+  private inventoryErrors = 0;
+  /** Read from the store at the start of each scrape (text()), so both inventory metrics agree. */
+  private inventoryCounts?: Record<string, number>;
   private uploadBytes = 0;
   private uploadsAccepted = 0;
   private readonly uploadRejections = new Float64Array(STATUS_SLOTS);
@@ -113,7 +118,8 @@ export class Metrics {
   }
 
   /** The exposition text a scrape gets: this server's metrics, then the process's. */
-  text(): Promise<string> {
+  async text(): Promise<string> {
+    this.inventoryCounts = this.inventory ? await this.readInventory(this.inventory) : undefined;
     return (this.withProcess ? Registry.merge([this.registry, processMetrics()]) : this.registry).metrics();
   }
 
@@ -264,14 +270,31 @@ export class Metrics {
       return out;
     });
 
-    m('deskset_inventory_devices', 'Devices in the inventory by their last provision result (absent while no inventory is wired).', 'gauge', async () => {
-      if (!this.inventory) return [];
-      const counts = await this.inventory();
+    m('deskset_inventory_devices', 'Devices in the inventory by their last provision result (absent while no inventory is wired).', 'gauge', () => {
+      const counts = this.inventoryCounts;
+      if (!counts) return [];
       return Object.entries(counts)
         .filter(([, n]) => typeof n === 'number' && Number.isFinite(n))
         .slice(0, MAX_RESULTS)
         .map(([result, value]) => ({ value, labels: { result } }));
     });
+    m('deskset_inventory_errors_total', 'Scrapes that could not read the inventory (the store failed or took over 2 s).', 'counter', () => one(this.inventoryErrors));
+  }
+
+  /** The inventory's counts, or undefined (counted) when the store fails or is too slow. */
+  private async readInventory(source: InventorySource): Promise<Record<string, number> | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), INVENTORY_TIMEOUT_MS)));
+    try {
+      const counts = await Promise.race([Promise.resolve().then(source), late]);
+      if (counts === undefined) this.inventoryErrors++;
+      return counts;
+    } catch {
+      this.inventoryErrors++;
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
