@@ -14,7 +14,7 @@ import { createLogger } from './http/access-log.js';
 import { Gate } from './security/gate.js';
 import { createListener } from './http/listener.js';
 import { createPipeline } from './pipeline/handle.js';
-import { logPath, logRecord, type Observe } from './pipeline/access.js';
+import { logPath, logRecord, type AccessSinks, type Observe } from './pipeline/access.js';
 import type { PhoneRequest } from './pipeline/handle.js';
 import type { Reply } from './pipeline/reply.js';
 import { servedTrees } from './io/disk-file.js';
@@ -44,6 +44,9 @@ import { openStateStore } from './store/open.js';
 import { Inventory } from './inventory/inventory.js';
 import { startAdminListener, type RunningAdmin } from './admin/listener.js';
 import { VERSION } from './io/package-root.js';
+import { Metrics } from './metrics/index.js';
+import { metricsRouter } from './metrics/route.js';
+import type { AdminAppState } from './admin/app.js';
 
 export interface ServerOptions {
   root: string;
@@ -77,6 +80,8 @@ export interface ServerOptions {
    * (admin.listen); host/port override it (port 0 picks a free one).
    */
   admin?: boolean | { host?: string; port?: number };
+  /** The registry requests, reloads and the guard report to (default: a fresh one per server). */
+  metrics?: Metrics;
 }
 
 /** How often a server reads the bindings again (another replica may have bound a phone). */
@@ -116,6 +121,10 @@ export interface RunningServer {
   inventory?: Inventory;
   /** The admin API listener, when started. */
   admin?: RunningAdmin;
+  /** This server's Prometheus metrics (served as /metrics on the admin listener). */
+  metrics: Metrics;
+  /** Read and check the whole root again (SIGHUP); a failure degrades /healthz, never throws. */
+  reload(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -165,14 +174,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? snap.config.listen.host;
   const port = opts.port ?? snap.config.listen.port;
   const log = opts.log ?? createLogger();
+  const metrics = opts.metrics ?? new Metrics();
   // The state store before the first phone: a database migrated by a newer deskset refuses the start.
   const store = await openStateStore(rootFiles.dir, snap.config);
   // Phones bound by codes are state: read before serving, then again every few seconds so a
   // replica on the same PostgreSQL serves the phones another one bound.
   const enrollment = store && snap.config.enrollment.enabled ? new Enrollment(store, log) : undefined;
   await enrollment?.refresh();
-  const provisioner = new Provisioner(snap, enrollment);
-  const reloader = new Reloader(rootFiles, provisioner, log);
+  const provisioner = new Provisioner(snap, enrollment, metrics);
+  const reloader = new Reloader(rootFiles, provisioner, log, metrics);
   const unreadShown = unread.map((d) => ({ ...d, loc: d.loc && { ...d.loc, file: snap.display(d.loc.file) } }));
   if (unread.length) reloader.degrade('not_read', unreadShown);
   const up = snap.config.uploads;
@@ -186,7 +196,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await tokens.load();
   // Migration 0002 imports tokens.json once per database: a second server's file on a shared PostgreSQL is not.
   if (store && existsSync(path.join(stateDir, 'tokens.json'))) log.warn({ event: 'tokens_json_ignored', file: path.join(snap.config.stateDir, 'tokens.json') }, `${path.join(snap.config.stateDir, 'tokens.json')} is not used: URL tokens live in the state store (this database imported its tokens before); re-issue the tokens it holds, then delete it`);
-  const gate = new Gate(snap.config.security, log, tokens, enrollment);
+  const gate = new Gate(snap.config.security, log, tokens, enrollment, metrics);
+  metrics.wire({
+    snapshot: () => {
+      const s = provisioner.current();
+      return { id: s.id, loadedAt: s.loadedAt, devices: s.profiles.devices.size };
+    },
+    healthy: () => reloader.status().ok,
+    guard: () => gate.guard.stats(),
+    cachedFiles: () => provisioner.cachedFiles(),
+  });
+  // The phones by provision result, read from the store at scrape time.
+  if (store) metrics.setInventorySource(() => store.countByResult());
   // Housekeeping: old day logs and temp files a crash left behind, daily; tokens
   // issued by `deskset token` in another process, every few seconds (one stat).
   const housekeep = () => void Promise.all([uploads.pruneLogs(), uploads.removeStaleTemps()]).catch((e: Error) => log.warn({ err: e.message }, 'upload housekeeping failed'));
@@ -196,11 +217,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   for (const t of timers) t.unref();
 
   // The request stack: the HTTP adapter around the one pipeline. The warm-up builds one of its own.
-  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: () => Health, observe?: Observe) => {
+  const requestStack = (p: Provisioner, g: Gate, l: Logger, health?: () => Health, observe?: Observe, m?: Metrics) => {
     // Files are checked on the descriptor they are read from; each refused one is logged once.
     const trees = servedTrees(rootFiles.dir, (sub, rel) => l.warn({ event: 'outside_root', file: `${sub}/${rel}` }, `refused a file that leads outside ${sub}/ (answered 404)`));
-    const handle = createPipeline({ provisioner: p, gate: g, log: l, uploads, trees });
-    return { handle, listener: createListener({ handle, provisioner: p, gate: g, log: l, health, observe }) };
+    const handle = createPipeline({ provisioner: p, gate: g, log: l, uploads, trees, metrics: m });
+    return { handle, listener: createListener({ handle, provisioner: p, gate: g, log: l, health, observe, metrics: m }) };
   };
 
   let warmedUp: WarmUpResult = { requests: 0, ms: 0 };
@@ -214,7 +235,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   // Only the served stack observes: the warm-up's own requests are not phones.
   const observe: Observe | undefined = inventory && ((r, ua, etag) => inventory.observe(r, ua, etag));
-  const stack = requestStack(provisioner, gate, log, () => reloader.status(), observe);
+  const stack = requestStack(provisioner, gate, log, () => reloader.status(), observe, metrics);
   const listener = stack.listener;
   const timeouts = serverTimeouts(snap.config.connections);
   const idleMs = snap.config.connections.idleTimeoutS === undefined ? IDLE_TIMEOUT_MS : snap.config.connections.idleTimeoutS * 1000;
@@ -240,7 +261,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   // A TFTP port that cannot be bound stops the start: the listeners already up are closed first.
-  const tftp = await startTftp(opts, snap, host, { handle: stack.handle, provisioner, gate, log, observe }).catch(async (err: unknown) => {
+  const tftp = await startTftp(opts, snap, host, { handle: stack.handle, provisioner, gate, log, observe, metrics }).catch(async (err: unknown) => {
     for (const t of timers) clearInterval(t);
     await Promise.all([server, secure?.server].filter((s): s is Server => !!s).map(close));
     throw err;
@@ -278,9 +299,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   }
 
+  // /metrics beside the admin API. No audit line per call: a scrape every 30 s would bury it.
+  admin?.mount(metricsRouter<AdminAppState>(metrics), { access: adminCfg.metrics === 'public' ? 'public' : 'viewer', audit: false });
+
   if (background) void reloader.validateInBackground(snap);
   // Neither a watcher error nor a reload that throws may end the process: both degrade /healthz.
-  const onBatch = (changed: string[]) => void reloader.reload(changed).catch((err: unknown) => reloader.degrade('reload_failed', [problemOf('RELOAD_FAILED', err)]));
+  const failed = (err: unknown) => reloader.degrade('reload_failed', [problemOf('RELOAD_FAILED', err)]);
+  const onBatch = (changed: string[]) => void reloader.reload(changed).catch(failed);
   const onError = (err: Error, rel: string | undefined) => reloader.degrade('watch_error', [problemOf('WATCH_ERROR', err, rel)]);
   const watcher = opts.watch === false ? undefined : watchRoot(rootFiles.dir, onBatch, { debounceMs: opts.debounceMs, onError });
   return {
@@ -301,6 +326,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     store,
     inventory,
     admin,
+    metrics,
+    reload: () => reloader.reloadAll().then(() => undefined, failed),
     close: async () => {
       for (const t of timers) clearInterval(t);
       await watcher?.close();
@@ -315,8 +342,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 }
 
 /** The TFTP listener when asked for (serve --tftp-port, or tftp.listen in deskset.yaml): one more adapter of the pipeline. */
-async function startTftp(opts: ServerOptions, snap: Snapshot, httpHost: string, deps: { handle: (req: PhoneRequest) => Promise<Reply>; provisioner: Provisioner; gate: Gate; log: Logger; observe?: Observe }): Promise<RunningServer['tftp']> {
+async function startTftp(opts: ServerOptions, snap: Snapshot, httpHost: string, deps: { handle: (req: PhoneRequest) => Promise<Reply>; provisioner: Provisioner; gate: Gate; log: Logger; observe?: Observe; metrics?: Metrics }): Promise<RunningServer['tftp']> {
   const cfg = snap.config.tftp;
+  const sinks: AccessSinks = { log: deps.log, observe: deps.observe, metrics: deps.metrics };
   const port = opts.tftpPort ?? cfg.listen?.port;
   if (port === undefined) return undefined;
   const host = cfg.listen?.host ?? httpHost;
@@ -326,7 +354,7 @@ async function startTftp(opts: ServerOptions, snap: Snapshot, httpHost: string, 
     source: desksetSource({ handle: deps.handle, provisioner: deps.provisioner, gate: deps.gate, log: deps.log, config: cfg }),
     limits: { maxTransfers: cfg.maxTransfers, maxPerSource: cfg.maxPerSource, ratePerSource: cfg.ratePerSource, burstPerSource: cfg.ratePerSource * 2 },
     options: { maxBlksize: cfg.maxBlksize, maxWindowsize: cfg.maxWindowsize },
-    onRecord: (r) => logRecord(deps.log, { ip: r.ip, method: r.op, path: logPath(targetOf(r.path)), status: r.status, bytes: r.bytes, ms: r.ms, mac: r.log.mac, model: r.log.model, reason: r.log.reason, transport: 'tftp' }, undefined, undefined, deps.observe),
+    onRecord: (r) => logRecord(sinks, { ip: r.ip, method: r.op, path: logPath(targetOf(r.path)), status: r.status, bytes: r.bytes, ms: r.ms, mac: r.log.mac, model: r.log.model, reason: r.log.reason, transport: 'tftp' }, r.log, undefined, undefined),
     onProblem: (what, err) => deps.log.warn({ event: 'tftp_problem', err: err instanceof Error ? err.message : String(err) }, what),
   });
   return { server, port: await server.listen(), host };

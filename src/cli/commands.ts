@@ -47,6 +47,7 @@ export const COMMANDS = {
     summary: 'serve a config root to phones',
     description:
       'Loads ROOT, renders and validates every file, and refuses to start when anything is wrong. Then serves phones, watches ROOT and reloads on change (a bad edit keeps the last good config).\n' +
+      'SIGHUP reads the whole root again (systemctl reload). Under systemd (Type=notify) it sends READY=1 once it listens.\n' +
       'stdout carries the access log (one JSON line per request); the banner and warnings go to stderr.',
     options: {
       host: { type: 'string', value: 'H', help: 'listen on this address (overrides listen: in deskset.yaml; default 0.0.0.0)' },

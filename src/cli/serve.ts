@@ -7,6 +7,7 @@ import { DiagnosticsError } from '../check/diagnostics.js';
 import { deviceTargets, sharedTargets } from '../pipeline/request.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { startServer } from '../server.js';
+import { notifySystemd } from '../service/systemd-notify.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 import { VENDORS } from '../vendors/registry.js';
@@ -49,8 +50,14 @@ export function run(args: string[]): Promise<number> {
     // Before anything is printed: until a listener exists, SIGTERM kills the process outright,
     // and a supervisor (or a test) may act on the banner at once.
     const srv = running;
+    // SIGHUP (systemctl reload) reads the whole root again, as a file change would.
+    const hup = () => void srv.reload();
+    process.on('SIGHUP', hup);
     const stopped = new Promise<void>((resolve) => {
-      const stop = () => void srv.close().then(resolve);
+      const stop = () => {
+        process.off('SIGHUP', hup);
+        void srv.close().then(resolve);
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
@@ -67,6 +74,8 @@ export function run(args: string[]): Promise<number> {
     }
     if (running.tftp && !quiet) process.stderr.write(`TFTP on ${running.tftp.host}:${running.tftp.port} (UDP, read-only)\n`);
     if (running.admin && !quiet) process.stderr.write(`admin API on ${running.admin.url}/api/v1 (docs/admin-api.md)\n`);
+    // With --workers the primary tells systemd, once every worker listens.
+    if (!cluster.isWorker) await tellSystemd(`serving ${running.provisioner.current().profiles.devices.size} devices on port ${running.port}`);
     await stopped;
     // A worker's IPC channel to the primary would keep it alive after its servers closed.
     if (cluster.isWorker) cluster.worker!.disconnect();
@@ -108,6 +117,12 @@ async function supervise(args: string[], workers: number): Promise<number> {
       const w = cluster.fork();
       w.once('listening', () => started.add(w.id));
     };
+    let ready = false;
+    cluster.on('listening', () => {
+      if (ready || started.size < workers) return;
+      ready = true;
+      void tellSystemd(`serving with ${workers} workers`);
+    });
     cluster.on('exit', (w, code) => {
       if (stopping) {
         if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failed ? 1 : 0);
@@ -130,6 +145,16 @@ async function supervise(args: string[], workers: number): Promise<number> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // Each worker reloads on its own; the primary only passes the signal on.
+    process.on('SIGHUP', () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    });
     for (let i = 0; i < workers; i++) fork();
   });
+}
+
+/** READY=1 for a Type=notify unit; a failure is printed (systemd will time the start out), not fatal. */
+async function tellSystemd(status: string): Promise<void> {
+  const r = await notifySystemd({ READY: 1, STATUS: status });
+  if (!r.sent && process.env.NOTIFY_SOCKET) process.stderr.write(`deskset serve: could not notify systemd: ${r.reason}\n`);
 }

@@ -178,6 +178,11 @@ export interface AdminConfig {
   lockout: { attempts: number; windowS: number };
   /** Largest request body (a CSV import), bytes. */
   maxBodyBytes: number;
+  /**
+   * Who may scrape /metrics: `users` (any admin user or API token, e.g. Prometheus'
+   * basic_auth) or `public` (no login: a scraper on loopback or a firewalled admin port).
+   */
+  metrics: 'users' | 'public';
 }
 
 export const DEFAULT_ADMIN: AdminConfig = {
@@ -185,6 +190,7 @@ export const DEFAULT_ADMIN: AdminConfig = {
   users: new Map(),
   lockout: { attempts: 3, windowS: 600 },
   maxBodyBytes: 10 * 1024 * 1024,
+  metrics: 'users',
 };
 
 /** `host:port`, `[v6]:port` or a bare port (loopback). */
@@ -203,6 +209,7 @@ const adminShape: Shape = mapOf({
   users: { type: 'map', fields: {}, open: mapOf({ password: str, role: oneOf('admin', 'viewer') }, { required: ['password', 'role'] }) },
   lockout: mapOf({ attempts: int(1, 100), window_s: int(1, 86400) }),
   max_body_bytes: int(1024, 1024 * 1024 * 1024),
+  metrics: oneOf('users', 'public'),
 });
 
 const child = (n: PNode | undefined, key: string): PNode | undefined => (n instanceof PMap ? n.entries.get(key)?.node : undefined);
@@ -216,7 +223,7 @@ const child = (n: PNode | undefined, key: string): PNode | undefined => (n insta
 function readAdmin(root: PNode, refsResolved: boolean, diagnostics: Diagnostic[]): AdminConfig {
   const node = child(root, 'admin');
   if (!node) return DEFAULT_ADMIN;
-  const raw = toPlain(node) as { enabled?: boolean; listen?: string | number; tls?: boolean; lockout?: { attempts?: number; window_s?: number }; max_body_bytes?: number } | null;
+  const raw = toPlain(node) as { enabled?: boolean; listen?: string | number; tls?: boolean; lockout?: { attempts?: number; window_s?: number }; max_body_bytes?: number; metrics?: 'users' | 'public' } | null;
   const users = new Map<string, AdminUser>();
   const usersNode = child(node, 'users');
   if (usersNode instanceof PMap) {
@@ -231,12 +238,19 @@ function readAdmin(root: PNode, refsResolved: boolean, diagnostics: Diagnostic[]
       else diagnostics.push({ code: 'CONFIG', severity: 'error', message: `admin.users.${name}.password: expected an scrypt hash (deskset hash-password) or a \${env:…} reference, not a plain password`, loc: pw.loc });
     }
   }
+  const listen = raw?.enabled === false ? undefined : raw?.listen === undefined ? DEFAULT_ADMIN.listen : parseListenAddress(String(raw.listen));
+  const metricsNode = child(node, 'metrics');
+  if (raw?.metrics === 'public' && listen && !['127.0.0.1', '::1', 'localhost'].includes(listen.host) && metricsNode) {
+    // Allowed (a firewall may guard the port), but worth a line: anyone who reaches it may scrape.
+    diagnostics.push({ code: 'CONFIG', severity: 'warning', message: `admin.metrics: public on ${listen.host}: anyone who reaches the admin port can read /metrics without a login`, loc: metricsNode.loc });
+  }
   return {
-    listen: raw?.enabled === false ? undefined : raw?.listen === undefined ? DEFAULT_ADMIN.listen : parseListenAddress(String(raw.listen)),
+    listen,
     tls: raw?.tls,
     users,
     lockout: { attempts: raw?.lockout?.attempts ?? DEFAULT_ADMIN.lockout.attempts, windowS: raw?.lockout?.window_s ?? DEFAULT_ADMIN.lockout.windowS },
     maxBodyBytes: raw?.max_body_bytes ?? DEFAULT_ADMIN.maxBodyBytes,
+    metrics: raw?.metrics ?? DEFAULT_ADMIN.metrics,
   };
 }
 

@@ -5,7 +5,8 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { logReply, type Observe } from '../pipeline/access.js';
+import { logReply, type AccessSinks, type Observe } from '../pipeline/access.js';
+import type { Metrics } from '../metrics/index.js';
 import type { PhoneRequest } from '../pipeline/handle.js';
 import { discardReply, emptyReply, type Reply } from '../pipeline/reply.js';
 import type { Gate } from '../security/gate.js';
@@ -19,10 +20,13 @@ export interface ListenerOptions extends OperatorDeps {
   log: Logger;
   /** The inventory's observer, told of every answered phone request. */
   observe?: Observe;
+  /** Counts each answered request where its access line is written. */
+  metrics?: Metrics;
 }
 
 export function createListener(opts: ListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const turn = new TurnWriter((err) => opts.log.error({ err: String(err) }, 'reply write failed'));
+  const sinks: AccessSinks = { log: opts.log, observe: opts.observe, metrics: opts.metrics };
   const ipOf = (req: IncomingMessage) => opts.gate.clientIp(req.socket.remoteAddress, req.headers);
 
   /** Something inside deskset failed: the phone gets a bodyless 500, the log the reason and an access line. */
@@ -32,7 +36,7 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
       const reply = emptyReply(500, { reason: 'internal error' });
       try {
         writeReply(res, method, reply);
-        return logReply(opts.log, { method, url }, ipOf(req), reply, 0, started);
+        return logReply(sinks, { method, url }, ipOf(req), reply, 0, started);
       } catch {
         /* the connection is past saving */
       }
@@ -52,7 +56,7 @@ export function createListener(opts: ListenerOptions): (req: IncomingMessage, re
       return fail(req, res, method, url, started, err);
     }
     const ua = req.headers['user-agent'];
-    logReply(opts.log, { method, url, userAgent: typeof ua === 'string' ? ua : undefined }, reply.log.ip ?? ipOf(req), reply, bytes, started, opts.observe);
+    logReply(sinks, { method, url, userAgent: typeof ua === 'string' ? ua : undefined }, reply.log.ip ?? ipOf(req), reply, bytes, started);
   };
 
   return (req, res) => {

@@ -54,9 +54,9 @@ export function replyOperator(path: string, req: { remote?: string; headers: Inc
 }
 
 function text(status: number, body: string, ip: string): Reply {
-  return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, body, log: { ip } };
+  return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, body, log: { ip, kind: 'operator' } };
 }
 
 function json(status: number, value: unknown, ip: string): Reply {
-  return { status, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, body: JSON.stringify(value), log: { ip } };
+  return { status, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, body: JSON.stringify(value), log: { ip, kind: 'operator' } };
 }

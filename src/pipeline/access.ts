@@ -3,6 +3,7 @@
 
 import type { Logger } from 'pino';
 import { redactTokenPath } from '../security/tokens.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Reply } from './reply.js';
 
 export interface AccessRecord {
@@ -32,11 +33,18 @@ export interface Answered {
   userAgent?: string;
 }
 
+/** Where an answered request is told: the access log, the inventory, the request metrics. */
+export interface AccessSinks {
+  log: Logger;
+  observe?: Observe;
+  metrics?: Metrics;
+}
+
 /**
- * Log one answered request, and let the inventory see it: the one place every transport's
- * requests end. `started` is a performance.now() reading taken when it arrived.
+ * Log one answered request, and let the inventory and the metrics see it: the one place every
+ * transport's requests end. `started` is a performance.now() reading taken when it arrived.
  */
-export function logReply(log: Logger, req: Answered, ip: string, reply: Reply, bytes: number, started: number, observe?: Observe): void {
+export function logReply(sinks: AccessSinks, req: Answered, ip: string, reply: Reply, bytes: number, started: number): void {
   const who = reply.log;
   // Written out rather than rest-and-spread, which V8 builds through a slow path.
   const record: AccessRecord = {
@@ -51,13 +59,20 @@ export function logReply(log: Logger, req: Answered, ip: string, reply: Reply, b
     reason: who.reason,
   };
   if (req.transport === 'tftp') record.transport = 'tftp';
-  logRecord(log, record, req.userAgent, reply.headers.ETag, observe);
+  logRecord(sinks, record, who, req.userAgent, reply.headers.ETag);
 }
 
-/** The last step of every request, whatever the transport: one log line, and the inventory told. */
-export function logRecord(log: Logger, record: AccessRecord, userAgent: string | undefined, etag: string | undefined, observe?: Observe): void {
-  log.info(record);
-  observe?.(record, userAgent, etag);
+/** The last step of every request, whatever the transport. */
+export function logRecord(sinks: AccessSinks, record: AccessRecord, labels: Pick<Reply['log'], 'vendor' | 'scope' | 'kind'>, userAgent: string | undefined, etag: string | undefined): void {
+  sinks.metrics?.recordRequest(labels.vendor, metricKind(labels), record.status, record.ms);
+  sinks.log.info(record);
+  sinks.observe?.(record, userAgent, etag);
+}
+
+/** The request metrics' `kind` label: a rendered file (or its refusal) by its scope, anything else by its handler. */
+export function metricKind(l: Pick<Reply['log'], 'scope' | 'kind'>): string {
+  if (l.kind === 'rendered' || l.kind === 'refused') return l.scope ?? 'none';
+  return l.kind ?? 'none';
 }
 
 export function round(ms: number): number {

@@ -14,6 +14,7 @@ import type { Gate } from '../security/gate.js';
 import { parseTokenPath } from '../security/tokens.js';
 import type { Provisioner, Served } from '../service/provisioner.js';
 import type { UploadStore } from '../service/upload-store.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { bytesReply, fileReply } from './file-reply.js';
 import { identify, type Identified } from './identify.js';
@@ -51,6 +52,8 @@ export interface PipelineDeps {
   log: Logger;
   uploads: UploadStore;
   trees: ServedTrees;
+  /** Counts uploads (bytes, refusals); requests are counted where they are logged (access.ts). */
+  metrics?: Metrics;
 }
 
 /**
@@ -114,7 +117,10 @@ export function createPipeline(deps: PipelineDeps): (req: PhoneRequest) => Promi
       if (!req.body || !req.rawHeaders) return emptyReply(405, { reason: 'method not allowed', ip: routed.ip }, { Allow: 'GET, HEAD' });
       return replyUpload({ method: req.method, ip: routed.ip, rawHeaders: req.rawHeaders, body: req.body }, routed, {
         store: deps.uploads,
-        log: (rec) => deps.log.info(rec),
+        log: (rec) => {
+          deps.metrics?.recordUpload(Number(rec.status), typeof rec.bytes === 'number' ? rec.bytes : undefined);
+          deps.log.info(rec);
+        },
         authorize: (mac, tokenMac) => authorizeUpload(req, routed.ip, mac, tokenMac),
       });
     }

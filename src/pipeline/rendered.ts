@@ -62,7 +62,8 @@ export function resolveRendered(deps: RenderedDeps, routed: Routed, who: Identif
 
 export async function replyRendered(req: Asked, routed: Routed, resolved: Served, deps: RenderedDeps): Promise<Reply | undefined | typeof BOUND> {
   const r = resolved.resolution;
-  const log: Reply['log'] = { mac: r.mac, model: r.model, ip: routed.ip, kind: 'rendered' };
+  // vendor and scope label the request metrics (never a MAC or a path).
+  const log: Reply['log'] = { mac: r.mac, model: r.model, ip: routed.ip, kind: 'rendered', vendor: r.kind === 'render' ? r.target.file.vendor : r.ua?.vendor, scope: r.kind === 'render' ? r.target.file.scope : undefined };
   if (r.kind === 'not-found') {
     if (r.reason === 'no route') return undefined;
     if (r.reason === 'model mismatch' && r.mac) warnOnce(deps.log, r.mac, { event: 'des_model_mismatch', mac: r.mac, model: r.model, pathModel: r.pathModel, path: `/${routed.path}` }, `a DES path names ${r.pathModel} for ${r.mac}, a ${r.model}: refused (logged once per device)`);
@@ -78,7 +79,13 @@ export async function replyRendered(req: Asked, routed: Routed, resolved: Served
     return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.unknownMac, { ...log, kind: 'refused', mac: r.unknownMac, reason: 'unknown device' });
   }
   const admitted = await deps.gate.admit(resolved.snapshot, { ip: routed.ip, headers: req.headers, socket: req.socket, subject: r.target.subject, tokenMac: routed.tokenMac });
-  if (!admitted.ok) return admitted.reply;
+  if (!admitted.ok) {
+    const refused = admitted.reply.log;
+    refused.vendor ??= log.vendor;
+    refused.scope ??= log.scope;
+    refused.kind ??= 'refused';
+    return admitted.reply;
+  }
   const served = deps.provisioner.render(resolved);
   if (!served.rendered) {
     deps.log.error({ event: 'render_failed', path: `/${routed.path}`, problems: (served.diagnostics ?? []).map(formatDiagnostic) }, 'render failed');

@@ -19,11 +19,20 @@ export interface Reply {
   /** What to send for GET (a string goes out as UTF-8); HEAD sends the same headers and no body. */
   body?: Buffer | string | FileBody;
   /** What the access log should say; `ip` once the client address is known (saves working it out twice). */
-  log: { mac?: string; model?: string; reason?: string; ip?: string; vendor?: string; kind?: ReplyKind };
+  log: {
+    mac?: string;
+    model?: string;
+    reason?: string;
+    ip?: string;
+    /** The vendor and the rendered file's scope: labels of the request metrics. */
+    vendor?: string;
+    scope?: 'device' | 'model' | 'shared';
+    kind?: ReplyKind;
+  };
 }
 
 /** Which handler answered: for the access log, the inventory and `deskset identify`. */
-export type ReplyKind = 'rendered' | 'uploaded' | 'firmware' | 'resource' | 'upload' | 'refused' | 'none';
+export type ReplyKind = 'rendered' | 'uploaded' | 'firmware' | 'resource' | 'upload' | 'refused' | 'operator' | 'none';
 
 /** Refusals carry no body at all: phones never read error pages, attackers learn nothing. */
 export function emptyReply(status: number, log: Reply['log'], headers?: Record<string, string>): Reply {

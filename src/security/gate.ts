@@ -23,6 +23,7 @@ import { clientIp, IpAllowList } from '../config/ip-allow.js';
 import { CredentialVerifier, credentialCost, type StoredCredential } from './password.js';
 import type { TokenStore } from './tokens.js';
 import type { Enrollment } from '../enroll/service.js';
+import type { Metrics } from '../metrics/index.js';
 import { emptyReply, type Reply } from '../pipeline/reply.js';
 
 export interface GateRequest {
@@ -82,6 +83,7 @@ export class Gate {
     readonly tokens?: TokenStore,
     /** Codes: a bound phone's code is its credential until the binding is adopted. */
     readonly enrollment?: Enrollment,
+    private readonly metrics?: Metrics,
   ) {
     this.trusted = security.trustedProxies.length ? new IpAllowList(security.trustedProxies) : undefined;
     this.operators = new IpAllowList(security.operators);
@@ -92,7 +94,10 @@ export class Gate {
       cooldownMs: security.enumeration.cooldownS * 1000,
       lockoutAttempts: security.lockout.attempts,
       lockoutMs: security.lockout.durationS * 1000,
-      onEvent: (e) => logGuardEvent(log, e),
+      onEvent: (e) => {
+        metrics?.recordGuardEvent(e.event);
+        logGuardEvent(log, e);
+      },
     });
   }
 
@@ -103,7 +108,9 @@ export class Gate {
 
   /** A client in cool-down gets 429 before any other work. */
   coolingDown(ip: string): Reply | undefined {
-    return this.guard.blocked(ip) ? emptyReply(429, { reason: 'enumeration cool-down' }, { 'Retry-After': this.retryAfter }) : undefined;
+    if (!this.guard.blocked(ip)) return undefined;
+    this.metrics?.recordBlocked();
+    return emptyReply(429, { reason: 'enumeration cool-down' }, { 'Retry-After': this.retryAfter });
   }
 
   /** Count a request for a MAC file we will not serve (unknown, or not authorised). */

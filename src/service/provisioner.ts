@@ -10,6 +10,7 @@ import { resolveRequest, type RequestIdentity, type Resolution } from '../pipeli
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { withDevices } from '../snapshot/with-devices.js';
 import type { Enrollment } from '../enroll/service.js';
+import type { Metrics } from '../metrics/index.js';
 
 /** Memory the rendered files of one snapshot may take; big enough for a site, bounded for 100,000 devices. */
 const CACHE_BYTES = 64 * 1024 * 1024;
@@ -44,9 +45,11 @@ export class Provisioner {
   /** The snapshot built from the root; `current()` adds the phones bound by codes. */
   private root: Snapshot;
 
+  /** `metrics` counts cache hits and times renders (the warm-up's throwaway provisioner has none). */
   constructor(
     snapshot: Snapshot,
     private readonly enrollment?: Enrollment,
+    private readonly metrics?: Metrics,
   ) {
     this.root = snapshot;
     this.gen = new Generation(this.derive(snapshot));
@@ -111,13 +114,21 @@ export class Provisioner {
     const gen = this.gen.snapshot === r.snapshot ? this.gen : new Generation(r.snapshot);
     const hit = gen.cache.get(r.resolution.cacheKey);
     // Served objects are written out, not spread: `{ ...r, rendered }` takes V8's slow path.
-    if (hit) return { snapshot: r.snapshot, resolution: r.resolution, rendered: hit };
+    if (hit) {
+      this.metrics?.recordCacheHit();
+      return { snapshot: r.snapshot, resolution: r.resolution, rendered: hit };
+    }
+    const started = performance.now();
     const { rendered, diagnostics } = renderTarget(r.snapshot.render, r.resolution.target);
     if (rendered && gen.check) {
       const subject = r.resolution.target.subject;
       const problems = gen.check(rendered, subject?.known ? subject.mac : undefined).filter((d) => d.severity === 'error');
-      if (problems.length) return { snapshot: r.snapshot, resolution: r.resolution, diagnostics: problems };
+      if (problems.length) {
+        this.metrics?.recordRender(r.resolution.target.file.vendor, performance.now() - started, false);
+        return { snapshot: r.snapshot, resolution: r.resolution, diagnostics: problems };
+      }
     }
+    this.metrics?.recordRender(r.resolution.target.file.vendor, performance.now() - started, rendered !== undefined);
     if (rendered) gen.cache.set(r.resolution.cacheKey, rendered);
     return { snapshot: r.snapshot, resolution: r.resolution, rendered, diagnostics };
   }

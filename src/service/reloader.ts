@@ -19,10 +19,15 @@ import type { Pause } from '../config/steps.js';
 import type { Provisioner, RenderCheck } from './provisioner.js';
 import { validateRendered } from '../check/check-output.js';
 import { redactSecrets } from '../config/secret-refs.js';
+import { ROOT_ENTRIES } from '../io/load-root.js';
+import type { Metrics } from '../metrics/index.js';
 
 /** A file still changing while read is read again this often, this long apart, before it counts as an error. */
 const CHANGING_RETRIES = 50;
 const CHANGING_RETRY_MS = 100;
+
+/** Everything a root holds: what a reload on request (SIGHUP) reads again. */
+export const WHOLE_ROOT: readonly string[] = [...ROOT_ENTRIES, 'schemas', 'resources', 'firmware'];
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -86,6 +91,7 @@ export class Reloader {
     rootFiles: RootFiles,
     private readonly provisioner: Provisioner,
     private readonly log: Logger,
+    private readonly metrics?: Metrics,
   ) {
     this.rootFiles = rootFiles;
     this.goodFiles = rootFiles;
@@ -147,8 +153,17 @@ export class Reloader {
   /** Reloads run one at a time, in order; each sees the files as they are when it runs. */
   reload(changed: string[]): Promise<ReloadOutcome> {
     const run = this.queue.then(() => withoutForcedCollections(() => this.reloadNow(changed)));
-    this.queue = run.catch(() => undefined);
+    this.queue = run.catch(() => this.metrics?.recordReload('failed'));
     return run;
+  }
+
+  /**
+   * Read and check the whole root again, as if every file had changed (SIGHUP, `systemctl
+   * reload`): for edits the watcher cannot see, such as on a network share.
+   */
+  reloadAll(): Promise<ReloadOutcome> {
+    this.log.info({ event: 'reload_requested' }, 'reloading the whole root on request');
+    return this.reload([...WHOLE_ROOT]);
   }
 
   private async reloadNow(changed: string[]): Promise<ReloadOutcome> {
@@ -181,6 +196,7 @@ export class Reloader {
     if (emptied.size) this.log.warn({ event: 'profile_emptied', files: [...emptied.values()].map(formatDiagnostic) }, 'a profile that had settings is empty now');
     const ms = Math.round(performance.now() - started);
     const at = new Date().toISOString();
+    this.metrics?.recordReload(errors.length ? 'rejected' : 'accepted', ms);
     if (errors.length) {
       this.health = { ok: false, errors, warnings: [...this.emptied.values(), ...emptied.values()], lastReload: { at, ok: false, ms, changed } };
       this.log.error({ event: 'reload_rejected', changed, errors: errors.map((d) => redactSecrets(formatDiagnostic(d), snap.secrets)), snapshot: this.provisioner.current().id }, 'reload rejected: still serving the last good config');

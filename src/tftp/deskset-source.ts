@@ -99,7 +99,7 @@ export function desksetSource(deps: DesksetSourceDeps): TftpSource {
       if (allow && !allow.allows(ip)) return refuse(403, { reason: 'address not allowed' });
       const target = targetOf(name);
       const reply = await deps.handle({ transport: 'tftp', method: 'GET', url: target, headers: {}, remote: ip });
-      const log: LogFields = { mac: reply.log.mac, model: reply.log.model, reason: reply.log.reason };
+      const log: LogFields = { mac: reply.log.mac, model: reply.log.model, reason: reply.log.reason, vendor: reply.log.vendor, scope: reply.log.scope, kind: reply.log.kind };
       if (reply.status !== 200) {
         discardReply(reply);
         return refuse(reply.status, log);

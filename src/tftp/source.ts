@@ -1,6 +1,8 @@
 // What the TFTP edge serves from: a name and a peer in, bytes (or a refusal) out. The edge
 // knows nothing of devices or snapshots; deskset's adapter (deskset-source.ts) does.
 
+import type { ReplyKind } from '../pipeline/reply.js';
+
 export interface Remote {
   address: string;
   port: number;
@@ -18,6 +20,10 @@ export interface LogFields {
   mac?: string;
   model?: string;
   reason?: string;
+  /** Labels of the request metrics, as the pipeline's reply gave them. */
+  vendor?: string;
+  scope?: 'device' | 'model' | 'shared';
+  kind?: ReplyKind;
 }
 
 export type Opened =
