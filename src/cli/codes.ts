@@ -16,30 +16,13 @@ import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 import { openRootState } from './state.js';
 
-const USAGE = 'usage: deskset codes issue [ROOT] (--placeholder NAME [--mac MAC] [--ttl HOURS] | --site NAME [--groups A,B] [--digits 8|12] [--max-devices N] [--expires 72h|90d|12w|3mo|never]) | codes list [ROOT] [--expired] | codes export [ROOT] --csv | codes release [ROOT] ID';
-
-export function run(args: string[]): Promise<number> {
-  return guarded('codes', async () => {
-    const { values, positionals } = parse(args, COMMANDS.codes);
-    const [verb, ...rest] = positionals;
-    if (verb !== 'issue' && verb !== 'list' && verb !== 'export' && verb !== 'release') throw new UsageError(USAGE);
-    const id = verb === 'release' ? rest.pop() : undefined;
-    if (verb === 'release' && !id) throw new UsageError(USAGE);
-    if (rest.length > 1) throw new UsageError(USAGE);
-    if (verb === 'export' && !values.csv) throw new UsageError('codes export writes CSV: add --csv');
-    const root = rest[0] ?? '.';
-    const state = await openRootState(root, 'codes');
-    if (!state) return 1;
-    const store = state.store;
-    try {
-      if (!store) {
-        process.stderr.write('deskset codes: codes live in the state store, and it is off (state: off in deskset.yaml)\n');
-        return 1;
-      }
-      if (verb === 'list' || verb === 'export') return list(store, verb, values.json === true, values.expired === true);
-      if (verb === 'release') return release(store, id!);
-
-      const snap = await loadRoot(state.rootDir);
+/** `codes issue`: print a new code once, keep its digest. */
+export function runIssue(args: string[]): Promise<number> {
+  return guarded('codes issue', async () => {
+    const { values, positionals } = parse(args, COMMANDS['codes-issue']);
+    if (positionals.length > 1) throw new UsageError('usage: deskset codes issue [ROOT] (--placeholder NAME … | --site NAME …)');
+    return withStore(positionals[0], 'codes issue', async (store, rootDir) => {
+      const snap = await loadRoot(rootDir);
       if (hasErrors(snap.diagnostics)) {
         printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
         return 1;
@@ -76,10 +59,48 @@ export function run(args: string[]): Promise<number> {
       if (values.json) process.stdout.write(`${JSON.stringify({ code: issued.code, ...describe(r) }, null, 2)}\n`);
       else process.stdout.write(`${formatCode(issued.code)}\n${summary(r)}\nThe code is shown only now: deskset keeps its digest.\n`);
       return 0;
-    } finally {
-      await store?.close();
-    }
+    });
   });
+}
+
+export function runList(args: string[]): Promise<number> {
+  return guarded('codes list', async () => {
+    const { values, positionals } = parse(args, COMMANDS['codes-list']);
+    if (positionals.length > 1) throw new UsageError('usage: deskset codes list [ROOT] [--expired] [--json]');
+    return withStore(positionals[0], 'codes list', (store) => list(store, 'list', values.json === true, values.expired === true));
+  });
+}
+
+export function runExport(args: string[]): Promise<number> {
+  return guarded('codes export', async () => {
+    const { values, positionals } = parse(args, COMMANDS['codes-export']);
+    if (positionals.length > 1 || !values.csv) throw new UsageError('usage: deskset codes export [ROOT] --csv');
+    return withStore(positionals[0], 'codes export', (store) => list(store, 'export', false, false));
+  });
+}
+
+export function runRelease(args: string[]): Promise<number> {
+  return guarded('codes release', async () => {
+    const { positionals } = parse(args, COMMANDS['codes-release']);
+    if (positionals.length < 1 || positionals.length > 2) throw new UsageError('usage: deskset codes release [ROOT] ID');
+    const id = positionals[positionals.length - 1]!;
+    return withStore(positionals.length === 2 ? positionals[0] : undefined, 'codes release', (store) => release(store, id));
+  });
+}
+
+/** Open ROOT's state store for `body`, and close it after; codes need one. */
+async function withStore(root: string | undefined, command: string, body: (store: StateStore, rootDir: string) => Promise<number>): Promise<number> {
+  const state = await openRootState(root ?? '.', command);
+  if (!state) return 1;
+  try {
+    if (!state.store) {
+      process.stderr.write(`deskset ${command}: codes live in the state store, and it is off (state: off in deskset.yaml)\n`);
+      return 1;
+    }
+    return await body(state.store, state.rootDir);
+  } finally {
+    await state.store?.close();
+  }
 }
 
 async function list(store: StateStore, verb: 'list' | 'export', json: boolean, expired: boolean): Promise<number> {

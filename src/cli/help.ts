@@ -17,9 +17,9 @@ export function synopsis(name: string, spec: CommandSpec): string[] {
   return spec.args.map((a) => ['deskset', spoken(name), a, ...options].filter(Boolean).join(' '));
 }
 
-/** How a command is typed: `devices-adopt` is `devices adopt` (main.ts accepts both). */
+/** How a command is typed: `devices-adopt` is `devices adopt`, `codes-issue` is `codes issue` (main.ts accepts both). */
 export function spoken(name: string): string {
-  return name.replace(/^(devices)-(\w+)$/, '$1 $2');
+  return name.replace(/^(devices|codes)-(\w+)$/, '$1 $2');
 }
 
 function wrap(text: string, indent: string): string[] {
