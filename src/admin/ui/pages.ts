@@ -101,10 +101,10 @@ export function showValue(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-export function layerRows(e: DeviceExplanation): { values: LayerRow[]; removed: Array<{ key: string; layer: string; at: string }> } {
+export function layerRows(e: DeviceExplanation, place: (at: string) => string = (at) => at): { values: LayerRow[]; removed: Array<{ key: string; layer: string; at: string }> } {
   return {
-    values: e.values.map((v) => ({ key: v.key, value: showValue(v.value), layer: v.setBy.layer, at: v.setBy.at, overrode: v.overrode.map((o) => ({ value: showValue(o.value), layer: o.layer, at: o.at })) })),
-    removed: e.removed.map((r) => ({ key: r.key, layer: r.removedBy.layer, at: r.removedBy.at })),
+    values: e.values.map((v) => ({ key: v.key, value: showValue(v.value), layer: v.setBy.layer, at: place(v.setBy.at), overrode: v.overrode.map((o) => ({ value: showValue(o.value), layer: o.layer, at: place(o.at) })) })),
+    removed: e.removed.map((r) => ({ key: r.key, layer: r.removedBy.layer, at: place(r.removedBy.at) })),
   };
 }
 

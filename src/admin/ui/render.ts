@@ -19,12 +19,12 @@ export function whereEquals(column: string, value: string): string {
 
 export function createUiRenderer(): (page: PageName, data: Record<string, unknown>) => string {
   const hb = Handlebars.create();
-  hb.registerHelper('where', (column: unknown, value: unknown) => encodeURIComponent(whereEquals(String(column), String(value))));
+  hb.registerHelper('whereLink', (column: unknown, value: unknown) => encodeURIComponent(whereEquals(String(column), String(value))));
   const layout = hb.compile(fs.readFileSync(path.join(TEMPLATE_DIR, 'layout.hbs'), 'utf8'), { strict: false, noEscape: false });
   for (const f of fs.readdirSync(TEMPLATE_DIR)) {
     if (f.endsWith('.hbs') && f !== 'layout.hbs') hb.registerPartial(f.slice(0, -4), fs.readFileSync(path.join(TEMPLATE_DIR, f), 'utf8'));
   }
-  return (page, data) => layout({ ...data, page });
+  return (page, data) => layout({ ...data, view: page });
 }
 
 /** The two static files the pages load (no build step: served as written). */

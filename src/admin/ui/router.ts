@@ -2,6 +2,9 @@
 // users (HTTP Basic, through the app's own authentication, lockout and audit). Each route
 // gathers plain values, asks pages.ts for the view and render.ts for the HTML.
 
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
 import { Router } from '@koa/router';
 import { explainDevice } from '../../config/explain-device.js';
 import { normalizeMac } from '../../config/mac.js';
@@ -117,8 +120,9 @@ export function createDashboardRouters(deps: DashboardDeps): { pages: Router<Adm
         row,
         configured,
         groups: snap.profiles.devices.get(mac)?.groups ?? [],
-        layers: explanation?.layers ?? [],
-        values: explanation ? layerRows(explanation) : { values: [], removed: [] },
+        description: explanation ? await describedAs(explanation.layers.find((l) => l.layer === 'device')?.file) : undefined,
+        layers: (explanation?.layers ?? []).map((l) => ({ ...l, file: rootRelative(snap, l.file) })),
+        values: explanation ? layerRows(explanation, (at) => rootRelative(snap, at)) : { values: [], removed: [] },
         firmware: explanation?.firmware,
         files,
         seen,
@@ -153,6 +157,23 @@ export function createDashboardRouters(deps: DashboardDeps): { pages: Router<Adm
   asset('app.js', 'text/javascript; charset=utf-8');
 
   return { pages, assets };
+}
+
+/** The device file's `description:` (the snapshot keeps no copy): shown as text, or nothing if unreadable. */
+async function describedAs(file: string | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
+  try {
+    const doc = YAML.parse(await fs.readFile(file, 'utf8')) as { description?: unknown } | null;
+    return typeof doc?.description === 'string' ? doc.description : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Places as the admin knows them (profiles/sites/nyc.yaml:4:5), not the server's own paths. */
+function rootRelative(snap: Snapshot, at: string): string {
+  const dir = snap.rootDir.endsWith(path.sep) ? snap.rootDir : snap.rootDir + path.sep;
+  return at.startsWith(dir) ? at.slice(dir.length) : at;
 }
 
 /** A paging number from the query; a bad one falls back to the default (a page never errors on it). */
