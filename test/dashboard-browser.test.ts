@@ -155,6 +155,10 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in chromium', () => {
       const name = target === '/' ? 'fleet' : target.slice(1).replace(/\//g, '-');
       await page.screenshot({ path: path.join(ARTIFACTS, `phone-${name}.png`), fullPage: true });
     }
+    // The layer view as a phone shows it, one screen (the full page is too tall to read at once).
+    await page.goto(`${base}/devices/${POLY}`);
+    await page.locator('#layers').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'phone-layers.png') });
     await page.context().close();
   });
 });
