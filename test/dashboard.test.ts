@@ -137,6 +137,21 @@ describe('dashboard with state: off', () => {
     expect((await call(h, 'GET', '/firmware', { auth: ADMIN })).status).toBe(200);
     expect((await call(h, 'GET', '/snapshot', { auth: ADMIN })).status).toBe(200);
   });
+
+  it('the snapshot page shows a rejected reload with file:line and the reload history, newest first', async () => {
+    const site = h.root.file('profiles/sites/nyc.yaml');
+    const good = await fs.readFile(site, 'utf8');
+    await fs.writeFile(site, `${good}\nbroken: [unclosed\n`);
+    expect((await h.running.reloader.reload(['profiles/sites/nyc.yaml'])).ok).toBe(false);
+    const bad = html(await call(h, 'GET', '/snapshot', { auth: ADMIN }));
+    expect(bad).toContain('the last reload was rejected');
+    expect(bad).toMatch(/Why the last reload was rejected[\s\S]*<code class="at">profiles\/sites\/nyc\.yaml:\d+:\d+<\/code>/);
+    await fs.writeFile(site, good);
+    expect((await h.running.reloader.reload(['profiles/sites/nyc.yaml'])).ok).toBe(true);
+    const fixed = html(await call(h, 'GET', '/snapshot', { auth: ADMIN }));
+    expect(fixed).not.toContain('the last reload was rejected');
+    expect(fixed).toMatch(/swapped in<\/span><\/td><td class="num">\d+<\/td><td>profiles\/sites\/nyc\.yaml<\/td>[\s\S]*rejected<\/span>/);
+  });
 });
 
 describe('dashboard views (pure)', () => {

@@ -19,7 +19,7 @@ import { parseWhere, WhereError, type Where } from '../../store/where.js';
 import type { AdminAppState, AdminContext } from '../app.js';
 import { allRecords, type AdminApiDeps } from '../routes.js';
 import { intParam, type Query } from '../request.js';
-import { finding, phoneFiles, snapshotView } from '../views.js';
+import { finding, phoneFiles, snapshotView, type Finding } from '../views.js';
 import { DEVICE_PAGE, firmwarePage, fleetPage, layerRows, pageLinks, snapshotPage } from './pages.js';
 import { createUiRenderer, readAsset, type PageName } from './render.js';
 
@@ -135,7 +135,11 @@ export function createDashboardRouters(deps: DashboardDeps): { pages: Router<Adm
     const snap = deps.snapshot();
     const h = deps.health();
     const view = snapshotView(snap, deps.now());
-    const data = snapshotPage(view, { ok: h.ok, errors: h.errors.map((d) => finding(d, snap.secrets)), warnings: (h.warnings ?? []).map((d) => finding(d, snap.secrets)), reloads: h.reloads ?? [] });
+    const place = (f: Finding): Finding => ({ ...f, at: f.at === null ? null : rootRelative(snap, f.at) });
+    const data = snapshotPage(
+      { ...view, errors: view.errors.map(place), warnings: view.warnings.map(place) },
+      { ok: h.ok, errors: h.errors.map((d) => place(finding(d, snap.secrets))), warnings: (h.warnings ?? []).map((d) => place(finding(d, snap.secrets))), reloads: h.reloads ?? [] },
+    );
     send(ctx, 'snapshot', 'Snapshot', { snap: data }, snap);
   });
 
