@@ -19,7 +19,10 @@ const HOSTILE_DESC = `<script>alert("desc")</script><img src=x onerror=alert(1)>
 const HOSTILE_NAME = `"><svg onload=alert(2)>&amp;`;
 
 /** The Poly device with markup in its description and a display name; both must arrive as text. */
-const hostileEdits = {
+const hostileEdits: Record<string, string | ((old: string) => string)> = {
+  'firmware/avaya/4.1.3.0.6/FW_S_J179_R4_1_3_0_6.bin': 'old image',
+  'firmware/avaya/4.1.13.0.1/FW_S_J179_R4_1_13_0_1.bin': 'new image',
+  'profiles/global.yaml': (old: string) => `${old}\nfirmware:\n  policy: latest\n`,
   [`profiles/devices/${POLY}.yaml`]: (old: string) =>
     old.replace('model: VVX450', `model: VVX450\ndescription: '${HOSTILE_DESC}'`).replace(`display_name: "Bob O'Neil & Co"`, `display_name: '${HOSTILE_NAME}'`),
 };
@@ -108,8 +111,10 @@ describe('dashboard with the state store', () => {
     expect(snap).toContain(h.running.provisioner.current().id);
     expect(snap).toContain('Reload history');
     const fw = html(await call(h, 'GET', '/firmware', { auth: ADMIN }));
-    expect(fw).toMatch(/<h2 id="fw-0">/);
-    expect(fw).toContain('Who gets what');
+    // J179: both releases on disk, newest first; both J179s get the newest, decided in global.yaml.
+    expect(fw).toMatch(/avaya J179<\/h2>\s*<p>On disk: <code title="[^"]*">4\.1\.13\.0\.1<\/code>, <code title="[^"]*">4\.1\.3\.0\.6<\/code>/);
+    expect(fw).toMatch(/avaya J179<\/h2>[\s\S]*?Who gets what: 4\.1\.13\.0\.1 × 2</);
+    expect(fw).toMatch(/<td>latest<\/td><td>4\.1\.13\.0\.1<\/td><td>[^<]*<code class="at">profiles\/global\.yaml:\d+:3<\/code>/);
   });
 
   it('serves its script and stylesheet, unaudited, and still behind the users', async () => {

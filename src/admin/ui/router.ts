@@ -123,7 +123,7 @@ export function createDashboardRouters(deps: DashboardDeps): { pages: Router<Adm
         description: explanation ? await describedAs(explanation.layers.find((l) => l.layer === 'device')?.file) : undefined,
         layers: (explanation?.layers ?? []).map((l) => ({ ...l, file: rootRelative(snap, l.file) })),
         values: explanation ? layerRows(explanation, (at) => rootRelative(snap, at)) : { values: [], removed: [] },
-        firmware: explanation?.firmware,
+        firmware: explanation && { ...explanation.firmware, setAt: explanation.firmware.setAt.map((at) => rootRelative(snap, at)) },
         files,
         seen,
       },
@@ -145,7 +145,8 @@ export function createDashboardRouters(deps: DashboardDeps): { pages: Router<Adm
 
   pages.get('/firmware', (ctx) => {
     const snap = deps.snapshot();
-    send(ctx, 'firmware', 'Firmware', { models: firmwarePage(firmwareReport(snap)) }, snap);
+    const report = firmwareReport(snap).map((m) => ({ ...m, devices: m.devices.map((d) => ({ ...d, setAt: d.setAt.map((at) => rootRelative(snap, at)) })) }));
+    send(ctx, 'firmware', 'Firmware', { models: firmwarePage(report) }, snap);
   });
 
   const asset = (name: 'style.css' | 'app.js', type: string) => {
