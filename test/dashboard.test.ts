@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, VIEWER, call, startAdminHarness, type AdminHarness } from './helpers/admin.js';
 import { get } from './helpers/serve-root.js';
 import { REPO } from './helpers/cli.js';
-import { countBy, fleetPage, pageLinks, showValue } from '../src/admin/ui/pages.js';
+import { countBy, firmwarePage, fleetPage, pageLinks, showValue } from '../src/admin/ui/pages.js';
 import { whereEquals } from '../src/admin/ui/render.js';
 import { parseWhere, matches } from '../src/store/where.js';
 
@@ -174,6 +174,13 @@ describe('dashboard views (pure)', () => {
       { name: 'X', count: 2 },
       { name: '(none)', count: 1 },
     ]);
+  });
+
+  it('firmware lists problems first and caps each model’s devices, counting all of them', () => {
+    const d = (mac: string, problem: string | null) => ({ mac, policy: 'latest', version: problem ? null : '1.0', image: null, why: '', setAt: [], problem });
+    const [m] = firmwarePage([{ model: 'J179', vendor: 'avaya', releases: [], devices: [d('a', null), d('b', null), d('c', 'pinned 9 is not on disk')] }], 2);
+    expect(m!.devices.map((x) => x.mac)).toEqual(['c', 'a']);
+    expect(m).toMatchObject({ deviceCount: 3, more: 1, problems: 1, outcome: [{ name: '1.0', count: 2 }, { name: 'error', count: 1 }] });
   });
 
   it('page links keep the search and the limit', () => {

@@ -134,12 +134,22 @@ export interface FirmwareModelPage extends FirmwareModelReport {
   /** Who gets what: devices grouped by the version they are sent (or the problem). */
   outcome: Count[];
   problems: number;
+  deviceCount: number;
+  /** Devices of the model not listed (the list is capped; `deskset firmware --json` has them all). */
+  more: number;
 }
 
-export function firmwarePage(report: readonly FirmwareModelReport[]): FirmwareModelPage[] {
-  return report.map((m) => ({
-    ...m,
-    outcome: countBy(m.devices, (d) => (d.problem ? 'error' : (d.version ?? 'no upgrade'))),
-    problems: m.devices.filter((d) => d.problem).length,
-  }));
+/** Per model, the devices listed: those with a problem first, then the rest, up to `cap`. */
+export function firmwarePage(report: readonly FirmwareModelReport[], cap = 100): FirmwareModelPage[] {
+  return report.map((m) => {
+    const ordered = [...m.devices.filter((d) => d.problem), ...m.devices.filter((d) => !d.problem)];
+    return {
+      ...m,
+      devices: ordered.slice(0, cap),
+      deviceCount: m.devices.length,
+      more: Math.max(0, m.devices.length - cap),
+      outcome: countBy(m.devices, (d) => (d.problem ? 'error' : (d.version ?? 'no upgrade'))),
+      problems: m.devices.filter((d) => d.problem).length,
+    };
+  });
 }
