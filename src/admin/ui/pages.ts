@@ -40,9 +40,9 @@ export interface FleetPage {
 }
 
 export function fleetPage(rows: readonly JoinedDevice[], inventory: boolean, cap = 50): FleetPage {
-  const rank = (r: JoinedDevice) => ATTENTION.indexOf(r.result);
   // Without an inventory every device reads `never`: that is not news, so nothing is flagged.
-  const flagged = inventory ? rows.filter((r) => rank(r) >= 0).sort((a, b) => rank(a) - rank(b) || (a.mac < b.mac ? -1 : 1)) : [];
+  // One bucket per result, each in the rows' own (MAC) order: no sort over the whole fleet.
+  const flagged = inventory ? ATTENTION.flatMap((result) => rows.filter((r) => r.result === result)) : [];
   return {
     total: rows.length,
     inventory,
