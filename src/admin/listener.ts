@@ -10,6 +10,7 @@ import type { TlsServerOptions } from '../security/tls-config.js';
 import { createAdminApp, type AdminApp } from './app.js';
 import { csvPort } from './csv.js';
 import { allRecords, createApiRouter, PUBLIC_PATHS, type AdminApiDeps } from './routes.js';
+import { createDashboardRouters } from './ui/router.js';
 
 export interface AdminListenerOptions extends Omit<AdminApiDeps, 'maxBodyBytes'> {
   host: string;
@@ -37,6 +38,10 @@ export async function startAdminListener(o: AdminListenerOptions): Promise<Runni
   const csv = o.csv ?? csvPort({ rootDir: () => o.snapshot().rootDir, secrets: () => o.snapshot().secrets, extraKeys: () => o.snapshot().secretKeys, inventory: o.store ? () => allRecords(o.store) : undefined });
   const router = createApiRouter({ ...o, csv, maxBodyBytes: () => o.config().maxBodyBytes });
   const admin = createAdminApp({ config: o.config, store: o.store, log: o.log, now: o.now }, { router, publicPaths: PUBLIC_PATHS });
+  // The dashboard (src/admin/ui/): pages for any admin user, audited; its two static files are not.
+  const dashboard = createDashboardRouters(o);
+  admin.mount(dashboard.pages, { access: 'viewer' });
+  admin.mount(dashboard.assets, { access: 'viewer', audit: false });
   const handler = admin.app.callback();
   const server = o.tls ? https.createServer({ ...TIMEOUTS, ...o.tls, requestCert: false }, handler) : http.createServer(TIMEOUTS, handler);
   // A client that dribbles or stalls is cut off; the admin port is not a phone's to hold.

@@ -1,9 +1,8 @@
 // `deskset firmware [ROOT] [--json]`: per model, the releases on disk, and which devices get
 // which version and why (the policy keys and the file:line that set them).
 
-import { formatLoc, hasErrors } from '../check/diagnostics.js';
-import { chooseFirmware } from '../render/firmware.js';
-import { resolveSubject, subjectOf } from '../config/resolve.js';
+import { hasErrors } from '../check/diagnostics.js';
+import { firmwareReport } from '../render/firmware-report.js';
 import { loadRoot } from '../io/load-root.js';
 import { guarded, parse, printDiagnostics } from './common.js';
 import { COMMANDS } from './commands.js';
@@ -17,18 +16,7 @@ export function run(args: string[]): Promise<number> {
       printDiagnostics(snap.diagnostics);
       return 1;
     }
-    const models = [...new Set([...snap.profiles.devices.values()].map((d) => d.model.name).concat(snap.firmware.releases.flatMap((r) => [...r.images.keys()])))].sort();
-    const report = models.map((name) => {
-      const model = snap.catalog.find(name)!;
-      const releases = snap.firmware.forModel(name).map((r) => ({ version: r.version, image: `${r.dir}/${r.images.get(name)}`, source: r.source }));
-      const devices = [...snap.profiles.devices.values()]
-        .filter((d) => d.model.name === name)
-        .map((d) => {
-          const c = chooseFirmware(snap.firmware, resolveSubject(snap.profiles, snap.config.layers, subjectOf(d)), model, snap.config.publicUrl, snap.config.layers);
-          return { mac: d.mac, policy: c.policy, version: c.path ? c.version : null, image: c.path ?? null, why: c.reason, setAt: c.setAt.map(formatLoc), problem: c.problem ?? null };
-        });
-      return { model: name, vendor: model.vendor, releases, devices };
-    });
+    const report = firmwareReport(snap);
     const failing = report.some((m) => m.devices.some((d) => d.problem));
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

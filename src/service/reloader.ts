@@ -43,8 +43,20 @@ export interface Health {
   warnings?: Diagnostic[];
   /** Start-up validation of a large root, while it runs in the background. */
   validating?: { done: number; total: number };
-  lastReload?: { at: string; ok: boolean; ms: number; changed: string[] };
+  lastReload?: ReloadEntry;
+  /** The last reloads, newest first (at most RELOAD_HISTORY), for the dashboard. */
+  reloads?: ReloadEntry[];
 }
+
+export interface ReloadEntry {
+  at: string;
+  ok: boolean;
+  ms: number;
+  changed: string[];
+}
+
+/** Enough to see a pattern of failing reloads without growing memory. */
+export const RELOAD_HISTORY = 20;
 
 /**
  * Validate a whole snapshot (start-up) or only the devices a change touches (reload); with
@@ -197,8 +209,10 @@ export class Reloader {
     const ms = Math.round(performance.now() - started);
     const at = new Date().toISOString();
     this.metrics?.recordReload(errors.length ? 'rejected' : 'accepted', ms);
+    const entry: ReloadEntry = { at, ok: errors.length === 0, ms, changed };
+    const reloads = [entry, ...(this.health.reloads ?? [])].slice(0, RELOAD_HISTORY);
     if (errors.length) {
-      this.health = { ok: false, errors, warnings: [...this.emptied.values(), ...emptied.values()], lastReload: { at, ok: false, ms, changed } };
+      this.health = { ok: false, errors, warnings: [...this.emptied.values(), ...emptied.values()], lastReload: entry, reloads };
       this.log.error({ event: 'reload_rejected', changed, errors: errors.map((d) => redactSecrets(formatDiagnostic(d), snap.secrets)), snapshot: this.provisioner.current().id }, 'reload rejected: still serving the last good config');
     } else {
       // Only a good build moves the baseline; the next change is patched onto files that
@@ -208,7 +222,7 @@ export class Reloader {
       this.goodFiles = nextFiles;
       this.emptied = new Map([...stillEmpty(this.emptied, nextFiles.files), ...emptied]);
       if (!this.fullyValidated) void this.validateInBackground(snap);
-      this.health = { ok: true, errors: [], warnings: [...this.emptied.values()], lastReload: { at, ok: true, ms, changed } };
+      this.health = { ok: true, errors: [], warnings: [...this.emptied.values()], lastReload: entry, reloads };
       this.log.info({ event: 'reloaded', changed, snapshot: snap.id, devices: snap.profiles.devices.size, ms }, 'reloaded');
     }
     this.rootFiles = nextFiles;
