@@ -48,19 +48,19 @@ describe('admin listener', () => {
   it('mount(): routes beside /api/v1, public or behind a role, audited unless asked not to be', async () => {
     const h = await startAdminHarness();
     open.push(h);
-    const metrics = new Router<AdminAppState>();
-    metrics.get('/metrics', (ctx) => {
+    const probe = new Router<AdminAppState>();
+    probe.get('/probe', (ctx) => {
       ctx.type = 'text/plain';
       ctx.body = 'deskset_up 1\n';
     });
-    h.running.admin!.mount(metrics, { access: 'public', audit: false });
+    h.running.admin!.mount(probe, { access: 'public', audit: false });
     const dash = new Router<AdminAppState>();
     dash.get('/dashboard', (ctx) => {
       ctx.body = { hello: ctx.state.principal?.name };
     });
     h.running.admin!.mount(dash, { access: 'admin' });
 
-    const m = await call(h, 'GET', '/metrics');
+    const m = await call(h, 'GET', '/probe');
     expect(m.status).toBe(200);
     expect(m.text).toBe('deskset_up 1\n');
     expect((await call(h, 'GET', '/dashboard')).status).toBe(401);
@@ -70,7 +70,7 @@ describe('admin listener', () => {
     const audit = await h.store.listAudit({ limit: 100 });
     const actions = audit.items.map((e) => `${e.actor} ${e.action} ${e.result}`);
     expect(actions).toContain(`${ADMIN.user} GET /dashboard ok`);
-    expect(actions.filter((a) => a.includes('/metrics'))).toEqual([]);
+    expect(actions.filter((a) => a.includes('/probe'))).toEqual([]);
   });
 
   it('state: off: Basic users still work, the lockout still holds, audit lines go to the server log', async () => {
