@@ -24,7 +24,7 @@ export const vendor: Vendor = {
     /** SPA firmware names some parameters apart from MPP (Admin_Passwd, not Admin_Password). */
     cisco_if_spa: (family: unknown, spa: unknown, other: unknown) => (family === 'spa' ? spa : other),
     /** `<Name>value</Name>` for every entry of a map: enterprise <vendorConfig> from cisco.params. */
-    cisco_elements: (map: unknown) => entries(map).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => ciscoElement(k, v)).join('\n'),
+    cisco_elements: (map: unknown) => entries(map).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `  ${ciscoElement(k, v)}`).join('\n'),
   },
   paramFormats: { 'cisco-flat': ciscoElement },
   escaping: { read: (xml) => readCiscoXml(xml), carries: xmlCarries, displayNameParam: 'sipProfile.sipLines.line[1].displayName' },
