@@ -33,13 +33,16 @@ const at = (file: string, line: number, col: number) => ({ file, line: Math.max(
 
 function lintXml(text: string, file: string): Diagnostic[] {
   const out: Diagnostic[] = [];
+  if (text.trim() === '') return [{ code: 'CISCO_XML', severity: 'error', message: 'empty file: a phone reads no settings from it', loc: at(file, 1, 1) }];
   let doc: XmlDocument | undefined;
   try {
     doc = XmlDocument.fromString(text);
   } catch (e) {
     if (!(e instanceof XmlParseError)) throw e;
     const fatal = e.details.filter((d) => d.level >= 3);
-    for (const d of e.details) {
+    // The first fatal error is the defect; libxml2's later ones are its echo (every enclosing
+    // tag then "mismatches").
+    for (const d of [...e.details.filter((x) => x.level < 3), ...fatal.slice(0, 1)]) {
       const ns = d.level < 3 && /namespace/i.test(d.message);
       out.push({
         code: ns ? 'CISCO_XML_NAMESPACE' : 'CISCO_XML',
