@@ -18,6 +18,7 @@ import { lintCiscoFile } from '../src/vendors/cisco/lint.js';
 import { readCiscoXml } from '../src/vendors/cisco/read.js';
 import { dstRuleText, enterpriseZoneName, gmtOffset } from '../src/vendors/cisco/timezone.js';
 import { parseVendorManifest, type VendorManifest } from '../src/vendors/manifest.js';
+import { runCli } from './helpers/cli.js';
 import { desksetYaml, get, memoryLog, settle } from './helpers/e2e-http.js';
 import { sampleFiles, shippedFiles } from './helpers/reload-root.js';
 import { FIXTURES, HAVE_REALWORLD, REALWORLD, warnIfNoRealworld } from './helpers/shared.js';
@@ -253,5 +254,24 @@ describe('over a real socket: CTL/ITL misses do not count as MAC enumeration; SE
     } finally {
       await srv.close();
     }
+  });
+});
+
+describe('deskset check reads hand-written Cisco files under resources/ (the real CLI)', () => {
+  let root: TmpRoot;
+  beforeAll(async () => {
+    root = await makeTmpRoot({
+      'resources/SEP0014A3712E61.cnf.xml': readFileSync(path.join(FIXTURES, 'cisco', 'broken-tag.cnf.xml'), 'utf8'),
+      'resources/dialplan-ok.txt': 'not a Cisco file name: not linted\n',
+    });
+  });
+  afterAll(async () => {
+    await root?.cleanup();
+  });
+  it('a broken tag is an error at resources/<file>:line:col and check fails', async () => {
+    const r = await runCli(['check', root.dir]);
+    expect(r.stdout).toMatch(/resources\/SEP0014A3712E61\.cnf\.xml:6:\d+: error CISCO_XML: not well-formed XML/);
+    expect(r.stdout).not.toContain('dialplan-ok.txt');
+    expect(r.code).not.toBe(0);
   });
 });
