@@ -155,7 +155,7 @@ describe('the names phones ask for', () => {
   it('MPP/SPA: $MA.xml, $PSN.xml, spa$PSN.cfg', () => {
     expect(render(`${MPP_MAC}.xml`)).toBe(`profile ${MPP_MAC} ${MPP_MAC}.xml`);
     expect(render('6851-3PCC.xml')).toBe('common 6851-3PCC 6851-3PCC.xml');
-    expect(render('spa504G.cfg')).toBe('common SPA504G spa504G.cfg');
+    expect(render('spa504G.cfg')).toBe('spa-common SPA504G spa504G.cfg');
     expect(render('XMLDefault.cnf.xml')).toBe('xmldefault  XMLDefault.cnf.xml');
     expect(render('dialplan.xml')).toBe('dialplan  dialplan.xml');
     expect(render('SoftKeys.xml')).toBe('softkeys  SoftKeys.xml');
