@@ -275,3 +275,34 @@ describe('deskset check reads hand-written Cisco files under resources/ (the rea
     expect(r.code).not.toBe(0);
   });
 });
+
+describe('firmware: .loads names serve the models of their load prefix', () => {
+  let root: TmpRoot;
+  beforeAll(async () => {
+    root = await makeTmpRoot({
+      // .loads (and the .sbn/.zz images a .loads names) are not among the default extensions.
+      'deskset.yaml': desksetYaml('files:\n  extensions: [xml, txt, cfg, loads, sbn, sgn, zz, bin]'),
+      'firmware/cisco/14.2.1/sip8845_65.14-2-1-0101-39.loads': 'loads file\n',
+      'firmware/cisco/14.2.1/sip88xx.14-2-1-0001-14.loads': 'loads file\n',
+      'profiles/models/8845.yaml': 'firmware:\n  policy: latest\n',
+      // A model layer: XMLDefault.cnf.xml is shared, so only global and model layers reach it.
+      'profiles/models/8851.yaml': 'firmware:\n  policy: latest\n',
+      'profiles/devices/a44c11a08851.yaml': 'model: "8851"\nsite: nyc\nsettings:\n  lines:\n    - {extension: "1050", password: "x", display_name: "Desk"}\n',
+    });
+  });
+  afterAll(async () => {
+    await root?.cleanup();
+  });
+  it('SEP files name the chosen load without .loads; XMLDefault lists it per model with a device type', async () => {
+    const out = path.join(root.dir, 'out');
+    const r = await runCli(['render', root.dir, '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const read = (n: string) => readFileSync(path.join(out, n), 'utf8');
+    expect(read('SEPA44C11A08845.cnf.xml')).toContain('<loadInformation>sip8845_65.14-2-1-0101-39</loadInformation>');
+    expect(read('SEPA44C11A08851.cnf.xml')).toContain('<loadInformation>sip88xx.14-2-1-0001-14</loadInformation>');
+    // 8851 has a device type (684, from the real XMLDefault files); 8845 has none we could cite.
+    expect(read('XMLDefault.cnf.xml')).toContain('<loadInformation684 model="Cisco 8851">sip88xx.14-2-1-0001-14</loadInformation684>');
+    expect(read('XMLDefault.cnf.xml')).not.toContain('8845');
+  });
+});
