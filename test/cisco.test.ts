@@ -306,3 +306,14 @@ describe('firmware: .loads names serve the models of their load prefix', () => {
     expect(read('XMLDefault.cnf.xml')).not.toContain('8845');
   });
 });
+
+describe('deskset explain on the sample MPP phone (the real CLI)', () => {
+  it('names both device files and says where cisco.params came from', async () => {
+    const r = await runCli(['explain', SAMPLES, MPP_MAC]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Device ${MPP_MAC}: cisco 6851-3PCC`);
+    expect(r.stdout).toContain(`Files: SEP${MPP_MAC.toUpperCase()}.cnf.xml, ${MPP_MAC}.xml`);
+    expect(r.stdout).toMatch(/settings\.cisco\.params\.Station_Display_Name = "Armazém <Lisboa>"\n\s+set by\s+device 00562b006851\s+samples\/profiles\/devices\/00562b006851\.yaml:\d+:\d+/);
+    expect(r.stdout).toMatch(/settings\.cisco\.params\.webAccess = 0\n\s+set by\s+global\s+samples\/profiles\/global\.yaml:\d+:\d+/);
+  });
+});
