@@ -334,7 +334,8 @@ describe('the real `deskset serve` process', () => {
         void exited.then((x) => reject(new Error(`serve exited early (${JSON.stringify(x)}): ${stderr}`)));
       });
       expect(port).toBeGreaterThan(0);
-      expect(stderr).toMatch(/deskset serving samples on http:\/\/127\.0\.0\.1:\d+ \(7 devices/);
+      const devices = (await fs.readdir(path.join(SAMPLES, 'profiles', 'devices'))).filter((f) => f.endsWith('.yaml')).length;
+      expect(stderr).toMatch(new RegExp(`deskset serving samples on http://127\\.0\\.0\\.1:\\d+ \\(${devices} devices`));
       // The default warm-up ran before listening (it is reported once the banner is out).
       expect(stderr).toMatch(/warmed up before listening: [1-9]\d* requests in \d+ ms/);
       const curls = stderr.split('\n').filter((l) => l.trim().startsWith('curl '));

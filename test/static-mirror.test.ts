@@ -92,12 +92,16 @@ const UA: Record<string, (model: string, mac: string) => string> = {
   avaya: (model, mac) => `Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/${model}-4.1.3.0.6 (MAC:${mac})`,
   polycom: (model) => (model.startsWith('Trio') ? `FileTransport PolycomRealPresenceTrio-Trio_${model.slice(4)}-UA/5.9.0.1 Type/Application` : `FileTransport PolycomVVX-VVX_${model.slice(3)}-UA/6.4.6.2945 Type/Application`),
   yealink: (model, mac) => `Yealink SIP-${model} 66.86.0.10 ${mac.match(/../g)!.join(':')}`,
+  // MPP form; enterprise firmware fetches over TFTP and sends none, and the name decides anyway.
+  cisco: (model, mac) => `Cisco-CP-${model}/12.0.1 (${mac})`,
 };
 
 /** The files a device asks for by a name a mirror can hold (its MAC, or the DES path, in the name). */
 function bootFiles(d: Snapshot['profiles']['devices'] extends Map<string, infer D> ? D : never): string[] {
   if (d.model.vendor === 'avaya') return [`${d.model.name}/${d.mac}/J100Supgrade.txt`, `${d.model.name}/${d.mac}/46xxsettings.txt`];
   if (d.model.vendor === 'polycom') return [`${d.mac}.cfg`, `${d.mac}-settings.cfg`, `${d.mac}-directory.xml`];
+  // SEP<MAC> as enterprise phones ask, upper case: nginx, unlike deskset, minds the case.
+  if (d.model.vendor === 'cisco') return [`SEP${d.mac.toUpperCase()}.cnf.xml`, `${d.mac}.xml`, `${String(d.model.fields.psn)}.xml`, `spa${String(d.model.fields.psn)}.cfg`];
   return [`y${String(d.model.fields.cfg_id)}.cfg`, `${d.mac}.cfg`];
 }
 

@@ -28,6 +28,9 @@ interface CompiledPattern {
 
 const MAC_RE = '(?<mac>[0-9a-fA-F]{12}|[0-9a-fA-F]{2}(?:[:-][0-9a-fA-F]{2}){5})';
 const MODEL_RE = '(?<model>[A-Za-z0-9_]{2,20})';
+/** `{mac}` writes the MAC as deskset keeps it (lower case); `{MAC}` in upper case, for phones that ask so (SEP<MAC>.cnf.xml). */
+const MAC_TOKEN = /\{(?:mac|MAC)\}/;
+const hasMac = (p: string) => MAC_TOKEN.test(p);
 
 export class RouteTable {
   private readonly exact = new Map<string, RouteTarget[]>();
@@ -37,7 +40,7 @@ export class RouteTable {
     for (const file of files) {
       for (const path of file.paths) {
         const placeholders = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
-        const fields = placeholders.filter((p) => p !== 'mac' && p !== 'model');
+        const fields = placeholders.filter((p) => !MAC_TOKEN.test(`{${p}}`) && p !== 'model');
         if (file.scope === 'model' && fields.length) {
           for (const model of modelsOf(file.vendor)) {
             const name = expandFields(path, model.fields);
@@ -93,7 +96,7 @@ export class RouteTable {
 export function canonicalPath(file: FileSpec, mac?: string, model?: ModelInfo): string | undefined {
   // A device's file: the first pattern naming the MAC (a DES-form `**/` prefix written as
   // none). A shared rendering: the first pattern without one.
-  const first = mac ? file.paths.find((p) => p.includes('{mac}')) : file.paths.find((p) => !p.includes('{mac}') && !p.startsWith('**/'));
+  const first = mac ? file.paths.find(hasMac) : file.paths.find((p) => !hasMac(p) && !p.startsWith('**/'));
   return first === undefined ? undefined : expandPath(first, mac, model);
 }
 
@@ -102,15 +105,15 @@ export function canonicalPath(file: FileSpec, mac?: string, model?: ModelInfo): 
  * as well as `<mac>.txt`): what a static mirror must hold for the device.
  */
 export function devicePaths(file: FileSpec, mac: string, model: ModelInfo): string[] {
-  return file.paths.filter((p) => p.includes('{mac}')).map((p) => expandPath(p, mac, model)).filter((p): p is string => p !== undefined);
+  return file.paths.filter(hasMac).map((p) => expandPath(p, mac, model)).filter((p): p is string => p !== undefined);
 }
 
 /** One path pattern for one device or model: `**\/` written as no prefix, `{model}` as the model4 form. */
 function expandPath(pattern: string, mac?: string, model?: ModelInfo): string | undefined {
   let out = pattern.replace(/^\*\*\//, '');
-  if (out.includes('{mac}')) {
+  if (hasMac(out)) {
     if (!mac) return undefined;
-    out = out.replaceAll('{mac}', mac);
+    out = out.replaceAll('{mac}', mac).replaceAll('{MAC}', mac.toUpperCase());
   }
   if (out.includes('{model}')) {
     if (!model) return undefined;
@@ -128,7 +131,7 @@ function expandPath(pattern: string, mac?: string, model?: ModelInfo): string | 
 function expandFields(path: string, fields: Record<string, unknown>): string | undefined {
   let missing = false;
   const out = path.replace(/\{(\w+)\}/g, (_, name: string) => {
-    if (name === 'mac' || name === 'model') return `{${name}}`;
+    if (name === 'mac' || name === 'MAC' || name === 'model') return `{${name}}`;
     const v = fields[name];
     if (v === undefined || v === null) {
       missing = true;
@@ -150,7 +153,7 @@ function compilePattern(path: string): RegExp {
   src += rest
     .split(/(\{\w+\})/)
     .map((part) => {
-      if (part === '{mac}') return MAC_RE;
+      if (part === '{mac}' || part === '{MAC}') return MAC_RE;
       if (part === '{model}') return MODEL_RE;
       return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     })
