@@ -293,7 +293,11 @@ describe('time zones reach the phone with their DST rules', () => {
 describe('XML', () => {
   it('every XML output is well-formed (fast-xml-parser XMLValidator)', () => {
     const xml = [...produced.keys()].filter(isXml);
-    expect(xml.sort()).toEqual(['000000000000.cfg', '0004f2a1b2c3-settings.cfg', '0004f2a1b2c3.cfg', '64167f0a8800-settings.cfg', '64167f0a8800.cfg']);
+    // Poly's XML, Grandstream's cfg<mac>.xml (and the same bytes as cfg<mac>), Snom's model and device .htm files.
+    const snom = [...produced.keys()].filter((k) => /^snom[A-Z0-9]+(?:-[0-9a-f]{12})?\.htm$/.test(k)).sort();
+    expect(snom).toContain('snomD785.htm');
+    expect(snom).toContain('snomD785-000413a1b2c3.htm');
+    expect(xml.sort()).toEqual(['000000000000.cfg', '0004f2a1b2c3-settings.cfg', '0004f2a1b2c3.cfg', '64167f0a8800-settings.cfg', '64167f0a8800.cfg', 'cfgc074ad0a1b2c', 'cfgc074ad0a1b2c.xml', ...snom].sort());
     for (const rel of xml) expect(XMLValidator.validate(text(rel)), rel).toBe(true);
   });
 
