@@ -107,7 +107,7 @@ function checkGsXml(text: string, file: string, catalog?: ReadonlySet<string>): 
 /** Text between elements other than white space is a typo the phone silently drops. */
 function strayText(parent: XmlElement, file: string, out: Diagnostic[]): void {
   for (let n: XmlTreeNode | null = parent.firstChild; n; n = n.next) {
-    if (n instanceof XmlText && n.content.trim() !== '') out.push(finding('GS_TEXT', 'error', `stray text ${JSON.stringify(n.content.trim().slice(0, 40))} inside <${parent.name}>`, file, n.line));
+    if (n instanceof XmlText && n.content.trim() !== '') out.push(finding('GS_TEXT', 'error', `stray text ${JSON.stringify(n.content.trim().slice(0, 40))} inside <${parent.name}>`, file, textLine(n)));
   }
 }
 
@@ -153,4 +153,10 @@ export function parsePValueCatalog(text: string): Set<string> {
 export function gsLineParam(line: string): { name: string; value?: string } | undefined {
   const m = /^<(P\d{1,6})>(.*)<\/P\d{1,6}>$/.exec(line) ?? /^<(P\d{1,6})\s*\/>$/.exec(line);
   return m ? { name: m[1]!, value: m[2] } : undefined;
+}
+
+/** libxml2 numbers a text node by where it ends: step back over the line breaks after its last word. */
+function textLine(n: XmlText): number {
+  const trailing = /\s*$/.exec(n.content)![0];
+  return n.line - (trailing.match(/\n/g)?.length ?? 0);
 }

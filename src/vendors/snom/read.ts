@@ -90,7 +90,7 @@ export function checkSnom(text: string, file: string, catalog?: ReadonlySet<stri
 
 function strayText(parent: XmlElement, file: string, out: Diagnostic[]): void {
   for (let n: XmlTreeNode | null = parent.firstChild; n; n = n.next) {
-    if (n instanceof XmlText && n.content.trim() !== '') out.push(finding('SNOM_TEXT', 'error', `stray text ${JSON.stringify(n.content.trim().slice(0, 40))} inside <${parent.name}>`, file, n.line));
+    if (n instanceof XmlText && n.content.trim() !== '') out.push(finding('SNOM_TEXT', 'error', `stray text ${JSON.stringify(n.content.trim().slice(0, 40))} inside <${parent.name}>`, file, textLine(n)));
   }
 }
 
@@ -108,4 +108,10 @@ export function parseSnomCatalog(text: string): Set<string> {
 export function snomLineParam(line: string): { name: string; value?: string } | undefined {
   const m = /^<([A-Za-z_][A-Za-z0-9_]*)(?:\s+idx="(\d+)")?\s+perm="[^"]*">(.*)<\/\1>$/.exec(line);
   return m ? { name: m[1]!, value: m[3] } : undefined;
+}
+
+/** libxml2 numbers a text node by where it ends: step back over the line breaks after its last word. */
+function textLine(n: XmlText): number {
+  const trailing = /\s*$/.exec(n.content)![0];
+  return n.line - (trailing.match(/\n/g)?.length ?? 0);
 }
