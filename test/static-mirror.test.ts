@@ -66,7 +66,7 @@ function knownPaths(): string[] {
       for (const p of f.paths) {
         const fields = (m: { fields: Record<string, unknown> }, s: string) => s.replace(/\{(\w+)\}/g, (all, k: string) => (m.fields[k] === undefined ? all : String(m.fields[k])));
         if (p.includes('{mac}')) {
-          for (const d of devices.filter((x) => x.model.vendor === v.vendor)) paths.add(fields(d.model, p.replace(/^\*\*\//, '').replace('{mac}', d.mac).replace('{model}', String(d.model.fields.model4 ?? d.model.name))));
+          for (const d of devices.filter((x) => x.model.vendor === v.vendor)) paths.add(fields(d.model, p.replace(/^\*\*\//, '').replace('{mac}', d.mac).replace('{MAC}', d.mac.toUpperCase()).replace('{model}', String(d.model.fields.model4 ?? d.model.name))));
         } else if (/\{\w+\}/.test(p)) for (const m of v.models) paths.add(fields(m, p));
         else paths.add(p);
       }
@@ -92,12 +92,16 @@ const UA: Record<string, (model: string, mac: string) => string> = {
   avaya: (model, mac) => `Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/${model}-4.1.3.0.6 (MAC:${mac})`,
   polycom: (model) => (model.startsWith('Trio') ? `FileTransport PolycomRealPresenceTrio-Trio_${model.slice(4)}-UA/5.9.0.1 Type/Application` : `FileTransport PolycomVVX-VVX_${model.slice(3)}-UA/6.4.6.2945 Type/Application`),
   yealink: (model, mac) => `Yealink SIP-${model} 66.86.0.10 ${mac.match(/../g)!.join(':')}`,
+  grandstream: (model, mac) => `Grandstream Model HW ${model} SW 1.0.11.3 DevId ${mac}`,
+  snom: (model, mac) => `Mozilla/4.0 (compatible; snom${model}-SIP 10.1.46.16 2010.12-00004-g9ba52f5 ${mac.toUpperCase()})`,
 };
 
 /** The files a device asks for by a name a mirror can hold (its MAC, or the DES path, in the name). */
 function bootFiles(d: Snapshot['profiles']['devices'] extends Map<string, infer D> ? D : never): string[] {
   if (d.model.vendor === 'avaya') return [`${d.model.name}/${d.mac}/J100Supgrade.txt`, `${d.model.name}/${d.mac}/46xxsettings.txt`];
   if (d.model.vendor === 'polycom') return [`${d.mac}.cfg`, `${d.mac}-settings.cfg`, `${d.mac}-directory.xml`];
+  if (d.model.vendor === 'grandstream') return [`cfg${d.mac}`, `cfg${d.mac}.xml`];
+  if (d.model.vendor === 'snom') return [`${String(d.model.fields.htm)}.htm`, `snom${d.model.name}-${d.mac.toUpperCase()}.htm`];
   return [`y${String(d.model.fields.cfg_id)}.cfg`, `${d.mac}.cfg`];
 }
 

@@ -37,7 +37,7 @@ export class RouteTable {
     for (const file of files) {
       for (const path of file.paths) {
         const placeholders = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
-        const fields = placeholders.filter((p) => p !== 'mac' && p !== 'model');
+        const fields = placeholders.filter((p) => p !== 'mac' && p !== 'MAC' && p !== 'model');
         if (file.scope === 'model' && fields.length) {
           for (const model of modelsOf(file.vendor)) {
             const name = expandFields(path, model.fields);
@@ -93,7 +93,7 @@ export class RouteTable {
 export function canonicalPath(file: FileSpec, mac?: string, model?: ModelInfo): string | undefined {
   // A device's file: the first pattern naming the MAC (a DES-form `**/` prefix written as
   // none). A shared rendering: the first pattern without one.
-  const first = mac ? file.paths.find((p) => p.includes('{mac}')) : file.paths.find((p) => !p.includes('{mac}') && !p.startsWith('**/'));
+  const first = mac ? file.paths.find(namesMac) : file.paths.find((p) => !namesMac(p) && !p.startsWith('**/'));
   return first === undefined ? undefined : expandPath(first, mac, model);
 }
 
@@ -102,15 +102,18 @@ export function canonicalPath(file: FileSpec, mac?: string, model?: ModelInfo): 
  * as well as `<mac>.txt`): what a static mirror must hold for the device.
  */
 export function devicePaths(file: FileSpec, mac: string, model: ModelInfo): string[] {
-  return file.paths.filter((p) => p.includes('{mac}')).map((p) => expandPath(p, mac, model)).filter((p): p is string => p !== undefined);
+  return file.paths.filter(namesMac).map((p) => expandPath(p, mac, model)).filter((p): p is string => p !== undefined);
 }
+
+/** `{mac}` is the MAC as deskset writes it (lower case); `{MAC}` in upper case, for phones that ask so (Snom) and a static mirror that is case-sensitive. */
+const namesMac = (p: string): boolean => p.includes('{mac}') || p.includes('{MAC}');
 
 /** One path pattern for one device or model: `**\/` written as no prefix, `{model}` as the model4 form. */
 function expandPath(pattern: string, mac?: string, model?: ModelInfo): string | undefined {
   let out = pattern.replace(/^\*\*\//, '');
-  if (out.includes('{mac}')) {
+  if (namesMac(out)) {
     if (!mac) return undefined;
-    out = out.replaceAll('{mac}', mac);
+    out = out.replaceAll('{mac}', mac).replaceAll('{MAC}', mac.toUpperCase());
   }
   if (out.includes('{model}')) {
     if (!model) return undefined;
@@ -128,7 +131,7 @@ function expandPath(pattern: string, mac?: string, model?: ModelInfo): string | 
 function expandFields(path: string, fields: Record<string, unknown>): string | undefined {
   let missing = false;
   const out = path.replace(/\{(\w+)\}/g, (_, name: string) => {
-    if (name === 'mac' || name === 'model') return `{${name}}`;
+    if (name === 'mac' || name === 'MAC' || name === 'model') return `{${name}}`;
     const v = fields[name];
     if (v === undefined || v === null) {
       missing = true;
@@ -150,7 +153,7 @@ function compilePattern(path: string): RegExp {
   src += rest
     .split(/(\{\w+\})/)
     .map((part) => {
-      if (part === '{mac}') return MAC_RE;
+      if (part === '{mac}' || part === '{MAC}') return MAC_RE;
       if (part === '{model}') return MODEL_RE;
       return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     })
