@@ -4,7 +4,7 @@
 // by field; their time-zone and firmware forms; hostile escape-hatch keys; and the files served
 // over a real socket byte for byte as `render` writes them.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic, type Diagnostic } from '../src/check/diagnostics.js';
@@ -18,11 +18,12 @@ import { parseSnomKey, snomDst, snomLine } from '../src/vendors/snom/escape.js';
 import { checkSnom, parseSnomCatalog, readSnomXml } from '../src/vendors/snom/read.js';
 import { parseVendorManifest, type VendorManifest } from '../src/vendors/manifest.js';
 import { dstRule, zoneInfo } from '../src/render/timezone.js';
-import { REPO } from './helpers/cli.js';
+import { REPO, runCli } from './helpers/cli.js';
+import { appendYaml } from './helpers/e2e-http.js';
 import { shippedFiles } from './helpers/reload-root.js';
 import { get, serveRoot } from './helpers/serve-root.js';
 import { FIXTURES, HAVE_REALWORLD, NEEDS_REALWORLD, REALWORLD, warnIfNoRealworld } from './helpers/shared.js';
-import { SAMPLES, sampleSecrets } from './helpers/tmp-root.js';
+import { makeTmpRoot, SAMPLES, sampleSecrets, type TmpRoot } from './helpers/tmp-root.js';
 
 warnIfNoRealworld('grandstream-snom.test.ts');
 
@@ -278,5 +279,32 @@ describe('samples over HTTP: what render writes, byte for byte, under every name
   it('a MAC that is not in the inventory gets nothing (unknown_devices: reject)', async () => {
     expect((await get(server, '/cfgc074adffffff.xml')).status).toBe(404);
     expect((await get(server, '/snomD785-000413FFFFFF.htm')).status).toBe(404);
+  });
+});
+
+describe('`deskset check` traces a vendor-map finding to the profile line that set it', () => {
+  let root: TmpRoot;
+  beforeAll(async () => {
+    root = await makeTmpRoot({
+      'profiles/devices/c074ad0a1b2c.yaml': appendYaml('      P99999: 1\n'),
+      'profiles/devices/000413a1b2c3.yaml': appendYaml('      "languag": Deutsch\n'),
+    });
+  });
+  afterAll(async () => {
+    await root?.cleanup();
+  });
+
+  it('an unknown P-value and a misspelt Snom setting: warnings at their YAML lines, exit 0', async () => {
+    const r = await runCli(['check', root.dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/profiles\/devices\/c074ad0a1b2c\.yaml:10:\d+: warning GS_UNKNOWN_PVALUE: P99999/);
+    expect(r.stdout).toMatch(/profiles\/devices\/000413a1b2c3\.yaml:10:\d+: warning SNOM_UNKNOWN_SETTING: languag/);
+  });
+
+  it('a name the format cannot carry is refused at render, at its YAML line: exit 1', async () => {
+    await fs.appendFile(root.file('profiles/devices/c074ad0a1b2c.yaml'), '      "P47><P2": x\n');
+    const r = await runCli(['check', root.dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/profiles\/devices\/c074ad0a1b2c\.yaml:11:\d+: error RENDER: "P47><P2" is not a Grandstream P-value name/);
   });
 });
