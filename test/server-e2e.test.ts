@@ -1,7 +1,7 @@
 // End to end over real sockets: the real server (startServer, as `deskset serve` uses it) on
 // samples/, asked the way phones ask. Plus one run of the real `deskset serve` process.
 
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';

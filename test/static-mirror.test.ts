@@ -66,7 +66,7 @@ function knownPaths(): string[] {
       for (const p of f.paths) {
         const fields = (m: { fields: Record<string, unknown> }, s: string) => s.replace(/\{(\w+)\}/g, (all, k: string) => (m.fields[k] === undefined ? all : String(m.fields[k])));
         if (p.includes('{mac}')) {
-          for (const d of devices.filter((x) => x.model.vendor === v.vendor)) paths.add(fields(d.model, p.replace(/^\*\*\//, '').replace('{mac}', d.mac).replace('{model}', String(d.model.fields.model4 ?? d.model.name))));
+          for (const d of devices.filter((x) => x.model.vendor === v.vendor)) paths.add(fields(d.model, p.replace(/^\*\*\//, '').replace('{mac}', d.mac).replace('{MAC}', d.mac.toUpperCase()).replace('{model}', String(d.model.fields.model4 ?? d.model.name))));
         } else if (/\{\w+\}/.test(p)) for (const m of v.models) paths.add(fields(m, p));
         else paths.add(p);
       }
@@ -94,6 +94,8 @@ const UA: Record<string, (model: string, mac: string) => string> = {
   yealink: (model, mac) => `Yealink SIP-${model} 66.86.0.10 ${mac.match(/../g)!.join(':')}`,
   // MPP form; enterprise firmware fetches over TFTP and sends none, and the name decides anyway.
   cisco: (model, mac) => `Cisco-CP-${model}/12.0.1 (${mac})`,
+  grandstream: (model, mac) => `Grandstream Model HW ${model} SW 1.0.11.3 DevId ${mac}`,
+  snom: (model, mac) => `Mozilla/4.0 (compatible; snom${model}-SIP 10.1.46.16 2010.12-00004-g9ba52f5 ${mac.toUpperCase()})`,
 };
 
 /** The files a device asks for by a name a mirror can hold (its MAC, or the DES path, in the name). */
@@ -102,6 +104,8 @@ function bootFiles(d: Snapshot['profiles']['devices'] extends Map<string, infer 
   if (d.model.vendor === 'polycom') return [`${d.mac}.cfg`, `${d.mac}-settings.cfg`, `${d.mac}-directory.xml`];
   // SEP<MAC> as enterprise phones ask, upper case: nginx, unlike deskset, minds the case.
   if (d.model.vendor === 'cisco') return [`SEP${d.mac.toUpperCase()}.cnf.xml`, `${d.mac}.xml`, `${String(d.model.fields.psn)}.xml`, `spa${String(d.model.fields.psn)}.cfg`];
+  if (d.model.vendor === 'grandstream') return [`cfg${d.mac}`, `cfg${d.mac}.xml`];
+  if (d.model.vendor === 'snom') return [`${String(d.model.fields.htm)}.htm`, `snom${d.model.name}-${d.mac.toUpperCase()}.htm`];
   return [`y${String(d.model.fields.cfg_id)}.cfg`, `${d.mac}.cfg`];
 }
 

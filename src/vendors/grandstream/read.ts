@@ -1,0 +1,162 @@
+// Reading and checking Grandstream provisioning files as the phone reads them:
+// `<gs_provision version="1">[<mac>…</mac>]<config version="1"><Pnnn>value</Pnnn>…` (and
+// `<config version="2">` with `<item name="…">`), plus the older text form, `Pnnn = value`
+// lines. Parsed by libxml2; every defect is a finding with file:line:col, never a throw.
+
+import { XmlDocument, XmlElement, XmlParseError, XmlText, type XmlTreeNode } from 'libxml2-wasm';
+import type { Diagnostic, Severity } from '../../check/diagnostics.js';
+
+/** P-value name -> value, as the phone applies them (a later duplicate wins). */
+export function readGsXml(xml: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const doc = XmlDocument.fromString(xml);
+  try {
+    const config = childElements(doc.root).find((e) => e.name === 'config');
+    for (const e of childElements(config ?? null)) {
+      if (e.name === 'item') out.set(e.attr('name')?.value ?? '', e.content);
+      else out.set(e.name, e.content);
+    }
+  } finally {
+    doc.dispose();
+  }
+  return out;
+}
+
+function childElements(parent: XmlElement | null): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (let n: XmlTreeNode | null = parent?.firstChild ?? null; n; n = n.next) if (n instanceof XmlElement) out.push(n);
+  return out;
+}
+
+const P_NAME = /^P\d{1,6}$/;
+
+/**
+ * Findings for one Grandstream file (XML or the `Pnnn = value` text form). `catalog` is the
+ * set of P-values we know: others are reported as warnings (the phone ignores what its
+ * firmware does not know, so an unknown number is most likely a typo).
+ */
+export function checkGrandstream(text: string, file: string, catalog?: ReadonlySet<string>): Diagnostic[] {
+  const body = text.replace(/^\uFEFF/, '');
+  return body.trimStart().startsWith('<') ? checkGsXml(body, file, catalog) : checkGsText(body, file, catalog);
+}
+
+function finding(code: string, severity: Severity, message: string, file: string, line: number, col = 1): Diagnostic {
+  return { code, severity, message, loc: { file, line: Math.max(line, 1), col: Math.max(col, 1) } };
+}
+
+function checkGsXml(text: string, file: string, catalog?: ReadonlySet<string>): Diagnostic[] {
+  let doc: XmlDocument;
+  try {
+    doc = XmlDocument.fromString(text);
+  } catch (e) {
+    const details = e instanceof XmlParseError ? e.details : [];
+    if (!details.length) return [finding('GS_XML', 'error', `not well-formed XML: ${(e as Error).message.trim()}`, file, 1)];
+    return details.slice(0, 5).map((d) => finding('GS_XML', 'error', `not well-formed XML: ${d.message.trim()}`, file, d.line, d.col));
+  }
+  const out: Diagnostic[] = [];
+  try {
+    const root = doc.root;
+    if (root.name !== 'gs_provision') {
+      out.push(finding('GS_ROOT', 'error', `the root element is <${root.name}>; a Grandstream phone reads only <gs_provision>`, file, root.line));
+      return out;
+    }
+    if (root.attr('version')?.value !== '1') out.push(finding('GS_VERSION', 'warning', '<gs_provision> should carry version="1"', file, root.line));
+    strayText(root, file, out);
+    const kids = childElements(root);
+    let config: XmlElement | undefined;
+    for (const k of kids) {
+      if (k.name === 'mac') {
+        // The phone refuses a file whose <mac> is not its own; a malformed one matches no phone.
+        if (!/^[0-9a-fA-F]{12}$/.test(k.content.trim())) out.push(finding('GS_MAC', 'error', `<mac>${k.content.trim()}</mac> is not 12 hex digits: no phone would accept the file`, file, k.line));
+      } else if (k.name === 'config') {
+        if (config) out.push(finding('GS_DUPLICATE', 'error', 'a second <config> element: the phone reads one', file, k.line));
+        config ??= k;
+      } else out.push(finding('GS_ELEMENT', 'warning', `<${k.name}> is not part of <gs_provision> (mac, config): the phone ignores it`, file, k.line));
+    }
+    if (!config) {
+      out.push(finding('GS_NO_CONFIG', 'error', '<gs_provision> has no <config> element: the file sets nothing', file, root.line));
+      return out;
+    }
+    const version = config.attr('version')?.value ?? '1';
+    if (version !== '1' && version !== '2') out.push(finding('GS_VERSION', 'error', `<config version="${version}">: Grandstream phones read version 1 (<Pnnn>) or 2 (<item name>)`, file, config.line));
+    strayText(config, file, out);
+    const seen = new Map<string, number>();
+    for (const e of childElements(config)) {
+      let name: string;
+      if (version === '2' && e.name === 'item') {
+        name = e.attr('name')?.value ?? '';
+        if (!name) out.push(finding('GS_ITEM', 'error', '<item> without a name attribute', file, e.line));
+      } else if (P_NAME.test(e.name)) {
+        name = e.name;
+        if (catalog && catalog.size && !catalog.has(name)) out.push(finding('GS_UNKNOWN_PVALUE', 'warning', `${name} is not a P-value deskset knows (schemas/grandstream/pvalues.txt): check the number`, file, e.line));
+      } else {
+        out.push(finding('GS_NAME', 'error', `<${e.name}> is not a P-value (P followed by digits${version === '2' ? ', or <item name="…">' : ''}): the phone ignores it`, file, e.line));
+        continue;
+      }
+      if (childElements(e).length) out.push(finding('GS_NESTED', 'error', `<${e.name}> holds elements; a P-value holds text only`, file, e.line));
+      const prev = seen.get(name);
+      if (prev !== undefined) out.push(finding('GS_DUPLICATE', 'warning', `${name} is set again (first on line ${prev}); the phone keeps the last value`, file, e.line));
+      else seen.set(name, e.line);
+    }
+  } finally {
+    doc.dispose();
+  }
+  return out;
+}
+
+/** Text between elements other than white space is a typo the phone silently drops. */
+function strayText(parent: XmlElement, file: string, out: Diagnostic[]): void {
+  for (let n: XmlTreeNode | null = parent.firstChild; n; n = n.next) {
+    if (n instanceof XmlText && n.content.trim() !== '') out.push(finding('GS_TEXT', 'error', `stray text ${JSON.stringify(n.content.trim().slice(0, 40))} inside <${parent.name}>`, file, textLine(n)));
+  }
+}
+
+/**
+ * The text form (`P47 = sip.example.com`, `#` comments) that older tools write and that
+ * P-value lists use. A line that is neither is an error, with its position.
+ */
+function checkGsText(text: string, file: string, catalog?: ReadonlySet<string>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Map<string, number>();
+  const lines = text.split(/\r?\n/);
+  let statements = 0;
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const m = /^(P\d{1,6})\s*=\s?(.*)$/.exec(line);
+    if (!m) {
+      out.push(finding('GS_TEXT_LINE', 'error', `not a "Pnnn = value" line: ${JSON.stringify(line.slice(0, 60))}`, file, i + 1, raw.length - raw.trimStart().length + 1));
+      return;
+    }
+    statements++;
+    const name = m[1]!;
+    if (catalog && catalog.size && !catalog.has(name)) out.push(finding('GS_UNKNOWN_PVALUE', 'warning', `${name} is not a P-value deskset knows (schemas/grandstream/pvalues.txt)`, file, i + 1));
+    const prev = seen.get(name);
+    if (prev !== undefined) out.push(finding('GS_DUPLICATE', 'warning', `${name} is set again (first on line ${prev}); the phone keeps the last value`, file, i + 1));
+    else seen.set(name, i + 1);
+  });
+  if (statements === 0) out.push(finding('GS_EMPTY', 'warning', 'no P-value in the file', file, 1));
+  return out;
+}
+
+/** The P-value catalog: `Pnnn = description` lines (the HT502 definitions form), `#` comments. */
+export function parsePValueCatalog(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(P\d{1,6})\s*=/.exec(line);
+    if (m) out.add(m[1]!);
+  }
+  return out;
+}
+
+/** `<P47>value</P47>`, as `check` traces a finding to the profile value. */
+export function gsLineParam(line: string): { name: string; value?: string } | undefined {
+  const m = /^<(P\d{1,6})>(.*)<\/P\d{1,6}>$/.exec(line) ?? /^<(P\d{1,6})\s*\/>$/.exec(line);
+  return m ? { name: m[1]!, value: m[2] } : undefined;
+}
+
+/** libxml2 numbers a text node by where it ends: step back over the line breaks after its last word. */
+function textLine(n: XmlText): number {
+  const trailing = /\s*$/.exec(n.content)![0];
+  return n.line - (trailing.match(/\n/g)?.length ?? 0);
+}
