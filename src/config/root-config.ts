@@ -6,7 +6,7 @@ import { resolveSecretRefs, type SecretRefContext } from './secret-refs.js';
 import { bool, checkShape, int, listOf, mapOf, oneOf, str, type Shape } from './shape.js';
 import { parseYamlTree, PMap, toPlain, type PEntry, type PNode } from './yaml-tree.js';
 import { IpAllowList } from './ip-allow.js';
-import { isPasswordHash, type StoredCredential } from '../security/password.js';
+import { isPasswordHash, type StoredCredential } from './password-hash.js';
 import { DEFAULT_INVENTORY, DEFAULT_STATE, parseStateSetting, type InventoryConfig, type StateConfig } from '../store/config.js';
 
 export interface RootConfig {

@@ -11,7 +11,6 @@ import { diskFileFor, type ServedTrees } from '../io/disk-file.js';
 import { extensionOf } from '../render/resources.js';
 import { etagOf } from '../render/render.js';
 import type { Gate } from '../security/gate.js';
-import { parseTokenPath } from '../security/tokens.js';
 import type { Provisioner, Served } from '../service/provisioner.js';
 import type { UploadStore } from '../service/upload-store.js';
 import type { Metrics } from '../metrics/index.js';
@@ -20,8 +19,10 @@ import { bytesReply, fileReply } from './file-reply.js';
 import { identify, type Identified } from './identify.js';
 import { BOUND, replyRendered, resolveRendered } from './rendered.js';
 import { emptyReply, type Reply } from './reply.js';
-import { decodeRequestPath } from './request-path.js';
 import { replyUpload, replyUploaded, type UploadBody } from './upload.js';
+import { route, type Routed } from './route.js';
+
+export { route, type Routed };
 
 /** A phone's request, as every transport describes it. */
 export interface PhoneRequest {
@@ -39,13 +40,6 @@ export interface PhoneRequest {
   rawHeaders?: readonly string[];
 }
 
-/** Where a request is headed once any /p/<token>/ prefix is taken off. */
-export interface Routed {
-  path: string;
-  ip: string;
-  tokenMac?: string;
-}
-
 export interface PipelineDeps {
   provisioner: Provisioner;
   gate: Gate;
@@ -54,27 +48,6 @@ export interface PipelineDeps {
   trees: ServedTrees;
   /** Counts uploads (bytes, refusals); requests are counted where they are logged (access.ts). */
   metrics?: Metrics;
-}
-
-/**
- * Decode the path, find the client address, apply the cool-down, and unwrap a URL token.
- * A Reply means the request is already answered (400, 404 for an unknown token, 429).
- */
-export function route(req: PhoneRequest, gate: Gate): Routed | Reply {
-  const ip = gate.clientIp(req.remote, req.headers);
-  const cooling = gate.coolingDown(ip);
-  if (cooling) return cooling;
-  const decoded = decodeRequestPath(req.url);
-  if (!decoded.ok) return emptyReply(decoded.status, { reason: 'bad path', ip });
-  const tokenPath = parseTokenPath(decoded.path);
-  if (!tokenPath) return { path: decoded.path, ip };
-  const mac = gate.tokens?.lookup(tokenPath.token);
-  if (!mac) {
-    // A wrong token is a guess like a wrong MAC.
-    gate.miss(ip, `token:${tokenPath.token.slice(0, 8)}`);
-    return emptyReply(404, { reason: 'unknown token', ip });
-  }
-  return { path: tokenPath.rest, ip, tokenMac: mac };
 }
 
 /** What would answer a GET, decided without access control or I/O: `deskset identify` prints it. */

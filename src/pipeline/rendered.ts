@@ -7,7 +7,7 @@ import { formatDiagnostic } from '../check/diagnostics.js';
 import type { Gate } from '../security/gate.js';
 import type { Provisioner, Served } from '../service/provisioner.js';
 import { planResponse } from './conditional.js';
-import type { Routed } from './handle.js';
+import type { Routed } from './route.js';
 import type { Identified } from './identify.js';
 import { emptyReply, type Reply } from './reply.js';
 import type { IncomingHttpHeaders } from 'node:http';

@@ -15,6 +15,10 @@ import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { DEFAULT_CREDENTIALS } from '../vendors/registry.js';
 import type { DefaultCredential } from '../vendors/contract.js';
+import { isPasswordHash, parseScryptHash, type StoredCredential } from '../config/password-hash.js';
+
+// What deskset.yaml parsing needs of a stored password lives in config/ (no I/O, no crypto).
+export { isPasswordHash, parseScryptHash, type StoredCredential };
 
 const scryptAsync = promisify(crypto.scrypt) as (password: crypto.BinaryLike, salt: crypto.BinaryLike, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
 
@@ -23,14 +27,6 @@ export const SCRYPT_R = 8;
 export const SCRYPT_P = 1;
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
-
-// Bounds for parameters read back from a stored hash. The stored value comes from an admin's
-// YAML, but a typo (or a hostile merge request) must not make one login allocate gigabytes.
-const MAX_N = 2 ** 20;
-const MAX_R = 32;
-const MAX_P = 16;
-const MIN_HASH_BYTES = 16;
-const MAX_HASH_BYTES = 64;
 
 /** Longer "passwords" are refused before any hashing: Basic headers are capped at 4 KB anyway. */
 export const MAX_PASSWORD_LENGTH = 1024;
@@ -49,38 +45,6 @@ export async function hashPassword(plain: string): Promise<string> {
   return hashWith(plain.normalize('NFC'), { N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, hashBytes: HASH_BYTES });
 }
 
-interface ParsedHash {
-  N: number;
-  r: number;
-  p: number;
-  salt: Buffer;
-  hash: Buffer;
-}
-
-const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const INT = /^[1-9][0-9]{0,7}$/;
-
-/** The parts of a stored scrypt hash, or undefined for anything else (never throws). */
-export function parseScryptHash(stored: string): ParsedHash | undefined {
-  if (typeof stored !== 'string' || stored.length > 512) return undefined;
-  const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
-  const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
-  if (!INT.test(n) || !INT.test(r) || !INT.test(p) || !B64.test(salt) || !B64.test(hash)) return undefined;
-  const N = Number(n);
-  const R = Number(r);
-  const P = Number(p);
-  // N must be a power of two greater than 1 (scrypt's own rule).
-  if (N < 2 || N > MAX_N || (N & (N - 1)) !== 0 || R > MAX_R || P > MAX_P) return undefined;
-  const saltBuf = Buffer.from(salt, 'base64');
-  const hashBuf = Buffer.from(hash, 'base64');
-  if (saltBuf.length < 8 || hashBuf.length < MIN_HASH_BYTES || hashBuf.length > MAX_HASH_BYTES) return undefined;
-  return { N, r: R, p: P, salt: saltBuf, hash: hashBuf };
-}
-
-export function isPasswordHash(stored: string): boolean {
-  return parseScryptHash(stored) !== undefined;
-}
 
 /** True when `plain` matches the scrypt hash `stored`. Unknown formats (including plain text) are false. */
 export async function verifyPassword(plain: string, stored: string): Promise<boolean> {
@@ -95,13 +59,6 @@ export async function verifyPassword(plain: string, stored: string): Promise<boo
   }
 }
 
-/**
- * What a password is checked against. A plain secret is accepted ONLY as `kind: 'secret'`,
- * which the config loader sets for values that came from a secret reference
- * (`${env:…}`/`${file:…}`, see config/secret-refs.ts). A plain password typed into a profile
- * is never a credential: the caller must not construct `secret` from it.
- */
-export type StoredCredential = { kind: 'hash'; value: string } | { kind: 'secret'; value: string };
 
 // A fixed hash with the default cost: checking against it when there is no credential makes
 // "unknown user" take as long as "wrong password", so timing does not reveal which MACs exist.
@@ -241,12 +198,10 @@ async function hashWith(plain: string, c: { N: number; r: number; p: number; has
 export const KNOWN_DEFAULT_CREDENTIALS: ReadonlyArray<DefaultCredential> = DEFAULT_CREDENTIALS;
 
 /** Which vendor default `user`/`password` is, or undefined. User names compare case-insensitively. */
+/** Every vendor default these credentials are, joined (admin/admin is several vendors' default). */
 export function describeDefaultCredential(user: string | undefined, password: string): string | undefined {
-  for (const d of KNOWN_DEFAULT_CREDENTIALS) {
-    if (d.password !== password) continue;
-    if (d.user === undefined || (user !== undefined && d.user.toLowerCase() === user.toLowerCase())) return d.what;
-  }
-  return undefined;
+  const found = KNOWN_DEFAULT_CREDENTIALS.filter((d) => d.password === password && (d.user === undefined || (user !== undefined && d.user.toLowerCase() === user.toLowerCase())));
+  return found.length ? found.map((d) => d.what).join('; ') : undefined;
 }
 
 export function isKnownDefaultCredential(user: string | undefined, password: string): boolean {

@@ -9,7 +9,9 @@
 // raw token: URL and API tokens are stored as SHA-256 digests.
 
 import crypto from 'node:crypto';
-import type { Where } from './where.js';
+import { DEVICE_COLUMNS, type DeviceColumn, type Where } from './where.js';
+
+export { DEVICE_COLUMNS, type DeviceColumn };
 import type { CodeStore } from '../enroll/contract.js';
 
 /** What a phone's last requests add up to (see docs/state.md). */
@@ -62,9 +64,6 @@ export interface DeviceRecord {
   files: FileFetch[];
 }
 
-/** The columns `--where` and list filters may name (docs/cli.md, the admin API). */
-export const DEVICE_COLUMNS = ['mac', 'vendor', 'model', 'firmware', 'hardware', 'ip', 'site', 'result', 'first_seen', 'last_seen'] as const;
-export type DeviceColumn = (typeof DEVICE_COLUMNS)[number];
 
 /** A device's columns as plain strings ('' when absent), which is what `--where` compares. */
 export function deviceRow(d: Omit<DeviceRecord, 'files' | 'configured'>): Record<DeviceColumn, string> {

@@ -9,7 +9,9 @@
 //   op   := '=' | '!=' | '^=' | '$=' | '*='
 //   value: a bare word (up to a space or ')'), or quoted with ' or " (doubled inside: 'O''Brien')
 
-import { DEVICE_COLUMNS, type DeviceColumn } from './contract.js';
+/** The columns `--where` and list filters may name (docs/cli.md, the admin API). */
+export const DEVICE_COLUMNS = ['mac', 'vendor', 'model', 'firmware', 'hardware', 'ip', 'site', 'result', 'first_seen', 'last_seen'] as const;
+export type DeviceColumn = (typeof DEVICE_COLUMNS)[number];
 
 export type WhereOp = '=' | '!=' | '^=' | '$=' | '*=';
 export type Where = { kind: 'cond'; column: DeviceColumn; op: WhereOp; value: string } | { kind: 'and' | 'or'; items: Where[] };

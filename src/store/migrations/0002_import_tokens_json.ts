@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MigrationContext, MigrationTx } from './index.js';
+import type { MigrationContext, MigrationTx } from './types.js';
 import { readTokensFile } from '../../security/tokens-file.js';
 
 export const m0002 = {

@@ -7,25 +7,8 @@ import { m0001 } from './0001_init.js';
 import { m0002 } from './0002_import_tokens_json.js';
 import { m0003 } from './0003_enrollment.js';
 
-export interface MigrationContext {
-  /** The state directory, for migrations that import files from it. */
-  stateDir?: string;
-  /** Run after the migration's transaction committed (file renames must not precede it). */
-  onCommitted?: (fn: () => void) => void;
-}
-
-/** Statements with `?` placeholders, in the migration's transaction. */
-export interface MigrationTx {
-  run(sql: string, params?: unknown[]): Promise<void>;
-}
-
-export interface Migration {
-  version: number;
-  name: string;
-  sqlite: string;
-  postgres: string;
-  after?: (tx: MigrationTx, ctx: MigrationContext) => Promise<void>;
-}
+export type { Migration, MigrationContext, MigrationTx } from './types.js';
+import type { Migration } from './types.js';
 
 export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
