@@ -8,6 +8,7 @@ import path from 'node:path';
 import { hasErrors } from '../check/diagnostics.js';
 import { planAdoption, type AdoptStep } from '../enroll/adopt.js';
 import { loadRoot } from '../io/load-root.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 import { openRootState } from './state.js';
@@ -36,7 +37,7 @@ export function run(args: string[]): Promise<number> {
         for (const s of steps) {
           if (s.kind === 'skip') continue;
           if (s.kind === 'rename') await renameInto(state.rootDir, s.from, s.to);
-          if (s.kind === 'create') await writeAtomically(path.join(state.rootDir, s.to), s.text);
+          if (s.kind === 'create') await writeFileAtomic(path.join(state.rootDir, s.to), s.text);
           await store.setBindingState(s.mac, 'adopted', at);
           await store.appendAudit({ at, actor: 'cli', source: 'local', action: 'device.adopt', result: 'ok', target: s.mac, detail: { code: s.binding.codeId, file: s.kind === 'mark' ? s.file : s.to } });
         }
@@ -61,13 +62,6 @@ function report(steps: AdoptStep[], written: boolean): string {
   const adoptable = steps.filter((s) => s.kind !== 'skip').length;
   out.push(written ? `adopted ${adoptable} binding${adoptable === 1 ? '' : 's'}: commit the files` : `run again with --write to adopt ${adoptable} binding${adoptable === 1 ? '' : 's'}`);
   return `${out.join('\n')}\n`;
-}
-
-/** Write `text` to `file` through a temp file and a rename: a crash leaves the old file or the new one, never half. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, text, { flag: 'wx' });
-  await fs.rename(tmp, file);
 }
 
 /** A placeholder's file becomes the device's, unless a file is already there. */
