@@ -198,11 +198,11 @@ describe('buildFirmwareCatalog', () => {
   });
 
   it('an unknown vendor directory is an error naming the vendor; files outside <vendor>/<version>/ are ignored with a warning', () => {
-    const { firmware, diagnostics } = build(['firmware/cisco/12.0/cp-8845.loads', 'firmware/stray.bin', AV_OLD]);
+    const { firmware, diagnostics } = build(['firmware/acme/12.0/acme-9000.bin', 'firmware/stray.bin', AV_OLD]);
     const vendorErr = diagnostics.find((d) => d.code === 'FIRMWARE_VENDOR');
     expect(vendorErr?.severity).toBe('error');
-    expect(vendorErr?.message).toContain('cisco');
-    expect(vendorErr?.loc?.file).toBe('firmware/cisco/12.0');
+    expect(vendorErr?.message).toContain('acme');
+    expect(vendorErr?.loc?.file).toBe('firmware/acme/12.0');
     const layout = diagnostics.find((d) => d.code === 'FIRMWARE_LAYOUT');
     expect(layout?.severity).toBe('warning');
     expect(layout?.loc?.file).toBe('firmware/stray.bin');
@@ -793,10 +793,10 @@ describe('CLI on temp roots: check, render, firmware', () => {
     });
 
     it('a root with load errors (an unknown vendor under firmware/) prints them and exits 1', async () => {
-      const r = await root({ 'firmware/cisco/1.0/x.loads': 'x' });
+      const r = await root({ 'firmware/acme/1.0/x.bin': 'x' });
       const res = await cli(r, ['firmware', '.']);
       expect(res.code).toBe(1);
-      expect(res.stdout + res.stderr).toMatch(/firmware\/cisco\/1\.0:\d+:\d+: error FIRMWARE_VENDOR/);
+      expect(res.stdout + res.stderr).toMatch(/firmware\/acme\/1\.0:\d+:\d+: error FIRMWARE_VENDOR/);
     });
   });
 });

@@ -4,7 +4,7 @@
 // coalesced; /-/status and ETags follow the snapshot; and a request never sees a mix.
 // No fixed sleeps: every wait is a bounded poll.
 
-import { promises as fs, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { promises as fs, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { etagOf } from '../src/render/render.js';
@@ -14,7 +14,10 @@ import { WATCHED } from '../src/io/watch.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { Provisioner } from '../src/service/provisioner.js';
 import { PACKAGE_DIR, sampleFile, until } from './helpers/reload-root.js';
-import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
+import { makeTmpRoot, SAMPLES, type TmpRoot } from './helpers/tmp-root.js';
+
+/** How many devices the samples hold (they grow as vendors are added). */
+const SAMPLE_DEVICES = readdirSync(path.join(SAMPLES, 'profiles', 'devices')).filter((f) => f.endsWith('.yaml')).length;
 
 const YEALINK = '805ec0123456';
 const YEALINK_FILE = `profiles/devices/${YEALINK}.yaml`;
@@ -164,7 +167,7 @@ describe('live reload', () => {
     expect((await get(h, `/${YEALINK}.cfg`)).status).toBe(200);
     await fs.rm(path.join(h.root, YEALINK_FILE));
     await until(async () => (await get(h, `/${YEALINK}.cfg`)).status === 404, 'the deleted device to 404');
-    expect((await status(h)).devices).toBe(6);
+    expect((await status(h)).devices).toBe(SAMPLE_DEVICES - 1);
 
     const added = '805ec0000001';
     expect((await get(h, `/${added}.cfg`)).status).toBe(404);
@@ -174,7 +177,7 @@ describe('live reload', () => {
       return g.status === 200 ? g : undefined;
     }, 'the added device to be served');
     expect(r.text).toContain('account.1.display_name = New Desk');
-    expect((await status(h)).devices).toBe(7);
+    expect((await status(h)).devices).toBe(SAMPLE_DEVICES);
   });
 
   it('a burst of 200 new device files is coalesced into a handful of reloads, and all 200 are served', async () => {
@@ -184,7 +187,7 @@ describe('live reload', () => {
     for (const mac of macs) {
       await fs.writeFile(path.join(h.root, `profiles/devices/${mac}.yaml`), `model: T46S\nsite: lisbon\nsettings:\n  lines:\n    - {extension: "${mac.slice(-4)}"}\n`);
     }
-    await until(async () => (await status(h)).devices === 207, 'all 200 devices to be loaded', 15_000);
+    await until(async () => (await status(h)).devices === SAMPLE_DEVICES + 200, 'all 200 devices to be loaded', 15_000);
     // Count only once the log has been quiet for a while (a straggling batch would show up).
     let last = -1;
     let quiet = 0;
@@ -305,7 +308,7 @@ describe('live reload', () => {
     const h = await start();
     const s0 = await status(h);
     expect(s0.snapshot).toMatch(/^[0-9a-f]{6,}$/);
-    expect(s0.devices).toBe(7);
+    expect(s0.devices).toBe(SAMPLE_DEVICES);
     expect(s0.files).toBeGreaterThanOrEqual(13);
     expect(Number.isNaN(Date.parse(s0.loadedAt))).toBe(false);
     expect(s0.healthy).toBe(true);
@@ -316,7 +319,7 @@ describe('live reload', () => {
       return s.snapshot !== s0.snapshot ? s : undefined;
     }, 'a new snapshot id');
     expect(Date.parse(s1.loadedAt)).toBeGreaterThanOrEqual(Date.parse(s0.loadedAt));
-    expect(s1.devices).toBe(7);
+    expect(s1.devices).toBe(SAMPLE_DEVICES);
     expect(s1.healthy).toBe(true);
     expect(s1.lastReload?.ok).toBe(true);
 
@@ -327,7 +330,7 @@ describe('live reload', () => {
     }, 'the bad reload to be reported');
     expect(s2.snapshot).toBe(s1.snapshot);
     expect(s2.loadedAt).toBe(s1.loadedAt);
-    expect(s2.devices).toBe(7);
+    expect(s2.devices).toBe(SAMPLE_DEVICES);
     expect(s2.lastReload?.ok).toBe(false);
     expect(s2.lastReload?.changed).toEqual([YEALINK_FILE]);
   });
