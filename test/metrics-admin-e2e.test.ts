@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../src/security/password.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { basic, get, memoryLog } from './helpers/e2e-http.js';
-import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
+import { makeTmpRoot, type TmpRoot, SAMPLE_DEVICES } from './helpers/tmp-root.js';
 
 const J179_UA = 'Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/J179-4.1.3.0.6 (MAC:c81fea83e85a)';
 
@@ -77,7 +77,7 @@ describe('/metrics behind the admin users (the default)', () => {
     expect(after.get('deskset_render_cache_hits_total')! - (b.get('deskset_render_cache_hits_total') ?? 0)).toBeGreaterThanOrEqual(100);
     expect(refused).toBe(10);
     expect(after.get('deskset_enumeration_cooldowns_total')).toBe(0);
-    expect(after.get('deskset_snapshot_devices')).toBe(7);
+    expect(after.get('deskset_snapshot_devices')).toBe(SAMPLE_DEVICES);
     expect(after.get(`deskset_snapshot_info{id="${server.provisioner.current().id}"}`)).toBe(1);
     // Scrapes are not phone requests: the admin listener's own calls are not counted.
     expect([...after.keys()].filter((k) => k.includes('kind="operator"'))).toEqual([]);

@@ -10,7 +10,7 @@ import type { RunningServer } from '../src/server.js';
 import { hashPassword } from '../src/security/password.js';
 import { parseRootConfig } from '../src/config/root-config.js';
 import { serveRoot } from './helpers/serve-root.js';
-import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
+import { makeTmpRoot, type TmpRoot, SAMPLE_DEVICES } from './helpers/tmp-root.js';
 
 /** Sample lines (`name{labels} value`) of the deskset_ metrics, as a map. */
 function samples(text: string): Map<string, number> {
@@ -199,7 +199,7 @@ describe('a real server, scraped around real requests', () => {
     const key = 'deskset_requests_total{vendor="avaya",kind="device",status="200"}';
     expect((after.get(key) ?? 0) - (before.get(key) ?? 0)).toBe(3);
     expect((after.get('deskset_render_cache_hits_total') ?? 0) - (before.get('deskset_render_cache_hits_total') ?? 0)).toBeGreaterThanOrEqual(2);
-    expect(after.get('deskset_snapshot_devices')).toBe(7);
+    expect(after.get('deskset_snapshot_devices')).toBe(SAMPLE_DEVICES);
     expect(after.get('deskset_config_healthy')).toBe(1);
   });
 

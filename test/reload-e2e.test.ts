@@ -4,7 +4,7 @@
 // coalesced; /-/status and ETags follow the snapshot; and a request never sees a mix.
 // No fixed sleeps: every wait is a bounded poll.
 
-import { promises as fs, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { promises as fs, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { etagOf } from '../src/render/render.js';
@@ -14,10 +14,7 @@ import { WATCHED } from '../src/io/watch.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { Provisioner } from '../src/service/provisioner.js';
 import { PACKAGE_DIR, sampleFile, until } from './helpers/reload-root.js';
-import { makeTmpRoot, SAMPLES, type TmpRoot } from './helpers/tmp-root.js';
-
-/** How many devices the samples hold (they grow as vendors are added). */
-const SAMPLE_DEVICES = readdirSync(path.join(SAMPLES, 'profiles', 'devices')).filter((f) => f.endsWith('.yaml')).length;
+import { makeTmpRoot, SAMPLE_DEVICES, type TmpRoot } from './helpers/tmp-root.js';
 
 const YEALINK = '805ec0123456';
 const YEALINK_FILE = `profiles/devices/${YEALINK}.yaml`;

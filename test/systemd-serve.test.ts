@@ -9,7 +9,7 @@ import { notifyArgs, notifySystemd } from '../src/service/systemd-notify.js';
 import { spawnCli } from './helpers/cli.js';
 import { get } from './helpers/e2e-http.js';
 import { HAVE_PYTHON, HAVE_SYSTEMD_NOTIFY, openNotifySocket } from './helpers/notify-socket.js';
-import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
+import { makeTmpRoot, type TmpRoot, SAMPLE_DEVICES } from './helpers/tmp-root.js';
 
 const CAN_LISTEN = HAVE_PYTHON && HAVE_SYSTEMD_NOTIFY;
 if (!CAN_LISTEN) console.log(`systemd-serve: skipping the notify-socket tests (${HAVE_PYTHON ? '' : 'python3 '}${HAVE_SYSTEMD_NOTIFY ? '' : 'systemd-notify '}not installed)`);
@@ -90,7 +90,7 @@ describe.skipIf(!CAN_LISTEN)('serve under systemd (Type=notify)', () => {
     const root = await tmpRoot();
     const s = await serve(root.dir, { NOTIFY_SOCKET: sock.path });
     const msg = await sock.waitFor(/READY=1/);
-    expect(msg.split('\n')).toEqual(['READY=1', `STATUS=serving 7 devices on port ${s.port}`]);
+    expect(msg.split('\n')).toEqual(['READY=1', `STATUS=serving ${SAMPLE_DEVICES} devices on port ${s.port}`]);
     // Ready means ready: the listener answers at once.
     expect((await get(`http://127.0.0.1:${s.port}`, '/c81fea83e85a.txt')).status).toBe(200);
     expect(s.stderr()).not.toContain('could not notify systemd');

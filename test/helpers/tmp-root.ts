@@ -1,11 +1,14 @@
 // Throwaway config roots: a fresh copy of samples/ in the OS temp dir with edits applied.
 
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO } from './cli.js';
 
 export const SAMPLES = path.join(REPO, 'samples');
+
+/** How many devices the samples hold (they grow as vendors are added). */
+export const SAMPLE_DEVICES = readdirSync(path.join(SAMPLES, 'profiles', 'devices')).filter((f) => f.endsWith('.yaml')).length;
 
 /** New file text, `null` to delete the file, or a function of the old text. */
 export type Edit = string | null | ((old: string) => string);
