@@ -41,8 +41,8 @@ describe('each step of the history, in every mode', () => {
   it('global change: the nyc phones that render a language (lisbon overrides it), caused by global.yaml:12', async () => {
     const { code, doc } = await json(ROOT_IN_REPO, 'base', 'global');
     expect(code).toBe(1);
-    // The Poly and the Yealink; Avaya's per-device files carry no language.
-    expect(doc.devices.changed).toEqual(['0004f2a1b2c3', '805ec0abcdef']);
+    // The Poly, the Yealink and the Cisco 8845; Avaya's per-device files carry no language.
+    expect(doc.devices.changed).toEqual(['0004f2a1b2c3', '805ec0abcdef', 'a44c11a08845']);
     for (const m of await devicesOfSite('lisbon')) expect(doc.devices.changed).not.toContain(m);
     const g = doc.groups.find((x) => x.devices.length > 0)!;
     expect(g.cause).toEqual([{ file: `${ROOT_IN_REPO}/profiles/global.yaml`, line: 12, oldLine: 12, removed: ['  language: en'], added: ['  language: fr'] }]);
@@ -53,10 +53,10 @@ describe('each step of the history, in every mode', () => {
     const md = await diff(ROOT_IN_REPO, 'base', 'global', '--markdown');
     expect(md.code).toBe(1);
     expect(md.stdout).toMatch(/^### deskset diff: `base` → `global`/);
-    expect(md.stdout).toContain('<details><summary>2 devices and');
+    expect(md.stdout).toContain('<details><summary>3 devices and');
     expect(md.stdout.split('<details>').length).toBe(md.stdout.split('</details>').length);
     const stat = await diff(ROOT_IN_REPO, 'base', 'global', '--stat');
-    expect(stat.stdout.split('\n')[0]).toBe(`base → global: 2 devices change (2 changed, 0 added, 0 removed), ${doc.files.changed} files (${doc.files.changed} changed, 0 added, 0 removed)`);
+    expect(stat.stdout.split('\n')[0]).toBe(`base → global: 3 devices change (3 changed, 0 added, 0 removed), ${doc.files.changed} files (${doc.files.changed} changed, 0 added, 0 removed)`);
     expect(stat.stdout).not.toContain('@@');
   });
 
@@ -134,7 +134,8 @@ describe('the working tree and the checkout', () => {
       const r = await runCli(['diff', '--json'], { cwd: h.root });
       expect(r.code).toBe(1);
       const doc = JSON.parse(r.stdout) as Json;
-      expect(doc.devices.changed).toEqual(['2cf4c5001122', '64167f0a8800']);
+      // Every Lisbon phone that renders the SIP port: the Avaya, the Trio, the Snom, the Cisco MPP and the Grandstream.
+      expect(doc.devices.changed).toEqual(['000413a1b2c3', '00562b006851', '2cf4c5001122', '64167f0a8800', 'c074ad0a1b2c']);
       expect(doc.groups[0]!.cause[0]).toMatchObject({ file: 'profiles/sites/lisbon.yaml', line: 5, added: ['    port: 5070'] });
       expect(h.git('status', '--porcelain')).toBe(' M phones/profiles/sites/lisbon.yaml\n');
     } finally {
