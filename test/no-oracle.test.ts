@@ -13,7 +13,7 @@ import { parseRootConfig } from '../src/config/root-config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { runCli } from './helpers/cli.js';
 import { appendYaml, basic, desksetYaml, memoryLog, settle, stable } from './helpers/e2e-http.js';
-import { makeTmpRoot, replaceOnce, type TmpRoot } from './helpers/tmp-root.js';
+import { makeTmpRoot, replaceOnce, type TmpRoot, SAMPLE_DEVICES } from './helpers/tmp-root.js';
 
 const POLY = '0004f2a1b2c3'; // VVX450, nyc
 const T54W = '805ec0abcdef'; // Yealink, nyc
@@ -294,7 +294,7 @@ describe('/healthz and /-/status: details for operators only (security.operators
       expect([h.status, h.body]).toEqual([200, 'ok\n']);
     }
     const op = JSON.parse((await ask(srv.port, OPERATOR, { path: '/-/status' })).body) as Record<string, unknown>;
-    expect(op).toMatchObject({ healthy: true, devices: 7 });
+    expect(op).toMatchObject({ healthy: true, devices: SAMPLE_DEVICES });
     const other = await ask(srv.port, STRANGER, { path: '/-/status' });
     expect(other.status).toBe(200);
     expect(JSON.parse(other.body)).toEqual({ healthy: true });
