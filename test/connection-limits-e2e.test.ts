@@ -30,7 +30,7 @@ let stdout = '';
 
 beforeAll(async () => {
   root = await makeTmpRoot({ 'deskset.yaml': (old) => `${old}\nconnections:\n  idle_timeout_s: ${IDLE_TIMEOUT_S}\n` });
-  child = spawn('sh', ['-c', 'ulimit -n 1024 && exec "$0" "$@"', process.execPath, BIN, 'serve', root.dir, '--port', '0', '--host', '0.0.0.0', '--https-port', '0', '--dev-tls', '--warm-up', '0', '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn('sh', ['-c', 'ulimit -n 1024 && exec "$0" "$@"', process.execPath, BIN, 'serve', root.dir, '--port', '0', '--host', '0.0.0.0', '--https-port', '0', '--dev-tls', '--warm-up', '0', '--no-watch', '--no-admin'], { stdio: ['ignore', 'pipe', 'pipe'] });
   done = collect(child, 120_000);
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   await new Promise<void>((resolve, reject) => {

@@ -31,6 +31,9 @@ function assertBuilt(): void {
 
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
   assertBuilt();
+  // `serve` starts the admin API on 127.0.0.1:9090 by default: test files run in parallel, so
+  // each server a test starts takes a free admin port unless the test chose one.
+  if (args[0] === 'serve' && !args.includes('--admin-port') && !args.includes('--no-admin')) args = [...args, '--admin-port', '0'];
   return spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, ...opts.env },
