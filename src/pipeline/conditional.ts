@@ -1,7 +1,7 @@
 // HTTP conditional requests and byte ranges as pure functions over plain header objects.
 // Modelled on jshttp/fresh and jshttp/range-parser, but returning tagged unions instead of
 // magic numbers, and following RFC 9110 (June 2022) to the letter where the older libraries
-// are lenient. No I/O here: src/http/send.ts adapts these plans to Koa.
+// are lenient. No I/O here: pipeline/file-reply.ts and rendered.ts turn these plans into replies.
 
 import crypto from 'node:crypto';
 
