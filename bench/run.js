@@ -831,7 +831,9 @@ async function main() {
   // what is being measured (node_modules is shared through a symlink).
   const pkg = path.join(work, 'pkg');
   mkdirSync(pkg);
-  for (const d of ['dist', 'bin', 'templates', 'schemas', 'package.json']) if (existsSync(path.join(REPO, d))) cpSync(path.join(REPO, d), path.join(pkg, d), { recursive: true });
+  // What the package needs at run time: the build, the vendors' data and the dashboard's
+  // templates and static files (read from src/admin/ui, where they are written).
+  for (const d of ['dist', 'bin', 'templates', 'schemas', 'src/admin/ui', 'package.json']) if (existsSync(path.join(REPO, d))) cpSync(path.join(REPO, d), path.join(pkg, d), { recursive: true });
   symlinkSync(path.join(REPO, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
   usePackage(pkg);
   const tools = await ensureTools();
