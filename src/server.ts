@@ -43,6 +43,7 @@ import type { StateStore } from './store/contract.js';
 import { openStateStore } from './store/open.js';
 import { Inventory } from './inventory/inventory.js';
 import { startAdminListener, type RunningAdmin } from './admin/listener.js';
+import { readLifecycles } from './enroll/read-lifecycles.js';
 import { VERSION } from './io/package-root.js';
 import { Metrics } from './metrics/index.js';
 import { metricsRouter } from './metrics/route.js';
@@ -191,7 +192,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Before the first phone: temp files and half-done log appends a killed process left behind.
   const orphans = await uploads.removeStaleTemps().catch((e: Error) => (log.warn({ err: e.message }, 'upload housekeeping failed'), 0));
   if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');
-  const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag, flushMs: snap.config.inventory.flushMs, maxUnknown: snap.config.inventory.maxUnknown, log });
+  const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag, flushMs: snap.config.inventory.flushMs, touchMs: snap.config.inventory.touchS * 1000, maxUnknown: snap.config.inventory.maxUnknown, log });
   const tokens = store ? TokenStore.onStore(store) : new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
   // Migration 0002 imports tokens.json once per database: a second server's file on a shared PostgreSQL is not.
@@ -282,6 +283,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag,
         health: () => reloader.status(),
         store,
+        lifecycles: async () => (store ? readLifecycles(store, provisioner.current(), new Date()) : undefined),
+        enroll: { snapshot: () => provisioner.current(), enrollment, guard: gate.guard, modelSeen: async (mac) => (await store?.getDevice(mac))?.model },
         phoneOverrides: async (mac) => (await uploads.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override),
         log,
         version: VERSION,

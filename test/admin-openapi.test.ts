@@ -46,6 +46,10 @@ const CALLS: Array<[string, string, string, Auth, string | undefined, string | u
   ['/devices/import', 'post', '/api/v1/devices/import', ADMIN, 'x', 'application/xml', 415],
   ['/devices/import', 'post', '/api/v1/devices/import', VIEWER, 'x', 'text/csv', 403],
   ['/devices/export.csv', 'get', '/api/v1/devices/export.csv', VIEWER, undefined, undefined, 200],
+  // Enrollment is off on this server; test/enroll-api.test.ts checks 201, 403 and 429 against the document.
+  ['/enroll', 'post', '/api/v1/enroll', undefined, JSON.stringify({ code: '12345678', mac: POLY, model: 'VVX450' }), 'application/json', 404],
+  ['/enroll', 'post', '/api/v1/enroll', undefined, '{bad', 'application/json', 400],
+  ['/enroll', 'post', '/api/v1/enroll', undefined, 'code=1', 'text/plain', 415],
 ];
 
 describe('OpenAPI 3.1 document', () => {

@@ -11,6 +11,7 @@ import { createAdminApp, type AdminApp } from './app.js';
 import { csvPort } from './csv.js';
 import { allRecords, createApiRouter, PUBLIC_PATHS, type AdminApiDeps } from './routes.js';
 import { createDashboardRouters } from './ui/router.js';
+import { createEnrollRouter, type EnrollDeps } from './enroll.js';
 
 export interface AdminListenerOptions extends Omit<AdminApiDeps, 'maxBodyBytes'> {
   host: string;
@@ -19,6 +20,8 @@ export interface AdminListenerOptions extends Omit<AdminApiDeps, 'maxBodyBytes'>
   tls?: TlsServerOptions;
   config: () => AdminConfig;
   log: Logger;
+  /** Redeeming codes for phones that cannot prompt (/api/v1/enroll and the /enroll form). */
+  enroll?: Omit<EnrollDeps, 'maxBodyBytes'>;
 }
 
 export interface RunningAdmin {
@@ -42,6 +45,8 @@ export async function startAdminListener(o: AdminListenerOptions): Promise<Runni
   const dashboard = createDashboardRouters(o);
   admin.mount(dashboard.pages, { access: 'viewer' });
   admin.mount(dashboard.assets, { access: 'viewer', audit: false });
+  // Public: the code is the credential (enroll.ts).
+  if (o.enroll) admin.mount(createEnrollRouter({ ...o.enroll, maxBodyBytes: () => o.config().maxBodyBytes }), { access: 'public' });
   const handler = admin.app.callback();
   const server = o.tls ? https.createServer({ ...TIMEOUTS, ...o.tls, requestCert: false }, handler) : http.createServer(TIMEOUTS, handler);
   // A client that dribbles or stalls is cut off; the admin port is not a phone's to hold.

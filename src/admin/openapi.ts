@@ -2,6 +2,7 @@
 // against every route's real answers (test/admin-openapi.test.ts).
 
 import { PROBLEM_KINDS, PROBLEM_TYPE_BASE } from './problem.js';
+import { LIFECYCLES } from '../enroll/lifecycle.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
@@ -29,7 +30,7 @@ const finding = {
 };
 
 const DEVICE_PROPS = {
-  mac: { type: 'string', pattern: '^[0-9a-f]{12}$' },
+  mac: { type: ['string', 'null'], pattern: '^[0-9a-f]{12}$', description: 'null for a placeholder no phone holds yet' },
   configured: { type: 'boolean', description: 'Has a device profile in the root' },
   vendor: nullable('string'),
   model: nullable('string'),
@@ -41,6 +42,8 @@ const DEVICE_PROPS = {
   firstSeen: nullable('string'),
   lastSeen: nullable('string'),
   result: { enum: ['ok', 'stale', 'failing', 'never', 'unknown'], description: 'Provision result (docs/state.md)' },
+  state: { enum: [...LIFECYCLES, null], description: 'Enrollment lifecycle (docs/enrollment.md); null when enrollment is off or has no word on the device' },
+  placeholder: { type: 'string', description: 'A placeholder’s row: its name' },
 };
 
 export const OPENAPI = {
@@ -113,10 +116,39 @@ export const OPENAPI = {
         responses: { '200': { description: 'A page of audit entries', content: json(ref('AuditPage')) }, ...COMMON, '403': problem('Needs the admin role'), '501': problem('No state store (state: off)') },
       },
     },
+    '/enroll': {
+      post: {
+        summary: 'Redeem an activation or enrollment code for a phone that cannot type one (docs/enrollment.md). No credentials: the code is one; wrong codes count toward the MAC’s lockout for the caller’s address.',
+        security: [],
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['code', 'mac'],
+            additionalProperties: false,
+            properties: { code: { type: 'string' }, mac: { type: 'string' }, model: { type: 'string', description: 'Default: the model the inventory last saw the MAC’s User-Agent name' } },
+          }),
+        },
+        responses: {
+          '201': { description: 'Bound', content: json(ref('Enrolled')) },
+          '400': problem('Bad input, or no model given and none seen'),
+          '403': problem('The code was not accepted (the same answer for every reason; the audit log has it)'),
+          '404': problem('Enrollment is off'),
+          '415': problem('Not JSON'),
+          '429': problem('Locked: too many wrong codes for this MAC from this address, or too many MACs tried'),
+        },
+      },
+    },
   },
   components: {
     securitySchemes: { basic: { type: 'http', scheme: 'basic' }, bearer: { type: 'http', scheme: 'bearer' } },
     schemas: {
+      Enrolled: {
+        type: 'object',
+        required: ['mac', 'model', 'code', 'placeholder', 'site', 'groups', 'boundAt'],
+        additionalProperties: false,
+        properties: { mac: { type: 'string', pattern: '^[0-9a-f]{12}$' }, model: { type: 'string' }, code: { type: 'string', description: 'e.g. `activation code …1234` (never the code)' }, placeholder: nullable('string'), site: nullable('string'), groups: { type: 'array', items: { type: 'string' } }, boundAt: { type: 'string', format: 'date-time' } },
+      },
       Problem: {
         type: 'object',
         required: ['type', 'title', 'status', 'detail'],
@@ -156,7 +188,7 @@ export const OPENAPI = {
       },
       Device: {
         type: 'object',
-        required: ['mac', 'configured', 'vendor', 'model', 'site', 'groups', 'firmware', 'hardware', 'ip', 'firstSeen', 'lastSeen', 'result'],
+        required: ['mac', 'configured', 'vendor', 'model', 'site', 'groups', 'firmware', 'hardware', 'ip', 'firstSeen', 'lastSeen', 'result', 'state'],
         additionalProperties: false,
         properties: DEVICE_PROPS,
       },
@@ -168,7 +200,7 @@ export const OPENAPI = {
       },
       DeviceDetail: {
         type: 'object',
-        required: ['mac', 'configured', 'vendor', 'model', 'site', 'groups', 'firmware', 'hardware', 'ip', 'firstSeen', 'lastSeen', 'result', 'files', 'fetched', 'explain'],
+        required: ['mac', 'configured', 'vendor', 'model', 'site', 'groups', 'firmware', 'hardware', 'ip', 'firstSeen', 'lastSeen', 'result', 'state', 'files', 'fetched', 'explain'],
         additionalProperties: false,
         properties: {
           ...DEVICE_PROPS,

@@ -17,7 +17,7 @@ import { boolParam, enumParam, paging, readBody, strictQuery, timeParam, type Qu
 import { MAX_PAGE, type DeviceRecord } from '../store/contract.js';
 import { parseWhere, WhereError } from '../store/where.js';
 import { judgeFor } from '../inventory/judge.js';
-import { joinInventory, parseDuration, selectDevices } from '../inventory/view.js';
+import { joinInventory, parseDuration, selectDevices, type Lifecycles } from '../inventory/view.js';
 import type { ImportMode } from '../csv/import-plan.js';
 import type { AdminStore } from './store.js';
 import { deviceViews, findPhoneFile, phoneFiles, snapshotView, statusView } from './views.js';
@@ -37,6 +37,8 @@ export interface AdminApiDeps {
   /** Files the phone uploaded that override ours on the phone (explain shows them). */
   phoneOverrides?: (mac: string) => Promise<PhoneOverride[]>;
   maxBodyBytes: () => number;
+  /** Enrollment lifecycles for the device rows (undefined: enrollment off, no state column). */
+  lifecycles?: () => Promise<Lifecycles | undefined>;
   /** The ETag a phone gets for a path now (the server's render cache): what judges `stale`. */
   etagOf: (path: string) => string | undefined;
   version: string;
@@ -90,7 +92,7 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
   });
 
   /** The inventory joined with the root and judged against the serving snapshot, as `deskset devices` does. */
-  const joined = async (snap: Snapshot, records: DeviceRecord[]) => joinInventory(snap, records, judgeFor(snap, deps.etagOf));
+  const joined = async (snap: Snapshot, records: DeviceRecord[], lifecycles?: Lifecycles) => joinInventory(snap, records, judgeFor(snap, deps.etagOf), lifecycles);
 
   r.get('/devices', async (ctx) => {
     const query = q(ctx, ['where', 'stale', 'unknown', 'never', 'limit', 'offset']);
@@ -108,18 +110,20 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
     if (query.stale !== undefined && staleMs === undefined) throw badParam('stale', `expected a duration such as 90s, 30m, 12h, 3d, 2w or 0, got ${JSON.stringify(query.stale.slice(0, 40))}`);
     const snap = deps.snapshot();
     const records = await allRecords(deps.store);
+    const lifecycles = await deps.lifecycles?.();
     const selection = { where, staleMs, unknown: boolParam(query, 'unknown', false), never: boolParam(query, 'never', false), now: deps.now() };
     if (!where && staleMs === undefined && !selection.unknown && !selection.never) {
       // Nothing selects on a result: order and count without judging, then judge only the page
       // (judging renders each phone's boot files: seconds at 10,000 phones, for 100 rows shown).
-      const all = joinInventory(snap, records, () => 'never');
-      const pageMacs = new Set(all.slice(page.offset, page.offset + page.limit).map((r) => r.mac));
-      const rows = await joined(snap, records.filter((r) => pageMacs.has(r.mac)));
-      const items = deviceViews(snap, rows.filter((r) => pageMacs.has(r.mac)));
+      const all = joinInventory(snap, records, () => 'never', lifecycles);
+      const shown = all.slice(page.offset, page.offset + page.limit);
+      const pageMacs = new Set(shown.map((r) => r.mac));
+      const judged = new Map((await joined(snap, records.filter((r) => pageMacs.has(r.mac)), lifecycles)).map((r) => [r.mac, r]));
+      const items = deviceViews(snap, shown.map((r) => (r.placeholder === undefined ? (judged.get(r.mac) ?? r) : r)));
       ctx.body = { total: all.length, limit: page.limit, offset: page.offset, items };
       return;
     }
-    const rows = selectDevices(await joined(snap, records), selection);
+    const rows = selectDevices(await joined(snap, records, lifecycles), selection);
     const items = deviceViews(snap, rows.slice(page.offset, page.offset + page.limit));
     ctx.body = { total: rows.length, limit: page.limit, offset: page.offset, items };
   });
@@ -172,7 +176,7 @@ export function createApiRouter(deps: AdminApiDeps): Router<AdminAppState> {
     const seen = (await deps.store?.getDevice(mac)) ?? null;
     const explanation = snap.profiles.devices.has(mac) ? (explainDevice(snap, mac, (await deps.phoneOverrides?.(mac)) ?? []) ?? null) : null;
     if (!seen && !explanation) throw new Problem('not-found', `no device ${mac}: not in the root and never seen`);
-    const view = deviceViews(snap, (await joined(snap, seen ? [seen] : [])).filter((x) => x.mac === mac))[0]!;
+    const view = deviceViews(snap, (await joined(snap, seen ? [seen] : [], await deps.lifecycles?.())).filter((x) => x.mac === mac))[0]!;
     ctx.body = { ...view, files: explanation ? phoneFiles(snap, mac).map((t) => t.path) : [], fetched: seen?.files ?? [], explain: explanation };
   });
 

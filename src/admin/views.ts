@@ -56,7 +56,7 @@ export function statusView(health: Health, snap: Snapshot, opts: { version: stri
 
 /** A device as the API lists it: the root's view (configured, groups) joined with the inventory's. */
 export interface DeviceView {
-  mac: string;
+  mac: string | null;
   configured: boolean;
   vendor: string | null;
   model: string | null;
@@ -68,6 +68,10 @@ export interface DeviceView {
   firstSeen: string | null;
   lastSeen: string | null;
   result: ProvisionResult;
+  /** Enrollment lifecycle (src/enroll/lifecycle.ts); null when enrollment is off or has no word on it. */
+  state: string | null;
+  /** A placeholder's row: its name (and `mac` is null). */
+  placeholder?: string;
 }
 
 /**
@@ -78,7 +82,7 @@ export interface DeviceView {
 export function deviceViews(snap: Snapshot, joined: readonly JoinedDevice[]): DeviceView[] {
   const orNull = (v: string) => (v === '' ? null : v);
   return joined.map((r) => ({
-    mac: r.mac,
+    mac: r.placeholder !== undefined ? null : r.mac,
     configured: r.configured,
     vendor: orNull(r.vendor),
     model: orNull(r.model),
@@ -90,6 +94,8 @@ export function deviceViews(snap: Snapshot, joined: readonly JoinedDevice[]): De
     firstSeen: orNull(r.first_seen),
     lastSeen: orNull(r.last_seen),
     result: r.result,
+    state: orNull(r.state),
+    ...(r.placeholder !== undefined ? { placeholder: r.placeholder } : {}),
   }));
 }
 

@@ -13,6 +13,7 @@ import { redactSecrets } from '../config/secret-refs.js';
 import { securityChecks } from '../io/security-check.js';
 import { checkResourceFiles } from '../io/resource-checks.js';
 import { startProgress } from './progress.js';
+import { bindingFindings } from './binding-of.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('check', async () => {
@@ -29,6 +30,7 @@ export function run(args: string[]): Promise<number> {
     for (const d of result.diagnostics) problems.push(d);
     for (const p of validators.schemaProblems) problems.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
     problems.push(...(await securityChecks(snap)));
+    problems.push(...(await bindingFindings(snap)));
     problems.push(...(await checkResourceFiles(snap, validators.catalogs)));
     // Media edited in place: compared with git and with the last run's record.
     const hashes = await mediaHashes(snap.rootDir, snap.resources);

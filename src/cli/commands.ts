@@ -204,7 +204,8 @@ export const COMMANDS = {
     summary: 'the phones that asked (the inventory), joined with the root',
     description:
       'Lists every device the inventory has seen and every configured one, with its provision result judged against the root as it is now: ok (fetched every file of its boot sequence, current), stale (a file changed since, or not all fetched yet), failing (errors or 401/403), never (configured, never seen), unknown (seen, not configured).\n' +
-      '--where filters on any column (mac, vendor, model, firmware, hardware, ip, site, result, first_seen, last_seen) with = != ^= (starts with) $= (ends with) *= (contains), joined with and/or, parentheses allowed; comparisons ignore case. --stale, --unknown and --never each add their devices; --where narrows.',
+      'With enrollment on, a STATE column gives each phone’s enrollment lifecycle (code-issued, enrolled, adopted, released, expired, locked) and placeholders no phone holds yet are listed as (NAME) rows (placeholder, code-issued, expired, released).\n' +
+      '--where filters on any column (mac, vendor, model, firmware, hardware, ip, site, result, first_seen, last_seen, state) with = != ^= (starts with) $= (ends with) *= (contains), joined with and/or, parentheses allowed; comparisons ignore case. --stale, --unknown and --never each add their devices; --where narrows.',
     options: {
       where: { type: 'string', value: 'EXPR', help: "only devices matching EXPR, e.g. 'model=VVX450 and firmware^=5.9'" },
       stale: { type: 'string', value: 'DURATION', help: 'configured devices not up to date: stale, never seen, or not seen for DURATION (90s, 30m, 12h, 3d, 2w)' },

@@ -9,6 +9,9 @@ import { loadRoot } from '../io/load-root.js';
 import { judgeFor } from '../inventory/judge.js';
 import { formatTable, joinInventory, parseDuration, selectDevices, VIEW_COLUMNS, type DeviceView } from '../inventory/view.js';
 import { Provisioner } from '../service/provisioner.js';
+import { boundDevices } from '../enroll/bindings.js';
+import { readLifecycles } from '../enroll/read-lifecycles.js';
+import { withDevices } from '../snapshot/with-devices.js';
 import { MAX_PAGE, type DeviceRecord, type StateStore } from '../store/contract.js';
 import { parseWhere, WhereError, type Where } from '../store/where.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
@@ -50,9 +53,13 @@ export async function run(args: string[]): Promise<number> {
         printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
         return 1;
       }
+      // Phones bound by codes are configured as the server sees them.
+      const bindings = snap.config.enrollment.enabled ? await state.store.listBindings() : [];
+      const served = withDevices(snap, boundDevices(snap.profiles, snap.catalog, bindings).devices);
       // The same renders a phone would get, for the ETags its fetches are compared with.
-      const provisioner = new Provisioner(snap);
-      const rows = joinInventory(snap, await allDevices(state.store), judgeFor(snap, (p) => provisioner.serve({ path: p }).rendered?.etag));
+      const provisioner = new Provisioner(served);
+      const lifecycles = await readLifecycles(state.store, snap, new Date());
+      const rows = joinInventory(served, await allDevices(state.store), judgeFor(served, (p) => provisioner.serve({ path: p }).rendered?.etag), lifecycles);
       const picked = selectDevices(rows, { where, staleMs, unknown: values.unknown, never: values.never, now: Date.now() });
       process.stdout.write(values.json ? `${JSON.stringify(picked, null, 2)}\n` : values.csv ? toCsv(picked) : picked.length ? formatTable(picked) : 'no devices match\n');
       return 0;
@@ -73,7 +80,7 @@ async function allDevices(store: StateStore): Promise<DeviceRecord[]> {
 
 function toCsv(rows: readonly DeviceView[]): string {
   return stringify(
-    rows.map((r) => [...VIEW_COLUMNS.map((c) => r[c]), r.configured ? 'yes' : 'no']),
-    { header: true, columns: [...VIEW_COLUMNS, 'configured'] },
+    rows.map((r) => [...VIEW_COLUMNS.map((c) => r[c]), r.configured ? 'yes' : 'no', r.placeholder ?? '']),
+    { header: true, columns: [...VIEW_COLUMNS, 'configured', 'placeholder'] },
   );
 }

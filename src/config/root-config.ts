@@ -339,7 +339,7 @@ const configShape: Shape = mapOf({
   enrollment: mapOf({ enabled: bool }),
   // The state store (store/config.ts). The URL may be a ${env:…} reference, checked once resolved.
   state: str,
-  inventory: mapOf({ flush_ms: int(50, 60_000), max_unknown: int(0) }),
+  inventory: mapOf({ flush_ms: int(50, 60_000), max_unknown: int(0), touch_s: int(0, 86_400) }),
 });
 
 export interface ParsedRootConfig {
@@ -381,7 +381,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     uploads?: { max_file_bytes?: number; max_log_bytes?: number; max_device_bytes?: number; log_retention_days?: number; max_concurrent_per_device?: number; shared_credentials_may_write?: boolean | Array<string | number> };
     enrollment?: { enabled?: boolean };
     state?: string;
-    inventory?: { flush_ms?: number; max_unknown?: number };
+    inventory?: { flush_ms?: number; max_unknown?: number; touch_s?: number };
   };
   const layers = raw.layers ?? DEFAULT_CONFIG.layers;
   const seen = new Set<string>();
@@ -453,7 +453,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
       uploads,
       admin: readAdmin(root, Boolean(refs), diagnostics),
       state,
-      inventory: { flushMs: raw.inventory?.flush_ms ?? DEFAULT_INVENTORY.flushMs, maxUnknown: raw.inventory?.max_unknown ?? DEFAULT_INVENTORY.maxUnknown },
+      inventory: { flushMs: raw.inventory?.flush_ms ?? DEFAULT_INVENTORY.flushMs, maxUnknown: raw.inventory?.max_unknown ?? DEFAULT_INVENTORY.maxUnknown, touchS: raw.inventory?.touch_s ?? DEFAULT_INVENTORY.touchS },
       tftp,
     },
     diagnostics,

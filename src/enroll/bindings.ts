@@ -44,7 +44,7 @@ export function boundDevices(profiles: ProfileSet, catalog: ModelCatalog, bindin
     if (b.state !== 'enrolled') continue;
     const file = profiles.devices.get(b.mac);
     if (file) {
-      diagnostics.push({ code: 'BINDING_SHADOWED', severity: 'warning', message: `${b.mac} is bound by ${describeCode(b)}, but ${file.profile.ref.file} exists and wins; run \`deskset devices adopt\` to mark the binding adopted`, device: b.mac });
+      diagnostics.push({ code: 'BINDING_SHADOWED', severity: 'warning', message: `${b.mac} is bound by ${describeCode(b)}, but ${file.profile.ref.file} exists and wins; run \`deskset devices adopt\` to mark the binding adopted`, device: b.mac, loc: { file: file.profile.ref.file, line: 1, col: 1 } });
       continue;
     }
     if (b.kind === 'activation') {

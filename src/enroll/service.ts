@@ -10,6 +10,7 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import { boundDevices, describeCode, type Binding } from './bindings.js';
 import { codeHash, codeTail, normalizeCode } from './codes.js';
 import type { CodeStore, RedeemRefusal } from './contract.js';
+import { LOCK_AUDIT_ACTION } from './lifecycle.js';
 
 /** What enrollment writes to the audit log (the state store's audit table). */
 export interface AuditSink {
@@ -22,6 +23,10 @@ export interface RedeemRequest {
   mac: string;
   ua?: UserAgentInfo;
   ip: string;
+  /** Who redeemed, for the audit log: the phone itself, or an installer through the admin listener's form. */
+  actor?: string;
+  /** The model, when no User-Agent names it (the admin API: given, or from the inventory). */
+  model?: string;
 }
 
 export type RedeemResult = { ok: true; binding: Binding } | { ok: false; reason: RedeemRefusal | 'not a code' | 'no such code' | 'wrong model' | 'model unknown' | 'wrong device' | 'placeholder missing' };
@@ -85,7 +90,8 @@ export class Enrollment {
       return { ok: false, reason };
     };
     if (!found) return refuse('no such code');
-    const model = r.ua?.model ? snap.catalog.find(r.ua.model) : undefined;
+    const named = r.ua?.model ?? r.model;
+    const model = named ? snap.catalog.find(named) : undefined;
     const binding: Binding = { mac: r.mac, codeId: found.id, tail: codeTail(code), kind: found.kind, groups: found.groups, boundAt: at, boundFrom: r.ip, state: 'enrolled', codeHash: found.hash };
     if (found.kind === 'activation') {
       if (found.mac !== undefined && found.mac !== r.mac) return refuse('wrong device');
@@ -116,9 +122,21 @@ export class Enrollment {
     return { ok: true, binding: done.binding };
   }
 
-  private async audit(at: string, r: RedeemRequest, result: string, codeId: string | undefined, reason?: string): Promise<void> {
+  /**
+   * The enumeration guard locked `mac` for the client at `ip` (wrong codes or passwords): an
+   * audit record, so `deskset devices` and other replicas can show the phone as locked.
+   */
+  recordLocked(mac: string, ip: string, lockS: number): void {
+    void this.write({ at: this.now().toISOString(), actor: 'phone', source: ip, action: LOCK_AUDIT_ACTION, result: 'locked', target: mac, detail: { lock_s: lockS } });
+  }
+
+  private audit(at: string, r: RedeemRequest, result: string, codeId: string | undefined, reason?: string): Promise<void> {
+    return this.write({ at, actor: r.actor ?? 'phone', source: r.ip, action: 'code.redeem', result, target: r.mac, detail: { ...(codeId ? { code: codeId } : {}), ...(reason ? { reason } : {}) } });
+  }
+
+  private async write(entry: Parameters<AuditSink['appendAudit']>[0]): Promise<void> {
     try {
-      await this.store.appendAudit({ at, actor: 'phone', source: r.ip, action: 'code.redeem', result, target: r.mac, detail: { ...(codeId ? { code: codeId } : {}), ...(reason ? { reason } : {}) } });
+      await this.store.appendAudit(entry);
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'audit write failed');
     }

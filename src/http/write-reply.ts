@@ -37,16 +37,24 @@ export function writeReply(res: ServerResponse, method: string, reply: Reply): n
 }
 
 function streamFile(res: ServerResponse, file: Extract<Reply['body'], { kind: 'file' }>): number {
-  // The stream owns the handle (autoClose). If the file shrinks while it streams, the read ends
-  // short of the Content-Length already sent and Node closes the connection rather than leave a
-  // keep-alive client waiting (pinned by test/http-send.test.ts).
-  const stream = fs.createReadStream(file.path, { fd: file.handle, start: file.start, end: file.end, autoClose: true, highWaterMark: READ_CHUNK });
+  // If the file shrinks while it streams, the read ends short of the Content-Length already
+  // sent and Node closes the connection rather than leave a keep-alive client waiting (pinned
+  // by test/http-send.test.ts).
+  // Reads go through the numeric descriptor (a stream over the FileHandle itself reads through
+  // promises, four times slower for firmware: docs/performance.md), but the FileHandle stays
+  // the one owner of the descriptor: the stream's own close is a no-op, and the handle is
+  // closed once the stream is done, however it ends (a descriptor closed twice could be
+  // another request's by then).
+  const stream = fs.createReadStream(file.path, { fd: file.handle.fd, fs: READ_ONLY_FS, start: file.start, end: file.end, autoClose: true, highWaterMark: READ_CHUNK });
+  stream.once('close', () => void file.handle.close().catch(() => {}));
   stream.on('error', () => res.destroy());
   // A client that goes away must not leave the descriptor open.
   res.on('close', () => stream.destroy());
   stream.pipe(res);
   return file.end - file.start + 1;
 }
+
+const READ_ONLY_FS = { open: fs.open, read: fs.read, close: (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => cb(null) };
 
 function byteSize(payload: Buffer | string): number {
   return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;

@@ -9,9 +9,13 @@ import type { Snapshot } from '../snapshot/snapshot.js';
 import type { StateStore } from '../store/contract.js';
 import { judgeFor } from './judge.js';
 import { observationOf, type Seen } from './observation.js';
+import { Repeats } from './repeats.js';
 
 /** Requests kept between flushes at most; beyond, they are counted and dropped (the store is down or slow). */
 export const MAX_BUFFERED = 200_000;
+
+/** Observations per transaction. */
+const WRITE_SLICE = 500;
 
 export interface InventoryOptions {
   store: StateStore;
@@ -20,6 +24,8 @@ export interface InventoryOptions {
   /** The ETag the current snapshot serves at a path (the server's render cache). */
   etagOf: (path: string) => string | undefined;
   flushMs: number;
+  /** A fetch that repeats the last one written within this time is not written again (repeats.ts). */
+  touchMs: number;
   maxUnknown: number;
   log: Logger;
 }
@@ -29,10 +35,12 @@ export class Inventory {
   private dropped = 0;
   private running: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  private readonly repeats: Repeats;
   /** Observations written since start (for tests and /-/status). */
   written = 0;
 
   constructor(private readonly opts: InventoryOptions) {
+    this.repeats = new Repeats(opts.touchMs);
     this.timer = setInterval(() => void this.flush(), opts.flushMs);
     this.timer.unref();
   }
@@ -61,13 +69,22 @@ export class Inventory {
     const snap = this.opts.snapshot();
     const batch = [];
     for (const s of taken) {
+      if (this.repeats.isRepeat(s, snap.id)) continue;
       const o = observationOf(s, snap);
       if (o) batch.push(o);
     }
+    const judge = judgeFor(snap, this.opts.etagOf);
     try {
-      await this.opts.store.recordObservations(batch, { judge: judgeFor(snap, this.opts.etagOf), maxUnknown: this.opts.maxUnknown });
-      this.written += batch.length;
+      // In slices, each its own transaction, with the event loop free between them: a boot
+      // storm's batch must not hold up the phones for the whole write.
+      for (let i = 0; i < batch.length; i += WRITE_SLICE) {
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        const slice = batch.slice(i, i + WRITE_SLICE);
+        await this.opts.store.recordObservations(slice, { judge, maxUnknown: this.opts.maxUnknown });
+        this.written += slice.length;
+      }
     } catch (e) {
+      this.repeats.forget();
       // The store is unreachable (PostgreSQL restarting): keep the batch for the next tick, within the cap.
       this.opts.log.warn({ event: 'inventory_write_failed', err: (e as Error).message, requests: taken.length }, 'inventory: could not write a batch; retrying next interval');
       const room = MAX_BUFFERED - this.buffer.length;

@@ -5,28 +5,53 @@
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { deviceRow, type DeviceColumn, type DeviceRecord, type FileFetch, type Judge, type ProvisionResult } from '../store/contract.js';
 import { matches, type Where } from '../store/where.js';
+import type { Lifecycle } from '../enroll/lifecycle.js';
 
 export interface DeviceView extends Record<DeviceColumn, string> {
   result: ProvisionResult;
-  /** In the root (a device profile). */
+  /** In the root (a device profile), or bound by a code. */
   configured: boolean;
   files: FileFetch[];
+  /** A placeholder's row (no MAC yet): its name. */
+  placeholder?: string;
 }
 
-export function joinInventory(snap: Snapshot, records: readonly DeviceRecord[], judge: Judge): DeviceView[] {
+/** Enrollment lifecycles (src/enroll/lifecycle.ts), when enrollment is on. */
+export interface Lifecycles {
+  macs: ReadonlyMap<string, Lifecycle>;
+  placeholders: ReadonlyMap<string, Lifecycle>;
+}
+
+/**
+ * One row per MAC the inventory or the root knows, then one per placeholder no phone holds
+ * yet: a configuration prepared for a phone never seen, so its result is `never`.
+ */
+export function joinInventory(snap: Snapshot, records: readonly DeviceRecord[], judge: Judge, lifecycles?: Lifecycles): DeviceView[] {
   const out: DeviceView[] = [];
   const seen = new Set<string>();
+  const state = (mac: string) => lifecycles?.macs.get(mac) ?? '';
   for (const r of records) {
     seen.add(r.mac);
     const configured = snap.profiles.devices.has(r.mac);
     const rec = { ...r, configured };
-    out.push({ ...deviceRow({ ...rec, result: configured ? judge(rec) : 'unknown' }), result: configured ? judge(rec) : 'unknown', configured, files: r.files });
+    const result = configured ? judge(rec) : 'unknown';
+    out.push({ ...deviceRow({ ...rec, result }), state: state(r.mac), result, configured, files: r.files });
   }
   for (const d of snap.profiles.devices.values()) {
     if (seen.has(d.mac)) continue;
-    out.push({ ...deviceRow({ mac: d.mac, vendor: d.model.vendor, model: d.model.name, site: d.site, firstSeen: '', lastSeen: '', result: 'never' }), result: 'never', configured: true, files: [] });
+    out.push({ ...deviceRow({ mac: d.mac, vendor: d.model.vendor, model: d.model.name, site: d.site, firstSeen: '', lastSeen: '', result: 'never' }), state: state(d.mac), result: 'never', configured: true, files: [] });
   }
-  return out.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+  // MACs only enrollment knows: a code pinned to them, or wrong codes that locked them.
+  for (const [mac, st] of lifecycles?.macs ?? []) {
+    if (seen.has(mac) || snap.profiles.devices.has(mac)) continue;
+    out.push({ ...deviceRow({ mac, firstSeen: '', lastSeen: '', result: 'never' }), state: st, result: 'never', configured: false, files: [] });
+  }
+  out.sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+  for (const [name, st] of lifecycles?.placeholders ?? []) {
+    const p = snap.profiles.placeholders.get(name);
+    if (p) out.push({ ...deviceRow({ mac: '', vendor: p.model.vendor, model: p.model.name, site: p.site, firstSeen: '', lastSeen: '', result: 'never' }), state: st, result: 'never', configured: true, files: [], placeholder: name });
+  }
+  return out;
 }
 
 export interface Selection {
@@ -63,13 +88,14 @@ export function parseDuration(text: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-export const VIEW_COLUMNS: readonly DeviceColumn[] = ['mac', 'result', 'vendor', 'model', 'firmware', 'hardware', 'ip', 'site', 'first_seen', 'last_seen'];
+export const VIEW_COLUMNS: readonly DeviceColumn[] = ['mac', 'result', 'vendor', 'model', 'firmware', 'hardware', 'ip', 'site', 'first_seen', 'last_seen', 'state'];
 
-/** A plain-text table (the default output). */
+/** A plain-text table (the default output); a STATE column when enrollment gives any row one. */
 export function formatTable(rows: readonly DeviceView[]): string {
   const cols: Array<[string, (r: DeviceView) => string]> = [
-    ['MAC', (r) => r.mac],
+    ['MAC', (r) => (r.placeholder !== undefined ? `(${r.placeholder})` : r.mac)],
     ['RESULT', (r) => r.result],
+    ...(rows.some((r) => r.state) ? [['STATE', (r: DeviceView) => r.state] as [string, (r: DeviceView) => string]] : []),
     ['MODEL', (r) => r.model],
     ['FIRMWARE', (r) => r.firmware],
     ['SITE', (r) => r.site],

@@ -97,6 +97,7 @@ export class Gate {
       onEvent: (e) => {
         metrics?.recordGuardEvent(e.event);
         logGuardEvent(log, e);
+        if (e.event === 'device_locked') enrollment?.recordLocked(e.mac, e.ip, e.lock_s);
       },
     });
   }

@@ -13,10 +13,12 @@ export interface InventoryConfig {
   flushMs: number;
   /** Unknown MACs (with a vendor's User-Agent) kept; the least recently seen are evicted first. */
   maxUnknown: number;
+  /** A fetch repeating the one last written (same file, answer, address, User-Agent) within this time is not written again: last_seen is exact to it. 0 writes every request. */
+  touchS: number;
 }
 
 export const DEFAULT_STATE: StateConfig = { kind: 'sqlite' };
-export const DEFAULT_INVENTORY: InventoryConfig = { flushMs: 1000, maxUnknown: 10_000 };
+export const DEFAULT_INVENTORY: InventoryConfig = { flushMs: 1000, maxUnknown: 10_000, touchS: 60 };
 export const STATE_DB_FILE = 'deskset.db';
 
 /** `sqlite`, `off`, `postgres://…` / `postgresql://…`, or a path to an SQLite file. */

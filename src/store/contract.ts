@@ -78,6 +78,7 @@ export function deviceRow(d: Omit<DeviceRecord, 'files' | 'configured'>): Record
     result: d.result,
     first_seen: d.firstSeen,
     last_seen: d.lastSeen,
+    state: '',
   };
 }
 

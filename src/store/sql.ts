@@ -67,7 +67,8 @@ export function deviceFilter(q: DeviceQuery | undefined): { sql: string; params:
   const parts: string[] = [];
   const params: unknown[] = [];
   if (q?.where) {
-    const w = whereSql(q.where, (c) => c);
+    // `state` (the enrollment lifecycle) is joined in by the view, not stored: '' here.
+    const w = whereSql(q.where, (c) => (c === 'state' ? 'NULL' : c));
     parts.push(w.sql);
     params.push(...w.params);
   }

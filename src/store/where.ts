@@ -10,7 +10,7 @@
 //   value: a bare word (up to a space or ')'), or quoted with ' or " (doubled inside: 'O''Brien')
 
 /** The columns `--where` and list filters may name (docs/cli.md, the admin API). */
-export const DEVICE_COLUMNS = ['mac', 'vendor', 'model', 'firmware', 'hardware', 'ip', 'site', 'result', 'first_seen', 'last_seen'] as const;
+export const DEVICE_COLUMNS = ['mac', 'vendor', 'model', 'firmware', 'hardware', 'ip', 'site', 'result', 'first_seen', 'last_seen', 'state'] as const;
 export type DeviceColumn = (typeof DEVICE_COLUMNS)[number];
 
 export type WhereOp = '=' | '!=' | '^=' | '$=' | '*=';

@@ -10,7 +10,7 @@ import { PACKAGE_ROOT } from '../../io/package-root.js';
 export const UI_DIR = path.join(PACKAGE_ROOT, 'src', 'admin', 'ui');
 const TEMPLATE_DIR = path.join(UI_DIR, 'templates');
 
-export type PageName = 'fleet' | 'devices' | 'device' | 'snapshot' | 'firmware' | 'not-found';
+export type PageName = 'fleet' | 'devices' | 'device' | 'snapshot' | 'firmware' | 'not-found' | 'enroll';
 
 /** A `--where` clause that selects exactly the rows whose column is `value` ('' for none). */
 export function whereEquals(column: string, value: string): string {

@@ -38,6 +38,15 @@ const NAV = [
 /** No inline script or style anywhere, so the policy can forbid both: injected markup stays inert. */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/** What every HTML page the admin listener answers is sent with. */
+export function pageHeaders(ctx: AdminContext): void {
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.set('Content-Security-Policy', CSP);
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('Cache-Control', 'no-store');
+}
+
 export function createDashboardRouters(deps: DashboardDeps): { pages: Router<AdminAppState>; assets: Router<AdminAppState> } {
   const render = createUiRenderer();
   const pages = new Router<AdminAppState>();
@@ -47,11 +56,7 @@ export function createDashboardRouters(deps: DashboardDeps): { pages: Router<Adm
   const send = (ctx: AdminContext, page: PageName, title: string, data: Record<string, unknown>, snap: Snapshot, status = 200) => {
     const p = ctx.state.principal;
     ctx.status = status;
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.set('Content-Security-Policy', CSP);
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('Cache-Control', 'no-store');
+    pageHeaders(ctx);
     ctx.body = render(page, {
       ...data,
       title,
