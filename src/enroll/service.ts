@@ -8,7 +8,7 @@ import type { DeviceEntry } from '../config/profiles.js';
 import type { UserAgentInfo } from '../pipeline/user-agent.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { boundDevices, describeCode, type Binding } from './bindings.js';
-import { codeHash, codeTail, normalizeCode } from './codes.js';
+import { codeHash, codeState, codeTail, normalizeCode } from './codes.js';
 import type { CodeStore, RedeemRefusal } from './contract.js';
 
 /** What enrollment writes to the audit log (the state store's audit table). */
@@ -24,12 +24,15 @@ export interface RedeemRequest {
   ip: string;
 }
 
-export type RedeemResult = { ok: true; binding: Binding } | { ok: false; reason: RedeemRefusal | 'not a code' | 'no such code' | 'wrong model' | 'model unknown' | 'wrong device' | 'placeholder missing' };
+/** A refusal names the code it found (its id), so a lockout it leads to can be audited with it. */
+export type RedeemResult = { ok: true; binding: Binding } | { ok: false; reason: RedeemRefusal | 'not a code' | 'no such code' | 'wrong model' | 'model unknown' | 'wrong device' | 'placeholder missing'; codeId?: string };
 
 export class Enrollment {
   private byMac = new Map<string, Binding>();
   private listeners: Array<() => void> = [];
   private derived?: { base: Snapshot; bindings: Map<string, Binding>; devices: DeviceEntry[] };
+  /** Codes whose expiry this server has audited (once each; another replica may audit it too). */
+  private expiredSeen = new Set<string>();
 
   constructor(
     private readonly store: CodeStore & AuditSink,
@@ -82,9 +85,16 @@ export class Enrollment {
     const found = await this.store.findCodeByHash(codeHash(code));
     const refuse = (reason: Exclude<RedeemResult, { ok: true }>['reason']): RedeemResult => {
       void this.audit(at, r, 'refused', found?.id, reason);
-      return { ok: false, reason };
+      if (reason === 'expired' && found && !this.expiredSeen.has(found.id)) {
+        this.expiredSeen.add(found.id);
+        void this.write({ at, actor: 'phone', source: r.ip, action: 'code.expire', result: 'ok', target: r.mac, detail: { code: found.id, expired_at: found.expiresAt } });
+      }
+      return { ok: false, reason, ...(found ? { codeId: found.id } : {}) };
     };
     if (!found) return refuse('no such code');
+    // Told before the model is looked at: an expired code is refused as expired, whoever types it.
+    const state = codeState(found, this.now());
+    if (state === 'expired' || state === 'released') return refuse(state);
     const model = r.ua?.model ? snap.catalog.find(r.ua.model) : undefined;
     const binding: Binding = { mac: r.mac, codeId: found.id, tail: codeTail(code), kind: found.kind, groups: found.groups, boundAt: at, boundFrom: r.ip, state: 'enrolled', codeHash: found.hash };
     if (found.kind === 'activation') {
@@ -116,11 +126,23 @@ export class Enrollment {
     return { ok: true, binding: done.binding };
   }
 
-  private async audit(at: string, r: RedeemRequest, result: string, codeId: string | undefined, reason?: string): Promise<void> {
+  /**
+   * The enumeration guard locked `mac` for `ip` after wrong codes (the one refused just now was
+   * the last straw): an audit record, once per lock, naming the code tried if there was one.
+   */
+  async locked(mac: string, ip: string, codeId?: string): Promise<void> {
+    await this.write({ at: this.now().toISOString(), actor: 'phone', source: ip, action: 'code.lock', result: 'locked', target: mac, detail: { reason: 'wrong codes', ...(codeId ? { code: codeId } : {}) } });
+  }
+
+  private audit(at: string, r: RedeemRequest, result: string, codeId: string | undefined, reason?: string): Promise<void> {
+    return this.write({ at, actor: 'phone', source: r.ip, action: 'code.redeem', result, target: r.mac, detail: { ...(codeId ? { code: codeId } : {}), ...(reason ? { reason } : {}) } });
+  }
+
+  private async write(e: Parameters<AuditSink['appendAudit']>[0]): Promise<void> {
     try {
-      await this.store.appendAudit({ at, actor: 'phone', source: r.ip, action: 'code.redeem', result, target: r.mac, detail: { ...(codeId ? { code: codeId } : {}), ...(reason ? { reason } : {}) } });
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'audit write failed');
+      await this.store.appendAudit(e);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'audit write failed');
     }
   }
 

@@ -13,6 +13,7 @@ import { emptyReply, type Reply } from './reply.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseBasic } from '../security/basic.js';
 import type { UserAgentInfo } from './user-agent.js';
+import type { RedeemResult } from '../enroll/service.js';
 
 /** Devices already warned about, per logger (one per server): a misconfigured phone retries forever. */
 const warned = new WeakMap<Logger, Set<string>>();
@@ -45,14 +46,23 @@ interface Asked {
  * client and MAC is not asked; a wrong code is then refused like any other unknown MAC, and so
  * counts toward the lockout and the enumeration limit.
  */
-async function redeemed(req: Asked, routed: Routed, resolved: Served, mac: string, ua: UserAgentInfo | undefined, deps: RenderedDeps): Promise<boolean> {
+async function redeemed(req: Asked, routed: Routed, resolved: Served, mac: string, ua: UserAgentInfo | undefined, deps: RenderedDeps): Promise<RedeemResult | undefined> {
   const enrollment = deps.gate.enrollment;
-  if (!enrollment || !resolved.snapshot.config.enrollment.enabled) return false;
+  if (!enrollment || !resolved.snapshot.config.enrollment.enabled) return undefined;
   const header = req.headers.authorization;
   const creds = parseBasic(Array.isArray(header) ? header[0] : header);
-  if (!creds || deps.gate.guard.deviceLocked(mac, routed.ip)) return false;
-  const r = await enrollment.redeem(resolved.snapshot, { typed: creds.pass, mac, ua, ip: routed.ip });
-  return r.ok;
+  if (!creds || deps.gate.guard.deviceLocked(mac, routed.ip)) return undefined;
+  return enrollment.redeem(resolved.snapshot, { typed: creds.pass, mac, ua, ip: routed.ip });
+}
+
+/**
+ * An unknown MAC's refusal. When a wrong code was tried and this refusal's failure locks the
+ * MAC for the client, the lock is an enrollment event: an audit record.
+ */
+async function refuseUnknown(req: Asked, routed: Routed, resolved: Served, mac: string | undefined, tried: RedeemResult | undefined, log: Reply['log'], deps: RenderedDeps): Promise<Reply> {
+  const reply = await deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, mac, log);
+  if (mac && tried && !tried.ok && tried.reason !== 'not a code' && deps.gate.guard.deviceLocked(mac, routed.ip)) void deps.gate.enrollment?.locked(mac, routed.ip, tried.codeId);
+  return reply;
 }
 
 /** Resolve a rendered file against the snapshot `who` was identified in; `undefined` when no route names the path. */
@@ -67,16 +77,18 @@ export async function replyRendered(req: Asked, routed: Routed, resolved: Served
   if (r.kind === 'not-found') {
     if (r.reason === 'no route') return undefined;
     if (r.reason === 'model mismatch' && r.mac) warnOnce(deps.log, r.mac, { event: 'des_model_mismatch', mac: r.mac, model: r.model, pathModel: r.pathModel, path: `/${routed.path}` }, `a DES path names ${r.pathModel} for ${r.mac}, a ${r.model}: refused (logged once per device)`);
-    if (r.reason === 'unknown device' && r.mac && (await redeemed(req, routed, resolved, r.mac, r.ua, deps))) return BOUND;
+    const tried = r.reason === 'unknown device' && r.mac ? await redeemed(req, routed, resolved, r.mac, r.ua, deps) : undefined;
+    if (tried?.ok) return BOUND;
     // A wrong model is refused as an unknown MAC is: another answer would confirm the MAC exists.
-    if (r.reason === 'unknown device' || r.reason === 'model mismatch') return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.mac, { ...log, kind: 'refused', reason: r.reason });
+    if (r.reason === 'unknown device' || r.reason === 'model mismatch') return refuseUnknown(req, routed, resolved, r.mac, tried, { ...log, kind: 'refused', reason: r.reason }, deps);
     deps.gate.miss(routed.ip, r.mac);
     return emptyReply(404, { ...log, kind: 'refused', reason: r.reason });
   }
   // The shared fallback for a MAC we do not know would tell it from a known one, which is challenged.
   if (r.unknownMac !== undefined && deps.gate.guardsUnknown(resolved.snapshot)) {
-    if (await redeemed(req, routed, resolved, r.unknownMac, r.ua, deps)) return BOUND;
-    return deps.gate.unknownDevice(resolved.snapshot, { ip: routed.ip, headers: req.headers }, r.unknownMac, { ...log, kind: 'refused', mac: r.unknownMac, reason: 'unknown device' });
+    const tried = await redeemed(req, routed, resolved, r.unknownMac, r.ua, deps);
+    if (tried?.ok) return BOUND;
+    return refuseUnknown(req, routed, resolved, r.unknownMac, tried, { ...log, kind: 'refused', mac: r.unknownMac, reason: 'unknown device' }, deps);
   }
   const admitted = await deps.gate.admit(resolved.snapshot, { ip: routed.ip, headers: req.headers, socket: req.socket, subject: r.target.subject, tokenMac: routed.tokenMac });
   if (!admitted.ok) {
