@@ -76,7 +76,9 @@ export function planPlaceholders(table: CsvTable, ctx: PlaceholderContext): { pl
     }
     const { edit, plaintextSecrets } = rowEdit(row.line, fields, columns, ctx, err, { id: name, existingText: existing?.text, noModel: `placeholder "${name}" names no model: the model column is required in every row` });
     if (diagnostics.length > before) continue;
-    placeholders.push({ name, line: row.line, rel: existing?.rel ?? `${PLACEHOLDERS_DIR}${name}.yaml`, ...(mac ? { mac } : {}), before: existing?.text, after: freshDevice(edit, existing?.text), plaintextSecrets });
+    // Overwriting `bat-desk.yaml` from a row named BAT-desk keeps the file's name (and so the placeholder's).
+    const fileName = existing ? existing.rel.slice(PLACEHOLDERS_DIR.length).replace(/\.ya?ml$/i, '') : name;
+    placeholders.push({ name: fileName, line: row.line, rel: existing?.rel ?? `${PLACEHOLDERS_DIR}${name}.yaml`, ...(mac ? { mac } : {}), before: existing?.text, after: freshDevice(edit, existing?.text), plaintextSecrets });
   }
   if (table.rows.length === 0) err(table.header.line, 'CSV_EMPTY', 'the file has a header but no rows');
   return { placeholders, diagnostics, ignored };
