@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { memoryLog } from './helpers/e2e-http.js';
-import { avayaUa, ENROLLMENT_ON, phoneGet, typed } from './helpers/phone.js';
+import { avayaUa, ENROLLMENT_ON, issueCli, phoneGet, typed } from './helpers/phone.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 import { formatAudit, sinceTime } from '../src/cli/audit.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -31,11 +31,7 @@ interface Entry {
   detail?: Record<string, unknown>;
 }
 
-async function issue(root: string, ...args: string[]): Promise<{ code: string; id: string }> {
-  const r = await runCli(['codes', 'issue', root, '--json', ...args]);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { code: string; id: string };
-}
+const issue = issueCli;
 
 async function audit(root: string, ...args: string[]): Promise<string> {
   const r = await runCli(['audit', root, ...args]);

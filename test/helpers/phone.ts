@@ -1,8 +1,10 @@
 // A simulated phone at a deskset server's 401 prompt: raw HTTP/1.1 over its own socket (from
 // a chosen local address, so a test can be two clients), with the code typed as the Basic
-// password.
+// password; and codes issued for it by the real CLI.
 
 import net from 'node:net';
+import { expect } from 'vitest';
+import { runCli } from './cli.js';
 import { parseResponse, type RawResponse } from './e2e-http.js';
 
 export function phoneGet(port: number, target: string, headers: Record<string, string>, localAddress = '127.0.0.1'): Promise<RawResponse> {
@@ -24,3 +26,10 @@ export const polyUa = 'FileTransport PolycomVVX-VVX_450-UA/6.4.6.2494';
 
 /** deskset.yaml with enrollment on, for a test's root. */
 export const ENROLLMENT_ON = (old: string): string => `${old}\nenrollment:\n  enabled: true\n`;
+
+/** `deskset codes issue ROOT --json ARGS…` (the real CLI): the code, printed once, and its id. */
+export async function issueCli(root: string, ...args: string[]): Promise<{ code: string; id: string }> {
+  const r = await runCli(['codes', 'issue', root, '--json', ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { code: string; id: string };
+}
