@@ -206,7 +206,7 @@ describe('what an admin sees afterwards', () => {
     const audit = await call(h, 'GET', '/api/v1/audit?limit=1000', { auth: ADMIN });
     const text = [audit.text, h.logLines.join('\n'), (await runCli(['devices', h.root.dir, '--json'])).stdout].join('\n');
     expect(audit.json().items.some((e: { action: string; result: string }) => e.action === 'code.redeem' && e.result === 'refused')).toBe(true);
-    expect(audit.json().items.some((e: { action: string }) => e.action === 'device.locked')).toBe(true);
+    expect(audit.json().items.some((e: { action: string }) => e.action === 'code.lock')).toBe(true);
     for (const c of Object.values(codes)) expect(text).not.toContain(c);
   });
 });

@@ -4,12 +4,12 @@
 // race runs again over two servers sharing one PostgreSQL.
 
 import crypto from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
-import { memoryLog, parseResponse, type RawResponse } from './helpers/e2e-http.js';
+import { memoryLog } from './helpers/e2e-http.js';
+import { avayaUa, issueCli, phoneGet, polyUa, typed } from './helpers/phone.js';
 import { startServer, type RunningServer } from '../src/server.js';
 
 const PLACEHOLDERS = {
@@ -24,26 +24,12 @@ const PLACEHOLDERS = {
 // defences (which have their own tests).
 const ENROLL_ON = (old: string) => `${old}\nenrollment:\n  enabled: true\nsecurity:\n  enumeration:\n    max_distinct: 100000\nconnections:\n  request_timeout_s: 300\n  headers_timeout_s: 300\n  idle_timeout_s: 300\n`;
 
-const avayaUa = (mac: string, model = 'J179') => `Mozilla/4.0 (compatible; MSIE 6.0) AVAYA/${model}-4.1.3.0.6 (MAC:${mac})`;
 const mac = (i: number) => `c81fea${i.toString(16).padStart(6, '0')}`;
 
-function get(port: number, target: string, headers: Record<string, string>, localAddress = '127.0.0.1'): Promise<RawResponse> {
-  const req = [`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n') + '\r\n\r\n';
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const s = net.connect({ port, host: '127.0.0.1', localAddress }, () => s.write(req));
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('error', reject);
-    s.on('close', () => resolve(parseResponse(Buffer.concat(chunks))));
-  });
-}
-const basic = (pass: string) => ({ Authorization: `Basic ${Buffer.from(`phone:${pass}`).toString('base64')}` });
+const get = phoneGet;
+const basic = typed;
 
-async function issue(root: string, ...args: string[]): Promise<{ code: string; id: string }> {
-  const r = await runCli(['codes', 'issue', root, '--json', ...args]);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { code: string; id: string };
-}
+const issue = issueCli;
 
 describe('enrollment on SQLite, one server', () => {
   let root: TmpRoot;
@@ -92,7 +78,7 @@ describe('enrollment on SQLite, one server', () => {
 
   it('Poly and Yealink phones bind through their own files', async () => {
     const poly = '0004f2e00001';
-    const p = await get(srv.port, `/${poly}-settings.cfg`, { 'User-Agent': 'FileTransport PolycomVVX-VVX_450-UA/6.4.6.2494', ...basic(vvx) });
+    const p = await get(srv.port, `/${poly}-settings.cfg`, { 'User-Agent': polyUa, ...basic(vvx) });
     expect(p.status).toBe(200);
     expect(p.body.toString()).toContain('4712');
     const yea = '805ec0e00001';

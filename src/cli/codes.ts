@@ -9,7 +9,7 @@ import { hasErrors } from '../check/diagnostics.js';
 import { normalizeMac } from '../config/mac.js';
 import { codeState, formatCode } from '../enroll/codes.js';
 import type { CodeRecord } from '../enroll/contract.js';
-import { issueCode } from '../enroll/issue.js';
+import { issueAudit, issueCode } from '../enroll/issue.js';
 import { loadRoot } from '../io/load-root.js';
 import type { StateStore } from '../store/contract.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
@@ -20,7 +20,15 @@ import { openRootState } from './state.js';
 export function runIssue(args: string[]): Promise<number> {
   return guarded('codes issue', async () => {
     const { values, positionals } = parse(args, COMMANDS['codes-issue']);
-    if (positionals.length > 1) throw new UsageError('usage: deskset codes issue [ROOT] (--placeholder NAME … | --site NAME …)');
+    if (positionals.length > 1) throw new UsageError('usage: deskset codes issue [ROOT] (--placeholder NAME … | --site NAME … | --csv FILE …)');
+    const issuedBy = `cli:${os.userInfo().username}`;
+    if (values.csv !== undefined) {
+      const other = (['placeholder', 'mac', 'site', 'groups', 'digits', 'max-devices', 'expires'] as const).find((k) => values[k] !== undefined);
+      if (other) throw new UsageError(`--${other} does not go with --csv: the file names each placeholder, its model and MAC (only --ttl, --overwrite, --out and --json do)`);
+      const req = { csvPath: values.csv, overwrite: values.overwrite === true, ttlHours: wholeNumber('ttl', values.ttl), json: values.json === true, out: values.out, issuedBy };
+      return withStore(positionals[0], 'codes issue', async (store, rootDir) => (await import('./codes-csv.js')).issueFromCsv({ ...req, store, rootDir }));
+    }
+    if (values.overwrite || values.out !== undefined) throw new UsageError('--overwrite and --out go with --csv FILE');
     return withStore(positionals[0], 'codes issue', async (store, rootDir) => {
       const snap = await loadRoot(rootDir);
       if (hasErrors(snap.diagnostics)) {
@@ -29,11 +37,6 @@ export function runIssue(args: string[]): Promise<number> {
       }
       const mac = values.mac === undefined ? undefined : normalizeMac(values.mac);
       if (values.mac !== undefined && !mac) throw new UsageError(`--mac: not a MAC address: ${JSON.stringify(values.mac.slice(0, 40))}`);
-      const number = (name: string, v: string | undefined) => {
-        if (v === undefined) return undefined;
-        if (!/^\d{1,9}$/.test(v)) throw new UsageError(`--${name}: not a whole number: ${JSON.stringify(v.slice(0, 20))}`);
-        return Number(v);
-      };
       const issued = issueCode(
         snap.profiles,
         {
@@ -41,11 +44,11 @@ export function runIssue(args: string[]): Promise<number> {
           mac,
           site: values.site,
           groups: values.groups?.split(',').map((g) => g.trim()).filter(Boolean),
-          digits: number('digits', values.digits),
-          maxDevices: number('max-devices', values['max-devices']),
+          digits: wholeNumber('digits', values.digits),
+          maxDevices: wholeNumber('max-devices', values['max-devices']),
           expires: values.expires,
-          ttlHours: number('ttl', values.ttl),
-          issuedBy: `cli:${os.userInfo().username}`,
+          ttlHours: wholeNumber('ttl', values.ttl),
+          issuedBy,
         },
         new Date(),
       );
@@ -55,7 +58,7 @@ export function runIssue(args: string[]): Promise<number> {
       }
       const r = issued.record;
       await store.insertCode(r);
-      await store.appendAudit({ at: r.issuedAt, actor: r.issuedBy, source: 'local', action: 'code.issue', result: 'ok', target: r.placeholder ?? r.site, detail: { code: r.id, kind: r.kind, ...(r.mac ? { mac: r.mac } : {}) } });
+      await store.appendAudit(issueAudit(r));
       if (values.json) process.stdout.write(`${JSON.stringify({ code: issued.code, ...describe(r) }, null, 2)}\n`);
       else process.stdout.write(`${formatCode(issued.code)}\n${summary(r)}\nThe code is shown only now: deskset keeps its digest.\n`);
       return 0;
@@ -86,6 +89,12 @@ export function runRelease(args: string[]): Promise<number> {
     const id = positionals[positionals.length - 1]!;
     return withStore(positionals.length === 2 ? positionals[0] : undefined, 'codes release', (store) => release(store, id));
   });
+}
+
+function wholeNumber(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(v)) throw new UsageError(`--${name}: not a whole number: ${JSON.stringify(v.slice(0, 20))}`);
+  return Number(v);
 }
 
 /** Open ROOT's state store for `body`, and close it after; codes need one. */
@@ -130,7 +139,7 @@ async function release(store: StateStore, id: string): Promise<number> {
 }
 
 /** A code as lists, exports and the API show it: never the code, only its id and last four digits. */
-function describe(c: CodeRecord) {
+export function describe(c: CodeRecord) {
   return { id: c.id, tail: c.tail, kind: c.kind, placeholder: c.placeholder ?? null, mac: c.mac ?? null, site: c.site ?? null, groups: c.groups, max_devices: c.maxDevices, used: c.used, issued_at: c.issuedAt, expires_at: c.expiresAt, issued_by: c.issuedBy };
 }
 

@@ -222,7 +222,8 @@ export const COMMANDS = {
     args: ['[ROOT]'],
     summary: 'issue an activation code (one phone, one placeholder) or an enrollment code (phones into a site)',
     description:
-      '--placeholder NAME makes a 16-digit activation code (Cisco’s model): the phone that redeems it becomes that placeholder under its own MAC; --mac pins it to one phone; --ttl hours (default 168). --site NAME makes an enrollment code (Avaya DES’s model) of 8 or 12 digits that admits phones into a site and groups, up to --max-devices, until --expires. A phone redeems a code by typing it as the password at its credentials prompt (enrollment: {enabled: true}; docs/enrollment.md). The code is printed once; the state store keeps its digest and last four digits.',
+      '--placeholder NAME makes a 16-digit activation code (Cisco’s model): the phone that redeems it becomes that placeholder under its own MAC; --mac pins it to one phone; --ttl hours (default 168). --site NAME makes an enrollment code (Avaya DES’s model) of 8 or 12 digits that admits phones into a site and groups, up to --max-devices, until --expires. A phone redeems a code by typing it as the password at its credentials prompt (enrollment: {enabled: true}; docs/enrollment.md). The code is printed once; the state store keeps its digest and last four digits.\n' +
+      '--csv FILE does it in bulk, Cisco BAT style: one placeholder per row, its columns as devices import reads them (name and model required; mac pins the row’s code). All or nothing: a bad row (its line is told) writes no file and issues no code.',
     options: {
       placeholder: { type: 'string', value: 'NAME', help: 'activation code for profiles/devices/placeholders/NAME.yaml' },
       mac: { type: 'string', value: 'MAC', help: 'pin an activation code to this phone' },
@@ -232,10 +233,13 @@ export const COMMANDS = {
       digits: { type: 'string', value: '8|12', help: 'length of an enrollment code (default 8)' },
       'max-devices': { type: 'string', value: 'N', help: 'most phones an enrollment code admits (default: no cap)' },
       expires: { type: 'string', value: 'WHEN', help: 'lifetime of an enrollment code: 72h, 90d, 12w, 3mo or never (default 72h)' },
+      csv: { type: 'string', value: 'FILE', help: 'Cisco BAT style: write a placeholder per row of FILE (name, model, site, endpoint_group, settings; mac pins the code) and issue an activation code for each' },
+      overwrite: { type: 'boolean', help: '--csv: replace placeholders that exist (otherwise their rows are refused)' },
+      out: { type: 'string', value: 'FILE', help: '--csv: write name,model,code to FILE (a new file, mode 0600) instead of printing the codes' },
       json: JSON_REPORT,
     },
-    examples: ['deskset codes issue samples --placeholder BAT-reception', 'deskset codes issue samples --site nyc --groups support --max-devices 20 --expires 90d'],
-    exits: { 0: 'issued', 1: 'ROOT has errors, the state store is off or unreachable, or no such placeholder, site or group', 2: USAGE_EXIT },
+    examples: ['deskset codes issue samples --placeholder BAT-reception', 'deskset codes issue samples --site nyc --groups support --max-devices 20 --expires 90d', 'deskset codes issue samples --csv bat.csv --out codes.csv'],
+    exits: { 0: 'issued', 1: 'ROOT has errors, the state store is off or unreachable, no such placeholder, site or group, or a row of --csv is refused (nothing written, no code issued)', 2: USAGE_EXIT },
     load: async () => (await import('./codes.js')).runIssue,
   }),
   'codes-list': command({
@@ -264,6 +268,22 @@ export const COMMANDS = {
     examples: ['deskset codes release samples 3f9a1c2b7d'],
     exits: { 0: 'released', 1: 'no such code, or already released; the state store is off or unreachable', 2: USAGE_EXIT },
     load: async () => (await import('./codes.js')).runRelease,
+  }),
+  audit: command({
+    args: ['[ROOT]'],
+    summary: 'the audit log: who issued, redeemed, released and adopted codes, and every admin API call',
+    description:
+      'The state store’s audit log (the records /api/v1/audit pages through), newest first, one line each: time, actor, source address, action, target, result, and details such as the code’s id and why a redemption was refused. Enrollment events: code.issue, code.redeem (ok, or refused with its reason), code.lock (three wrong codes locked a MAC for one address), code.expire, code.release, device.adopt. A code itself is never in the log.',
+    options: {
+      since: { type: 'string', value: 'WHEN', help: 'only records from then on: a duration back from now (30m, 12h, 3d, 2w) or an ISO 8601 time' },
+      action: { type: 'string', value: 'PREFIX', help: 'only actions starting with PREFIX (code., code.redeem, POST )' },
+      actor: { type: 'string', value: 'NAME', help: 'only records of this actor (cli:alice, phone, token:<id>, a user name)' },
+      limit: { type: 'string', value: 'N', help: 'at most N records (default 100)' },
+      json: JSON_REPORT,
+    },
+    examples: ['deskset audit samples --action code. --since 1d', 'deskset audit samples --actor phone --json'],
+    exits: { 0: 'listed (possibly none)', 1: 'the state store is off, unreachable or newer than this deskset', 2: USAGE_EXIT },
+    load: async () => (await import('./audit.js')).run,
   }),
   'devices-adopt': command({
     args: ['[ROOT]'],

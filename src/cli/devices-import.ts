@@ -10,7 +10,7 @@ import { checkSnapshot } from '../check/check.js';
 import { normalizeMac } from '../config/mac.js';
 import { redactSecrets } from '../config/secret-refs.js';
 import type { ParseCache } from '../config/profiles.js';
-import { planImport, type DevicePlan, type ExistingDevice, type ImportMode } from '../csv/import-plan.js';
+import { planImport, type DevicePlan, type ExistingDevice, type ImportMode, type RowContext } from '../csv/import-plan.js';
 import { unifiedDiff } from '../csv/line-diff.js';
 import { readCsv } from '../csv/read.js';
 import { writeFilesAtomic } from '../io/atomic-write.js';
@@ -77,12 +77,9 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
   const csvName = req.csvPath;
   let text = req.csvText;
   if (text === undefined) {
-    const st = await fs.stat(req.csvPath).catch(() => undefined);
-    if (!st?.isFile()) throw new UsageError(`${req.csvPath}: no such file`);
-    if (st.size > MAX_CSV_BYTES) return fail([{ code: 'CSV_TOO_BIG', severity: 'error', message: `${st.size} bytes; at most ${MAX_CSV_BYTES}`, loc: { file: csvName, line: 1, col: 1 } }]);
-    const decoded = decodeUtf8(await fs.readFile(req.csvPath));
-    if (typeof decoded !== 'string') return fail([{ code: 'CSV_NOT_UTF8', severity: 'error', message: 'not valid UTF-8: save the file as "CSV UTF-8" (Excel) or UTF-8', loc: { file: csvName, line: decoded.line, col: decoded.col } }]);
-    text = decoded;
+    const fromFile = await readCsvFile(req.csvPath);
+    if (typeof fromFile !== 'string') return fail([fromFile]);
+    text = fromFile;
   }
   const read = readCsv(text, csvName);
   if (!read.table) return fail(read.diagnostics);
@@ -91,9 +88,7 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
   // The second build (the root with the rows written) re-parses only the files that changed.
   const parseCache: ParseCache = new Map();
   const before = await buildFromRoot(rf, parseCache);
-  if (hasErrors(before.diagnostics)) {
-    return fail([...before.diagnostics.filter((d) => d.severity === 'error'), { code: 'ROOT_HAS_ERRORS', severity: 'error', message: `${req.root} has errors already: fix them first (deskset check), so an import is judged on its own rows` }], before);
-  }
+  if (hasErrors(before.diagnostics)) return fail(rootErrors(before, req.root), before);
 
   if (req.defaultModel !== undefined && !before.catalog.find(req.defaultModel)) throw new UsageError(`--model: unknown model "${req.defaultModel}"`);
   const existing = new Map<string, ExistingDevice>();
@@ -102,21 +97,7 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
     const mac = normalizeMac(rel.replace(/^.*\//, '').replace(/\.ya?ml$/i, ''));
     if (mac) existing.set(mac, { rel, text: t, model: before.profiles.devices.get(mac)?.model.name });
   }
-  const plan = planImport(read.table, {
-    file: csvName,
-    mode: req.mode,
-    findModel: (name) => {
-      const m = before.catalog.find(name);
-      return m && { name: m.name, vendor: m.vendor };
-    },
-    modelNames: before.catalog.names(),
-    groups: new Set(before.profiles.groups.keys()),
-    sites: new Set(before.profiles.sites.keys()),
-    existing,
-    secretsAsEnv: req.secretsAsEnv,
-    defaultModel: req.defaultModel,
-    extraSecretKeys: before.secretKeys,
-  });
+  const plan = planImport(read.table, { ...rowContext(before), file: csvName, mode: req.mode, existing, secretsAsEnv: req.secretsAsEnv, defaultModel: req.defaultModel });
   if (hasErrors(plan.diagnostics)) return fail(plan.diagnostics, before);
 
   const writes = plan.devices.filter((d) => d.action === 'create' || d.action === 'update');
@@ -137,7 +118,10 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
       await validators.close();
     }
   }
-  if (problems.length) return fail(problems.map((d) => toRow(d, writes, csvName)), after);
+  if (problems.length) {
+    const rows = writes.map((w) => ({ ...w, label: `device ${w.mac}` }));
+    return fail(problems.map((d) => toRow(d, rows, csvName)), after);
+  }
 
   // The report: per device what changes (dry run: YAML and rendered diffs).
   const counts = { create: 0, update: 0, unchanged: 0, skip: 0 };
@@ -171,14 +155,51 @@ export async function importCsv(req: ImportRequest): Promise<ImportResult> {
   return { code: 0, out: outLines.join(''), err: errLines.join(''), devices: plan.devices, diagnostics: [] };
 }
 
-/** A finding about a written device file, told at the CSV row that wrote it. */
-function toRow(d: Diagnostic, writes: DevicePlan[], csvName: string): Diagnostic {
+/** What a CSV's rows are checked against: the root's models, groups, sites and secret keys. */
+export function rowContext(snap: Snapshot): RowContext {
+  return {
+    findModel: (name) => {
+      const m = snap.catalog.find(name);
+      return m && { name: m.name, vendor: m.vendor };
+    },
+    modelNames: snap.catalog.names(),
+    groups: new Set(snap.profiles.groups.keys()),
+    sites: new Set(snap.profiles.sites.keys()),
+    extraSecretKeys: snap.secretKeys,
+  };
+}
+
+/** A root that has errors before the CSV is read: they, and why nothing is judged. */
+export function rootErrors(snap: Snapshot, root: string): Diagnostic[] {
+  return [...snap.diagnostics.filter((d) => d.severity === 'error'), { code: 'ROOT_HAS_ERRORS', severity: 'error', message: `${root} has errors already: fix them first (deskset check), so the CSV is judged on its own rows` }];
+}
+
+/** A CSV file's text, or why it cannot be read (too big, not UTF-8). A missing file is a usage error. */
+export async function readCsvFile(csvPath: string): Promise<string | Diagnostic> {
+  const st = await fs.stat(csvPath).catch(() => undefined);
+  if (!st?.isFile()) throw new UsageError(`${csvPath}: no such file`);
+  if (st.size > MAX_CSV_BYTES) return { code: 'CSV_TOO_BIG', severity: 'error', message: `${st.size} bytes; at most ${MAX_CSV_BYTES}`, loc: { file: csvPath, line: 1, col: 1 } };
+  const decoded = decodeUtf8(await fs.readFile(csvPath));
+  if (typeof decoded !== 'string') return { code: 'CSV_NOT_UTF8', severity: 'error', message: 'not valid UTF-8: save the file as "CSV UTF-8" (Excel) or UTF-8', loc: { file: csvPath, line: decoded.line, col: decoded.col } };
+  return decoded;
+}
+
+/** A file a CSV row writes, as findings about it are told: `label` (`device <mac>`), the MAC its findings carry, and the row. */
+export interface RowFile {
+  label: string;
+  mac: string;
+  rel: string;
+  line: number;
+}
+
+/** A finding about a written file, told at the CSV row that wrote it. */
+export function toRow(d: Diagnostic, writes: readonly RowFile[], csvName: string): Diagnostic {
   const byDevice = d.device !== undefined ? writes.find((w) => w.mac === d.device) : undefined;
   const byFile = d.loc ? writes.find((w) => d.loc!.file === w.rel || d.loc!.file.endsWith(`/${w.rel}`)) : undefined;
   const w = byDevice ?? byFile;
   if (!w) return d;
   const where = d.loc ? ` (in the file it would write, ${w.rel}:${d.loc.line}:${d.loc.col})` : '';
-  return { ...d, message: `device ${w.mac}: ${d.message}${where}`, loc: { file: csvName, line: w.line, col: 1 } };
+  return { ...d, message: `${w.label}: ${d.message}${where}`, loc: { file: csvName, line: w.line, col: 1 } };
 }
 
 /** What each of the device's files would become, secrets masked. */

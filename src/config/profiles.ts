@@ -73,7 +73,8 @@ export function allProfiles(profiles: ProfileSet): Profile[] {
 /** Keys that say who a device is; they are not merged. */
 const IDENTITY_KEYS = new Set(['model', 'site', 'groups', 'description', 'subnets']);
 
-const PLACEHOLDERS_DIR = 'profiles/devices/placeholders/';
+/** Where placeholder files live (root-relative). */
+export const PLACEHOLDERS_DIR = 'profiles/devices/placeholders/';
 
 const DIRS: Array<[LayerKind, string]> = [
   ['model', 'profiles/models/'],

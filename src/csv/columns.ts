@@ -9,6 +9,8 @@ import type { Shape } from '../config/shape.js';
 
 export type Column =
   | { kind: 'mac' }
+  /** A placeholder's name (`codes issue --csv`). */
+  | { kind: 'name' }
   | { kind: 'description' }
   | { kind: 'groups' }
   | { kind: 'model' }
@@ -42,6 +44,17 @@ export function classifyColumn(header: string): Column | { kind: 'error'; messag
   const path = vocabularyPath(h);
   if (path) return path;
   return { kind: 'vendor', name: h };
+}
+
+/**
+ * A header cell of a placeholder CSV (`codes issue --csv`, Cisco BAT style): `name` names the
+ * placeholder, `mac` (or `mac_address`) pins its code to one phone; the rest as for devices.
+ */
+export function classifyPlaceholderColumn(header: string): Column | { kind: 'error'; message: string } {
+  const lower = header.trim().toLowerCase();
+  if (lower === 'name') return { kind: 'name' };
+  if (lower === 'mac') return { kind: 'mac' };
+  return classifyColumn(header);
 }
 
 /**

@@ -50,12 +50,13 @@ function firstLine(text: string): string {
   return text;
 }
 
-export function readCsv(input: string, file: string): { table?: CsvTable; diagnostics: Diagnostic[] } {
+/** `required`: the column an empty file is told it lacks. */
+export function readCsv(input: string, file: string, required = 'mac_address'): { table?: CsvTable; diagnostics: Diagnostic[] } {
   // CRLF and lone CR become LF first (also inside quoted fields), so that every line break
   // counts once and line numbers are the ones an editor shows.
   const text = (input.charCodeAt(0) === 0xfeff ? input.slice(1) : input).replace(/\r\n?/g, '\n');
   const at = (line: number, col = 1) => ({ file, line, col });
-  if (text.trim() === '') return { diagnostics: [{ code: 'CSV_EMPTY', severity: 'error', message: 'the file is empty: expected a header line with mac_address', loc: at(1) }] };
+  if (text.trim() === '') return { diagnostics: [{ code: 'CSV_EMPTY', severity: 'error', message: `the file is empty: expected a header line with ${required}`, loc: at(1) }] };
   const sep = detectSeparator(firstLine(text));
   if (typeof sep !== 'string') return { diagnostics: [{ code: 'CSV_SEPARATOR', severity: 'error', message: sep.error, loc: at(1) }] };
   let records: Array<{ record: string[]; raw?: string }>;
@@ -85,7 +86,7 @@ export function readCsv(input: string, file: string): { table?: CsvTable; diagno
     if (r.record.some((f) => f !== '')) out.push({ line, fields: r.record });
     for (let i = raw.indexOf('\n'); i !== -1; i = raw.indexOf('\n', i + 1)) line++;
   }
-  if (out.length === 0) return { diagnostics: [{ code: 'CSV_EMPTY', severity: 'error', message: 'the file is empty: expected a header line with mac_address', loc: at(1) }] };
+  if (out.length === 0) return { diagnostics: [{ code: 'CSV_EMPTY', severity: 'error', message: `the file is empty: expected a header line with ${required}`, loc: at(1) }] };
   const [header, ...rows] = out;
   return { table: { separator: sep, header: header!, rows }, diagnostics: [] };
 }

@@ -55,3 +55,8 @@ export function issueCode(profiles: ProfileSet, req: IssueRequest, now: Date): I
 function base(code: string, now: Date, issuedBy: string) {
   return { id: newCodeId(), hash: codeHash(code), tail: codeTail(code), used: 0, issuedAt: now.toISOString(), issuedBy };
 }
+
+/** The audit record of an issued code: who issued it, for what, and its id (never the code). */
+export function issueAudit(r: CodeRecord): { at: string; actor: string; source: string; action: string; result: string; target?: string; detail: Record<string, unknown> } {
+  return { at: r.issuedAt, actor: r.issuedBy, source: 'local', action: 'code.issue', result: 'ok', target: r.placeholder ?? r.site, detail: { code: r.id, kind: r.kind, ...(r.mac ? { mac: r.mac } : {}) } };
+}

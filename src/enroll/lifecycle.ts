@@ -17,7 +17,7 @@ export const LIFECYCLES = ['placeholder', 'code-issued', 'enrolled', 'adopted', 
 export type Lifecycle = (typeof LIFECYCLES)[number];
 
 /** The audit action written when the enumeration guard locks a MAC (read back by the CLI, which has no guard). */
-export const LOCK_AUDIT_ACTION = 'device.locked';
+export const LOCK_AUDIT_ACTION = 'code.lock';
 
 export interface EnrollmentFacts {
   codes: readonly CodeRecord[];

@@ -8,7 +8,7 @@ import type { DeviceEntry } from '../config/profiles.js';
 import type { UserAgentInfo } from '../pipeline/user-agent.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { boundDevices, describeCode, type Binding } from './bindings.js';
-import { codeHash, codeTail, normalizeCode } from './codes.js';
+import { codeHash, codeState, codeTail, normalizeCode } from './codes.js';
 import type { CodeStore, RedeemRefusal } from './contract.js';
 import { LOCK_AUDIT_ACTION } from './lifecycle.js';
 
@@ -29,12 +29,15 @@ export interface RedeemRequest {
   model?: string;
 }
 
-export type RedeemResult = { ok: true; binding: Binding } | { ok: false; reason: RedeemRefusal | 'not a code' | 'no such code' | 'wrong model' | 'model unknown' | 'wrong device' | 'placeholder missing' };
+/** A refusal names the code it found (its id), so a lockout it leads to can be audited with it. */
+export type RedeemResult = { ok: true; binding: Binding } | { ok: false; reason: RedeemRefusal | 'not a code' | 'no such code' | 'wrong model' | 'model unknown' | 'wrong device' | 'placeholder missing'; codeId?: string };
 
 export class Enrollment {
   private byMac = new Map<string, Binding>();
   private listeners: Array<() => void> = [];
   private derived?: { base: Snapshot; bindings: Map<string, Binding>; devices: DeviceEntry[] };
+  /** Codes whose expiry this server has audited (once each; another replica may audit it too). */
+  private expiredSeen = new Set<string>();
 
   constructor(
     private readonly store: CodeStore & AuditSink,
@@ -87,9 +90,16 @@ export class Enrollment {
     const found = await this.store.findCodeByHash(codeHash(code));
     const refuse = (reason: Exclude<RedeemResult, { ok: true }>['reason']): RedeemResult => {
       void this.audit(at, r, 'refused', found?.id, reason);
-      return { ok: false, reason };
+      if (reason === 'expired' && found && !this.expiredSeen.has(found.id)) {
+        this.expiredSeen.add(found.id);
+        void this.write({ at, actor: 'phone', source: r.ip, action: 'code.expire', result: 'ok', target: r.mac, detail: { code: found.id, expired_at: found.expiresAt } });
+      }
+      return { ok: false, reason, ...(found ? { codeId: found.id } : {}) };
     };
     if (!found) return refuse('no such code');
+    // Told before the model is looked at: an expired code is refused as expired, whoever types it.
+    const state = codeState(found, this.now());
+    if (state === 'expired' || state === 'released') return refuse(state);
     const named = r.ua?.model ?? r.model;
     const model = named ? snap.catalog.find(named) : undefined;
     const binding: Binding = { mac: r.mac, codeId: found.id, tail: codeTail(code), kind: found.kind, groups: found.groups, boundAt: at, boundFrom: r.ip, state: 'enrolled', codeHash: found.hash };
