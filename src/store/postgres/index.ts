@@ -32,6 +32,8 @@ import { MIGRATIONS_TABLE, pending, statements, type MigrationContext } from '..
 import { bindingOf, bindingParams, codeOf, codeParams, decideRedeem, INSERT_CODE, RELEASE_BINDINGS, RELEASE_CODE, UPSERT_BINDING, type BindingRow, type CodeRow } from '../codes-sql.js';
 import type { Binding, BindingState } from '../../enroll/bindings.js';
 import type { CodeRecord, Redeemed } from '../../enroll/contract.js';
+import type { UploadBackend, UploadLimits } from '../../service/upload-backend.js';
+import { PgUploads } from './uploads.js';
 import { auditFilter, auditOf, deviceFilter, deviceOf, emptyCounts, type AuditRow, type DeviceRow, type FileRow } from '../sql.js';
 
 /** Advisory lock keys (arbitrary, fixed): migrations, inventory batches. */
@@ -322,6 +324,10 @@ export class PostgresStore implements StateStore {
 
   async setBindingState(mac: string, state: BindingState, at: string): Promise<boolean> {
     return ((await this.pool.query('UPDATE bindings SET state = $1, changed_at = $2 WHERE mac = $3', [state, at, mac])).rowCount ?? 0) > 0;
+  }
+
+  uploadBackend(limits: UploadLimits): UploadBackend {
+    return new PgUploads(this.pool, limits);
   }
 
   async schemaVersion(): Promise<number> {
