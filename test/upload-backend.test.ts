@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { discardReply } from '../src/pipeline/reply.js';
 import { replyUploaded } from '../src/pipeline/upload.js';
 import { STREAMED, type StoredUpload, type UploadBackend, type UploadLimits } from '../src/service/upload-backend.js';
 import { UploadStore } from '../src/service/upload-store.js';
@@ -191,12 +192,13 @@ function runUploadContract(name: string, open: OpenFixture | undefined, skipWhy 
       // Reading the same stored file again gives the same validator.
       const again = (await replyUploaded({ method: 'HEAD', headers: {} }, backend, `${MAC}-phone.cfg`))!;
       expect(again.headers['ETag']).toBe(etag);
-      if (ok.body && typeof ok.body === 'object' && 'handle' in ok.body) await ok.body.handle.close();
+      discardReply(ok);
+      discardReply(again);
       expect((await replyUploaded({ method: 'GET', headers: { 'if-none-match': etag } }, backend, `${MAC}-phone.cfg`))!.status).toBe(304);
       const part = (await replyUploaded({ method: 'GET', headers: { range: 'bytes=1-5' } }, backend, `${MAC}-phone.cfg`))!;
       expect(part.status).toBe(206);
       expect(part.headers['Content-Range']).toBe('bytes 1-5/15');
-      if (part.body && typeof part.body === 'object' && 'handle' in part.body) await part.body.handle.close();
+      discardReply(part);
       // Logs and absent files are not served here: the pipeline goes on to its next handler.
       await put(backend, `${MAC}-app.log`, 'x');
       expect(await replyUploaded({ method: 'GET', headers: {} }, backend, `${MAC}-app.log`)).toBeUndefined();

@@ -456,10 +456,6 @@ function logKindOf(fileName: string): UploadKind | undefined {
   return spec?.storage === 'log' ? (kind as UploadKind) : undefined;
 }
 
-function utcDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
-
 async function ensureRealDir(dir: string): Promise<void> {
   try {
     await fsp.mkdir(dir, { mode: 0o700 });

@@ -137,7 +137,8 @@ export class PgUploads implements UploadBackend {
     const c = classifyUpload(name);
     if (!c || UPLOAD_KINDS[c.kind].storage === 'log') return undefined;
     const r = (await this.pool.query<{ body: Buffer; etag: string; mtime: string }>('SELECT body, etag, mtime FROM upload_files WHERE mac = $1 AND kind = $2', [c.mac, c.kind])).rows[0];
-    return r && { kind: 'bytes', body: r.body, size: r.body.length, etag: r.etag, mtime: new Date(r.mtime) };
+    if (!r) return undefined;
+    return { kind: 'bytes', body: r.body, size: r.body.length, etag: r.etag, mtime: new Date(r.mtime) };
   }
 
   async listForDevice(mac: string): Promise<UploadedFile[]> {
