@@ -10,6 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
+import { LOCK_UPLOADS } from '../src/store/postgres/uploads.js';
 import { runCli } from './helpers/cli.js';
 import { rawRequest } from './helpers/e2e-http.js';
 import { get, raw, serveRoot } from './helpers/serve-root.js';
@@ -119,11 +120,38 @@ describe.skipIf(!PG)('phone uploads on PostgreSQL, two servers', () => {
     }
   });
 
+  it('a server whose database connection dies mid-transaction answers 500, keeps the old body, and goes on serving', async () => {
+    const before = Buffer.from('<calls>before</calls>\n');
+    expect((await raw(a, 'PUT', `/${VVX}-calls.xml`, {}, before)).status).toBe(201);
+    // Hold the device's upload lock, so A's next write waits inside its transaction...
+    const holder = new pg.Client({ connectionString: dbUrl });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_UPLOADS, VVX]);
+    try {
+      const pending = raw(a, 'PUT', `/${VVX}-calls.xml`, {}, Buffer.from('<calls>after</calls>\n'));
+      let pid: number | undefined;
+      for (let t = 0; t < 100 && pid === undefined; t++) {
+        const rows = (await holder.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND pid <> pg_backend_pid()", [dbName])).rows;
+        pid = rows[0]?.pid;
+        if (pid === undefined) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(pid, 'the upload never waited for the lock').toBeDefined();
+      // ...and kill its connection there, as a database restart would.
+      await holder.query('SELECT pg_terminate_backend($1)', [pid]);
+      expect((await pending).status).toBe(500);
+    } finally {
+      await holder.end();
+    }
+    for (const s of [a, b]) expect((await get(s, `/${VVX}-calls.xml`)).body.equals(before)).toBe(true);
+    expect((await raw(a, 'PUT', `/${VVX}-calls.xml`, {}, Buffer.from('<calls>again</calls>\n'))).status).toBe(204);
+    expect((await get(b, `/${VVX}-calls.xml`)).text).toBe('<calls>again</calls>\n');
+  });
+
   it('nothing goes to the state directory: the uploads are rows of the database', async () => {
     expect(existsSync(path.join(root.dir, 'var', 'uploads'))).toBe(false);
     expect(existsSync(path.join(root.dir, 'var', 'logs'))).toBe(false);
     const files = await sql<{ mac: string; kind: string; size: string }>('SELECT mac, kind, size FROM upload_files ORDER BY mac, kind');
-    expect(files.map((f) => `${f.mac}-${f.kind}`)).toEqual([`${VVX}-directory.xml`, `${VVX}-phone.cfg`, `${VVX}-web.cfg`, `${T46S}-local.cfg`]);
+    expect(files.map((f) => `${f.mac}-${f.kind}`)).toEqual([`${VVX}-calls.xml`, `${VVX}-directory.xml`, `${VVX}-phone.cfg`, `${VVX}-web.cfg`, `${T46S}-local.cfg`]);
   });
 
   it('deskset explain reads the phone-side overrides from the database', async () => {

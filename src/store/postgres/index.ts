@@ -60,6 +60,9 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
   const pool = new pg.Pool({ connectionString: opts.url, max: opts.max ?? 4, connectionTimeoutMillis: 10_000 });
   // An idle client's error (the server restarted) would otherwise be an uncaught 'error' event.
   pool.on('error', () => undefined);
+  // The same for a client in use: a connection killed mid-query (a restart, pg_terminate_backend)
+  // rejects that query, and then emits 'error' on the client, which would end the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   let client: pg.PoolClient;
   try {
     client = await pool.connect();

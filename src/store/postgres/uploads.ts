@@ -40,7 +40,7 @@ import {
 } from '../../service/upload-backend.js';
 
 /** Advisory lock class for uploads (the second key is the device): arbitrary, fixed. */
-const LOCK_UPLOADS = 0x6473_7570;
+export const LOCK_UPLOADS = 0x6473_7570;
 
 /** Everything a device holds, except `$2`'s row when it is a file that this write replaces. */
 const USAGE = `(SELECT coalesce(sum(size), 0) FROM upload_files WHERE mac = $1 AND kind <> $2) + (SELECT coalesce(sum(size), 0) FROM upload_log_days WHERE mac = $1)`;
@@ -100,25 +100,28 @@ export class PgUploads implements UploadBackend {
 
   private async commit(plan: PutPlan, body: Buffer): Promise<PutResult> {
     const now = this.limits.now();
+    const params =
+      plan.storage === 'log'
+        ? [plan.mac, plan.kind, body, body.length, utcDay(now), now.toISOString(), this.limits.maxDeviceBytes]
+        : [plan.mac, plan.kind, body, body.length, etagForBytes(body), now.toISOString(), this.limits.maxDeviceBytes];
     const c = await this.pool.connect();
+    let rows: Array<{ created: boolean }>;
     try {
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_UPLOADS, plan.mac]);
-      const params =
-        plan.storage === 'log'
-          ? [plan.mac, plan.kind, body, body.length, utcDay(now), now.toISOString(), this.limits.maxDeviceBytes]
-          : [plan.mac, plan.kind, body, body.length, etagForBytes(body), now.toISOString(), this.limits.maxDeviceBytes];
-      const rows = (await c.query<{ created: boolean }>(plan.storage === 'log' ? APPEND_LOG : REPLACE_FILE, params)).rows;
+      rows = (await c.query<{ created: boolean }>(plan.storage === 'log' ? APPEND_LOG : REPLACE_FILE, params)).rows;
       await c.query('COMMIT');
-      if (!rows.length) return { status: 413, reason: 'exceeds device quota', bytes: body.length };
-      if (rows[0]!.created) return { status: 201, reason: 'created', bytes: body.length };
-      return { status: 204, reason: plan.storage === 'log' ? 'appended' : 'replaced', bytes: body.length };
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
+      // A connection that failed mid-transaction (the server restarted, it was terminated) is
+      // discarded, not handed to the next caller.
+      c.release(e instanceof Error ? e : true);
       throw e;
-    } finally {
-      c.release();
     }
+    c.release();
+    if (!rows.length) return { status: 413, reason: 'exceeds device quota', bytes: body.length };
+    if (rows[0]!.created) return { status: 201, reason: 'created', bytes: body.length };
+    return { status: 204, reason: plan.storage === 'log' ? 'appended' : 'replaced', bytes: body.length };
   }
 
   /** The device's stored bytes, and those of the file `kind` among them (what a replace frees). */
