@@ -28,7 +28,6 @@ import { SMALL_FLEET } from './config/profiles.js';
 import { deviceTargets, sharedTargets } from './pipeline/request.js';
 import { warmUp, type WarmUpResult } from './http/warm-up.js';
 import { buildFromRoot, readRoot } from './io/load-root.js';
-import { isInside } from './io/confine.js';
 import { createValidators } from './io/validators.js';
 import { watchRoot } from './io/watch.js';
 import { collectGarbage, watchHeap } from './service/heap.js';
@@ -38,7 +37,8 @@ import { TokenStore } from './security/tokens.js';
 import { Provisioner } from './service/provisioner.js';
 import { Enrollment } from './enroll/service.js';
 import { Reloader, validateSnapshot } from './service/reloader.js';
-import { UPLOAD_KINDS, UploadStore } from './service/upload-store.js';
+import { UPLOAD_KINDS } from './service/upload-backend.js';
+import { openUploads } from './service/open-uploads.js';
 import type { StateStore } from './store/contract.js';
 import { openStateStore } from './store/open.js';
 import { Inventory } from './inventory/inventory.js';
@@ -186,9 +186,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const reloader = new Reloader(rootFiles, provisioner, log, metrics);
   const unreadShown = unread.map((d) => ({ ...d, loc: d.loc && { ...d.loc, file: snap.display(d.loc.file) } }));
   if (unread.length) reloader.degrade('not_read', unreadShown);
-  const up = snap.config.uploads;
-  // A state directory inside the root (the default var/) must stay there: no writes through a symlink out.
-  const uploads = new UploadStore({ dir: stateDir, within: isInside(rootFiles.dir, stateDir) ? rootFiles.dir : undefined, maxFileBytes: up.maxFileBytes, maxLogBytes: up.maxLogBytes, maxDeviceBytes: up.maxDeviceBytes, logRetentionDays: up.logRetentionDays, maxConcurrentPerDevice: up.maxConcurrentPerDevice });
+  // On disk, or in the state database when it is PostgreSQL (every replica serves them back).
+  const uploads = openUploads(rootFiles.dir, snap.config, store);
   // Before the first phone: temp files and half-done log appends a killed process left behind.
   const orphans = await uploads.removeStaleTemps().catch((e: Error) => (log.warn({ err: e.message }, 'upload housekeeping failed'), 0));
   if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRootConfig } from '../src/config/root-config.js';
 import { parseStateSetting } from '../src/store/config.js';
+import { uploadsWhere } from '../src/service/open-uploads.js';
 
 describe('state: in deskset.yaml', () => {
   it.each([
@@ -36,6 +37,29 @@ describe('state: in deskset.yaml', () => {
     for (const text of ['inventory: {flush_ms: 10}\n', 'inventory: {flush_every: 5}\n', 'state: [sqlite]\n']) {
       const r = parseRootConfig(text);
       expect(r.diagnostics.some((d) => d.severity === 'error' && d.loc?.line === 1), text).toBe(true);
+    }
+  });
+});
+
+describe('uploads.store in deskset.yaml', () => {
+  const where = (text: string) => {
+    const r = parseRootConfig(text);
+    return { where: uploadsWhere(r.config), errors: r.diagnostics.filter((d) => d.severity === 'error') };
+  };
+  it.each([
+    ['listen: {port: 8080}\n', 'disk'],
+    ['state: off\n', 'disk'],
+    ['state: postgres://db/deskset\n', 'database'],
+    ['state: postgres://db/deskset\nuploads: {store: disk}\n', 'disk'],
+    ['state: postgres://db/deskset\nuploads: {store: database}\n', 'database'],
+    ['state: sqlite\nuploads: {store: disk}\n', 'disk'],
+  ])('%j → %s', (text, want) => expect(where(text)).toEqual({ where: want, errors: [] }));
+
+  it('database without PostgreSQL, or an unknown value, is an error at uploads.store', () => {
+    for (const text of ['state: sqlite\nuploads:\n  store: database\n', 'state: off\nuploads:\n  store: database\n', 'state: postgres://db/x\nuploads:\n  store: s3\n']) {
+      const { errors } = where(text);
+      expect(errors, text).toHaveLength(1);
+      expect(errors[0]!.loc?.line, text).toBe(3);
     }
   });
 });

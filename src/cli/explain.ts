@@ -10,9 +10,9 @@ import { normalizeMac } from '../config/mac.js';
 import { layersFor, resolveSubject, subjectOf } from '../config/resolve.js';
 import { devicePaths } from '../snapshot/routes.js';
 import { explainDevice } from '../config/explain-device.js';
-import path from 'node:path';
 import { loadRoot } from '../io/load-root.js';
-import { UPLOAD_KINDS, UploadStore } from '../service/upload-store.js';
+import { UPLOAD_KINDS } from '../service/upload-backend.js';
+import { withRootUploads } from '../service/open-uploads.js';
 import { describeChoice, parseAddress } from '../sites/subnets.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
@@ -58,8 +58,11 @@ export function run(args: string[]): Promise<number> {
     const layers = layersFor(snap.profiles, snap.config.layers, subject).map((l) => ({ layer: l.ref.kind, name: l.ref.name, file: l.ref.file }));
     const files = snap.catalog.vendor(device.model.vendor)?.files.filter((f) => f.scope === 'device').flatMap((f) => devicePaths(f, mac, device.model)) ?? [];
     // Files the phone wrote back: their values beat ours on the phone, so an admin must see them.
-    const store = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
-    const overrides = (await store.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override);
+    // From the state directory, or the database when uploads live there (a database that cannot be reached is said, not fatal).
+    const overrides = await withRootUploads(snap.rootDir, snap.config, async (u) => (await u.listForDevice(mac)).filter((f) => UPLOAD_KINDS[f.kind]?.override)).catch((e: Error) => {
+      process.stderr.write(`deskset explain: phone uploads not read: ${e.message}\n`);
+      return [];
+    });
     if (values.json) {
       const enrollment = bound && { code: bound.binding.codeId, kind: bound.binding.kind, tail: bound.binding.tail, boundAt: bound.binding.boundAt, boundFrom: bound.binding.boundFrom, state: bound.binding.state, applies: bound.device === device };
       // A bound phone is explained as the snapshot a server serves it from (with the binding's device).

@@ -3,12 +3,11 @@
 // profile (or why none), site, and which handler would answer. For a phone that is not
 // recognised, this is the first thing to run.
 
-import path from 'node:path';
 import { hasErrors } from '../check/diagnostics.js';
 import { loadRoot } from '../io/load-root.js';
 import { servedTrees } from '../io/disk-file.js';
 import { describeRequest, type RequestReport } from '../pipeline/describe.js';
-import { UploadStore } from '../service/upload-store.js';
+import { withRootUploads } from '../service/open-uploads.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 
@@ -23,8 +22,7 @@ export function run(args: string[]): Promise<number> {
       printDiagnostics(snap.diagnostics);
       return 1;
     }
-    const uploads = new UploadStore({ dir: path.resolve(snap.rootDir, snap.config.stateDir) });
-    const report = await describeRequest(snap, uploads, servedTrees(snap.rootDir), { url: values.path ?? '/', userAgent: ua, ip: values.ip });
+    const report = await withRootUploads(snap.rootDir, snap.config, (uploads) => describeRequest(snap, uploads, servedTrees(snap.rootDir), { url: values.path ?? '/', userAgent: ua, ip: values.ip }));
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, values.path !== undefined));
     return 0;
   });

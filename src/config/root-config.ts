@@ -145,6 +145,11 @@ export interface ConnectionsConfig {
 }
 
 export interface UploadsConfig {
+  /**
+   * Where uploads are kept: files in the state directory, or the state database (PostgreSQL
+   * only). Undefined: the database when `state:` is PostgreSQL, else disk (docs/state.md).
+   */
+  store?: 'disk' | 'database';
   maxFileBytes: number;
   maxLogBytes: number;
   maxDeviceBytes: number;
@@ -324,6 +329,7 @@ const configShape: Shape = mapOf({
   }),
   connections: mapOf({ idle_timeout_s: int(1, 3600), headers_timeout_s: int(1, 3600), request_timeout_s: int(1, 86400), keep_alive_timeout_s: int(1, 3600), max_per_address: int(1) }),
   uploads: mapOf({
+    store: oneOf('disk', 'database'),
     max_file_bytes: int(1),
     max_log_bytes: int(1),
     max_device_bytes: int(1),
@@ -378,7 +384,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     security?: { realm?: string; trusted_proxies?: string[]; operators?: string[]; enumeration?: { max_distinct?: number; window_s?: number; cooldown_s?: number }; lockout?: { attempts?: number; duration_s?: number }; secret_keys?: string[] };
     connections?: { idle_timeout_s?: number; headers_timeout_s?: number; request_timeout_s?: number; keep_alive_timeout_s?: number; max_per_address?: number };
     tftp?: RawTftp;
-    uploads?: { max_file_bytes?: number; max_log_bytes?: number; max_device_bytes?: number; log_retention_days?: number; max_concurrent_per_device?: number; shared_credentials_may_write?: boolean | Array<string | number> };
+    uploads?: { store?: 'disk' | 'database'; max_file_bytes?: number; max_log_bytes?: number; max_device_bytes?: number; log_retention_days?: number; max_concurrent_per_device?: number; shared_credentials_may_write?: boolean | Array<string | number> };
     enrollment?: { enabled?: boolean };
     state?: string;
     inventory?: { flush_ms?: number; max_unknown?: number; touch_s?: number };
@@ -405,6 +411,7 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     diagnostics.push({ code: 'CONFIG', severity: 'error', message: 'uploads.shared_credentials_may_write: true, false or a list of site names', loc: parsed.root.loc });
   }
   const uploads: UploadsConfig = {
+    ...(raw.uploads?.store ? { store: raw.uploads.store } : {}),
     maxFileBytes: raw.uploads?.max_file_bytes ?? DEFAULT_UPLOADS.maxFileBytes,
     maxLogBytes: raw.uploads?.max_log_bytes ?? DEFAULT_UPLOADS.maxLogBytes,
     maxDeviceBytes: raw.uploads?.max_device_bytes ?? DEFAULT_UPLOADS.maxDeviceBytes,
@@ -418,6 +425,10 @@ export function parseRootConfig(text: string | undefined, file = 'deskset.yaml',
     // The message never repeats the value: it may be a URL with a password.
     if ('error' in st) diagnostics.push({ code: 'CONFIG', severity: 'error', message: st.error, loc: (parsed.root.kind === 'map' ? parsed.root.entries.get('state')?.node.loc : undefined) ?? parsed.root.loc });
     else state = st;
+  }
+  // SQLite is one server's database: its uploads stay files beside it.
+  if (uploads.store === 'database' && state.kind !== 'postgres') {
+    diagnostics.push({ code: 'CONFIG', severity: 'error', message: 'uploads.store: database needs state: postgres://… (with SQLite or no state store, uploads stay on disk: store: disk)', loc: keyLoc(root, 'uploads', 'store') ?? parsed.root.loc });
   }
   const tftp = tftpConfig(raw.tftp, keyLoc(root, 'tftp', 'serve_secrets') ?? parsed.root.loc, diagnostics);
   for (const l of LAYER_KINDS) {

@@ -6,7 +6,7 @@ import { normalizeIp } from '../config/ip-allow.js';
 import { ouiOf } from '../config/mac.js';
 import { diskFileFor, type ServedTrees } from '../io/disk-file.js';
 import { parseTokenPath } from '../security/tokens.js';
-import type { UploadStore } from '../service/upload-store.js';
+import type { UploadBackend } from '../service/upload-backend.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { identify } from './identify.js';
 import { decodeRequestPath } from './request-path.js';
@@ -43,7 +43,7 @@ export interface Describable {
   ip?: string;
 }
 
-export async function describeRequest(snap: Snapshot, uploads: UploadStore | undefined, trees: ServedTrees, req: Describable): Promise<RequestReport> {
+export async function describeRequest(snap: Snapshot, uploads: UploadBackend | undefined, trees: ServedTrees, req: Describable): Promise<RequestReport> {
   const ip = normalizeIp(req.ip ?? '127.0.0.1') ?? req.ip ?? '127.0.0.1';
   const decoded = decodeRequestPath(req.url.startsWith('/') ? req.url : `/${req.url}`);
   if (!decoded.ok) return { path: req.url, ip, handler: 'refused', reason: `bad path (${decoded.status})` };

@@ -12,7 +12,7 @@ import { extensionOf } from '../render/resources.js';
 import { etagOf } from '../render/render.js';
 import type { Gate } from '../security/gate.js';
 import type { Provisioner, Served } from '../service/provisioner.js';
-import type { UploadStore } from '../service/upload-store.js';
+import type { UploadBackend } from '../service/upload-backend.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { bytesReply, fileReply } from './file-reply.js';
@@ -44,7 +44,7 @@ export interface PipelineDeps {
   provisioner: Provisioner;
   gate: Gate;
   log: Logger;
-  uploads: UploadStore;
+  uploads: UploadBackend;
   trees: ServedTrees;
   /** Counts uploads (bytes, refusals); requests are counted where they are logged (access.ts). */
   metrics?: Metrics;

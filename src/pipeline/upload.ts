@@ -1,4 +1,4 @@
-// Phone uploads: PUT of `<mac>-app.log`, `<mac>-phone.cfg`... into the UploadStore, and GET/HEAD
+// Phone uploads: PUT of `<mac>-app.log`, `<mac>-phone.cfg`... into the upload backend (disk or database), and GET/HEAD
 // of an uploaded override back to the phone. Two handlers of the pipeline (handle.ts).
 //
 // Statuses (the body is always empty: phones never read it, and nothing internal leaks):
@@ -17,8 +17,8 @@
 //   201  created, 204 replaced (or appended to today's log)
 
 import type { Readable } from 'node:stream';
-import { STREAMED, UPLOAD_KINDS, type UploadStore } from '../service/upload-store.js';
-import { fileReply } from './file-reply.js';
+import { STREAMED, UPLOAD_KINDS, type UploadBackend } from '../service/upload-backend.js';
+import { bytesReply, fileReply } from './file-reply.js';
 import { emptyReply, type Reply } from './reply.js';
 
 /** The body of a PUT as the transport hands it over: a stream that knows whether it was read to the end. */
@@ -33,7 +33,7 @@ export interface UploadRequest {
 }
 
 export interface UploadOptions {
-  store: UploadStore;
+  store: UploadBackend;
   /**
    * Decide whether this request may write this device's files: true, false (403), or the
    * refusal to send (the gate's 401 challenge, 429...). The body is left unread on a refusal.
@@ -135,12 +135,14 @@ export async function replyUpload(req: UploadRequest, target: UploadTarget, opts
  * (not an upload name, a log, not uploaded yet, or swapped for a symlink out of the state
  * directory) so the pipeline goes on to its next handler.
  */
-export async function replyUploaded(req: { method: string; headers: import('node:http').IncomingHttpHeaders }, store: UploadStore, name: string): Promise<Reply | undefined> {
+export async function replyUploaded(req: { method: string; headers: import('node:http').IncomingHttpHeaders }, store: UploadBackend, name: string): Promise<Reply | undefined> {
   const c = store.classify(name);
   if (!c) return undefined;
   const found = await store.get(name);
   if (!found) return undefined;
-  const reply = await fileReply(req, found.path, { contentType: UPLOAD_KINDS[c.kind].contentType, confine: found.confine });
+  const contentType = UPLOAD_KINDS[c.kind].contentType;
+  // From the database: the ETag stored with the body, so every replica answers alike.
+  const reply = found.kind === 'bytes' ? bytesReply(req, found.body, { etag: found.etag, contentType, lastModified: found.mtime }) : await fileReply(req, found.path, { contentType, confine: found.confine });
   if (!reply) return undefined;
   // The phone rewrites this file whenever a user changes a setting: always revalidate.
   reply.headers['Cache-Control'] = 'no-cache';

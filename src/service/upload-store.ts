@@ -33,29 +33,34 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { ZERO_MAC, normalizeMac } from '../config/mac.js';
-import { Confinement, isInside, reallyInside } from '../io/confine.js';
+import { Confinement, reallyInside } from '../io/confine.js';
 import { DEFAULT_UPLOADS } from '../config/root-config.js';
 import { UploadQuota, type UploadSlot } from './upload-quota.js';
-import { UPLOAD_KIND_SPECS } from '../vendors/registry.js';
-import type { UploadKindSpec } from '../vendors/contract.js';
+import {
+  byName,
+  classifyUpload,
+  dayLogName,
+  deviceMac,
+  firstKeptDay,
+  KINDS,
+  planPut,
+  readBounded,
+  resolveLimits,
+  UPLOAD_KINDS,
+  utcDay,
+  type PutResult,
+  type Received,
+  type StoredUpload,
+  type UploadBackend,
+  type UploadBody,
+  type UploadedFile,
+  type UploadKind,
+  type UploadLimits,
+} from './upload-backend.js';
 
-/**
- * The allow-list: every vendor's upload kinds. The name a phone uploads is `<mac>-<key>`.
- * Keys are matched exactly (lowercase, as phones send them); only the MAC part may vary in case.
- */
-export const UPLOAD_KINDS: Readonly<Record<string, UploadKindSpec>> = Object.freeze(Object.assign(Object.create(null) as Record<string, UploadKindSpec>, Object.fromEntries(UPLOAD_KIND_SPECS)));
+import { STREAMED } from './upload-backend.js';
+export { STREAMED, UPLOAD_KINDS, type PutResult, type PutStatus, type UploadedFile, type UploadKind } from './upload-backend.js';
 
-export type UploadKind = string;
-
-// A Map, not `key in UPLOAD_KINDS`: an object lookup would also accept `constructor`, `__proto__`...
-const KINDS: ReadonlyMap<string, UploadKindSpec> = UPLOAD_KIND_SPECS;
-
-/** 12 hex + '-' + the longest suffix is far below this; longer names are refused before any regex. */
-const MAX_NAME = 64;
-// The suffix is taken loosely here and checked exactly against the table, so a new kind needs
-// no regex change.
-const NAME = /^([0-9a-fA-F]{12})-(.+)$/;
 const LOG_DAY_FILE = /^(\d{4}-\d{2}-\d{2})-(.+)\.log$/;
 /** `.<name>.<pid>.<random>.tmp` (older releases wrote `.<name>.<random>.tmp`, without the pid). */
 const TEMP_FILE = /^\.(.+?)(?:\.(\d+))?\.[0-9a-f]{16}\.tmp$/;
@@ -69,44 +74,14 @@ export const DEFAULT_MAX_DEVICE_BYTES = DEFAULT_UPLOADS.maxDeviceBytes;
 export const DEFAULT_LOG_RETENTION_DAYS = DEFAULT_UPLOADS.logRetentionDays;
 export const DEFAULT_MAX_CONCURRENT_PER_DEVICE = DEFAULT_UPLOADS.maxConcurrentPerDevice;
 
-export interface UploadStoreOptions {
+export interface UploadStoreOptions extends UploadLimits {
   /** The writable state directory. By convention `<config root>/var` (see `defaultUploadDir`). */
   dir: string;
-  /** Cap for one upload of a non-log kind (cfg/xml). Default 1 MiB. */
-  maxFileBytes?: number;
-  /** Cap for one log upload (the body of one PUT, not the day file). Default 5 MiB. */
-  maxLogBytes?: number;
-  /** Quota for everything one device has stored here (uploads and logs). Default 20 MiB. */
-  maxDeviceBytes?: number;
-  /** Day log files older than this many days are deleted by pruneLogs(). Default 10. */
-  logRetentionDays?: number;
-  /** Uploads one device may have running at once; more wait (unread), up to 16× as many, then 429. Default 4. */
-  maxConcurrentPerDevice?: number;
-  /** Clock, for tests. Log days are UTC days of this clock. */
-  now?: () => Date;
   /**
    * The config root, when the state directory is inside it (`var/`): the directory must then
    * really be inside it too, so a `var` replaced by a symlink out of the root is refused.
    */
   within?: string;
-}
-
-export type PutStatus = 201 | 204 | 400 | 403 | 411 | 413 | 429 | 507;
-
-/** A body whose length is not known up front (chunked): bounded while it streams instead. */
-export const STREAMED = 'streamed';
-export interface PutResult {
-  status: PutStatus;
-  /** Short text for logs; never sent to the client. */
-  reason: string;
-  bytes?: number;
-}
-
-export interface UploadedFile {
-  name: string;
-  kind: UploadKind;
-  size: number;
-  mtime: Date;
 }
 
 /** The conventional state directory for a config root. */
@@ -117,12 +92,11 @@ export function defaultUploadDir(configRoot: string): string {
 /** Thrown internally when the state directory holds something we refuse to touch (a symlink...). */
 class Refused extends Error {}
 
-export class UploadStore {
+export class UploadStore implements UploadBackend {
+  readonly where = 'disk';
   readonly dir: string;
-  private readonly maxFileBytes: number;
-  private readonly maxLogBytes: number;
   private readonly maxDeviceBytes: number;
-  private readonly logRetentionDays: number;
+  private readonly limits: ReturnType<typeof resolveLimits>;
   private readonly now: () => Date;
   private readonly within?: string;
   private confinement?: Confinement;
@@ -132,25 +106,16 @@ export class UploadStore {
 
   constructor(opts: UploadStoreOptions) {
     this.dir = path.resolve(opts.dir);
-    this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-    this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
-    this.maxDeviceBytes = opts.maxDeviceBytes ?? DEFAULT_MAX_DEVICE_BYTES;
-    this.logRetentionDays = opts.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
-    this.now = opts.now ?? (() => new Date());
+    this.limits = resolveLimits(opts);
+    this.maxDeviceBytes = this.limits.maxDeviceBytes;
+    this.now = this.limits.now;
     this.within = opts.within === undefined ? undefined : path.resolve(opts.within);
-    this.quota = new UploadQuota(this.maxDeviceBytes, opts.maxConcurrentPerDevice ?? DEFAULT_MAX_CONCURRENT_PER_DEVICE);
+    this.quota = new UploadQuota(this.maxDeviceBytes, this.limits.maxConcurrentPerDevice);
   }
 
   /** `<mac>-<suffix>` with a known suffix, or undefined. Pure: no I/O. */
   classify(name: string): { mac: string; kind: UploadKind } | undefined {
-    if (typeof name !== 'string' || name.length > MAX_NAME) return undefined;
-    const m = NAME.exec(name);
-    if (!m) return undefined;
-    const mac = normalizeMac(m[1]!);
-    // The all-zero MAC names files for every phone (000000000000.cfg); no phone is 000000000000.
-    if (mac === undefined || mac === ZERO_MAC) return undefined;
-    if (!KINDS.has(m[2]!)) return undefined;
-    return { mac, kind: m[2] as UploadKind };
+    return classifyUpload(name);
   }
 
   /**
@@ -165,26 +130,20 @@ export class UploadStore {
    * (counting uploads in flight), 429 too many uploads already waiting for this device, 507
    * disk full. Unexpected filesystem errors are thrown (after cleaning up the temp file).
    */
-  async put(name: string, body: AsyncIterable<Buffer> | NodeJS.ReadableStream, declaredLength: number | typeof STREAMED | undefined): Promise<PutResult> {
-    const c = this.classify(name);
-    if (!c) return { status: 403, reason: 'not an allowed upload name' };
-    if (declaredLength === undefined) return { status: 411, reason: 'length required' };
-    const streamed = declaredLength === STREAMED;
-    if (!streamed && (!Number.isSafeInteger(declaredLength) || declaredLength < 0)) return { status: 400, reason: 'bad declared length' };
-    const spec = UPLOAD_KINDS[c.kind];
-    const cap = spec.storage === 'log' ? this.maxLogBytes : this.maxFileBytes;
-    if (!streamed && declaredLength > cap) return { status: 413, reason: 'exceeds per-file cap', bytes: 0 };
+  async put(name: string, body: UploadBody, declaredLength: number | typeof STREAMED | undefined): Promise<PutResult> {
+    const plan = planPut(name, declaredLength, this.limits);
+    if ('status' in plan) return plan;
     // Waits (body unread) while the device has maxConcurrentPerDevice uploads running.
-    const slot = await this.quota.begin(c.mac);
+    const slot = await this.quota.begin(plan.mac);
     if (!slot) return { status: 429, reason: 'too many uploads waiting for this device', bytes: 0 };
     try {
-      return await this.putReserved(c.mac, c.kind, slot, body, streamed ? undefined : declaredLength, cap);
+      return await this.putReserved(plan.mac, plan.kind, slot, body, plan.declared, plan.cap);
     } finally {
       slot.release();
     }
   }
 
-  private async putReserved(mac: string, kind: UploadKind, slot: UploadSlot, body: AsyncIterable<Buffer> | NodeJS.ReadableStream, declared: number | undefined, cap: number): Promise<PutResult> {
+  private async putReserved(mac: string, kind: UploadKind, slot: UploadSlot, body: UploadBody, declared: number | undefined, cap: number): Promise<PutResult> {
     const storage = UPLOAD_KINDS[kind].storage;
     let target: { dir: string; file: string };
     try {
@@ -236,7 +195,7 @@ export class UploadStore {
   }
 
   /** Where an uploaded non-log file is, for serving it back; undefined for logs and absent files. */
-  async get(name: string): Promise<{ path: string; size: number; confine: Confinement } | undefined> {
+  async get(name: string): Promise<(StoredUpload & { kind: 'file' }) | undefined> {
     const c = this.classify(name);
     if (!c || UPLOAD_KINDS[c.kind].storage === 'log') return undefined;
     const devDir = this.under('uploads', c.mac);
@@ -249,7 +208,7 @@ export class UploadStore {
       const st = await fsp.lstat(file);
       // The reader checks the opened file again (it may be swapped after this lstat).
       this.confinement ??= new Confinement(this.dir);
-      return st.isFile() ? { path: file, size: st.size, confine: this.confinement } : undefined;
+      return st.isFile() ? { kind: 'file', path: file, size: st.size, confine: this.confinement } : undefined;
     } catch (err) {
       if (isMissing(err) || err instanceof Refused) return undefined;
       throw err;
@@ -258,8 +217,8 @@ export class UploadStore {
 
   /** Everything a device has stored here, sorted by name: its uploaded files, then its day logs. */
   async listForDevice(mac: string): Promise<UploadedFile[]> {
-    const m = normalizeMac(mac);
-    if (m === undefined || m === ZERO_MAC) return [];
+    const m = deviceMac(mac);
+    if (m === undefined) return [];
     const out: UploadedFile[] = [];
     for (const e of await this.regularFiles(this.under('uploads', m))) {
       const c = this.classify(e.name);
@@ -270,7 +229,6 @@ export class UploadStore {
       const kind = logKindOf(e.name);
       if (kind) logs.push({ name: e.name, kind, size: e.size, mtime: e.mtime });
     }
-    const byName = (a: UploadedFile, b: UploadedFile) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     return [...out.sort(byName), ...logs.sort(byName)];
   }
 
@@ -279,16 +237,15 @@ export class UploadStore {
    * on 2024-05-20 the files of 2024-05-10 and later stay. Returns how many were deleted.
    */
   async pruneLogs(): Promise<number> {
-    const today = utcDay(this.now());
-    const cutoff = Date.parse(`${today}T00:00:00Z`) - this.logRetentionDays * 86_400_000;
+    const keep = firstKeptDay(this.now(), this.limits.logRetentionDays);
     let deleted = 0;
     const logsDir = this.under('logs');
     for (const dev of await this.realDirs(logsDir)) {
       const devDir = this.under('logs', dev);
       for (const e of await this.regularFiles(devDir)) {
         if (!logKindOf(e.name)) continue;
-        const day = Date.parse(`${e.name.slice(0, 10)}T00:00:00Z`);
-        if (Number.isNaN(day) || day >= cutoff) continue;
+        // YYYY-MM-DD compares as text.
+        if (e.name.slice(0, 10) >= keep) continue;
         await fsp.unlink(path.join(devDir, e.name)).then(
           () => deleted++,
           (err: unknown) => {
@@ -359,7 +316,7 @@ export class UploadStore {
     const dir = this.under(top, mac);
     await ensureRealDir(this.under(top));
     await ensureRealDir(dir);
-    const file = UPLOAD_KINDS[kind].storage === 'log' ? this.under(top, mac, `${utcDay(this.now())}-${kind}`) : this.under(top, mac, `${mac}-${kind}`);
+    const file = UPLOAD_KINDS[kind].storage === 'log' ? this.under(top, mac, dayLogName(utcDay(this.now()), kind)) : this.under(top, mac, `${mac}-${kind}`);
     return { dir, file };
   }
 
@@ -368,41 +325,13 @@ export class UploadStore {
    * exactly `declared` bytes (any number, when undefined) arrived and are on disk (fsynced).
    * `reserve` is asked for room in the quota before each chunk is written.
    */
-  private async receive(
-    body: AsyncIterable<Buffer> | NodeJS.ReadableStream,
-    tmp: string,
-    declared: number | undefined,
-    cap: number,
-    reserve?: (bytes: number) => boolean,
-  ): Promise<{ bytes: number; status?: 400 | 413; reason: string }> {
+  private async receive(body: UploadBody, tmp: string, declared: number | undefined, cap: number, reserve?: (bytes: number) => boolean): Promise<Received> {
     // O_EXCL: never reuse an existing name; O_NOFOLLOW: never write through a planted symlink.
     const handle = await fsp.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-    let bytes = 0;
     try {
-      // Iterate by hand: `for await` + `break` would call return(), which destroys an
-      // IncomingMessage and its socket before the caller can send 413.
-      const it = (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
-      for (;;) {
-        let next: IteratorResult<Buffer | string>;
-        try {
-          next = await it.next();
-        } catch {
-          // The client went away (ECONNRESET/aborted) or the source failed: nothing is committed.
-          return { bytes, status: 400, reason: 'upload aborted' };
-        }
-        if (next.done) break;
-        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-        bytes += chunk.length;
-        if (bytes > cap) return { bytes, status: 413, reason: 'exceeds per-file cap' };
-        // The HTTP parser never delivers more than Content-Length; other callers might.
-        if (declared !== undefined && bytes > declared) return { bytes, status: 400, reason: 'body longer than declared length' };
-        if (reserve && !reserve(chunk.length)) return { bytes, status: 413, reason: 'exceeds device quota' };
-        await writeAll(handle, chunk);
-      }
-      // A lying Content-Length or a client that stopped early: keep nothing.
-      if (declared !== undefined && bytes < declared) return { bytes, status: 400, reason: 'body shorter than declared length' };
-      await handle.sync();
-      return { bytes, reason: 'received' };
+      const r = await readBounded(body, declared, cap, (chunk) => writeAll(handle, chunk), reserve);
+      if (r.status === undefined) await handle.sync();
+      return r;
     } finally {
       await handle.close();
     }
@@ -525,10 +454,6 @@ function logKindOf(fileName: string): UploadKind | undefined {
   const kind = `${m[2]}.log`;
   const spec = KINDS.get(kind);
   return spec?.storage === 'log' ? (kind as UploadKind) : undefined;
-}
-
-function utcDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
 }
 
 async function ensureRealDir(dir: string): Promise<void> {

@@ -13,6 +13,7 @@ import { DEVICE_COLUMNS, type DeviceColumn, type Where } from './where.js';
 
 export { DEVICE_COLUMNS, type DeviceColumn };
 import type { CodeStore } from '../enroll/contract.js';
+import type { UploadBackend, UploadLimits } from '../service/upload-backend.js';
 
 /** What a phone's last requests add up to (see docs/state.md). */
 export type ProvisionResult = 'ok' | 'stale' | 'failing' | 'never' | 'unknown';
@@ -204,6 +205,10 @@ export interface StateStore extends CodeStore {
   /** Ordered by creation. */
   listApiTokens(): Promise<ApiTokenInfo[]>;
   revokeApiToken(id: string): Promise<boolean>;
+
+  // ── phone uploads, in stores that keep them (PostgreSQL: every replica serves them back)
+  /** A backend for phone uploads in this database; absent where uploads stay on disk (SQLite). */
+  uploadBackend?(limits: UploadLimits): UploadBackend;
 
   // ── schema
   /** The highest migration applied. */

@@ -6,11 +6,12 @@ import { StoreError } from '../contract.js';
 import { m0001 } from './0001_init.js';
 import { m0002 } from './0002_import_tokens_json.js';
 import { m0003 } from './0003_enrollment.js';
+import { m0004 } from './0004_uploads.js';
 
 export type { Migration, MigrationContext, MigrationTx } from './types.js';
 import type { Migration } from './types.js';
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`;

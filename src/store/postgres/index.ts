@@ -32,6 +32,8 @@ import { MIGRATIONS_TABLE, pending, statements, type MigrationContext } from '..
 import { bindingOf, bindingParams, codeOf, codeParams, decideRedeem, INSERT_CODE, RELEASE_BINDINGS, RELEASE_CODE, UPSERT_BINDING, type BindingRow, type CodeRow } from '../codes-sql.js';
 import type { Binding, BindingState } from '../../enroll/bindings.js';
 import type { CodeRecord, Redeemed } from '../../enroll/contract.js';
+import type { UploadBackend, UploadLimits } from '../../service/upload-backend.js';
+import { PgUploads } from './uploads.js';
 import { auditFilter, auditOf, deviceFilter, deviceOf, emptyCounts, type AuditRow, type DeviceRow, type FileRow } from '../sql.js';
 
 /** Advisory lock keys (arbitrary, fixed): migrations, inventory batches. */
@@ -58,6 +60,9 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Postgres
   const pool = new pg.Pool({ connectionString: opts.url, max: opts.max ?? 4, connectionTimeoutMillis: 10_000 });
   // An idle client's error (the server restarted) would otherwise be an uncaught 'error' event.
   pool.on('error', () => undefined);
+  // The same for a client in use: a connection killed mid-query (a restart, pg_terminate_backend)
+  // rejects that query, and then emits 'error' on the client, which would end the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -322,6 +327,10 @@ export class PostgresStore implements StateStore {
 
   async setBindingState(mac: string, state: BindingState, at: string): Promise<boolean> {
     return ((await this.pool.query('UPDATE bindings SET state = $1, changed_at = $2 WHERE mac = $3', [state, at, mac])).rowCount ?? 0) > 0;
+  }
+
+  uploadBackend(limits: UploadLimits): UploadBackend {
+    return new PgUploads(this.pool, limits);
   }
 
   async schemaVersion(): Promise<number> {
