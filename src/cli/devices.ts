@@ -4,16 +4,14 @@
 // through SUBCOMMANDS.
 
 import { stringify } from 'csv-stringify/sync';
-import { hasErrors } from '../check/diagnostics.js';
-import { loadRoot } from '../io/load-root.js';
 import { judgeFor } from '../inventory/judge.js';
 import { formatTable, joinInventory, parseDuration, selectDevices, VIEW_COLUMNS, type DeviceView } from '../inventory/view.js';
 import { Provisioner } from '../service/provisioner.js';
 import { MAX_PAGE, type DeviceRecord, type StateStore } from '../store/contract.js';
 import { parseWhere, WhereError, type Where } from '../store/where.js';
-import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { guarded, parse, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
-import { openRootState } from './state.js';
+import { withStoreAndRoot } from './state.js';
 
 /** `deskset devices <word> …`: subcommands by their first word (import, export). */
 export const SUBCOMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {};
@@ -38,27 +36,14 @@ export async function run(args: string[]): Promise<number> {
     if (values.stale !== undefined && staleMs === undefined) throw new UsageError(`--stale ${JSON.stringify(values.stale)}: a duration such as 90s, 30m, 12h, 3d, 2w (or 0)`);
 
     const root = positionals[0] ?? '.';
-    const state = await openRootState(root, 'devices');
-    if (!state) return 1;
-    try {
-      if (!state.store) {
-        process.stderr.write('deskset devices: the inventory is off (state: off in deskset.yaml)\n');
-        return 1;
-      }
-      const snap = await loadRoot(state.rootDir);
-      if (hasErrors(snap.diagnostics)) {
-        printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
-        return 1;
-      }
+    return withStoreAndRoot(root, 'devices', 'the inventory is off', async ({ store, snap }) => {
       // The same renders a phone would get, for the ETags its fetches are compared with.
       const provisioner = new Provisioner(snap);
-      const rows = joinInventory(snap, await allDevices(state.store), judgeFor(snap, (p) => provisioner.serve({ path: p }).rendered?.etag));
+      const rows = joinInventory(snap, await allDevices(store), judgeFor(snap, (p) => provisioner.serve({ path: p }).rendered?.etag));
       const picked = selectDevices(rows, { where, staleMs, unknown: values.unknown, never: values.never, now: Date.now() });
       process.stdout.write(values.json ? `${JSON.stringify(picked, null, 2)}\n` : values.csv ? toCsv(picked) : picked.length ? formatTable(picked) : 'no devices match\n');
       return 0;
-    } finally {
-      await state.store?.close();
-    }
+    });
   });
 }
 
