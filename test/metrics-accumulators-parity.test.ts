@@ -6,24 +6,14 @@ import { Histogram } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { BucketHistogram, REQUEST_SECONDS, type SampleValue } from '../src/metrics/accumulators.js';
 
-/** mulberry32: the same values on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const keyed = (vs: readonly SampleValue[]) =>
   new Map(vs.map((v) => [`${v.metricName}{${Object.entries(v.labels).map(([k, x]) => `${k}=${x}`).sort().join(',')}}`, v.value]));
 
 describe('BucketHistogram against prom-client Histogram', () => {
   it.each([1, 2, 3])('seed %i: 5,000 observations over 4 series, boundary values included', async (seed) => {
-    const rnd = prng(seed);
+    // mulberry32, the bench's seeded generator: the same values on every run.
+    const { prng } = await import('../bench/gen-root.js');
+    const rnd = prng(seed).next;
     const ours = new BucketHistogram(REQUEST_SECONDS, 4);
     const theirs = new Histogram({ name: 'x', help: 'x', labelNames: ['s'], buckets: [...REQUEST_SECONDS], registers: [] });
     for (let i = 0; i < 5000; i++) {

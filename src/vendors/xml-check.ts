@@ -33,6 +33,18 @@ export function strayText(parent: XmlElement, file: string, code: string, out: D
   }
 }
 
+/** An element that holds elements where the phone reads only text (`what`: "a P-value"). */
+export function textOnly(e: XmlElement, what: string, file: string, code: string, out: Diagnostic[]): void {
+  if (childElements(e).length) out.push(finding(code, 'error', `<${e.name}> holds elements; ${what} holds text only`, file, e.line));
+}
+
+/** `key` set a second time: the phone keeps the last value, so the first is silently lost. */
+export function setOnce(seen: Map<string, number>, key: string, line: number, file: string, code: string, out: Diagnostic[]): void {
+  const prev = seen.get(key);
+  if (prev !== undefined) out.push(finding(code, 'warning', `${key} is set again (first on line ${prev}); the phone keeps the last value`, file, line));
+  else seen.set(key, line);
+}
+
 /** libxml2 numbers a text node by where it ends: step back over the line breaks after its last word. */
 function textLine(n: XmlText): number {
   const trailing = /\s*$/.exec(n.content)![0];

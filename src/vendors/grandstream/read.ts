@@ -5,7 +5,7 @@
 
 import { XmlDocument, type XmlElement } from 'libxml2-wasm';
 import type { Diagnostic } from '../../check/diagnostics.js';
-import { childElements, finding, parseForCheck, strayText } from '../xml-check.js';
+import { childElements, finding, parseForCheck, setOnce, strayText, textOnly } from '../xml-check.js';
 
 /** P-value name -> value, as the phone applies them (a later duplicate wins). */
 export function readGsXml(xml: string): Map<string, string> {
@@ -79,10 +79,8 @@ function checkGsXml(text: string, file: string, catalog?: ReadonlySet<string>): 
         out.push(finding('GS_NAME', 'error', `<${e.name}> is not a P-value (P followed by digits${version === '2' ? ', or <item name="…">' : ''}): the phone ignores it`, file, e.line));
         continue;
       }
-      if (childElements(e).length) out.push(finding('GS_NESTED', 'error', `<${e.name}> holds elements; a P-value holds text only`, file, e.line));
-      const prev = seen.get(name);
-      if (prev !== undefined) out.push(finding('GS_DUPLICATE', 'warning', `${name} is set again (first on line ${prev}); the phone keeps the last value`, file, e.line));
-      else seen.set(name, e.line);
+      textOnly(e, 'a P-value', file, 'GS_NESTED', out);
+      setOnce(seen, name, e.line, file, 'GS_DUPLICATE', out);
     }
   } finally {
     doc.dispose();

@@ -5,7 +5,7 @@
 
 import { XmlDocument } from 'libxml2-wasm';
 import type { Diagnostic } from '../../check/diagnostics.js';
-import { childElements, finding, parseForCheck, strayText } from '../xml-check.js';
+import { childElements, finding, parseForCheck, setOnce, strayText, textOnly } from '../xml-check.js';
 import { SNOM_PERMS, settingKey } from './escape.js';
 
 /** Setting (`name` or `name[idx]`) -> value, from every <phone-settings> (a later one wins). */
@@ -60,12 +60,9 @@ export function checkSnom(text: string, file: string, catalog?: ReadonlySet<stri
         else if (!SNOM_PERMS.has(perm)) out.push(finding('SNOM_PERM', 'error', `<${e.name} perm="${perm}">: perm is "R", "RW", "!" or empty`, file, e.line));
         const idx = e.attr('idx')?.value;
         if (idx !== undefined && !/^\d{1,4}$/.test(idx)) out.push(finding('SNOM_IDX', 'error', `<${e.name} idx="${idx}">: idx is a number`, file, e.line));
-        if (childElements(e).length) out.push(finding('SNOM_NESTED', 'error', `<${e.name}> holds elements; a setting holds text only`, file, e.line));
+        textOnly(e, 'a setting', file, 'SNOM_NESTED', out);
         if (catalog && catalog.size && !catalog.has(e.name)) out.push(finding('SNOM_UNKNOWN_SETTING', 'warning', `${e.name} is not a Snom setting deskset knows (schemas/snom/settings.txt): check the name`, file, e.line));
-        const key = settingKey(e.name, idx);
-        const prev = seen.get(key);
-        if (prev !== undefined) out.push(finding('SNOM_DUPLICATE', 'warning', `${key} is set again (first on line ${prev}); the phone keeps the last value`, file, e.line));
-        else seen.set(key, e.line);
+        setOnce(seen, settingKey(e.name, idx), e.line, file, 'SNOM_DUPLICATE', out);
       }
     }
   } finally {
