@@ -1,4 +1,4 @@
-// What the checkers of XML vendor formats (Grandstream, Snom) share: libxml2's parse turned
+// What the checkers of XML vendor formats (a vendor folder's read.ts) share: libxml2's parse turned
 // into findings at file:line:col instead of a throw, the element children of a node, and text
 // left between elements (a typo the phone silently drops).
 

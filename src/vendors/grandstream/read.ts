@@ -108,9 +108,7 @@ function checkGsText(text: string, file: string, catalog?: ReadonlySet<string>):
     statements++;
     const name = m[1]!;
     if (catalog && catalog.size && !catalog.has(name)) out.push(finding('GS_UNKNOWN_PVALUE', 'warning', `${name} is not a P-value deskset knows (schemas/grandstream/pvalues.txt)`, file, i + 1));
-    const prev = seen.get(name);
-    if (prev !== undefined) out.push(finding('GS_DUPLICATE', 'warning', `${name} is set again (first on line ${prev}); the phone keeps the last value`, file, i + 1));
-    else seen.set(name, i + 1);
+    setOnce(seen, name, i + 1, file, 'GS_DUPLICATE', out);
   });
   if (statements === 0) out.push(finding('GS_EMPTY', 'warning', 'no P-value in the file', file, 1));
   return out;
