@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench`: deskset against nginx, on loopback, in the same run. See docs/performance.md.
 //
-//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R,RG,IM,DIFF,TFTP] [--duration 10] [--rounds 3]
+//   node bench/run.js [--devices 10000] [--only A,B,C,D,E,FW,R,RG,IM,DIFF,TFTP,TW] [--duration 10] [--rounds 3]
 //                     [--large | --no-large] [--workers N] [--profile] [--keep] [--out FILE]
 //
 // Scenarios: A cached config, B cold render, C boot storm, D scale (start-up, RSS; 100k),
 // E CLI (check with XSD, render), FW firmware download, R reload latency, RG requests during a
 // global-profile reload, IM import of a 1,000-phone folder, DIFF `deskset diff` of a global
-// change, TFTP (50 MB vs in.tftpd, 1,000-phone storm; bench/tftp.js). Prints a table and
-// writes bench/results/<YYYY-MM-DD>.json (a partial --only run writes <date>.<only>.json).
+// change, TFTP (50 MB vs in.tftpd, 1,000-phone storm; bench/tftp.js), TW the faster twins against
+// their references in one process (bench/twins.js). Prints a table and writes bench/results/<YYYY-MM-DD>.json (a partial --only run writes <date>.<only>.json).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp, chmodSync, cpSync, symlinkSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,11 +22,12 @@ import { formatSummary, summarize } from './profile-summary.js';
 import { cpuSeconds, httpGet, killAll, log, median, rssSampler, runCmd, sleep, which, writeLines } from './lib.js';
 import { BIN, REPO, round, runWrk, startDeskset, startNginx, usePackage, waitValidated } from './servers.js';
 import { scenarioTFTP } from './tftp.js';
+import { scenarioTW } from './twins.js';
 
 // ---- options ----------------------------------------------------------------------------
 
-const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R', 'RG', 'IM', 'DIFF', 'TFTP'];
-const ALIASES = { F: 'FW', FIRMWARE: 'FW', RELOAD: 'R', 'RELOAD-GLOBAL': 'RG', IMPORT: 'IM', D2: 'DIFF' };
+const ALL = ['A', 'B', 'C', 'D', 'E', 'FW', 'R', 'RG', 'IM', 'DIFF', 'TFTP', 'TW'];
+const ALIASES = { F: 'FW', FIRMWARE: 'FW', RELOAD: 'R', 'RELOAD-GLOBAL': 'RG', IMPORT: 'IM', D2: 'DIFF', TWINS: 'TW' };
 const { values: opt } = parseArgs({
   options: {
     devices: { type: 'string', default: '10000' },
@@ -66,6 +67,8 @@ const DURATION = num('duration');
 const ROUNDS = num('rounds');
 /** nginx passes run after each of B's cold deskset passes; the pass is paired with their median. */
 const B_NGINX_PASSES = 3;
+/** TW's alternating rounds per twin: at least this many, more with a larger --rounds. */
+const TW_MIN_ROUNDS = 7;
 const CONNECTIONS = num('connections');
 const WRK_THREADS = num('wrk-threads');
 const PHONES = opt.phones ? num('phones') : Math.min(DEVICES, 10_000);
@@ -787,6 +790,17 @@ function table() {
   if (s.FW) rows.push([`FW ${s.FW.mb} MB image, ${s.FW.clients} clients`, `${fmt(s.FW.deskset.mbPerS)} MB/s, RSS ${fmt(s.FW.deskset.rssBeforeMb)}→${fmt(s.FW.deskset.rssPeakMb)}→${fmt(s.FW.deskset.rssAfterMb)} MB`, s.FW.nginx ? `${fmt(s.FW.nginx.mbPerS)} MB/s` : '—', `${fmt(s.FW.ratio, 2)}${range(s.FW.ratioPerRound)}`, '≥ 0.7, flat RSS', v('FW')]);
   if (s.RG) rows.push([`RG global reload, ${s.RG.clients} clients every ${s.RG.pauseMs} ms`, `max ${fmt(s.RG.maxMs, 1)} ms, p99 ${fmt(s.RG.p99Ms, 1)} ms, reload ${fmt(s.RG.reloadMs)} ms`, '', '', 'max ≤ 100, p99 ≤ 20 ms, ≤ 3 s', v('RG')]);
   if (s.IM) rows.push([`IM import of ${s.IM.phones} phones`, `${fmt(s.IM.seconds, 1)} s (${s.IM.summary})`, '', '', '≤ 10 s, all equal', v('IM')]);
+  if (s.TW) {
+    // Twin against its reference (ratio = reference / twin), then the work the step is part of.
+    const tw = (label, x, whole, wholeRatio) => {
+      rows.push([`TW ${label}`, `${fmt(x.twinMs, 1)} ms, reference ${fmt(x.referenceMs, 1)} ms, ${x.rounds} rounds`, '', `${fmt(x.ratio, 2)}x${range(x.ratioRange)}`, 'measure only', 'info']);
+      rows.push([`  ${whole[0]}`, whole[1], '', `${fmt(wholeRatio, 2)}x`, '', '']);
+    };
+    const { yaml, template, merge } = s.TW;
+    tw(`YAML parse, ${fmt(yaml.files)} files`, yaml, ['snapshot build, twin → reference', `${fmt(yaml.snapshotBuildMs)} → ${fmt(yaml.buildWithReferenceMs)} ms (derived)`], yaml.buildRatio);
+    tw(`template, ${fmt(template.onTwin)} files`, template, ['render every file, twin → reference', `${fmt(template.renderAll.twinMs)} → ${fmt(template.renderAll.referenceMs)} ms`], template.renderAll.ratio);
+    tw(`plain merge, ${fmt(merge.files)} files`, merge, ['render every file, twin → reference', `${fmt(merge.renderAllMs)} → ${fmt(merge.renderAllWithReferenceMs)} ms (derived)`], merge.renderRatio);
+  }
   if (s.R) rows.push(['R reload: edit → new bytes served', `median ${fmt(s.R.medianMs)} ms, max ${fmt(s.R.maxMs)} ms`, '', '', '≤ 500 ms', v('R')]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows.map((r, j) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd() + (j === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n');
@@ -842,7 +856,7 @@ async function main() {
   if (!tools.wrk) for (const s of ['A', 'B', 'FW']) if (want(s)) skip(s, 'wrk not available');
   if (!tools.nginx) results.problems.push('nginx not available: deskset numbers are measured, ratios to nginx are not');
 
-  const needRoot = ['A', 'B', 'C', 'D', 'E', 'R', 'RG', 'DIFF'].some(want) || opt.profile;
+  const needRoot = ['A', 'B', 'C', 'D', 'E', 'R', 'RG', 'DIFF', 'TW'].some(want) || opt.profile;
   const root = path.join(work, `root-${DEVICES}`);
   const rendered = path.join(work, `rendered-${DEVICES}`);
   let fleet = [];
@@ -898,6 +912,8 @@ async function main() {
   if (want('IM')) results.scenarios.IM = await attempt('IM', () => scenarioIM());
   if (want('DIFF')) results.scenarios.DIFF = await attempt('DIFF', () => scenarioDIFF(root));
   // TFTP: deskset against in.tftpd (tftpd-hpa) on the same bytes; bench/tftp.js.
+  // TW: in this process, on the private copy's dist/, before any large root is generated.
+  if (want('TW')) results.scenarios.TW = await attempt('TW', () => scenarioTW({ pkg, root, rounds: Math.max(ROUNDS, TW_MIN_ROUNDS) }));
   if (want('TFTP')) results.scenarios.TFTP = await attempt('TFTP', () => scenarioTFTP({ mb: 50, rounds: Math.max(ROUNDS, 5), phones: 1000, devices: 2000, work: path.join(work, 'tftp') }));
   const starts = ['A', 'B', 'C'].map((k) => results.scenarios[k]?.deskset?.startupMs ?? results.scenarios[k]?.startupMs).filter((x) => typeof x === 'number');
   if (results.scenarios.D10k && starts.length) {

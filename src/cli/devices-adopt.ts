@@ -5,48 +5,32 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { hasErrors } from '../check/diagnostics.js';
 import { planAdoption, type AdoptStep } from '../enroll/adopt.js';
-import { loadRoot } from '../io/load-root.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { guarded, parse, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
-import { openRootState } from './state.js';
+import { withStoreAndRoot } from './state.js';
 
 export function run(args: string[]): Promise<number> {
   return guarded('devices adopt', async () => {
     const { values, positionals } = parse(args, COMMANDS['devices-adopt']);
     if (positionals.length > 1) throw new UsageError('usage: deskset devices adopt [ROOT] [--write] [--json]');
-    const state = await openRootState(positionals[0] ?? '.', 'devices adopt');
-    if (!state) return 1;
-    const store = state.store;
-    try {
-      if (!store) {
-        process.stderr.write('deskset devices adopt: bindings live in the state store, and it is off (state: off in deskset.yaml)\n');
-        return 1;
-      }
-      const snap = await loadRoot(state.rootDir);
-      if (hasErrors(snap.diagnostics)) {
-        printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
-        return 1;
-      }
-      const rel = (shown: string) => path.relative(state.rootDir, path.resolve(shown));
+    return withStoreAndRoot(positionals[0] ?? '.', 'devices adopt', 'bindings live in the state store, and it is off', async ({ rootDir, store, snap }) => {
+      const rel = (shown: string) => path.relative(rootDir, path.resolve(shown));
       const steps = planAdoption(snap.profiles, await store.listBindings(), rel);
       if (values.write) {
         const at = new Date().toISOString();
         for (const s of steps) {
           if (s.kind === 'skip') continue;
-          if (s.kind === 'rename') await renameInto(state.rootDir, s.from, s.to);
-          if (s.kind === 'create') await writeFileAtomic(path.join(state.rootDir, s.to), s.text);
+          if (s.kind === 'rename') await renameInto(rootDir, s.from, s.to);
+          if (s.kind === 'create') await writeFileAtomic(path.join(rootDir, s.to), s.text);
           await store.setBindingState(s.mac, 'adopted', at);
           await store.appendAudit({ at, actor: 'cli', source: 'local', action: 'device.adopt', result: 'ok', target: s.mac, detail: { code: s.binding.codeId, file: s.kind === 'mark' ? s.file : s.to } });
         }
       }
       process.stdout.write(values.json ? `${JSON.stringify(steps.map(({ binding, ...s }) => ({ ...s, code: binding.codeId })), null, 2)}\n` : report(steps, values.write === true));
       return 0;
-    } finally {
-      await store?.close();
-    }
+    });
   });
 }
 

@@ -4,8 +4,6 @@
 // through SUBCOMMANDS.
 
 import { stringify } from 'csv-stringify/sync';
-import { hasErrors } from '../check/diagnostics.js';
-import { loadRoot } from '../io/load-root.js';
 import { judgeFor } from '../inventory/judge.js';
 import { formatTable, joinInventory, parseDuration, selectDevices, VIEW_COLUMNS, type DeviceView } from '../inventory/view.js';
 import { Provisioner } from '../service/provisioner.js';
@@ -14,9 +12,9 @@ import { readLifecycles } from '../enroll/read-lifecycles.js';
 import { withDevices } from '../snapshot/with-devices.js';
 import { MAX_PAGE, type DeviceRecord, type StateStore } from '../store/contract.js';
 import { parseWhere, WhereError, type Where } from '../store/where.js';
-import { guarded, parse, printDiagnostics, UsageError } from './common.js';
+import { guarded, parse, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
-import { openRootState } from './state.js';
+import { withStoreAndRoot } from './state.js';
 
 /** `deskset devices <word> …`: subcommands by their first word (import, export). */
 export const SUBCOMMANDS: Record<string, () => Promise<(args: string[]) => Promise<number>>> = {};
@@ -41,31 +39,18 @@ export async function run(args: string[]): Promise<number> {
     if (values.stale !== undefined && staleMs === undefined) throw new UsageError(`--stale ${JSON.stringify(values.stale)}: a duration such as 90s, 30m, 12h, 3d, 2w (or 0)`);
 
     const root = positionals[0] ?? '.';
-    const state = await openRootState(root, 'devices');
-    if (!state) return 1;
-    try {
-      if (!state.store) {
-        process.stderr.write('deskset devices: the inventory is off (state: off in deskset.yaml)\n');
-        return 1;
-      }
-      const snap = await loadRoot(state.rootDir);
-      if (hasErrors(snap.diagnostics)) {
-        printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
-        return 1;
-      }
+    return withStoreAndRoot(root, 'devices', 'the inventory is off', async ({ store, snap }) => {
       // Phones bound by codes are configured as the server sees them.
-      const bindings = snap.config.enrollment.enabled ? await state.store.listBindings() : [];
+      const bindings = snap.config.enrollment.enabled ? await store.listBindings() : [];
       const served = withDevices(snap, boundDevices(snap.profiles, snap.catalog, bindings).devices);
       // The same renders a phone would get, for the ETags its fetches are compared with.
       const provisioner = new Provisioner(served);
-      const lifecycles = await readLifecycles(state.store, snap, new Date());
-      const rows = joinInventory(served, await allDevices(state.store), judgeFor(served, (p) => provisioner.serve({ path: p }).rendered?.etag), lifecycles);
+      const lifecycles = await readLifecycles(store, snap, new Date());
+      const rows = joinInventory(served, await allDevices(store), judgeFor(served, (p) => provisioner.serve({ path: p }).rendered?.etag), lifecycles);
       const picked = selectDevices(rows, { where, staleMs, unknown: values.unknown, never: values.never, now: Date.now() });
       process.stdout.write(values.json ? `${JSON.stringify(picked, null, 2)}\n` : values.csv ? toCsv(picked) : picked.length ? formatTable(picked) : 'no devices match\n');
       return 0;
-    } finally {
-      await state.store?.close();
-    }
+    });
   });
 }
 

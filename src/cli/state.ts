@@ -6,7 +6,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { hasErrors } from '../check/diagnostics.js';
 import { parseRootConfig, type RootConfig } from '../config/root-config.js';
-import { readSecretFile } from '../io/load-root.js';
+import { loadRoot, readSecretFile } from '../io/load-root.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 import { StoreError, type StateStore } from '../store/contract.js';
 import { openStateStore } from '../store/open.js';
 import { printDiagnostics } from './common.js';
@@ -49,5 +50,30 @@ export async function openRootState(root: string, command: string): Promise<Root
     if (!(e instanceof StoreError)) throw e;
     process.stderr.write(`deskset ${command}: ${e.message}\n`);
     return undefined;
+  }
+}
+
+/**
+ * For commands that join the store with the root (devices, devices adopt): the store and a
+ * snapshot without errors, handed to `fn`, and the store closed after it. Problems are printed
+ * and give 1; `storeOff` is what to say when the store is off (`state: off`).
+ */
+export async function withStoreAndRoot(root: string, command: string, storeOff: string, fn: (ctx: { rootDir: string; store: StateStore; snap: Snapshot }) => Promise<number>): Promise<number> {
+  const state = await openRootState(root, command);
+  if (!state) return 1;
+  const { rootDir, store } = state;
+  try {
+    if (!store) {
+      process.stderr.write(`deskset ${command}: ${storeOff} (state: off in deskset.yaml)\n`);
+      return 1;
+    }
+    const snap = await loadRoot(rootDir);
+    if (hasErrors(snap.diagnostics)) {
+      printDiagnostics(snap.diagnostics, process.stderr, snap.secrets);
+      return 1;
+    }
+    return await fn({ rootDir, store, snap });
+  } finally {
+    await store?.close();
   }
 }

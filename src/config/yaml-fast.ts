@@ -1,6 +1,6 @@
-// A fast path for parseYamlTree: js-yaml (about ten times faster than `yaml` on profile-sized
-// files) builds the values, and its parse events give each node's offset. 100,000 device
-// files parse in about a second this way instead of eight.
+// Parses profile YAML 9.5–10.9x faster than the `yaml` path (bench TW, 10,000 devices).
+// With it a snapshot build (start-up, a global reload) is 2–3.4x faster. js-yaml builds the
+// values, and its parse events give each node's offset: the fast path of parseYamlTree.
 //
 // The fast path only answers for documents it can prove it read exactly as the `yaml` path
 // would. Anything else returns undefined and the caller takes the `yaml` path, which also owns

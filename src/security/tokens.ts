@@ -17,9 +17,9 @@
 
 import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { normalizeMac, ZERO_MAC } from '../config/mac.js';
 import type { StateStore } from '../store/contract.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { parseTokensFile } from './tokens-file.js';
 
 /** 32 random bytes in base64url without padding. */
@@ -183,7 +183,8 @@ export class TokenStore {
 
   private async save(byHash: Map<string, TokenEntry>): Promise<void> {
     const body: StoreFile = { version: 1, tokens: Object.fromEntries([...byHash].sort(([a], [b]) => (a < b ? -1 : 1))) };
-    await writeFileAtomic(this.file, `${JSON.stringify(body, null, 2)}\n`);
+    // Secrets' digests: 0600 in a 0700 directory, and the rename made durable before we say done.
+    await writeFileAtomic(this.file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, mkdirMode: 0o700, syncDir: true });
     const st = await fsp.stat(this.file);
     this.replace(byHash, `${st.ino}:${st.size}:${st.mtimeMs}`);
   }
@@ -199,37 +200,6 @@ function deviceMac(mac: string): string {
 
 function parseStore(text: string, file: string): Map<string, TokenEntry> {
   return new Map(parseTokensFile(text, file).map((e) => [e.hash, { mac: e.mac, issuedAt: e.issuedAt }]));
-}
-
-/** temp file (0600, O_EXCL) in the same directory, fsync, rename over the target, fsync the directory. */
-async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const dir = path.dirname(file);
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(data, 'utf8');
-    // The umask cannot widen 0600, but an inherited ACL could; say it explicitly.
-    await fh.chmod(0o600);
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  try {
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-  // The rename is durable only once the directory entry is; some filesystems refuse to fsync a directory.
-  const dh = await fsp.open(dir, 'r').catch(() => undefined);
-  if (dh) {
-    await dh.sync().catch(() => undefined);
-    await dh.close();
-  }
 }
 
 /**

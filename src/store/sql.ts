@@ -1,7 +1,7 @@
 // SQL the two stores share: the device-list filter and row mapping. Placeholders are `?`;
 // the PostgreSQL store renumbers them.
 
-import { PROVISION_RESULTS, StoreError, type AuditEntry, type AuditQuery, type DeviceQuery, type DeviceRecord, type FileFetch, type ProvisionResult } from './contract.js';
+import { PROVISION_RESULTS, StoreError, type ApiRole, type ApiTokenInfo, type AuditEntry, type AuditQuery, type DeviceQuery, type DeviceRecord, type FileFetch, type ProvisionResult } from './contract.js';
 import { whereSql } from './where.js';
 
 export interface DeviceRow {
@@ -112,4 +112,19 @@ export function auditFilter(q: AuditQuery | undefined): { sql: string; params: u
 
 export function emptyCounts(): Record<ProvisionResult, number> {
   return Object.fromEntries(PROVISION_RESULTS.map((r) => [r, 0])) as Record<ProvisionResult, number>;
+}
+
+/** A row of api_tokens (the hash stays in the database). */
+export interface ApiRowT {
+  id: string;
+  role: ApiRole;
+  label: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export function apiInfo(r: ApiRowT): ApiTokenInfo {
+  const i: ApiTokenInfo = { id: r.id, role: r.role, label: r.label, createdAt: r.created_at };
+  if (r.last_used_at !== null) i.lastUsedAt = r.last_used_at;
+  return i;
 }

@@ -104,12 +104,17 @@ function pairs(strings: string[]): Record<string, string> {
   return o;
 }
 
-/** The 4-byte DATA header; the payload is sent beside it (no copy of the file's bytes). */
-export function dataHeader(block: number): Buffer {
+/** Opcode and block number: an ACK whole, or a DATA packet's header. */
+function opcodeAndBlock(opcode: number, block: number): Buffer {
   const b = Buffer.allocUnsafe(4);
-  b.writeUInt16BE(OPCODE.DATA, 0);
+  b.writeUInt16BE(opcode, 0);
   b.writeUInt16BE(block & 0xffff, 2);
   return b;
+}
+
+/** The 4-byte DATA header; the payload is sent beside it (no copy of the file's bytes). */
+export function dataHeader(block: number): Buffer {
+  return opcodeAndBlock(OPCODE.DATA, block);
 }
 
 export function encodeData(block: number, data: Buffer): Buffer {
@@ -117,10 +122,7 @@ export function encodeData(block: number, data: Buffer): Buffer {
 }
 
 export function encodeAck(block: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt16BE(OPCODE.ACK, 0);
-  b.writeUInt16BE(block & 0xffff, 2);
-  return b;
+  return opcodeAndBlock(OPCODE.ACK, block);
 }
 
 export function encodeError(code: number, message: string): Buffer {

@@ -34,7 +34,7 @@ import type { Binding, BindingState } from '../../enroll/bindings.js';
 import type { CodeRecord, Redeemed } from '../../enroll/contract.js';
 import type { UploadBackend, UploadLimits } from '../../service/upload-backend.js';
 import { PgUploads } from './uploads.js';
-import { auditFilter, auditOf, deviceFilter, deviceOf, emptyCounts, type AuditRow, type DeviceRow, type FileRow } from '../sql.js';
+import { apiInfo, auditFilter, auditOf, deviceFilter, deviceOf, emptyCounts, type ApiRowT, type AuditRow, type DeviceRow, type FileRow } from '../sql.js';
 
 /** Advisory lock keys (arbitrary, fixed): migrations, inventory batches. */
 const LOCK_MIGRATE = 0x6465736b;
@@ -344,20 +344,6 @@ export class PostgresStore implements StateStore {
     this.closed = true;
     await this.pool.end();
   }
-}
-
-interface ApiRowT {
-  id: string;
-  role: ApiRole;
-  label: string;
-  created_at: string;
-  last_used_at: string | null;
-}
-
-function apiInfo(r: ApiRowT): ApiTokenInfo {
-  const i: ApiTokenInfo = { id: r.id, role: r.role, label: r.label, createdAt: r.created_at };
-  if (r.last_used_at !== null) i.lastUsedAt = r.last_used_at;
-  return i;
 }
 
 class AlreadyBound extends Error {}

@@ -31,7 +31,7 @@ import { MIGRATIONS_TABLE, pending, statements, type MigrationContext } from '..
 import { bindingOf, bindingParams, codeOf, codeParams, decideRedeem, INSERT_CODE, RELEASE_BINDINGS, RELEASE_CODE, UPSERT_BINDING, type BindingRow, type CodeRow } from '../codes-sql.js';
 import type { Binding, BindingState } from '../../enroll/bindings.js';
 import type { CodeRecord, Redeemed } from '../../enroll/contract.js';
-import { auditFilter, auditOf, deviceFilter, deviceOf, emptyCounts, type AuditRow, type DeviceRow, type FileRow } from '../sql.js';
+import { apiInfo, auditFilter, auditOf, deviceFilter, deviceOf, emptyCounts, type ApiRowT, type AuditRow, type DeviceRow, type FileRow } from '../sql.js';
 
 export interface SqliteOptions {
   /** The database file (created with its directory); `:memory:` for tests. */
@@ -302,18 +302,4 @@ export class SqliteStore implements StateStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
-}
-
-interface ApiRowT {
-  id: string;
-  role: ApiRole;
-  label: string;
-  created_at: string;
-  last_used_at: string | null;
-}
-
-function apiInfo(r: ApiRowT): ApiTokenInfo {
-  const i: ApiTokenInfo = { id: r.id, role: r.role, label: r.label, createdAt: r.created_at };
-  if (r.last_used_at !== null) i.lastUsedAt = r.last_used_at;
-  return i;
 }

@@ -3,8 +3,9 @@
 // `<config version="2">` with `<item name="…">`), plus the older text form, `Pnnn = value`
 // lines. Parsed by libxml2; every defect is a finding with file:line:col, never a throw.
 
-import { XmlDocument, XmlElement, XmlParseError, XmlText, type XmlTreeNode } from 'libxml2-wasm';
-import type { Diagnostic, Severity } from '../../check/diagnostics.js';
+import { XmlDocument, type XmlElement } from 'libxml2-wasm';
+import type { Diagnostic } from '../../check/diagnostics.js';
+import { childElements, finding, parseForCheck, setOnce, strayText, textOnly } from '../xml-check.js';
 
 /** P-value name -> value, as the phone applies them (a later duplicate wins). */
 export function readGsXml(xml: string): Map<string, string> {
@@ -22,12 +23,6 @@ export function readGsXml(xml: string): Map<string, string> {
   return out;
 }
 
-function childElements(parent: XmlElement | null): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (let n: XmlTreeNode | null = parent?.firstChild ?? null; n; n = n.next) if (n instanceof XmlElement) out.push(n);
-  return out;
-}
-
 const P_NAME = /^P\d{1,6}$/;
 
 /**
@@ -40,19 +35,10 @@ export function checkGrandstream(text: string, file: string, catalog?: ReadonlyS
   return body.trimStart().startsWith('<') ? checkGsXml(body, file, catalog) : checkGsText(body, file, catalog);
 }
 
-function finding(code: string, severity: Severity, message: string, file: string, line: number, col = 1): Diagnostic {
-  return { code, severity, message, loc: { file, line: Math.max(line, 1), col: Math.max(col, 1) } };
-}
-
 function checkGsXml(text: string, file: string, catalog?: ReadonlySet<string>): Diagnostic[] {
-  let doc: XmlDocument;
-  try {
-    doc = XmlDocument.fromString(text);
-  } catch (e) {
-    const details = e instanceof XmlParseError ? e.details : [];
-    if (!details.length) return [finding('GS_XML', 'error', `not well-formed XML: ${(e as Error).message.trim()}`, file, 1)];
-    return details.slice(0, 5).map((d) => finding('GS_XML', 'error', `not well-formed XML: ${d.message.trim()}`, file, d.line, d.col));
-  }
+  const parsed = parseForCheck(text, file, 'GS_XML');
+  if ('findings' in parsed) return parsed.findings;
+  const { doc } = parsed;
   const out: Diagnostic[] = [];
   try {
     const root = doc.root;
@@ -61,7 +47,7 @@ function checkGsXml(text: string, file: string, catalog?: ReadonlySet<string>): 
       return out;
     }
     if (root.attr('version')?.value !== '1') out.push(finding('GS_VERSION', 'warning', '<gs_provision> should carry version="1"', file, root.line));
-    strayText(root, file, out);
+    strayText(root, file, 'GS_TEXT', out);
     const kids = childElements(root);
     let config: XmlElement | undefined;
     for (const k of kids) {
@@ -79,7 +65,7 @@ function checkGsXml(text: string, file: string, catalog?: ReadonlySet<string>): 
     }
     const version = config.attr('version')?.value ?? '1';
     if (version !== '1' && version !== '2') out.push(finding('GS_VERSION', 'error', `<config version="${version}">: Grandstream phones read version 1 (<Pnnn>) or 2 (<item name>)`, file, config.line));
-    strayText(config, file, out);
+    strayText(config, file, 'GS_TEXT', out);
     const seen = new Map<string, number>();
     for (const e of childElements(config)) {
       let name: string;
@@ -93,22 +79,13 @@ function checkGsXml(text: string, file: string, catalog?: ReadonlySet<string>): 
         out.push(finding('GS_NAME', 'error', `<${e.name}> is not a P-value (P followed by digits${version === '2' ? ', or <item name="…">' : ''}): the phone ignores it`, file, e.line));
         continue;
       }
-      if (childElements(e).length) out.push(finding('GS_NESTED', 'error', `<${e.name}> holds elements; a P-value holds text only`, file, e.line));
-      const prev = seen.get(name);
-      if (prev !== undefined) out.push(finding('GS_DUPLICATE', 'warning', `${name} is set again (first on line ${prev}); the phone keeps the last value`, file, e.line));
-      else seen.set(name, e.line);
+      textOnly(e, 'a P-value', file, 'GS_NESTED', out);
+      setOnce(seen, name, e.line, file, 'GS_DUPLICATE', out);
     }
   } finally {
     doc.dispose();
   }
   return out;
-}
-
-/** Text between elements other than white space is a typo the phone silently drops. */
-function strayText(parent: XmlElement, file: string, out: Diagnostic[]): void {
-  for (let n: XmlTreeNode | null = parent.firstChild; n; n = n.next) {
-    if (n instanceof XmlText && n.content.trim() !== '') out.push(finding('GS_TEXT', 'error', `stray text ${JSON.stringify(n.content.trim().slice(0, 40))} inside <${parent.name}>`, file, textLine(n)));
-  }
 }
 
 /**
@@ -131,9 +108,7 @@ function checkGsText(text: string, file: string, catalog?: ReadonlySet<string>):
     statements++;
     const name = m[1]!;
     if (catalog && catalog.size && !catalog.has(name)) out.push(finding('GS_UNKNOWN_PVALUE', 'warning', `${name} is not a P-value deskset knows (schemas/grandstream/pvalues.txt)`, file, i + 1));
-    const prev = seen.get(name);
-    if (prev !== undefined) out.push(finding('GS_DUPLICATE', 'warning', `${name} is set again (first on line ${prev}); the phone keeps the last value`, file, i + 1));
-    else seen.set(name, i + 1);
+    setOnce(seen, name, i + 1, file, 'GS_DUPLICATE', out);
   });
   if (statements === 0) out.push(finding('GS_EMPTY', 'warning', 'no P-value in the file', file, 1));
   return out;
@@ -155,8 +130,3 @@ export function gsLineParam(line: string): { name: string; value?: string } | un
   return m ? { name: m[1]!, value: m[2] } : undefined;
 }
 
-/** libxml2 numbers a text node by where it ends: step back over the line breaks after its last word. */
-function textLine(n: XmlText): number {
-  const trailing = /\s*$/.exec(n.content)![0];
-  return n.line - (trailing.match(/\n/g)?.length ?? 0);
-}

@@ -3,15 +3,10 @@
 // sections a settings file may hold (functionKeys, tbook, dialplan …), which we leave alone.
 // Parsed by libxml2; every defect is a finding with file:line:col, never a throw.
 
-import { XmlDocument, XmlElement, XmlParseError, XmlText, type XmlTreeNode } from 'libxml2-wasm';
-import type { Diagnostic, Severity } from '../../check/diagnostics.js';
+import { XmlDocument } from 'libxml2-wasm';
+import type { Diagnostic } from '../../check/diagnostics.js';
+import { childElements, finding, parseForCheck, setOnce, strayText, textOnly } from '../xml-check.js';
 import { SNOM_PERMS, settingKey } from './escape.js';
-
-function childElements(parent: XmlElement | null): XmlElement[] {
-  const out: XmlElement[] = [];
-  for (let n: XmlTreeNode | null = parent?.firstChild ?? null; n; n = n.next) if (n instanceof XmlElement) out.push(n);
-  return out;
-}
 
 /** Setting (`name` or `name[idx]`) -> value, from every <phone-settings> (a later one wins). */
 export function readSnomXml(xml: string): Map<string, string> {
@@ -28,10 +23,6 @@ export function readSnomXml(xml: string): Map<string, string> {
   return out;
 }
 
-function finding(code: string, severity: Severity, message: string, file: string, line: number, col = 1): Diagnostic {
-  return { code, severity, message, loc: { file, line: Math.max(line, 1), col: Math.max(col, 1) } };
-}
-
 /** Sections a Snom settings file may hold besides phone-settings. */
 const SECTIONS = new Set(['phone-settings', 'functionKeys', 'tbook', 'dialplan', 'uploads', 'gui-languages', 'web-languages', 'firmware-settings', 'setting-files']);
 
@@ -40,14 +31,9 @@ const SECTIONS = new Set(['phone-settings', 'functionKeys', 'tbook', 'dialplan',
  * knows; others are warnings (a typo the phone silently ignores).
  */
 export function checkSnom(text: string, file: string, catalog?: ReadonlySet<string>): Diagnostic[] {
-  let doc: XmlDocument;
-  try {
-    doc = XmlDocument.fromString(text.replace(/^\uFEFF/, ''));
-  } catch (e) {
-    const details = e instanceof XmlParseError ? e.details : [];
-    if (!details.length) return [finding('SNOM_XML', 'error', `not well-formed XML: ${(e as Error).message.trim()}`, file, 1)];
-    return details.slice(0, 5).map((d) => finding('SNOM_XML', 'error', `not well-formed XML: ${d.message.trim()}`, file, d.line, d.col));
-  }
+  const parsed = parseForCheck(text.replace(/^\uFEFF/, ''), file, 'SNOM_XML');
+  if ('findings' in parsed) return parsed.findings;
+  const { doc } = parsed;
   const out: Diagnostic[] = [];
   try {
     const root = doc.root;
@@ -57,7 +43,7 @@ export function checkSnom(text: string, file: string, catalog?: ReadonlySet<stri
       out.push(finding('SNOM_ROOT', 'error', `the root element is <${root.name}>; a Snom phone reads <settings>`, file, root.line));
       return out;
     }
-    strayText(root, file, out);
+    strayText(root, file, 'SNOM_TEXT', out);
     const sections = childElements(root);
     if (!sections.some((s) => s.name === 'phone-settings')) out.push(finding('SNOM_NO_SETTINGS', 'warning', '<settings> has no <phone-settings>', file, root.line));
     for (const section of sections) {
@@ -66,7 +52,7 @@ export function checkSnom(text: string, file: string, catalog?: ReadonlySet<stri
         continue;
       }
       if (section.name !== 'phone-settings') continue;
-      strayText(section, file, out);
+      strayText(section, file, 'SNOM_TEXT', out);
       const seen = new Map<string, number>();
       for (const e of childElements(section)) {
         const perm = e.attr('perm')?.value;
@@ -74,24 +60,15 @@ export function checkSnom(text: string, file: string, catalog?: ReadonlySet<stri
         else if (!SNOM_PERMS.has(perm)) out.push(finding('SNOM_PERM', 'error', `<${e.name} perm="${perm}">: perm is "R", "RW", "!" or empty`, file, e.line));
         const idx = e.attr('idx')?.value;
         if (idx !== undefined && !/^\d{1,4}$/.test(idx)) out.push(finding('SNOM_IDX', 'error', `<${e.name} idx="${idx}">: idx is a number`, file, e.line));
-        if (childElements(e).length) out.push(finding('SNOM_NESTED', 'error', `<${e.name}> holds elements; a setting holds text only`, file, e.line));
+        textOnly(e, 'a setting', file, 'SNOM_NESTED', out);
         if (catalog && catalog.size && !catalog.has(e.name)) out.push(finding('SNOM_UNKNOWN_SETTING', 'warning', `${e.name} is not a Snom setting deskset knows (schemas/snom/settings.txt): check the name`, file, e.line));
-        const key = settingKey(e.name, idx);
-        const prev = seen.get(key);
-        if (prev !== undefined) out.push(finding('SNOM_DUPLICATE', 'warning', `${key} is set again (first on line ${prev}); the phone keeps the last value`, file, e.line));
-        else seen.set(key, e.line);
+        setOnce(seen, settingKey(e.name, idx), e.line, file, 'SNOM_DUPLICATE', out);
       }
     }
   } finally {
     doc.dispose();
   }
   return out;
-}
-
-function strayText(parent: XmlElement, file: string, out: Diagnostic[]): void {
-  for (let n: XmlTreeNode | null = parent.firstChild; n; n = n.next) {
-    if (n instanceof XmlText && n.content.trim() !== '') out.push(finding('SNOM_TEXT', 'error', `stray text ${JSON.stringify(n.content.trim().slice(0, 40))} inside <${parent.name}>`, file, textLine(n)));
-  }
 }
 
 /** The setting catalog: one name a line (a description may follow after white space), `#` comments. */
@@ -110,8 +87,3 @@ export function snomLineParam(line: string): { name: string; value?: string } | 
   return m ? { name: m[1]!, value: m[3] } : undefined;
 }
 
-/** libxml2 numbers a text node by where it ends: step back over the line breaks after its last word. */
-function textLine(n: XmlText): number {
-  const trailing = /\s*$/.exec(n.content)![0];
-  return n.line - (trailing.match(/\n/g)?.length ?? 0);
-}
