@@ -84,3 +84,8 @@ export function modelFor(ctx: ImportContext, vendor: Vendor, mac: string, fromIn
   }
   return {};
 }
+
+/** The finding for a phone no input file names the model of (the device is written without one). */
+export function unknownModel(ctx: ImportContext, mac: string, file: string | undefined): void {
+  warn(ctx, 'IMPORT_MODEL_UNKNOWN', `${mac}: no file says which model this phone is; give it with --model ${mac}=MODEL or a CSV (the device is written without a model, which check reports)`, { file: file ?? mac, line: 1, col: 1 });
+}

@@ -7,7 +7,7 @@
 import { isSecretName } from '../vendors/avaya/script/index.js';
 import { isSecretKey } from '../config/redact.js';
 import type { Leaf, LeafValue } from './vocabulary.js';
-import type { Subject, Vendor } from './types.js';
+import { VENDORS, type Subject, type Vendor } from './types.js';
 
 export interface Entry {
   path: string[];
@@ -43,7 +43,7 @@ const same = (a: LeafValue | null | undefined, b: LeafValue | null | undefined):
 
 /** Which vendor a settings path is for; undefined for the shared vocabulary. */
 function vendorOf(path: readonly string[]): Vendor | undefined {
-  return path[0] === 'avaya' || path[0] === 'polycom' || path[0] === 'yealink' ? path[0] : undefined;
+  return (VENDORS as readonly string[]).includes(path[0]!) ? (path[0] as Vendor) : undefined;
 }
 
 function entryOf(l: Leaf): Entry {
@@ -202,8 +202,19 @@ function appliesTo(path: readonly string[], vendor: Vendor): boolean {
   return v === undefined || v === vendor;
 }
 
-/** Secret by the same rules render and lint mask with (Avaya's own list for Avaya names). */
-export function isSecretPath(path: readonly string[]): boolean {
-  const last = path[path.length - 1] ?? '';
-  return path[0] === 'avaya' ? isSecretName(last) : isSecretKey(last);
+// Grandstream names secrets by number: P2 (admin), P196 (user), and each account's password
+// (the `password` entries of data.account_sets in templates/grandstream/vendor.yaml).
+const GS_SECRETS = new Set(['P2', 'P196', 'P34', 'P406', 'P506', 'P606', 'P1706', 'P1806', 'P734']);
+
+/**
+ * Secret by the same rules render and lint mask with (Avaya's own list for Avaya names), the
+ * key read without its index and permission (Snom user_pass[1]@RW, Cisco Password_1_).
+ * `vendor` says whose parameter a bare key is, when the path does not start with the vendor.
+ */
+export function isSecretPath(path: readonly string[], vendor?: Vendor): boolean {
+  const raw = path[path.length - 1] ?? '';
+  const owner = vendorOf(path) ?? vendor;
+  if (owner === 'avaya') return isSecretName(raw);
+  if (owner === 'grandstream') return GS_SECRETS.has(raw);
+  return isSecretKey(raw.replace(/@[A-Za-z!$&]*$/, '').replace(/\[\d+\]$/, '').replace(/(_\d+)?_$/, ''));
 }

@@ -9,7 +9,9 @@ import { deviceTargets } from '../pipeline/request.js';
 import { buildSnapshot, type FileMap } from '../snapshot/snapshot.js';
 import type { Diagnostic } from '../check/diagnostics.js';
 import { parseYealink } from './yealink.js';
-import { readXml } from './xml-lite.js';
+import { snomParamKey } from './snom-import.js';
+import { VENDOR_CONFIG } from './vocabulary.js';
+import { readXml, xmlLeaves } from './xml-lite.js';
 import type { Subject } from './types.js';
 import { isSecretPath } from './layers.js';
 
@@ -90,9 +92,10 @@ export function verifyRoundTrip(inp: VerifyInput): VerifyResult {
       if (r.rendered) texts.push({ id: t.file.id, text: r.rendered.text });
       for (const d of r.diagnostics) if (d.severity === 'error') notes.push(`render ${t.path}: ${d.message}`);
     }
-    const actual = effectiveOf(s.vendor, texts);
+    const actual = effectiveOf(s.vendor, texts, s.compare);
     const expected = new Map([...s.params].map(([k, p]) => [k, p.value]));
-    const diffs = compare(expected, actual);
+    // The SEP template writes a whole device structure: only what the input had, and <vendorConfig>, is compared.
+    const diffs = compare(s.vendor, expected, actual, s.compare === 'sep' ? (k) => k.startsWith(VENDOR_CONFIG) : undefined);
     notes.push(...diffs.slice(0, 5));
     if (diffs.length > 5) notes.push(`… and ${diffs.length - 5} more`);
     results.push({ subject: s, status: notes.length ? 'differs' : 'equal', notes, compared: expected.size });
@@ -101,10 +104,12 @@ export function verifyRoundTrip(inp: VerifyInput): VerifyResult {
 }
 
 /** What the phone ends up with after reading these rendered files in order. */
-export function effectiveOf(vendor: Subject['vendor'], texts: Array<{ id: string; text: string }>): Map<string, string> {
+export function effectiveOf(vendor: Subject['vendor'], texts: Array<{ id: string; text: string }>, file?: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const { id, text } of texts) {
-    if (vendor === 'yealink') {
+    if (vendor === 'cisco' || vendor === 'grandstream' || vendor === 'snom') {
+      if (id === (file ?? (vendor === 'cisco' ? 'profile' : 'device'))) for (const [k, v] of xmlParams(vendor, id, text)) out.set(k, v);
+    } else if (vendor === 'yealink') {
       for (const e of parseYealink(text.split(/\r?\n/), id).entries) out.set(e.key, e.value);
     } else if (vendor === 'polycom') {
       if (id !== 'settings') continue;
@@ -119,14 +124,24 @@ export function effectiveOf(vendor: Subject['vendor'], texts: Array<{ id: string
   return out;
 }
 
-function compare(expected: Map<string, string>, actual: Map<string, string>): string[] {
+/** Parameters of a rendered Cisco, Grandstream or Snom file, keyed as the importers key the input (a later one wins, as on the phone). */
+function xmlParams(vendor: Subject['vendor'], id: string, text: string): Array<[string, string]> {
+  const doc = readXml(text);
+  if (vendor === 'cisco' && id === 'sep') return xmlLeaves(doc, 'button').map(({ path, el }) => [path.join('.'), el.text.trim()]);
+  if (vendor === 'cisco') return xmlLeaves(doc).filter(({ path }) => path.length === 1).map(({ path, el }) => [path[0]!, el.text]);
+  if (vendor === 'grandstream') return xmlLeaves(doc).filter(({ path }) => path.length === 2 && path[0] === 'config').map(({ path, el }) => [path[1]!, el.text]);
+  const attr = (el: (typeof doc.elements)[number], n: string) => el.attrs.find((a) => a.name === n)?.value;
+  return xmlLeaves(doc).filter(({ path }) => path.length === 2 && path[0] === 'phone-settings').map(({ el }) => [snomParamKey(el.name, attr(el, 'idx'), attr(el, 'perm')), el.text]);
+}
+
+function compare(vendor: Subject['vendor'], expected: Map<string, string>, actual: Map<string, string>, added: (key: string) => boolean = () => true): string[] {
   const out: string[] = [];
   // Secrets never reach the report, not even when they differ.
-  const show = (k: string, v: string | undefined) => (isSecretPath([k]) && v ? '"••••"' : JSON.stringify(v));
+  const show = (k: string, v: string | undefined) => (isSecretPath([k], vendor) && v ? '"••••"' : JSON.stringify(v));
   for (const [k, v] of expected) {
     if (!actual.has(k)) out.push(`${k}: missing (input: ${show(k, v)})`);
     else if (actual.get(k) !== v) out.push(`${k}: ${show(k, actual.get(k))} (input: ${show(k, v)})`);
   }
-  for (const [k, v] of actual) if (!expected.has(k)) out.push(`${k}: ${show(k, v)} added (not in the input)`);
+  for (const [k, v] of actual) if (!expected.has(k) && added(k)) out.push(`${k}: ${show(k, v)} added (not in the input)`);
   return out;
 }
