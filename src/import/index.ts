@@ -118,7 +118,7 @@ export function planImport(opts: ImportOptions): ImportPlan {
   const vocabulary = vendors.length <= 1;
   if (!vocabulary) out.findings.push({ code: 'IMPORT_VENDOR_MAPS_ONLY', severity: 'info', message: `several vendors (${vendors.join(', ')}): parameters are written to the vendor maps, not the shared vocabulary` });
   const leaves: SubjectLeaves[] = subjects.map((subject) => {
-    const vc = { data: opts.catalog.vendor(subject.vendor)?.data, fields: subject.model ? opts.catalog.find(subject.model)?.fields : undefined };
+    const vc = { data: opts.catalog.vendor(subject.vendor)?.data, fields: subject.model ? opts.catalog.find(subject.model)?.fields : undefined, enterprise: subject.compare === 'sep' };
     const all = toLeaves(subject.vendor, subject.params, vocabulary, vc);
     return { subject, leaves: new Map(placeable(ctx, subject, all, vocabulary).map((l) => [l.path.join('\u0000'), l])) };
   });
@@ -181,7 +181,7 @@ function placeable(ctx: ReturnType<typeof makeContext>, s: Subject, leaves: Retu
   if (s.vendor !== 'cisco') return leaves;
   return leaves.filter((l) => {
     const key = l.sources[0]?.key ?? '';
-    if (l.path[0] !== 'cisco' || !key.includes('.') || key.startsWith(VENDOR_CONFIG)) return true;
+    if (s.compare !== 'sep' || l.path[0] !== 'cisco' || key.startsWith(VENDOR_CONFIG)) return true;
     for (const p of l.sources) {
       s.params.delete(p.key);
       drop(ctx, p.loc, p.key, vocabulary ? 'the SEP template writes this element from the shared settings only, and this value does not fit them' : 'several vendors are imported, so the shared settings (the only place the SEP template reads this from) are not used');
@@ -204,8 +204,9 @@ function cannotWrite(vendor: Vendor, key: string, value: string): string | undef
   } else if (vendor === 'snom') {
     if (!parseSnomKey(key)) return 'not a Snom setting deskset can write (name, idx or perm)';
   } else if (vendor === 'cisco') {
-    const name = key.startsWith(VENDOR_CONFIG) ? key.slice(VENDOR_CONFIG.length) : key;
-    if ((!key.includes('.') || name !== key) && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) return 'not a Cisco parameter name';
+    // A flat-profile parameter or a <vendorConfig> child is written as an element of that name; other SEP paths go through the vocabulary.
+    const name = key.startsWith(VENDOR_CONFIG) ? key.slice(VENDOR_CONFIG.length) : key.includes('.') ? undefined : key;
+    if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) return 'not a Cisco parameter name';
   } else if (!/^[A-Za-z0-9_][A-Za-z0-9_.%-]*$/.test(key)) return 'not a key Yealink files can carry';
   if (vendor !== 'avaya' && vendor !== 'yealink' && /[\u0001-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(value)) return 'the value holds a control character XML cannot carry';
   return undefined;

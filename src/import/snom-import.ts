@@ -86,7 +86,7 @@ function readSnom(ctx: ImportContext, name: string): { entries: FlatEntry[]; cha
       const why = root.name === 'firmware-settings' ? 'a firmware file: deskset writes firmware from its firmware policy' : `the root is <${root.name}>, not <settings>`;
       warn(ctx, 'IMPORT_NOT_LOADED', `${why}; not imported`, at);
       drop(ctx, at, '(whole file)', why);
-      break;
+      return undefined;
     }
     if (el.depth === 1 && el.name !== 'phone-settings') {
       const why = `<${el.name}> is not imported: deskset writes <phone-settings> only`;

@@ -40,6 +40,8 @@ export const VENDOR_CONFIG = 'vendorConfig.';
 export interface VocabularyContext {
   data?: Record<string, unknown>;
   fields?: Record<string, unknown>;
+  /** A Cisco enterprise (SEP) subject: its keys are element paths. */
+  enterprise?: boolean;
 }
 
 /** Leaves for one subject's effective parameters: vocabulary first, the rest in the vendor map. */
@@ -278,8 +280,7 @@ const SEP_FIXED: Readonly<Record<string, string>> = {
 };
 
 function ciscoVocabulary(m: Map<string, Param>, take: Take, vc: VocabularyContext): void {
-  const enterprise = [...m.keys()].some((k) => k.includes('.'));
-  if (!enterprise) {
+  if (!vc.enterprise) {
     ntp(m, take, 'Primary_NTP_Server', 'Secondary_NTP_Server');
     const admin = vc.fields?.family === 'spa' ? 'Admin_Passwd' : 'Admin_Password';
     if (vc.fields?.family && nonEmpty(m, admin)) take(['admin_password'], val(m, admin)!, [admin]);

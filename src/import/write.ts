@@ -16,7 +16,9 @@ export function externalizeSecrets(layers: Layers, taken: ReadonlySet<string> = 
   const byName = new Map<string, SecretRef>();
   const byValueAndBase = new Map<string, string>();
   const ref = (base: string, value: string, where: string): string => {
-    const clean = base.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'SECRET';
+    const bare = base.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'SECRET';
+    // A device's scope is its MAC, which may start with a digit: no environment variable may.
+    const clean = /^[0-9]/.test(bare) ? `DEVICE_${bare}` : bare;
     const known = byValueAndBase.get(`${clean}\u0000${value}`);
     if (known) return `\${env:${known}}`;
     let name = clean;
