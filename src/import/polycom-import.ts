@@ -116,13 +116,14 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
   if (generic) {
     // Phones without a master config of their own read the default one: probe it for each model
     // it treats differently, and once for every other model.
-    for (const model of generic.perModel.keys()) {
-      const s = newSubject(`${model} (probe)`, 'polycom', { model, modelFrom: `${generic.file} CONFIG_FILES_${model}`, probe: true });
+    const ownModels = new Set([...generic.perModel.keys(), ...generic.perModelApp.keys()]);
+    for (const model of ownModels) {
+      const s = newSubject(`${model} (probe)`, 'polycom', { model, modelFrom: `${generic.file} ${generic.perModel.has(model) ? 'CONFIG_FILES' : 'APP_FILE_PATH'}_${model}`, probe: true });
       loads.set(s, filesFor(generic, model, undefined));
       firmwareOf(ctx, s, generic, model);
       subjects.push(s);
     }
-    const other = polyModels.find((m) => !generic.perModel.has(m.name));
+    const other = polyModels.find((m) => !ownModels.has(m.name));
     if (other) {
       const s = newSubject(`any ${other.name} (probe)`, 'polycom', { model: other.name, modelFrom: 'no per-model section', probe: true });
       loads.set(s, filesFor(generic, other.name, undefined));
