@@ -109,7 +109,7 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
     const { model, from } = modelFor(ctx, 'polycom', mac, named);
     const s = newSubject(mac, 'polycom', { mac, model, modelFrom: from });
     if (m) loads.set(s, filesFor(m, model, mac));
-    if (m) firmwareOf(ctx, s, m, model);
+    if (m) firmwareOf(s, m, model, m === generic);
     if (!model) unknownModel(ctx, mac, own?.file);
     subjects.push(s);
   }
@@ -120,14 +120,14 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
     for (const model of ownModels) {
       const s = newSubject(`${model} (probe)`, 'polycom', { model, modelFrom: `${generic.file} ${generic.perModel.has(model) ? 'CONFIG_FILES' : 'APP_FILE_PATH'}_${model}`, probe: true });
       loads.set(s, filesFor(generic, model, undefined));
-      firmwareOf(ctx, s, generic, model);
+      firmwareOf(s, generic, model, true);
       subjects.push(s);
     }
     const other = polyModels.find((m) => !ownModels.has(m.name));
     if (other) {
       const s = newSubject(`any ${other.name} (probe)`, 'polycom', { model: other.name, modelFrom: 'no per-model section', probe: true });
       loads.set(s, filesFor(generic, other.name, undefined));
-      firmwareOf(ctx, s, generic, other.name);
+      firmwareOf(s, generic, other.name, true);
       subjects.push(s);
     }
   }
@@ -228,11 +228,11 @@ function master(ctx: ImportContext, file: string, elements: XmlElement[]): Maste
   return m;
 }
 
-function firmwareOf(ctx: ImportContext, s: Subject, m: Master, model: string | undefined): void {
+function firmwareOf(s: Subject, m: Master, model: string | undefined, isDefault: boolean): void {
   const own = model ? m.perModelApp.get(model) : undefined;
   const app = own || m.appFile;
   // The default master's own APP_FILE_PATH is what every model without its own gets.
-  if (app) s.firmware = { image: app, loc: m.appLoc.get(own ? model! : '') ?? m.loc, everyModel: !own && !/^[0-9a-f]{12}\.cfg$/i.test(baseName(m.file)) };
+  if (app) s.firmware = { image: app, loc: m.appLoc.get(own ? model! : '') ?? m.loc, everyModel: !own && isDefault };
 }
 
 export type { Param };
