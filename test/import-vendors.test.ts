@@ -209,3 +209,46 @@ describe.skipIf(!HAVE_REALWORLD)(`import: every real Cisco, Grandstream and Snom
     });
   }
 });
+
+describe('import: hoisting finds the structure planted in 200 Grandstream phones', () => {
+  const dir = path.join(tmp, 'gs-planted');
+  const macs: string[] = [];
+  const group: string[] = [];
+  let other = '';
+  for (let i = 0; i < 200; i++) {
+    const model = i % 2 ? 'GRP2614' : 'GXP2170';
+    const mac = `000b82${i.toString(16).padStart(6, '0')}`;
+    macs.push(mac);
+    if (i % 16 === 3 && group.length < 12) group.push(mac);
+    if (i === 77) other = mac;
+    const p: Record<string, string> = {
+      P2: 'admin-pw', P271: '1', P270: `Ext ${3000 + i}`, P47: `${i === 77 ? 'pbx2.example.com' : 'pbx.example.com'}:5060`, P35: `${3000 + i}`, P36: `${3000 + i}`,
+      P34: `pw-${i}`, P30: 'pool.ntp.org', P8: group.includes(mac) ? '1' : '0', ...(model === 'GRP2614' ? { P330: '1' } : {}),
+    };
+    mkdirSync(path.join(dir, model), { recursive: true });
+    const body = Object.entries(p).map(([k, v]) => `    <${k}>${v}</${k}>`).join('\n');
+    writeFileSync(path.join(dir, model, `cfg${mac}.xml`), `<?xml version="1.0"?>\n<gs_provision version="1">\n  <config version="1">\n${body}\n  </config>\n</gs_provision>\n`);
+  }
+  const plan = planImport({ files: readFolder(dir, 'gs'), catalog: shippedCatalog() });
+  const k = (...p: string[]) => p.join('\u0000');
+
+  it('global: server, NTP, admin password and the common P8; the GRP2614 model its own P330; one group of 12', () => {
+    const g = plan.layers.global;
+    expect(g.get(k('sip', 'server'))?.value).toBe('pbx.example.com');
+    expect(g.get(k('time', 'ntp'))?.value).toEqual(['pool.ntp.org']);
+    expect(g.get(k('grandstream', 'pvalues', 'P8'))?.value).toBe('0');
+    expect([...plan.layers.models].map(([m, doc]) => [m, [...doc.values()].map((e) => `${e.path.join('.')}=${String(e.value)}`)])).toEqual([['GRP2614', ['grandstream.pvalues.P330=1']]]);
+    expect([...plan.layers.groups.keys()]).toEqual(['import-group-1']);
+    const members = [...plan.layers.devices.values()].filter((d) => d.groups.includes('import-group-1')).map((d) => d.subject.mac).sort();
+    expect(members).toEqual(group.sort());
+    const extra = [...plan.layers.devices.values()].filter((d) => [...d.doc.keys()].some((x) => x !== 'lines'));
+    expect(extra.map((d) => [d.subject.mac, [...d.doc.values()].filter((e) => e.path[0] !== 'lines').map((e) => `${e.path.join('.')}=${String(e.value)}`)])).toEqual([[other, ['sip.server=pbx2.example.com']]]);
+  });
+
+  it('every phone renders back equal', () => {
+    const verified = verifyRoundTrip({ root: plan.files, shipped: shippedTemplates(), version: 'test', subjects: plan.subjects, env: new Map(plan.secrets.map((s) => [s.name, s.value])) });
+    expect(verified.results.filter((r) => r.status !== 'equal').map((r) => [r.subject.id, r.notes])).toEqual([]);
+    expect(verified.results).toHaveLength(200);
+    expect(verified.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  });
+});
