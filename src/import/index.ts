@@ -97,7 +97,7 @@ export function planImport(opts: ImportOptions): ImportPlan {
   const unwritable = new Set<string>();
   for (const s of subjects)
     for (const [k, p] of [...s.params]) {
-      const why = cannotWrite(s.vendor, k, p.value);
+      const why = cannotWrite(s.vendor, k, p.value, s.compare === 'sep');
       if (!why) continue;
       s.params.delete(k);
       const at = `${p.loc.file}:${p.loc.line}`;
@@ -191,7 +191,7 @@ function placeable(ctx: ReturnType<typeof makeContext>, s: Subject, leaves: Retu
 }
 
 /** Why the shipped templates could not write this parameter back as it is, if they could not. */
-function cannotWrite(vendor: Vendor, key: string, value: string): string | undefined {
+function cannotWrite(vendor: Vendor, key: string, value: string, enterprise = false): string | undefined {
   if (/[\r\n\u0000]/.test(value)) return 'the value holds a line break or NUL';
   if (value.startsWith('$${')) return 'a value starting with "$${" cannot be written: profiles read it as an escaped secret reference';
   if (vendor === 'avaya') {
@@ -205,7 +205,7 @@ function cannotWrite(vendor: Vendor, key: string, value: string): string | undef
     if (!parseSnomKey(key)) return 'not a Snom setting deskset can write (name, idx or perm)';
   } else if (vendor === 'cisco') {
     // A flat-profile parameter or a <vendorConfig> child is written as an element of that name; other SEP paths go through the vocabulary.
-    const name = key.startsWith(VENDOR_CONFIG) ? key.slice(VENDOR_CONFIG.length) : key.includes('.') ? undefined : key;
+    const name = !enterprise ? key : key.startsWith(VENDOR_CONFIG) ? key.slice(VENDOR_CONFIG.length) : undefined;
     if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) return 'not a Cisco parameter name';
   } else if (!/^[A-Za-z0-9_][A-Za-z0-9_.%-]*$/.test(key)) return 'not a key Yealink files can carry';
   if (vendor !== 'avaya' && vendor !== 'yealink' && /[\u0001-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(value)) return 'the value holds a control character XML cannot carry';
