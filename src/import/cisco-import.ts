@@ -8,12 +8,12 @@
 
 import { normalizeMac } from '../config/mac.js';
 import type { ModelInfo } from '../vendors/manifest.js';
-import { drop, warn, type ImportContext } from './context.js';
+import { drop, readXmlFile, warn, type ImportContext } from './context.js';
 import { flatSubjects, type FlatEntry, type FlatFile, type FlatRole } from './flat-import.js';
 import { decodeLines } from './text.js';
 import type { Subject } from './types.js';
 import { VENDOR_CONFIG } from './vocabulary.js';
-import { readXml, xmlLeaves, type XmlDoc } from './xml-lite.js';
+import { xmlLeaves, type XmlDoc } from './xml-lite.js';
 import { baseName } from './yealink-import.js';
 
 /** Enterprise elements outside <vendorConfig> that the vocabulary may take (the rest has no place in the SEP template). */
@@ -34,11 +34,8 @@ export function importCisco(ctx: ImportContext, names: string[]): Subject[] {
   const docs = new Map<string, { doc: XmlDoc; lines: number }>();
   for (const name of names) {
     const lines = decodeLines(ctx.files.get(name)!.bytes);
-    const doc = readXml(lines.join('\n'));
-    if (doc.error) {
-      warn(ctx, 'IMPORT_BAD_XML', `not well-formed XML: ${doc.error.message}; the file is skipped (a phone would reject it too)`, { file: name, line: doc.error.line, col: doc.error.col }, 'error');
-      drop(ctx, { file: name, line: doc.error.line, col: doc.error.col }, '(whole file)', 'not well-formed XML');
-    } else docs.set(name, { doc, lines: lines.length });
+    const doc = readXmlFile(ctx, name, lines);
+    if (doc) docs.set(name, { doc, lines: lines.length });
   }
   // XMLDefault's loadInformation<type model="Cisco 7961">: load name -> model, for SEP files that name a load.
   const byLoad = new Map<string, ModelInfo>();

@@ -4,11 +4,10 @@
 // No file says a phone's model: the folder may, else --model.
 
 import { normalizeMac } from '../config/mac.js';
-import { drop, warn, type ImportContext } from './context.js';
+import { drop, readXmlFile, warn, type ImportContext } from './context.js';
 import { flatSubjects, type FlatEntry, type FlatFile, type FlatRole } from './flat-import.js';
 import { commentText, decodeLines } from './text.js';
 import type { Subject } from './types.js';
-import { readXml } from './xml-lite.js';
 import { baseName } from './yealink-import.js';
 
 const P_NAME = /^P\d{1,6}$/;
@@ -53,12 +52,8 @@ function roleOf(ctx: ImportContext, name: string, inFile: string | undefined): F
 }
 
 function readGsXml(ctx: ImportContext, name: string, lines: string[]): { mac?: string; entries: FlatEntry[] } | undefined {
-  const doc = readXml(lines.join('\n'));
-  if (doc.error) {
-    warn(ctx, 'IMPORT_BAD_XML', `not well-formed XML: ${doc.error.message}; the file is skipped (a phone would reject it too)`, { file: name, line: doc.error.line, col: doc.error.col }, 'error');
-    drop(ctx, { file: name, line: doc.error.line, col: doc.error.col }, '(whole file)', 'not well-formed XML');
-    return undefined;
-  }
+  const doc = readXmlFile(ctx, name, lines);
+  if (!doc) return undefined;
   const entries: FlatEntry[] = [];
   let mac: string | undefined;
   let config: { depth: number; version: string } | undefined;

@@ -5,10 +5,10 @@
 // reported, not folded in.
 
 import { normalizeMac } from '../config/mac.js';
-import { drop, markUsed, modelFor, newSubject, param, resolveRef, unknownModel, warn, type ImportContext } from './context.js';
+import { drop, markUsed, modelFor, newSubject, param, readXmlFile, resolveRef, unknownModel, warn, type ImportContext } from './context.js';
 import { decodeLines } from './text.js';
 import type { Param, Scope, Subject } from './types.js';
-import { readXml, type XmlElement } from './xml-lite.js';
+import type { XmlElement } from './xml-lite.js';
 import { baseName } from './yealink-import.js';
 
 interface Master {
@@ -32,10 +32,8 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
   const read = (name: string) => {
     if (docs.has(name)) return docs.get(name);
     const lines = decodeLines(ctx.files.get(name)!.bytes);
-    const doc = readXml(lines.join('\n'));
-    if (doc.error) {
-      warn(ctx, 'IMPORT_BAD_XML', `not well-formed XML: ${doc.error.message}; the file is skipped (a phone would reject it too)`, { file: name, line: doc.error.line, col: doc.error.col }, 'error');
-      drop(ctx, { file: name, line: doc.error.line, col: doc.error.col }, '(whole file)', 'not well-formed XML');
+    const doc = readXmlFile(ctx, name, lines);
+    if (!doc) {
       docs.set(name, undefined);
       return undefined;
     }

@@ -6,11 +6,10 @@
 
 import { normalizeMac } from '../config/mac.js';
 import { DEFAULT_PERM, settingKey } from '../vendors/snom/escape.js';
-import { drop, resolveRef, warn, type ImportContext } from './context.js';
+import { drop, readXmlFile, resolveRef, warn, type ImportContext } from './context.js';
 import { flatSubjects, type FlatEntry, type FlatFile, type FlatRole } from './flat-import.js';
 import { decodeLines } from './text.js';
 import type { Subject } from './types.js';
-import { readXml } from './xml-lite.js';
 import { baseName } from './yealink-import.js';
 
 const MODEL_FILE = /^snom([A-Z]?\d{3}[A-Z]?)(?:-([0-9A-F]{12}))?\.htm$/i;
@@ -62,12 +61,8 @@ export function importSnom(ctx: ImportContext, names: string[]): Subject[] {
 
 function readSnom(ctx: ImportContext, name: string): { entries: FlatEntry[]; chain: string[]; lines: number } | undefined {
   const lines = decodeLines(ctx.files.get(name)!.bytes);
-  const doc = readXml(lines.join('\n'));
-  if (doc.error) {
-    warn(ctx, 'IMPORT_BAD_XML', `not well-formed XML: ${doc.error.message}; the file is skipped (a phone would reject it too)`, { file: name, line: doc.error.line, col: doc.error.col }, 'error');
-    drop(ctx, { file: name, line: doc.error.line, col: doc.error.col }, '(whole file)', 'not well-formed XML');
-    return undefined;
-  }
+  const doc = readXmlFile(ctx, name, lines);
+  if (!doc) return undefined;
   const entries: FlatEntry[] = [];
   const chain: string[] = [];
   const root = doc.elements[0]!;
