@@ -127,6 +127,17 @@ describe('import: Cisco (SEP<MAC>.cnf.xml, XMLDefault, MPP flat profiles)', () =
   });
 });
 
+describe('import: Cisco MPP phones read their model\'s common profile first', () => {
+  it('a parameter one phone lacks stays on the phones that have it (a null could not remove it from $PSN.xml)', () => {
+    const files = [1, 2, 3, 4, 5].map((i) => ({ name: `mpp/7841-3PCC/0057d200000${i}.xml`, bytes: new TextEncoder().encode(`<flat-profile><Station_Name>ph${i}</Station_Name>${i < 5 ? '<Text_Logo>ACME</Text_Logo>' : ''}<Time_Format>24hr</Time_Format></flat-profile>`) }));
+    const plan = planImport({ files, catalog: shippedCatalog() });
+    expect(plan.layers.global.has(['cisco', 'params', 'Text_Logo'].join('\u0000'))).toBe(false);
+    expect(plan.layers.global.get(['cisco', 'params', 'Time_Format'].join('\u0000'))?.value).toBe('24hr');
+    const verified = verifyRoundTrip({ root: plan.files, shipped: shippedTemplates(), version: 'test', subjects: plan.subjects, env: new Map() });
+    expect(verified.results.map((r) => r.status)).toEqual(['equal', 'equal', 'equal', 'equal', 'equal']);
+  });
+});
+
 describe('import: Poly APP_FILE_PATH becomes the firmware policy', () => {
   it('copies an image that is in the folder with its version, and warns for one that is not', async () => {
     const dir = path.join(tmp, 'poly-fw');

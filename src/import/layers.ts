@@ -89,7 +89,7 @@ export function buildLayers(all: SubjectLeaves[], opts: LayerOptions): Layers {
       const v = vendorOf(k.split('\u0000'));
       const pool = v ? real.filter((s) => s.subject.vendor === v) : real;
       const { leaf, count } = majority(pool, k);
-      if (leaf && pool.length >= 2 && count / pool.length >= opts.minShare) global.set(k, entryOf(leaf));
+      if (leaf && pool.length >= 2 && count / pool.length >= opts.minShare && !unremovable(v, pool, k)) global.set(k, entryOf(leaf));
     }
   }
   // 3. Models: the input's model scope, nulls a model probe implies, then hoisting per model.
@@ -114,7 +114,7 @@ export function buildLayers(all: SubjectLeaves[], opts: LayerOptions): Layers {
       for (const k of keys) {
         if (doc.has(k)) continue;
         const { leaf, count } = majority(realSubs, k);
-        if (leaf && count / realSubs.length >= opts.minShare && !same(global.get(k)?.value, leaf.value)) doc.set(k, entryOf(leaf));
+        if (leaf && count / realSubs.length >= opts.minShare && !same(global.get(k)?.value, leaf.value) && !unremovable(vendorOf(k.split('\u0000')), realSubs, k)) doc.set(k, entryOf(leaf));
       }
     }
     if (doc.size) models.set(model, doc);
@@ -195,6 +195,15 @@ export function buildLayers(all: SubjectLeaves[], opts: LayerOptions): Layers {
     for (const k of inh.keys()) if (!s.leaves.has(k)) unexplained.push({ subject: s.subject, key: k });
   }
   return { global, models, groups, devices, unexplained };
+}
+
+/**
+ * Cisco MPP/SPA phones read their model's common profile, which carries cisco.params from the
+ * global and model layers, before their own file: a device's null cannot take a parameter out of
+ * it. So a Cisco parameter moves up only when every device has it (their differences are values).
+ */
+function unremovable(vendor: Vendor | undefined, pool: SubjectLeaves[], key: string): boolean {
+  return vendor === 'cisco' && pool.some((s) => !s.leaves.has(key));
 }
 
 function appliesTo(path: readonly string[], vendor: Vendor): boolean {
