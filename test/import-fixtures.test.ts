@@ -241,10 +241,12 @@ describe('deskset import (CLI, end to end)', () => {
     expect(plan.files.has('.env.example')).toBe(false);
   });
 
-  it('refuses to overwrite an existing root', async () => {
+  it('never overwrites a phone the root already has: each is a conflict and nothing is written', async () => {
     const into = path.join(tmp, 'avaya');
     const r = await runCli(['import', path.join(DIR, 'avaya'), '--into', into]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/already has profiles\/global\.yaml/);
+    expect(r.stderr).toMatch(/profiles\/devices\/c81fea000001\.yaml: conflict/);
+    expect(r.stderr).toMatch(/nothing written/);
+    expect(existsSync(path.join(into, 'profiles/groups/import-1-global.yaml'))).toBe(false);
   });
 });

@@ -46,11 +46,25 @@ const CASES: Array<[string, InputFile[]]> = [
     { name: 'f/b.cfg', bytes: enc(`#!version:1.0.0.1\ninclude:config "a.cfg"\nx.b = ${'z'.repeat(1 << 20)}\n`) },
     { name: 'f/805ec0000001.cfg', bytes: enc('#!version:1.0.0.1\nx.c = 1\n') },
   ]],
+  ['Cisco, Grandstream and Snom files with hostile names, values and structure', [
+    { name: 'f/SEP0017E0000001.cnf.xml', bytes: enc('<device><vendorConfig><a:b>1</a:b><x.y>2</x.y><ok>${env:HOME}</ok><deep><er>3</er></deep></vendorConfig><sipProfile><sipLines><line button="1"><name>1</name><proxy>evil</proxy></line><line button="1"><name>2</name></line></sipLines></sipProfile></device>') },
+    { name: 'f/0057d2000001.xml', bytes: enc('<flat-profile><Bad.Name>1</Bad.Name><Ctl_>a&#1;b</Ctl_><Nested><X>1</X></Nested><Ok_>&lt;&amp;&gt;</Ok_></flat-profile>') },
+    { name: 'f/cfg000b82000001.xml', bytes: enc('<gs_provision version="1"><mac>nonsense</mac><config version="2"><item name="x">1</item></config><config version="1"><P1>a</P1></config></gs_provision>') },
+    { name: 'f/cfg000b82000002', bytes: enc('P1 = a\nnot a line\nP2 = $${x}\n') },
+    { name: 'f/snomD785-000413000001.htm', bytes: enc('<settings><phone-settings><s idx="x" perm="R">1</s><t perm="BOGUS">2</t><u>3</u></phone-settings></settings>') },
+    { name: 'f/snomD785-000413000002.htm', bytes: enc('<setting-files><file url="snomD785-000413000002.htm"/><file url="http://h/missing.xml"/></setting-files>') },
+  ]],
 ];
 
 describe('import: hostile input never crashes, everything is read or reported', () => {
   it.each(CASES)('%s', (_name, files) => {
-    const { v, unaccounted } = run(files, [{ mac: '805ec0000001', model: 'T46S', from: 'test' }]);
+    const { v, unaccounted } = run(files, [
+      { mac: '805ec0000001', model: 'T46S', from: 'test' },
+      { mac: '0017e0000001', model: '7961', from: 'test' },
+      { mac: '0057d2000001', model: '7841-3PCC', from: 'test' },
+      { mac: '000b82000001', model: 'GXP2170', from: 'test' },
+      { mac: '000b82000002', model: 'HT801', from: 'test' },
+    ]);
     expect(unaccounted).toEqual([]);
     expect(v.results.filter((r) => r.status === 'differs').map((r) => r.notes)).toEqual([]);
   });

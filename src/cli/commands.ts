@@ -363,24 +363,25 @@ export const COMMANDS = {
   }),
   import: command({
     args: ['DIR|FILE…'],
-    summary: 'turn a folder of existing Avaya, Poly and Yealink files into layered profiles',
+    summary: 'turn a folder of existing Avaya, Poly, Yealink, Cisco, Grandstream and Snom files into layered profiles',
     description:
-      'Reads existing phone files (Avaya 46xxsettings/upgrade scripts and <mac>.txt, Poly master configs and their CONFIG_FILES, Yealink y0000000000NN.cfg, <mac>.cfg and boot files) and writes profiles/global.yaml, profiles/models/, profiles/groups/ and profiles/devices/ under ROOT, plus resources/ for what it keeps verbatim. Values most devices share move up a layer (--min-share); secrets become ${env:…} references listed in .env.example.\n' +
+      'Reads existing phone files (Avaya 46xxsettings/upgrade scripts and <mac>.txt, Poly master configs and their CONFIG_FILES, Yealink y0000000000NN.cfg, <mac>.cfg and boot files, Cisco SEP<MAC>.cnf.xml and <flat-profile> files, Grandstream cfg<mac>.xml, Snom snom<model>[-<MAC>].htm) and writes profiles/global.yaml, profiles/models/, profiles/groups/ and profiles/devices/ under ROOT, plus resources/ for what it keeps verbatim and firmware/ for images the input names. Into a root that already has profiles it adds: new device files and groups of its own, never changing global.yaml or models/. Values most devices share move up a layer (--min-share); secrets become ${env:…} references listed in .env.example.\n' +
       'Then it renders the new root with the same core as render and compares every phone\'s effective settings with the input, and prints a per-device report (stdout). A difference is an error unless --accept-differences; nothing is written on an error or with --dry-run. Findings and every parameter not imported (with the reason) go to stderr.',
     options: {
-      into: { type: 'string', value: 'ROOT', required: true, help: 'write the config root here (new, or one without the files the import would write)' },
+      into: { type: 'string', value: 'ROOT', required: true, help: 'write the config root here (new, or an existing root to add to)' },
       'dry-run': { type: 'boolean', help: 'print what would be written and the round-trip report; write nothing' },
-      vendor: { type: 'string', value: 'V', help: 'import only this vendor\'s files (avaya, polycom, yealink)' },
+      vendor: { type: 'string', value: 'V', help: 'import only this vendor\'s files (avaya, polycom, yealink, cisco, grandstream, snom)' },
       'min-share': { type: 'string', value: 'F', help: 'share of devices (0.5-1) that must agree for a value to move up a layer (default 0.8)' },
       'min-group': { type: 'string', value: 'N', help: 'devices that must share a deviation for it to become a group (default 5)' },
       model: { type: 'string', multiple: true, value: 'MAC=MODEL', help: 'the model of a device the files do not name (repeatable)' },
       models: { type: 'string', value: 'CSV', help: 'a CSV file of MAC,MODEL lines (a header line is skipped)' },
       'inline-secrets': { type: 'boolean', help: 'write passwords into the YAML instead of ${env:…} references' },
       'accept-differences': { type: 'boolean', help: 'write the root even when a device renders differently from the input' },
+      'skip-existing': { type: 'boolean', help: 'adding to a root: leave phones it already has a device file for as they are, and import the rest' },
       json: JSON_REPORT,
     },
     examples: ['deskset import /srv/tftp --into newroot --dry-run', 'deskset import /srv/tftp --into newroot --models phones.csv', 'deskset import 46xxsettings.txt J100Supgrade.txt --into newroot --model c81fea83e85a=J179'],
-    exits: { 0: 'imported, every device renders back equal (or --accept-differences)', 1: 'a device renders differently, or ROOT already holds a file the import would write', 2: 'usage error, or an input cannot be read' },
+    exits: { 0: 'imported, every device renders back equal (or --accept-differences)', 1: 'a device renders differently, or ROOT already has a device file the import would write (a conflict)', 2: 'usage error, or an input cannot be read' },
     load: async () => (await import('./import.js')).run,
   }),
 } satisfies Record<string, CommandSpec>;

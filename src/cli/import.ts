@@ -6,9 +6,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { formatLoc } from '../check/diagnostics.js';
 import { ModelCatalog, parseVendorManifest, type VendorManifest } from '../vendors/manifest.js';
-import { planImport, verifyRoundTrip, type InputFile, type Vendor } from '../import/index.js';
+import { planImport, verifyRoundTrip, VENDORS, type InputFile, type Vendor } from '../import/index.js';
 import { PACKAGE_ROOT, VERSION } from '../io/package-root.js';
 import { readTextTree } from '../io/read-tree.js';
+import { readRoot } from '../io/load-root.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 
@@ -24,7 +25,7 @@ export function run(args: string[]): Promise<number> {
     const minGroup = values['min-group'] === undefined ? 5 : Number(values['min-group']);
     if (!Number.isInteger(minGroup) || minGroup < 2) throw new UsageError('--min-group must be a whole number of at least 2');
     const vendor = values.vendor as Vendor | undefined;
-    if (vendor !== undefined && !['avaya', 'polycom', 'yealink'].includes(vendor)) throw new UsageError('--vendor must be avaya, polycom or yealink');
+    if (vendor !== undefined && !VENDORS.includes(vendor)) throw new UsageError(`--vendor must be one of ${VENDORS.join(', ')}`);
 
     const { files, explicit, skipped } = await readInputs(positionals);
     const models: Array<{ mac: string; model: string; from: string }> = [];
@@ -42,10 +43,16 @@ export function run(args: string[]): Promise<number> {
       const { manifest } = parseVendorManifest(text, rel);
       if (manifest) manifests.push(manifest);
     }
-    const plan = planImport({ files, explicit, catalog: new ModelCatalog(manifests), models, vendor, minShare, minGroup, inlineSecrets: values['inline-secrets'] });
+    // ROOT as it is: the import adds to it and is proven against the combined root.
+    const into = path.resolve(values.into);
+    const before = (await fs.stat(into).catch(() => undefined))?.isDirectory() ? await readRoot(into) : undefined;
+    const existing = new Map(before?.files ?? []);
+    const envList = await fs.readFile(path.join(into, '.env.example'), 'utf8').catch(() => undefined);
+    if (envList !== undefined) existing.set('.env.example', envList);
+    const plan = planImport({ files, explicit, catalog: new ModelCatalog(manifests), models, vendor, minShare, minGroup, inlineSecrets: values['inline-secrets'], existing, skipExisting: values['skip-existing'] });
     plan.findings.push(...skipped);
 
-    const root = new Map(plan.files);
+    const root = new Map([...(before?.files ?? []), ...plan.files]);
     for (const c of plan.copies) if (c.path.endsWith('/release.yaml')) root.set(c.path, new TextDecoder().decode(c.bytes));
     const verified = verifyRoundTrip({
       root,
@@ -53,20 +60,26 @@ export function run(args: string[]): Promise<number> {
       version: VERSION,
       subjects: plan.subjects,
       env: new Map(plan.secrets.map((s) => [s.name, s.value])),
-      firmwareFiles: plan.copies.filter((c) => c.path.startsWith('firmware/')).map((c) => c.path),
-      resources: new Set(plan.copies.filter((c) => c.path.startsWith('resources/')).map((c) => c.path.slice('resources/'.length))),
+      firmwareFiles: [...new Set([...(before?.firmware ?? []), ...plan.copies.filter((c) => c.path.startsWith('firmware/')).map((c) => c.path)])],
+      resources: new Set([...(before?.resources ?? []), ...plan.copies.filter((c) => c.path.startsWith('resources/')).map((c) => c.path.slice('resources/'.length))]),
     });
     const secretValues = new Set(plan.secrets.map((s) => s.value).filter((v) => v.length >= 3));
 
-    const into = path.resolve(values.into);
-    const targets = [...plan.files.keys(), ...plan.copies.map((c) => c.path)];
-    const clashes: string[] = [];
-    for (const t of targets) if (await fs.stat(path.join(into, t)).then(() => true, () => false)) clashes.push(t);
+    // Conflicts: device files by MAC (from the plan), then copies: the same bytes are no conflict (not written again).
+    const clashes = [...plan.conflicts];
+    const copies: typeof plan.copies = [];
+    for (const c of plan.copies) {
+      const there = await fs.readFile(path.join(into, c.path)).catch(() => undefined);
+      if (!there) copies.push(c);
+      else if (!Buffer.from(c.bytes).equals(there)) clashes.push(c.path);
+    }
+    for (const k of plan.kept) process.stderr.write(`${k}: kept as it is (--skip-existing): that phone is not imported\n`);
 
     const differs = verified.results.filter((r) => r.status === 'differs');
     const equal = verified.results.filter((r) => r.status === 'equal');
     const unchecked = verified.results.filter((r) => r.status === 'unchecked');
-    const coreErrors = verified.diagnostics.filter((d) => d.severity === 'error' && !/model is missing|missing required key "model"/.test(d.message));
+    // Errors in the root's own files were there before the import: reported, not blocking.
+    const coreErrors = verified.diagnostics.filter((d) => d.severity === 'error' && !/model is missing|missing required key "model"/.test(d.message) && !(d.loc && existing.has(d.loc.file) && !plan.files.has(d.loc.file)));
     const blocked = clashes.length > 0 || ((differs.length > 0 || coreErrors.length > 0) && !values['accept-differences']);
     const write = !values['dry-run'] && !blocked;
 
@@ -89,6 +102,8 @@ export function run(args: string[]): Promise<number> {
             secrets: plan.secrets.map((s) => ({ name: s.name, where: s.where })),
             dropped: plan.dropped.map((d) => ({ file: d.loc.file, line: d.loc.line, key: d.key, reason: d.reason })),
             clashes,
+            kept: plan.kept,
+            adding: plan.adding,
           },
           null,
           2,
@@ -113,18 +128,19 @@ export function run(args: string[]): Promise<number> {
       }
       process.stdout.write(`${out.join('\n')}\n`);
     }
-    if (clashes.length) process.stderr.write(`deskset import: ${into} already has ${clashes.slice(0, 5).join(', ')}${clashes.length > 5 ? ` and ${clashes.length - 5} more` : ''}; nothing written (import into a new folder, then merge by hand)\n`);
+    for (const c of clashes) process.stderr.write(`${c}: conflict: ${into} already has this file; the import would write it${c.startsWith('profiles/devices/') ? ' (the same phone)' : ''}\n`);
+    if (clashes.length) process.stderr.write(`deskset import: ${clashes.length} file(s) conflict with what ${into} already has; nothing written (--skip-existing leaves those phones as they are and imports the rest)\n`);
     else if (blocked) process.stderr.write(`deskset import: ${differs.length ? `${differs.length} device(s) would render differently` : 'the imported root has errors'}; nothing written (--accept-differences writes it anyway)\n`);
     if (write) {
       for (const [p, t] of plan.files) {
         await fs.mkdir(path.dirname(path.join(into, p)), { recursive: true });
         await fs.writeFile(path.join(into, p), t);
       }
-      for (const c of plan.copies) {
+      for (const c of copies) {
         await fs.mkdir(path.dirname(path.join(into, c.path)), { recursive: true });
         await fs.writeFile(path.join(into, c.path), c.bytes);
       }
-      if (!values.json) process.stdout.write(`wrote ${plan.files.size + plan.copies.length} files under ${into}\n`);
+      if (!values.json) process.stdout.write(`wrote ${plan.files.size + copies.length} files under ${into}${plan.adding ? ' (added to the existing root: its global.yaml and models/ are unchanged)' : ''}\n`);
     }
     return blocked ? 1 : 0;
   });

@@ -7,7 +7,7 @@
 
 import { normalizeMac } from '../config/mac.js';
 import { parseAvayaScript, type ParsedScript, type Statement } from '../vendors/avaya/script/index.js';
-import { drop, markUsed, modelFor, newSubject, param, resolveRef, setLast, warn, type ImportContext } from './context.js';
+import { drop, markUsed, modelFor, newSubject, param, resolveRef, setLast, unknownModel, warn, type ImportContext } from './context.js';
 import { decodeLines } from './text.js';
 import type { Param, Subject } from './types.js';
 import { baseName } from './yealink-import.js';
@@ -202,7 +202,7 @@ export function importAvaya(ctx: ImportContext, names: string[]): Subject[] {
     if (own && ![...scripts.values()].some((s) => s.parsed.statements.some((st) => st.kind === 'get' && /\$MACADDR/i.test(st.file)))) exec(load(own), {}, params, 1);
     const modelRun = m4 ? run({ MODEL4: m4 }) : base;
     params = scoped(params, modelRun, 'device', base);
-    if (!model) warn(ctx, 'IMPORT_MODEL_UNKNOWN', `${mac}: no file says which model this phone is; give it with --model ${mac}=MODEL or a CSV (the device is written without a model, which check reports)`, { file: own ?? mac, line: 1, col: 1 });
+    if (!model) unknownModel(ctx, mac, own);
     subjects.push(newSubject(mac, 'avaya', { mac, model, modelFrom: from, params }));
   }
 

@@ -4,6 +4,7 @@
 import type { Diagnostic, SourceLoc } from '../check/diagnostics.js';
 import type { ModelCatalog, ModelInfo } from '../vendors/manifest.js';
 import type { InputFile, Param, ParsedFolder, Scope, Subject, Vendor } from './types.js';
+import { readXml, type XmlDoc } from './xml-lite.js';
 
 export interface ImportContext {
   catalog: ModelCatalog;
@@ -83,4 +84,18 @@ export function modelFor(ctx: ImportContext, vendor: Vendor, mac: string, fromIn
     if (m && m.vendor === vendor) return { model: m.name, from: fromInput.from };
   }
   return {};
+}
+
+/** The finding for a phone no input file names the model of (the device is written without one). */
+export function unknownModel(ctx: ImportContext, mac: string, file: string | undefined): void {
+  warn(ctx, 'IMPORT_MODEL_UNKNOWN', `${mac}: no file says which model this phone is; give it with --model ${mac}=MODEL or a CSV (the device is written without a model, which check reports)`, { file: file ?? mac, line: 1, col: 1 });
+}
+
+/** An XML input file, or undefined with the error reported at its line (a phone would reject the file too). */
+export function readXmlFile(ctx: ImportContext, name: string, lines: string[]): XmlDoc | undefined {
+  const doc = readXml(lines.join('\n'));
+  if (!doc.error) return doc;
+  warn(ctx, 'IMPORT_BAD_XML', `not well-formed XML: ${doc.error.message}; the file is skipped (a phone would reject it too)`, { file: name, line: doc.error.line, col: doc.error.col }, 'error');
+  drop(ctx, { file: name, line: doc.error.line, col: doc.error.col }, '(whole file)', 'not well-formed XML');
+  return undefined;
 }

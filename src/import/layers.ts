@@ -7,7 +7,7 @@
 import { isSecretName } from '../vendors/avaya/script/index.js';
 import { isSecretKey } from '../config/redact.js';
 import type { Leaf, LeafValue } from './vocabulary.js';
-import type { Subject, Vendor } from './types.js';
+import { VENDORS, type Subject, type Vendor } from './types.js';
 
 export interface Entry {
   path: string[];
@@ -43,7 +43,7 @@ const same = (a: LeafValue | null | undefined, b: LeafValue | null | undefined):
 
 /** Which vendor a settings path is for; undefined for the shared vocabulary. */
 function vendorOf(path: readonly string[]): Vendor | undefined {
-  return path[0] === 'avaya' || path[0] === 'polycom' || path[0] === 'yealink' ? path[0] : undefined;
+  return (VENDORS as readonly string[]).includes(path[0]!) ? (path[0] as Vendor) : undefined;
 }
 
 function entryOf(l: Leaf): Entry {
@@ -89,7 +89,7 @@ export function buildLayers(all: SubjectLeaves[], opts: LayerOptions): Layers {
       const v = vendorOf(k.split('\u0000'));
       const pool = v ? real.filter((s) => s.subject.vendor === v) : real;
       const { leaf, count } = majority(pool, k);
-      if (leaf && pool.length >= 2 && count / pool.length >= opts.minShare) global.set(k, entryOf(leaf));
+      if (leaf && pool.length >= 2 && count / pool.length >= opts.minShare && !unremovable(v, pool, k)) global.set(k, entryOf(leaf));
     }
   }
   // 3. Models: the input's model scope, nulls a model probe implies, then hoisting per model.
@@ -114,7 +114,7 @@ export function buildLayers(all: SubjectLeaves[], opts: LayerOptions): Layers {
       for (const k of keys) {
         if (doc.has(k)) continue;
         const { leaf, count } = majority(realSubs, k);
-        if (leaf && count / realSubs.length >= opts.minShare && !same(global.get(k)?.value, leaf.value)) doc.set(k, entryOf(leaf));
+        if (leaf && count / realSubs.length >= opts.minShare && !same(global.get(k)?.value, leaf.value) && !unremovable(vendorOf(k.split('\u0000')), realSubs, k)) doc.set(k, entryOf(leaf));
       }
     }
     if (doc.size) models.set(model, doc);
@@ -197,13 +197,33 @@ export function buildLayers(all: SubjectLeaves[], opts: LayerOptions): Layers {
   return { global, models, groups, devices, unexplained };
 }
 
+/**
+ * Cisco MPP/SPA phones read their model's common profile, which carries cisco.params from the
+ * global and model layers, before their own file: a device's null cannot take a parameter out of
+ * it. So a Cisco parameter moves up only when every device has it (their differences are values).
+ */
+function unremovable(vendor: Vendor | undefined, pool: SubjectLeaves[], key: string): boolean {
+  return vendor === 'cisco' && pool.some((s) => !s.leaves.has(key));
+}
+
 function appliesTo(path: readonly string[], vendor: Vendor): boolean {
   const v = vendorOf(path);
   return v === undefined || v === vendor;
 }
 
-/** Secret by the same rules render and lint mask with (Avaya's own list for Avaya names). */
-export function isSecretPath(path: readonly string[]): boolean {
-  const last = path[path.length - 1] ?? '';
-  return path[0] === 'avaya' ? isSecretName(last) : isSecretKey(last);
+// Grandstream names secrets by number: P2 (admin), P196 (user), and each account's password
+// (the `password` entries of data.account_sets in templates/grandstream/vendor.yaml).
+const GS_SECRETS = new Set(['P2', 'P196', 'P34', 'P406', 'P506', 'P606', 'P1706', 'P1806', 'P734']);
+
+/**
+ * Secret by the same rules render and lint mask with (Avaya's own list for Avaya names), the
+ * key read without its index and permission (Snom user_pass[1]@RW, Cisco Password_1_).
+ * `vendor` says whose parameter a bare key is, when the path does not start with the vendor.
+ */
+export function isSecretPath(path: readonly string[], vendor?: Vendor): boolean {
+  const raw = path[path.length - 1] ?? '';
+  const owner = vendorOf(path) ?? vendor;
+  if (owner === 'avaya') return isSecretName(raw);
+  if (owner === 'grandstream') return GS_SECRETS.has(raw);
+  return isSecretKey(raw.replace(/@[A-Za-z!$&]*$/, '').replace(/\[\d+\]$/, '').replace(/(_\d+)?_$/, ''));
 }

@@ -5,10 +5,10 @@
 // reported, not folded in.
 
 import { normalizeMac } from '../config/mac.js';
-import { drop, markUsed, modelFor, newSubject, param, resolveRef, warn, type ImportContext } from './context.js';
+import { drop, markUsed, modelFor, newSubject, param, readXmlFile, resolveRef, unknownModel, warn, type ImportContext } from './context.js';
 import { decodeLines } from './text.js';
 import type { Param, Scope, Subject } from './types.js';
-import { readXml, type XmlElement } from './xml-lite.js';
+import type { XmlElement } from './xml-lite.js';
 import { baseName } from './yealink-import.js';
 
 interface Master {
@@ -18,6 +18,8 @@ interface Master {
   perModel: Map<string, string[]>;
   appFile: string;
   perModelApp: Map<string, string>;
+  /** Where APP_FILE_PATH (or APP_FILE_PATH_<model>) is set. */
+  appLoc: Map<string, { file: string; line: number; col: number }>;
   loc: { file: string; line: number; col: number };
 }
 
@@ -30,10 +32,8 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
   const read = (name: string) => {
     if (docs.has(name)) return docs.get(name);
     const lines = decodeLines(ctx.files.get(name)!.bytes);
-    const doc = readXml(lines.join('\n'));
-    if (doc.error) {
-      warn(ctx, 'IMPORT_BAD_XML', `not well-formed XML: ${doc.error.message}; the file is skipped (a phone would reject it too)`, { file: name, line: doc.error.line, col: doc.error.col }, 'error');
-      drop(ctx, { file: name, line: doc.error.line, col: doc.error.col }, '(whole file)', 'not well-formed XML');
+    const doc = readXmlFile(ctx, name, lines);
+    if (!doc) {
       docs.set(name, undefined);
       return undefined;
     }
@@ -107,22 +107,25 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
     const { model, from } = modelFor(ctx, 'polycom', mac, named);
     const s = newSubject(mac, 'polycom', { mac, model, modelFrom: from });
     if (m) loads.set(s, filesFor(m, model, mac));
-    if (m) firmwareOf(ctx, s, m, model);
-    if (!model) warn(ctx, 'IMPORT_MODEL_UNKNOWN', `${mac}: no file says which model this phone is; give it with --model ${mac}=MODEL or a CSV (the device is written without a model, which check reports)`, { file: own?.file ?? mac, line: 1, col: 1 });
+    if (m) firmwareOf(s, m, model, m === generic);
+    if (!model) unknownModel(ctx, mac, own?.file);
     subjects.push(s);
   }
   if (generic) {
     // Phones without a master config of their own read the default one: probe it for each model
     // it treats differently, and once for every other model.
-    for (const model of generic.perModel.keys()) {
-      const s = newSubject(`${model} (probe)`, 'polycom', { model, modelFrom: `${generic.file} CONFIG_FILES_${model}`, probe: true });
+    const ownModels = new Set([...generic.perModel.keys(), ...generic.perModelApp.keys()]);
+    for (const model of ownModels) {
+      const s = newSubject(`${model} (probe)`, 'polycom', { model, modelFrom: `${generic.file} ${generic.perModel.has(model) ? 'CONFIG_FILES' : 'APP_FILE_PATH'}_${model}`, probe: true });
       loads.set(s, filesFor(generic, model, undefined));
+      firmwareOf(s, generic, model, true);
       subjects.push(s);
     }
-    const other = polyModels.find((m) => !generic.perModel.has(m.name));
+    const other = polyModels.find((m) => !ownModels.has(m.name));
     if (other) {
       const s = newSubject(`any ${other.name} (probe)`, 'polycom', { model: other.name, modelFrom: 'no per-model section', probe: true });
       loads.set(s, filesFor(generic, other.name, undefined));
+      firmwareOf(s, generic, other.name, true);
       subjects.push(s);
     }
   }
@@ -193,14 +196,17 @@ export function importPolycom(ctx: ImportContext, names: string[]): Subject[] {
 }
 
 function master(ctx: ImportContext, file: string, elements: XmlElement[]): Master {
-  const m: Master = { file, configFiles: [], perModel: new Map(), appFile: '', perModelApp: new Map(), loc: { file, line: 1, col: 1 } };
+  const m: Master = { file, configFiles: [], perModel: new Map(), appFile: '', perModelApp: new Map(), appLoc: new Map(), loc: { file, line: 1, col: 1 } };
   const split = (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const el of elements) {
     for (const a of el.attrs) {
       if (a.name === 'CONFIG_FILES') {
         m.configFiles = split(a.value);
         m.loc = { file, line: a.line, col: a.col };
-      } else if (a.name === 'APP_FILE_PATH') m.appFile = a.value.trim();
+      } else if (a.name === 'APP_FILE_PATH') {
+        m.appFile = a.value.trim();
+        m.appLoc.set('', { file, line: a.line, col: a.col });
+      }
       else {
         const cm = /^(CONFIG_FILES|APP_FILE_PATH)_(\w+)$/.exec(a.name);
         if (!cm) continue;
@@ -210,16 +216,21 @@ function master(ctx: ImportContext, file: string, elements: XmlElement[]): Maste
           continue;
         }
         if (cm[1] === 'CONFIG_FILES' && a.value.trim() !== '') m.perModel.set(model.name, split(a.value));
-        if (cm[1] === 'APP_FILE_PATH' && a.value.trim() !== '') m.perModelApp.set(model.name, a.value.trim());
+        if (cm[1] === 'APP_FILE_PATH' && a.value.trim() !== '') {
+          m.perModelApp.set(model.name, a.value.trim());
+          m.appLoc.set(model.name, { file, line: a.line, col: a.col });
+        }
       }
     }
   }
   return m;
 }
 
-function firmwareOf(ctx: ImportContext, s: Subject, m: Master, model: string | undefined): void {
-  const app = (model && m.perModelApp.get(model)) || m.appFile;
-  if (app) s.firmware = { image: app, loc: m.loc };
+function firmwareOf(s: Subject, m: Master, model: string | undefined, isDefault: boolean): void {
+  const own = model ? m.perModelApp.get(model) : undefined;
+  const app = own || m.appFile;
+  // The default master's own APP_FILE_PATH is what every model without its own gets.
+  if (app) s.firmware = { image: app, loc: m.appLoc.get(own ? model! : '') ?? m.loc, everyModel: !own && isDefault };
 }
 
 export type { Param };

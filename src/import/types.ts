@@ -3,7 +3,9 @@
 
 import type { Diagnostic, SourceLoc } from '../check/diagnostics.js';
 
-export type Vendor = 'avaya' | 'polycom' | 'yealink';
+export type Vendor = 'avaya' | 'polycom' | 'yealink' | 'cisco' | 'grandstream' | 'snom';
+
+export const VENDORS: readonly Vendor[] = ['avaya', 'polycom', 'yealink', 'cisco', 'grandstream', 'snom'];
 
 /** Where a value came from in the input, which decides the layer it is written to before hoisting. */
 export type Scope = 'global' | 'model' | 'group' | 'device';
@@ -35,8 +37,10 @@ export interface Subject {
   probe: boolean;
   /** Effective parameters in the order the phone applies them (later keys were set later). */
   params: Map<string, Param>;
+  /** The rendered device file the round trip reads back (Cisco: "sep" or "profile"); default: every device file. */
+  compare?: string;
   /** Firmware image the input points this subject at (file name inside the folder), if any. */
-  firmware?: { image: string; loc: SourceLoc };
+  firmware?: { image: string; loc: SourceLoc; everyModel?: boolean };
 }
 
 /** A parameter of the input that is not in the result, and why. */

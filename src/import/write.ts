@@ -12,15 +12,18 @@ export interface SecretRef {
 }
 
 /** Replace secret values by references; returns the names and values (for the check and the report). */
-export function externalizeSecrets(layers: Layers): SecretRef[] {
+export function externalizeSecrets(layers: Layers, taken: ReadonlySet<string> = new Set()): SecretRef[] {
   const byName = new Map<string, SecretRef>();
   const byValueAndBase = new Map<string, string>();
   const ref = (base: string, value: string, where: string): string => {
-    const clean = base.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'SECRET';
+    const bare = base.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'SECRET';
+    // A device's scope is its MAC, which may start with a digit: no environment variable may.
+    const clean = /^[0-9]/.test(bare) ? `DEVICE_${bare}` : bare;
     const known = byValueAndBase.get(`${clean}\u0000${value}`);
     if (known) return `\${env:${known}}`;
     let name = clean;
-    for (let i = 2; byName.has(name); i++) name = `${clean}_${i}`;
+    // A name the root already uses (its own .env.example, ${env:…} in its profiles) stays theirs.
+    for (let i = 2; byName.has(name) || taken.has(name); i++) name = `${clean}_${i}`;
     byName.set(name, { name, value, where });
     byValueAndBase.set(`${clean}\u0000${value}`, name);
     return `\${env:${name}}`;

@@ -17,6 +17,10 @@ export interface XmlElement {
   attrs: XmlAttr[];
   /** Comments between the previous element start and this one. */
   comments: string[];
+  /** Its own text (character data and CDATA, unescaped), outside its child elements. */
+  text: string;
+  /** Whether it holds elements (a leaf holds text only). */
+  parent: boolean;
 }
 
 export interface XmlDoc {
@@ -38,6 +42,7 @@ export function unescapeXml(s: string): string {
 export function readXml(text: string): XmlDoc {
   const elements: XmlElement[] = [];
   const stack: string[] = [];
+  const open: XmlElement[] = [];
   let comments: string[] = [];
   // Line starts, to turn offsets into line:col lazily.
   const starts = [0];
@@ -61,6 +66,7 @@ export function readXml(text: string): XmlDoc {
     if (lt === -1) break;
     const between = text.slice(i, lt);
     if (stack.length === 0 && between.trim() !== '' && i > 0) return fail('text outside the root element', i + between.search(/\S/));
+    if (open.length) open[open.length - 1]!.text += unescapeXml(between);
     if (text.startsWith('<!--', lt)) {
       const end = text.indexOf('-->', lt + 4);
       if (end === -1) return fail('comment is never closed', lt);
@@ -78,6 +84,7 @@ export function readXml(text: string): XmlDoc {
     if (text.startsWith('<![CDATA[', lt)) {
       const end = text.indexOf(']]>', lt);
       if (end === -1) return fail('CDATA section is never closed', lt);
+      if (open.length) open[open.length - 1]!.text += text.slice(lt + 9, end);
       i = end + 3;
       continue;
     }
@@ -90,8 +97,9 @@ export function readXml(text: string): XmlDoc {
     if (text.startsWith('</', lt)) {
       const m = /^<\/([^\s>]+)\s*>/.exec(text.slice(lt, lt + 300));
       if (!m) return fail('malformed end tag', lt);
-      const open = stack.pop();
-      if (open !== m[1]) return fail(open === undefined ? `end tag </${m[1]}> without a start tag` : `end tag </${m[1]}> does not match <${open}>`, lt);
+      const top = stack.pop();
+      open.pop();
+      if (top !== m[1]) return fail(top === undefined ? `end tag </${m[1]}> without a start tag` : `end tag </${m[1]}> does not match <${top}>`, lt);
       i = lt + m[0].length;
       continue;
     }
@@ -99,8 +107,9 @@ export function readXml(text: string): XmlDoc {
     // Start tag: name, then attributes, then > or />.
     const nameM = /^<([A-Za-z_][\w.:-]*)/.exec(text.slice(lt, lt + 300));
     if (!nameM) return fail('malformed start tag', lt);
-    const el: XmlElement = { name: nameM[1]!, line: pos(lt).line, depth: stack.length, attrs: [], comments };
+    const el: XmlElement = { name: nameM[1]!, line: pos(lt).line, depth: stack.length, attrs: [], comments, text: '', parent: false };
     comments = [];
+    if (open.length) open[open.length - 1]!.parent = true;
     let j = lt + nameM[0].length;
     const seen = new Set<string>();
     for (;;) {
@@ -108,6 +117,7 @@ export function readXml(text: string): XmlDoc {
       if (j >= n) return fail(`start tag <${el.name}> is never closed`, lt);
       if (text[j] === '>') {
         stack.push(el.name);
+        open.push(el);
         j++;
         break;
       }
@@ -131,4 +141,27 @@ export function readXml(text: string): XmlDoc {
   if (stack.length) return fail(`element <${stack[stack.length - 1]}> is never closed`, n);
   if (elements.length === 0) return fail('no XML element', 0);
   return { elements };
+}
+
+/**
+ * The leaf elements (text only) of a document, each with the names of the elements above it
+ * below the root. `index` names an attribute that tells same-named siblings apart (Cisco's
+ * <line button="1">): it becomes part of the name, `line[1]`, as the Cisco reader writes it.
+ */
+export function xmlLeaves(doc: XmlDoc, index?: string): Array<{ path: string[]; el: XmlElement }> {
+  const out: Array<{ path: string[]; el: XmlElement }> = [];
+  const names: string[] = [];
+  for (const el of doc.elements) {
+    const idx = index ? el.attrs.find((a) => a.name === index)?.value : undefined;
+    names.length = el.depth;
+    names.push(idx !== undefined ? `${el.name}[${idx}]` : el.name);
+    if (!el.parent && el.depth > 0) out.push({ path: names.slice(1), el });
+  }
+  return out;
+}
+
+/** The name of the first element of an XML text (after the declaration and comments), if any. */
+export function rootName(text: string): string | undefined {
+  const body = text.slice(0, 8192).replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>/g, '');
+  return /<([A-Za-z_][\w.:-]*)/.exec(body)?.[1];
 }

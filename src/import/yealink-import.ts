@@ -5,7 +5,7 @@
 
 import { normalizeMac } from '../config/mac.js';
 import type { ModelInfo } from '../vendors/manifest.js';
-import { drop, markUsed, modelFor, newSubject, param, resolveRef, setLast, warn, type ImportContext } from './context.js';
+import { drop, markUsed, modelFor, newSubject, param, resolveRef, setLast, unknownModel, warn, type ImportContext } from './context.js';
 import { decodeLines } from './text.js';
 import type { Param, Scope, Subject } from './types.js';
 import { parseYealink, type YealinkFile } from './yealink.js';
@@ -115,7 +115,7 @@ export function importYealink(ctx: ImportContext, names: string[]): Subject[] {
       const own = devices.get(mac);
       if (own) apply(own, 'device', s.params, mac, []);
     }
-    if (!model) warn(ctx, 'IMPORT_MODEL_UNKNOWN', `${mac}: no file says which model this phone is; give it with --model ${mac}=MODEL or a CSV (the device is written without a model, which check reports)`, { file: devices.get(mac) ?? boot ?? mac, line: 1, col: 1 });
+    if (!model) unknownModel(ctx, mac, devices.get(mac) ?? boot);
     else modelsWithDevice.add(model);
     subjects.push(s);
   }

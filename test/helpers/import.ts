@@ -22,7 +22,7 @@ export function shippedTemplates(): Map<string, string> {
 
 export function shippedCatalog(): ModelCatalog {
   return new ModelCatalog(
-    ['avaya', 'polycom', 'yealink'].map((v) => parseVendorManifest(readFileSync(path.join(REPO, 'templates', v, 'vendor.yaml'), 'utf8'), `templates/${v}/vendor.yaml`).manifest!),
+    ['avaya', 'polycom', 'yealink', 'cisco', 'grandstream', 'snom'].map((v) => parseVendorManifest(readFileSync(path.join(REPO, 'templates', v, 'vendor.yaml'), 'utf8'), `templates/${v}/vendor.yaml`).manifest!),
   );
 }
 
