@@ -181,6 +181,21 @@ describe('79x0 time zones: a standard-time abbreviation and the zone\'s own DST 
     expect(sipDstSettings(zone)).toMatchObject(dst);
   });
 
+  it('cisco.params.time_zone replaces the abbreviation, and then a zone without one renders', async () => {
+    const root = await sampleFiles();
+    const device = (params: string) => `model: "7960"\nsite: nyc\nsettings:\n  time: {zone: Asia/Kathmandu}\n  lines:\n    - {extension: "1050", password: "pw", display_name: "Desk"}\n${params}`;
+    const render = async (params: string) => {
+      root.set(`profiles/devices/${LEGACY_MAC}.yaml`, device(params));
+      const snap = buildSnapshot({ root, shipped: await shippedFiles(), version: '0.0.0-test' });
+      return renderTarget(snap.render, deviceTargets(snap, [LEGACY_MAC]).find((t) => t.file.id === 'sip')!);
+    };
+    expect((await render('')).diagnostics.map((d) => d.message)).toEqual([expect.stringMatching(/Asia\/Kathmandu .*settings\.cisco\.params\.time_zone/)]);
+    const ok = await render('  cisco:\n    params: {time_zone: "GMT+5:45"}\n');
+    expect(ok.diagnostics).toEqual([]);
+    expect(readSipCnf(ok.rendered!.text).get('time_zone')).toBe('GMT+5:45');
+    expect(ok.rendered!.text.match(/^time_zone:/gm)).toHaveLength(1);
+  });
+
   it('a zone with no abbreviation is refused, naming the escape hatch', () => {
     expect(() => sipZoneName('Asia/Kathmandu')).toThrow(/settings\.cisco\.params\.time_zone/);
     expect(sipDstSettings('Asia/Tokyo')).toEqual({ dst_auto_adjust: '0' });
@@ -264,7 +279,7 @@ describe('firmware policy: OS79XX.TXT and image_version name the chosen P0S3 ima
       'firmware/cisco/8.12/P0S3-8-12-00.sb2': 'image\n',
       'firmware/cisco/8.11/P0S3-8-11-00.loads': 'loads\n',
       'profiles/models/7960.yaml': 'firmware:\n  policy: latest\n',
-      'profiles/devices/0002fd796002.yaml': 'model: "7940"\nsite: nyc\nfirmware:\n  policy: pinned\n  version: "8.11"\nsettings:\n  lines:\n    - {extension: "1051", password: "x", display_name: "Back office"}\n',
+      'profiles/devices/0002fd796002.yaml': 'model: "7940"\nsite: nyc\nfirmware:\n  policy: pinned\n  version: "8.11"\nsettings:\n  lines:\n    - {extension: "1051", password: "x", display_name: "Back office"}\n    - {extension: "1052", password: "y", display_name: "Back office 2"}\n',
     });
   });
   afterAll(async () => {
@@ -281,6 +296,8 @@ describe('firmware policy: OS79XX.TXT and image_version name the chosen P0S3 ima
     expect(readSipCnf(read('SIPDefault.cnf')).get('image_version')).toBe('P0S3-8-12-00');
     expect(readSipCnf(read(`SIP${LEGACY_MAC.toUpperCase()}.cnf`)).get('image_version')).toBe('P0S3-8-12-00');
     expect(readSipCnf(read('SIP0002FD796002.cnf')).get('image_version')).toBe('P0S3-8-11-00');
+    // Each line registers to its own proxy (proxyN_address): the second line gets one too.
+    expect(Object.fromEntries(readSipCnf(read('SIP0002FD796002.cnf')))).toMatchObject({ line2_name: '1052', line2_password: 'y', proxy2_address: 'pbx-nyc.northwind.example', proxy2_port: '5061' });
     const check = await runCli(['check', root.dir, '-q']);
     expect(check.stdout + check.stderr).not.toMatch(/CISCO_CNF/);
     expect(check.code).toBe(0);

@@ -32,7 +32,8 @@ export const vendor: Vendor = {
     cisco_port: (port: unknown) => (port === undefined || port === null || port === '' ? '' : `:${text(port)}`),
     /** SPA firmware names some parameters apart from MPP (Admin_Passwd, not Admin_Password). */
     cisco_if_spa: (family: unknown, spa: unknown, other: unknown) => (family === 'spa' ? spa : other),
-    cisco_sip_zone: (zone: unknown) => sipZoneName(text(zone)),
+    /** The 79x0 time_zone, or nothing when the admin's cisco.params sets it (then a zone without an abbreviation is no error). */
+    cisco_sip_zone: (zone: unknown, params: unknown) => (sipCnfParams(params).time_zone !== undefined ? undefined : sipZoneName(text(zone))),
     /** The dst_* settings of the zone, by name, for `set_all`. */
     cisco_sip_dst: (zone: unknown) => sipDstSettings(text(zone)),
     /** The entries of cisco.params whose names the 79x0 SIP firmware could read. */
