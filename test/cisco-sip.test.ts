@@ -297,7 +297,7 @@ describe('firmware policy: OS79XX.TXT and image_version name the chosen P0S3 ima
     expect(readSipCnf(read(`SIP${LEGACY_MAC.toUpperCase()}.cnf`)).get('image_version')).toBe('P0S3-8-12-00');
     expect(readSipCnf(read('SIP0002FD796002.cnf')).get('image_version')).toBe('P0S3-8-11-00');
     // Each line registers to its own proxy (proxyN_address): the second line gets one too.
-    expect(Object.fromEntries(readSipCnf(read('SIP0002FD796002.cnf')))).toMatchObject({ line2_name: '1052', line2_password: 'y', proxy2_address: 'pbx-nyc.northwind.example', proxy2_port: '5061' });
+    expect(Object.fromEntries(readSipCnf(read('SIP0002FD796002.cnf')))).toMatchObject({ line2_name: '1052', line2_displayname: 'Back office 2', proxy2_address: 'pbx-nyc.northwind.example', proxy2_port: '5061' });
     const check = await runCli(['check', root.dir, '-q']);
     expect(check.stdout + check.stderr).not.toMatch(/CISCO_CNF/);
     expect(check.code).toBe(0);
