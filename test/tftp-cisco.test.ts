@@ -15,7 +15,7 @@ import { canonicalPath, devicePaths } from '../src/snapshot/routes.js';
 import { parseVendorManifest, type VendorManifest } from '../src/vendors/manifest.js';
 import { REPO, runCli, spawnCli } from './helpers/cli.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
-import { atftpGet, HAVE_CLIENTS, hpaGet, warnIfNoClients, type Fetched } from './helpers/tftp.js';
+import { atftpGet, HAVE_CLIENTS, hpaGet, tftpPortOf, warnIfNoClients, type Fetched } from './helpers/tftp.js';
 
 warnIfNoClients('tftp-cisco.test.ts');
 
@@ -53,22 +53,6 @@ function ciscoRoutes(manifest: VendorManifest): string[] {
   return [...out].sort();
 }
 
-function waitForTftpPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`serve printed no TFTP line: ${err}`)), 30_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /TFTP on 127\.0\.0\.1:(\d+) \(UDP, read-only\)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${err}`)));
-  });
-}
-
 beforeAll(async () => {
   if (!HAVE_CLIENTS) return;
   root = await makeTmpRoot({
@@ -85,7 +69,7 @@ beforeAll(async () => {
   expect(r.code).toBe(0);
   routes = ciscoRoutes(parseVendorManifest(readFileSync(path.join(REPO, 'templates', 'cisco', 'vendor.yaml'), 'utf8'), 'vendor.yaml').manifest!);
   serve = spawnCli(['serve', root.dir, '--host', '127.0.0.1', '--port', '0', '--tftp-port', '0', '--no-watch', '--warm-up', '0']);
-  port = await waitForTftpPort(serve);
+  port = await tftpPortOf(serve);
 }, 120_000);
 
 afterAll(async () => {
