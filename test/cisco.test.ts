@@ -68,8 +68,9 @@ describe('lint: real Cisco files (../shared/realworld/cisco/)', () => {
   });
 
   it.skipIf(!HAVE_REALWORLD)('the well-formed files (XMLDefault, dial plans, SoftKeys, flat profiles, 6921 SEP, legacy .cnf) have no findings', () => {
-    const clean = files.filter((f) => !/7942\.cnf\.xml|7821\.cnf\.xml|SEP0014/.test(f));
-    expect(clean.length).toBeGreaterThanOrEqual(13);
+    // NamoDev's 7960.cnf has one finding (an unquoted placeholder with spaces): cisco-sip.test.ts.
+    const clean = files.filter((f) => !/7942\.cnf\.xml|7821\.cnf\.xml|SEP0014|7960\.cnf$/.test(f));
+    expect(clean.length).toBeGreaterThanOrEqual(12);
     for (const f of clean) expect(lint(f), f).toEqual([]);
   });
 });

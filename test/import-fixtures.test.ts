@@ -225,7 +225,7 @@ describe('deskset import (CLI, end to end)', () => {
     expect(r.stdout).not.toMatch(/pw-\d{4}/);
     const env = Object.fromEntries(report.secrets.map((s) => [s.name, 'x-secret']));
     const check = await runCli(['check', into, '-q'], { env });
-    expect([check.code, check.stdout.trim().split('\n').pop()]).toEqual([0, '40 devices, 48 files rendered and validated: 0 errors, 0 warnings']);
+    expect([check.code, check.stdout.trim().split('\n').pop()]).toEqual([0, '40 devices, 50 files rendered and validated: 0 errors, 0 warnings']);
   });
 
   it('a Poly file named on the command line, with no master config, is read as loaded by every phone', async () => {

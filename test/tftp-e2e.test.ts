@@ -17,7 +17,7 @@ import { encodeAck, encodeRequest } from '../src/tftp/packet.js';
 import { runCli, spawnCli } from './helpers/cli.js';
 import { memoryLogger } from './helpers/serve-root.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
-import { atftpGet, HAVE_CLIENTS, hpaGet, hpaPut, rawSocket, sleep, warnIfNoClients } from './helpers/tftp.js';
+import { atftpGet, HAVE_CLIENTS, hpaGet, hpaPut, rawSocket, sleep, tftpPortOf, warnIfNoClients } from './helpers/tftp.js';
 
 warnIfNoClients('tftp-e2e.test.ts');
 
@@ -220,18 +220,7 @@ describe.skipIf(!HAVE_CLIENTS)('deskset serve --tftp-port (the real CLI)', () =>
   it('prints where TFTP listens and serves there; a bad port is a usage error', async () => {
     const child = spawnCli(['serve', root.dir, '--host', '127.0.0.1', '--port', '0', '--tftp-port', '0', '--no-watch', '--warm-up', '0']);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let err = '';
-        const t = setTimeout(() => reject(new Error(`no TFTP line: ${err}`)), 30_000);
-        child.stderr!.on('data', (d: Buffer) => {
-          err += d.toString();
-          const m = /TFTP on 127\.0\.0\.1:(\d+) \(UDP, read-only\)/.exec(err);
-          if (m) {
-            clearTimeout(t);
-            resolve(Number(m[1]));
-          }
-        });
-      });
+      const port = await tftpPortOf(child);
       const got = await atftpGet('127.0.0.1', port, SMALL_FW, local(), { tsize: 0 });
       expect(got.bytes?.toString()).toBe('123456789');
     } finally {

@@ -2,7 +2,7 @@
 // TFTP end-to-end tests. Both clients exit 0 on some failures (tftp-hpa always does), so
 // callers compare the bytes fetched, never the exit code alone.
 
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -68,3 +68,23 @@ export async function rawSocket(bindAddress = '127.0.0.1'): Promise<{ send(buf: 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The port `deskset serve --tftp-port 0` chose, from its banner line on stderr. */
+export function tftpPortOf(child: ChildProcess, timeoutMs = 30_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`serve printed no TFTP line: ${err}`)), timeoutMs);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /TFTP on [^\s]+:(\d+) \(UDP, read-only\)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`serve exited (${code}): ${err}`));
+    });
+  });
+}

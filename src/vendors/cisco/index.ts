@@ -1,14 +1,23 @@
 // Cisco desk phones on third-party SIP: enterprise firmware (SEP<MAC>.cnf.xml and the files
 // it names: XMLDefault.cnf.xml, dialplan.xml, SoftKeys.xml) and MPP/SPA firmware (<flat-profile>
-// XML by profile rule: $PSN.xml, spa$PSN.cfg, $MA.xml). Both are the built-in `xml` format,
-// checked against schemas/cisco/cisco.xsd; lint.ts reads hand-written and real-world files.
+// XML by profile rule: $PSN.xml, spa$PSN.cfg, $MA.xml), both the built-in `xml` format checked
+// against schemas/cisco/cisco.xsd; and the 7940/7960 SIP firmware's `name: value` text
+// (SIPDefault.cnf, SIP<MAC>.cnf: format `cisco-sip-cnf`, sip-cnf.ts). lint.ts reads
+// hand-written and real-world files of all of them.
 
 import type { Vendor } from '../contract.js';
 import { entries, text, xmlCarries } from '../values.js';
 import { ciscoElement, loadName } from './escape.js';
 import { isCiscoFileName, lintCiscoFile } from './lint.js';
 import { readCiscoXml } from './read.js';
-import { dstRuleText, enterpriseZoneName, gmtOffset } from './timezone.js';
+import { checkSipCnf, readSipCnf, sipCnfLine, sipCnfLineParam, sipCnfParams } from './sip-cnf.js';
+import { dstRuleText, enterpriseZoneName, gmtOffset, sipDstSettings, sipZoneName } from './timezone.js';
+
+/** The manifest's format of the 79x0 SIP files. */
+const SIP_CNF = 'cisco-sip-cnf';
+
+/** The image name a 79x0 phone is told to run (OS79XX.TXT, image_version): the file name without its extension. */
+const imageName = (file: unknown) => text(file).replace(/\.(?:loads|bin|sbn|sb2)$/i, '');
 
 export const vendor: Vendor = {
   id: 'cisco',
@@ -23,11 +32,26 @@ export const vendor: Vendor = {
     cisco_port: (port: unknown) => (port === undefined || port === null || port === '' ? '' : `:${text(port)}`),
     /** SPA firmware names some parameters apart from MPP (Admin_Passwd, not Admin_Password). */
     cisco_if_spa: (family: unknown, spa: unknown, other: unknown) => (family === 'spa' ? spa : other),
+    /** The 79x0 time_zone, or nothing when the admin's cisco.params sets it (then a zone without an abbreviation is no error). */
+    cisco_sip_zone: (zone: unknown, params: unknown) => (sipCnfParams(params).time_zone !== undefined ? undefined : sipZoneName(text(zone))),
+    /** The dst_* settings of the zone, by name, for `set_all`. */
+    cisco_sip_dst: (zone: unknown) => sipDstSettings(text(zone)),
+    /** The entries of cisco.params whose names the 79x0 SIP firmware could read. */
+    cisco_sip_params: (map: unknown) => sipCnfParams(map),
+    cisco_image: (file: unknown) => imageName(file),
+    /** OS79XX.TXT is one name for every 79x0: the image chosen for the first 79x0 model that has one. */
+    cisco_legacy_image: (models: unknown) => {
+      const m = (Array.isArray(models) ? models : []).find((x: { family?: unknown; firmware?: { file?: unknown } }) => x?.family === 'legacy' && x.firmware?.file);
+      return m ? imageName(m.firmware.file) : undefined;
+    },
     /** `<Name>value</Name>` for every entry of a map: enterprise <vendorConfig> from cisco.params. */
     cisco_elements: (map: unknown) => entries(map).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `  ${ciscoElement(k, v)}`).join('\n'),
   },
-  paramFormats: { 'cisco-flat': ciscoElement },
-  escaping: { read: (xml) => readCiscoXml(xml), carries: xmlCarries, displayNameParam: 'sipProfile.sipLines.line[1].displayName' },
+  paramFormats: { 'cisco-flat': ciscoElement, 'cisco-sip': sipCnfLine },
+  formats: { [SIP_CNF]: { check: (cnf, file) => checkSipCnf(cnf, file), lineParam: sipCnfLineParam } },
+  // A 79x0 .cnf refuses more than XML (a `"`, a line break): its writer says so at render
+  // (RenderValueError); `carries` speaks for the XML files, which carry the display name.
+  escaping: { read: (body, format) => (format === SIP_CNF ? readSipCnf(body) : readCiscoXml(body)), carries: xmlCarries, displayNameParam: 'sipProfile.sipLines.line[1].displayName' },
   profileKey: 'params',
   resourceCheck: { matches: isCiscoFileName, check: (bytes, file) => lintCiscoFile(bytes, file) },
   // 79x0/79x1 SIP firmware's factory phone password (phone_password: cisco).

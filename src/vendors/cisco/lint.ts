@@ -2,10 +2,11 @@
 // publish: each file is read, never thrown on; what a phone would choke on or silently drop
 // is a finding at file:line:col. XML files: well-formedness (libxml2), a root element Cisco
 // firmware reads, duplicate flat-profile parameters (the later one wins on the phone).
-// Legacy 79x0 SIP files (SIPDefault.cnf, SIP<MAC>.cnf): `name: value` lines.
+// Legacy 79x0 SIP files (SIPDefault.cnf, SIP<MAC>.cnf): the grammar of sip-cnf.ts.
 
 import { XmlDocument, XmlElement, XmlParseError, type XmlTreeNode } from 'libxml2-wasm';
 import type { Diagnostic } from '../../check/diagnostics.js';
+import { checkSipCnf } from './sip-cnf.js';
 
 /** Root elements Cisco firmware reads, by the file that carries each. */
 const ROOTS: Readonly<Record<string, string>> = {
@@ -25,7 +26,7 @@ export function isCiscoFileName(name: string): boolean {
 export function lintCiscoFile(bytes: Uint8Array | string, file: string): Diagnostic[] {
   const text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   const body = text.replace(/^\uFEFF/, '');
-  if (/\.cnf$/i.test(file) && !body.trimStart().startsWith('<')) return lintLegacyCnf(body, file);
+  if (/\.cnf$/i.test(file) && !body.trimStart().startsWith('<')) return checkSipCnf(body, file);
   return lintXml(body, file);
 }
 
@@ -101,22 +102,5 @@ function lines(root: XmlElement, file: string): Diagnostic[] {
     else if (buttons.has(b)) out.push({ code: 'CISCO_LINE_BUTTON', severity: 'warning', message: `button ${b} is used again (first at line ${buttons.get(b)})`, loc: at(file, line.line, 1) });
     else buttons.set(b, line.line);
   }
-  return out;
-}
-
-/** 79x0 SIP firmware: `name: value` (value quoted or not), `#` comments, blank lines. */
-function lintLegacyCnf(text: string, file: string): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
-    const m = /^([A-Za-z0-9_]+)\s*:\s*(.*)$/.exec(line);
-    if (!m) {
-      out.push({ code: 'CISCO_CNF_SYNTAX', severity: 'error', message: `not a "name: value" line: ${JSON.stringify(line.slice(0, 60))}`, loc: at(file, i + 1, raw.length - raw.trimStart().length + 1) });
-      return;
-    }
-    const value = m[2]!.replace(/\s*[#;].*$/, '');
-    if (value.startsWith('"') && !/^"[^"]*"$/.test(value)) out.push({ code: 'CISCO_CNF_QUOTE', severity: 'warning', message: `${m[1]}: the quoted value has no closing quote`, loc: at(file, i + 1, raw.indexOf(':') + 2) });
-  });
   return out;
 }

@@ -79,3 +79,38 @@ export function dstRuleText(zone: string): string | undefined {
   const save = r.saveMinutes % 60 === 0 ? String(r.saveMinutes / 60) : `${Math.floor(r.saveMinutes / 60)}:${String(r.saveMinutes % 60).padStart(2, '0')}`;
   return `start=${edge(r.start)};end=${edge(r.end)};save=${save}`;
 }
+
+// 79x0 SIP firmware (SIPDefault.cnf `time_zone`) names a zone by its standard-time
+// abbreviation and takes the DST rule as separate dst_* settings, which are written from the
+// zone's own rule. Standard offset in minutes -> the abbreviation.
+const SIP_ZONES: Readonly<Record<string, string>> = {
+  '-600': 'HST', '-540': 'AKST', '-480': 'PST', '-420': 'MST', '-360': 'CST', '-300': 'EST', '-240': 'AST', '-210': 'NST',
+  '0': 'GMT', '60': 'CET', '120': 'EET', '180': 'MSK', '330': 'IST', '480': 'CCT', '540': 'JST', '570': 'ACST', '600': 'AEST', '720': 'NZST',
+};
+
+/** The 79x0 SIP `time_zone` for an IANA zone: the abbreviation of its standard offset. */
+export function sipZoneName(zone: string): string {
+  const name = SIP_ZONES[String(zoneInfo(zone).standardMinutes)];
+  if (name === undefined) throw new RenderValueError(`time zone ${zone} (UTC${gmtOffset(zone).slice(3)}) has no 79x0 SIP time_zone abbreviation; set settings.cisco.params.time_zone`);
+  return name;
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** One DST edge in the dst_start_* / dst_stop_* settings; week 8 is the firmware's "last week of the month". */
+function sipEdge(e: DstEdge): Record<string, string> {
+  return { month: MONTHS[e.month - 1]!, day: '', day_of_week: WEEKDAYS[e.weekday]!, week_of_month: String(e.week === 5 ? 8 : e.week), time: String(e.hour).padStart(2, '0') };
+}
+
+/**
+ * The 79x0 SIP DST settings of a zone, by name (`dst_offset`, `dst_start_month`, …), or
+ * `dst_auto_adjust: 0` alone where the zone keeps no DST.
+ */
+export function sipDstSettings(zone: string): Record<string, string> {
+  const r = dstRule(zone);
+  if (!r) return { dst_auto_adjust: '0' };
+  const out: Record<string, string> = { dst_auto_adjust: '1', dst_offset: r.saveMinutes % 60 === 0 ? String(r.saveHours) : `${Math.floor(r.saveMinutes / 60)}:${String(r.saveMinutes % 60).padStart(2, '0')}` };
+  for (const [edge, name] of [[r.start, 'start'], [r.end, 'stop']] as const) for (const [k, v] of Object.entries(sipEdge(edge))) out[`dst_${name}_${k}`] = v;
+  return out;
+}
