@@ -693,7 +693,8 @@ async function profiles(tools, root, fleet) {
   if (!existsSync(listA)) writeLines(listA, pathsA(fleet));
   if (!existsSync(listB)) writeLines(listB, prng(5).shuffle(pathsB(fleet)));
   const newest = async (d, before) => {
-    const files = (await fsp.readdir(d)).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
+    // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: the main thread is 0 (the SQLite writer thread writes its own).
+    const files = (await fsp.readdir(d)).filter((f) => f.endsWith('.cpuprofile') && !before.has(f) && f.split('.')[4] === '0');
     if (files.length !== 1) throw new Error(`expected one new .cpuprofile in ${d}, found ${files.length}`);
     return path.join(d, files[0]);
   };

@@ -6,13 +6,17 @@
 import type { Logger } from 'pino';
 import type { AccessRecord } from '../pipeline/access.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
-import type { StateStore } from '../store/contract.js';
-import { judgeFor } from './judge.js';
+import type { Observation, ObservationWriter, StateStore } from '../store/contract.js';
+import type { Required } from '../store/provision-result.js';
+import { judgeFor, requiredFiles } from './judge.js';
 import { observationOf, type Seen } from './observation.js';
 import { Repeats } from './repeats.js';
 
 /** Requests kept between flushes at most; beyond, they are counted and dropped (the store is down or slow). */
 export const MAX_BUFFERED = 200_000;
+
+/** No ETag is this: a file the snapshot has not rendered yet never matches a fetch. */
+const NOT_RENDERED_YET = '(not rendered yet)';
 
 /** Observations per transaction. */
 const WRITE_SLICE = 500;
@@ -21,7 +25,7 @@ export interface InventoryOptions {
   store: StateStore;
   /** The snapshot requests are judged against (the server's current one). */
   snapshot: () => Snapshot;
-  /** The ETag the current snapshot serves at a path (the server's render cache). */
+  /** The ETag the current snapshot serves at a path, from the render cache only (judging a batch never renders). */
   etagOf: (path: string) => string | undefined;
   flushMs: number;
   /** A fetch that repeats the last one written within this time is not written again (repeats.ts). */
@@ -36,11 +40,14 @@ export class Inventory {
   private running: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   private readonly repeats: Repeats;
+  /** Where the store has one, batches are written on its own thread. */
+  private readonly writer: ObservationWriter | undefined;
   /** Observations written since start (for tests and /-/status). */
   written = 0;
 
   constructor(private readonly opts: InventoryOptions) {
     this.repeats = new Repeats(opts.touchMs);
+    this.writer = opts.store.observationWriter?.();
     this.timer = setInterval(() => void this.flush(), opts.flushMs);
     this.timer.unref();
   }
@@ -73,14 +80,17 @@ export class Inventory {
       const o = observationOf(s, snap);
       if (o) batch.push(o);
     }
-    const judge = judgeFor(snap, this.opts.etagOf);
+    // A boot file this snapshot has not rendered yet may have changed: stale until the phone fetches it.
+    const etagOf = (path: string) => this.opts.etagOf(path) ?? NOT_RENDERED_YET;
+    const judge = judgeFor(snap, etagOf);
     try {
       // In slices, each its own transaction, with the event loop free between them: a boot
       // storm's batch must not hold up the phones for the whole write.
       for (let i = 0; i < batch.length; i += WRITE_SLICE) {
         if (i > 0) await new Promise((r) => setImmediate(r));
         const slice = batch.slice(i, i + WRITE_SLICE);
-        await this.opts.store.recordObservations(slice, { judge, maxUnknown: this.opts.maxUnknown });
+        if (this.writer) await this.writer.record(slice, requiredFor(snap, slice, etagOf), this.opts.maxUnknown);
+        else await this.opts.store.recordObservations(slice, { judge, maxUnknown: this.opts.maxUnknown });
         this.written += slice.length;
       }
     } catch (e) {
@@ -102,5 +112,13 @@ export class Inventory {
     clearInterval(this.timer);
     await this.running;
     await this.flush();
+    await this.writer?.close();
   }
+}
+
+/** What the writer thread judges with: each MAC's boot files and the ETags the snapshot serves for them. */
+function requiredFor(snap: Snapshot, batch: readonly Observation[], etagOf: (path: string) => string | undefined): Map<string, Required[] | null> {
+  const out = new Map<string, Required[] | null>();
+  for (const o of batch) if (!out.has(o.mac)) out.set(o.mac, requiredFiles(snap, o.mac, etagOf));
+  return out;
 }

@@ -8,42 +8,20 @@
 //   unknown  not configured in the root
 //   never    configured, never seen (only in the joined view: the inventory has no row)
 
-import type { FileFetch, Judge, ProvisionResult } from '../store/contract.js';
+import type { Judge } from '../store/contract.js';
+import { provisionResult, type Required } from '../store/provision-result.js';
 import type { DeviceEntry } from '../config/profiles.js';
 import { deviceTargets } from '../pipeline/request.js';
 import { canonicalPath } from '../snapshot/routes.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+
+export { provisionResult } from '../store/provision-result.js';
 
 export interface BootFile {
   /** The manifest's file id (`master`, `settings`, `common`). */
   fileId: string;
   /** The name it is rendered under for this device. */
   path: string;
-}
-
-export interface Required {
-  fileId: string;
-  /** The ETag the current snapshot serves; undefined when it cannot be rendered. */
-  etag?: string;
-}
-
-const served = (status: number) => status === 200 || status === 206 || status === 304;
-
-export function provisionResult(files: readonly FileFetch[], required: readonly Required[]): ProvisionResult {
-  if (!files.length) return 'stale';
-  let last = files[0]!;
-  for (const f of files) if (f.at > last.at) last = f;
-  if (last.status >= 400) return 'failing';
-  let result: ProvisionResult = 'ok';
-  for (const r of required) {
-    // The latest fetch of this file under any of its names (46xxsettings.txt or <mac>.txt).
-    let latest: FileFetch | undefined;
-    for (const f of files) if (f.fileId === r.fileId && (!latest || f.at > latest.at)) latest = f;
-    if (!latest) result = 'stale';
-    else if (latest.status >= 400) return 'failing';
-    else if (!served(latest.status) || (r.etag !== undefined && latest.etag !== r.etag)) result = 'stale';
-  }
-  return result;
 }
 
 /** The files a configured device's boot sequence fetches: its device files and its model's. */
@@ -57,11 +35,16 @@ export function bootFiles(snap: Snapshot, d: DeviceEntry): BootFile[] {
   return out;
 }
 
+/** What a device must have fetched, with the ETags `etagOf` says the snapshot serves; null when the root does not configure it. */
+export function requiredFiles(snap: Snapshot, mac: string, etagOf: (path: string) => string | undefined): Required[] | null {
+  const d = snap.profiles.devices.get(mac);
+  return d ? bootFiles(snap, d).map((b) => ({ fileId: b.fileId, etag: etagOf(b.path) })) : null;
+}
+
 /** The judge for one snapshot; `etagOf(path)` is what that snapshot serves at a path. */
 export function judgeFor(snap: Snapshot, etagOf: (path: string) => string | undefined): Judge {
   return (rec) => {
-    const d = snap.profiles.devices.get(rec.mac);
-    if (!d) return 'unknown';
-    return provisionResult(rec.files, bootFiles(snap, d).map((b) => ({ fileId: b.fileId, etag: etagOf(b.path) })));
+    const required = requiredFiles(snap, rec.mac, etagOf);
+    return required ? provisionResult(rec.files, required) : 'unknown';
   };
 }

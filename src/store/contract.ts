@@ -14,6 +14,7 @@ import { DEVICE_COLUMNS, type DeviceColumn, type Where } from './where.js';
 export { DEVICE_COLUMNS, type DeviceColumn };
 import type { CodeStore } from '../enroll/contract.js';
 import type { UploadBackend, UploadLimits } from '../service/upload-backend.js';
+import type { Required } from './provision-result.js';
 
 /** What a phone's last requests add up to (see docs/state.md). */
 export type ProvisionResult = 'ok' | 'stale' | 'failing' | 'never' | 'unknown';
@@ -89,6 +90,14 @@ export function deviceRow(d: Omit<DeviceRecord, 'files' | 'configured'>): Record
  * servers writing the same device each judge the merged files.
  */
 export type Judge = (d: DeviceRecord) => ProvisionResult;
+
+/** Inventory batches written off the server's thread (SQLite: store/sqlite/writer.ts). */
+export interface ObservationWriter {
+  /** What recordObservations does, judged from `required`: per MAC its boot files and their current ETags, null when not configured. */
+  record(batch: readonly Observation[], required: ReadonlyMap<string, Required[] | null>, maxUnknown: number): Promise<void>;
+  /** After the last batch: the thread closes its connection and ends. */
+  close(): Promise<void>;
+}
 
 export interface RecordOptions {
   judge: Judge;
@@ -171,6 +180,8 @@ export interface StateStore extends CodeStore {
   // ── inventory
   /** Merge a batch of observations (one transaction) and re-judge each device touched. */
   recordObservations(batch: readonly Observation[], opts: RecordOptions): Promise<void>;
+  /** A writer on a thread of its own, where the store has one (SQLite on a file). */
+  observationWriter?(): ObservationWriter | undefined;
   getDevice(mac: string): Promise<DeviceRecord | undefined>;
   /** Ordered by MAC. Files are included. */
   listDevices(q?: DeviceQuery): Promise<Page<DeviceRecord>>;

@@ -20,13 +20,15 @@ import {
   type DeviceQuery,
   type DeviceRecord,
   type Observation,
+  type ObservationWriter,
   type Page,
   type ProvisionResult,
   type RecordOptions,
   type StateStore,
   type UrlTokenEntry,
 } from '../contract.js';
-import { byMac, mergeDevice } from '../merge.js';
+import { observationStatements, tuneConnection, type ObservationStatements } from './observations.js';
+import { startWriterThread } from './writer.js';
 import { MIGRATIONS_TABLE, pending, statements, type MigrationContext } from '../migrations/index.js';
 import { bindingOf, bindingParams, codeOf, codeParams, decideRedeem, INSERT_CODE, RELEASE_BINDINGS, RELEASE_CODE, UPSERT_BINDING, type BindingRow, type CodeRow } from '../codes-sql.js';
 import type { Binding, BindingState } from '../../enroll/bindings.js';
@@ -50,11 +52,7 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<SqliteStore>
       fs.chmodSync(opts.file, 0o600);
     }
     db = new Database(opts.file);
-    db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: a killed process loses nothing committed; only a power cut can lose the last commits.
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    tuneConnection(db);
   } catch (e) {
     throw new StoreError('UNAVAILABLE', `${opts.file}: cannot open the state database (${(e as Error).message})`);
   }
@@ -104,46 +102,25 @@ async function migrate(db: Database.Database, where: string, ctx: MigrationConte
 
 export class SqliteStore implements StateStore {
   readonly kind = 'sqlite';
-  private readonly q;
-  private readonly recordTx;
+  private readonly obs: ObservationStatements;
 
   constructor(
     private readonly db: Database.Database,
     readonly where: string,
   ) {
-    this.q = {
-      device: db.prepare('SELECT * FROM devices WHERE mac = ?'),
-      files: db.prepare('SELECT * FROM device_files WHERE mac = ? ORDER BY name'),
-      upsertDevice: db.prepare(`INSERT INTO devices (mac, vendor, model, firmware, hardware, ip, site, configured, first_seen, last_seen, result)
-        VALUES (@mac, @vendor, @model, @firmware, @hardware, @ip, @site, @configured, @firstSeen, @lastSeen, @result)
-        ON CONFLICT (mac) DO UPDATE SET vendor = excluded.vendor, model = excluded.model, firmware = excluded.firmware, hardware = excluded.hardware,
-          ip = excluded.ip, site = excluded.site, configured = excluded.configured, first_seen = excluded.first_seen, last_seen = excluded.last_seen, result = excluded.result`),
-      upsertFile: db.prepare(`INSERT INTO device_files (mac, name, file_id, status, bytes, etag, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (mac, name) DO UPDATE SET file_id = excluded.file_id, status = excluded.status, bytes = excluded.bytes, etag = excluded.etag, at = excluded.at`),
-      unknownCount: db.prepare('SELECT count(*) AS n FROM devices WHERE configured = 0'),
-      evict: db.prepare('DELETE FROM devices WHERE mac IN (SELECT mac FROM devices WHERE configured = 0 ORDER BY last_seen, mac LIMIT ?)'),
-    };
-    this.recordTx = db.transaction((batch: readonly Observation[], opts: RecordOptions) => {
-      for (const [mac, obs] of byMac(batch)) {
-        const existing = this.readDevice(mac);
-        const m = mergeDevice(existing, obs);
-        const result = opts.judge({ ...m, result: existing?.result ?? 'never' });
-        this.q.upsertDevice.run({ mac, vendor: m.vendor ?? null, model: m.model ?? null, firmware: m.firmware ?? null, hardware: m.hardware ?? null, ip: m.ip ?? null, site: m.site ?? null, configured: m.configured ? 1 : 0, firstSeen: m.firstSeen, lastSeen: m.lastSeen, result });
-        const touched = new Set(obs.flatMap((o) => (o.file ? [o.file.name] : [])));
-        for (const f of m.files) if (touched.has(f.name)) this.q.upsertFile.run(mac, f.name, f.fileId ?? null, f.status, f.bytes, f.etag ?? null, f.at);
-      }
-      const unknown = (this.q.unknownCount.get() as { n: number }).n;
-      if (unknown > opts.maxUnknown) this.q.evict.run(unknown - opts.maxUnknown);
-    });
+    this.obs = observationStatements(db);
   }
 
   private readDevice(mac: string): DeviceRecord | undefined {
-    const row = this.q.device.get(mac) as DeviceRow | undefined;
-    return row && deviceOf(row, this.q.files.all(mac) as FileRow[]);
+    return this.obs.readDevice(mac);
+  }
+
+  observationWriter(): ObservationWriter | undefined {
+    return startWriterThread(this.where);
   }
 
   async recordObservations(batch: readonly Observation[], opts: RecordOptions): Promise<void> {
-    if (batch.length) this.recordTx(batch, opts);
+    if (batch.length) this.obs.record(batch, opts);
   }
 
   async getDevice(mac: string): Promise<DeviceRecord | undefined> {
