@@ -165,8 +165,8 @@ describe(`docs/ci.md GitHub workflow, job "${jobName}", per pull request`, () =>
     expect(r.comment).toContain(`${ROOT_IN_REPO}/profiles/global.yaml:12`);
     expect(r.comment).toContain('+   language: fr');
     expect(r.ghCalls).toEqual(['pr comment 42 --edit-last --body-file diff.md', 'pr comment 42 --body-file diff.md']);
-    expect(r.summary).toMatch(/: 3 devices change \(3 changed, 0 added, 0 removed\)/);
-    expect(r.json?.devices.changed).toEqual(['0004f2a1b2c3', '805ec0abcdef', 'a44c11a08845']);
+    expect(r.summary).toMatch(/: 4 devices change \(4 changed, 0 added, 0 removed\)/);
+    expect(r.json?.devices.changed).toEqual(['0002fd796001', '0004f2a1b2c3', '805ec0abcdef', 'a44c11a08845']);
   });
 
   it('site change', T, async () => {

@@ -41,8 +41,8 @@ describe('each step of the history, in every mode', () => {
   it('global change: the nyc phones that render a language (lisbon overrides it), caused by global.yaml:12', async () => {
     const { code, doc } = await json(ROOT_IN_REPO, 'base', 'global');
     expect(code).toBe(1);
-    // The Poly, the Yealink and the Cisco 8845; Avaya's per-device files carry no language.
-    expect(doc.devices.changed).toEqual(['0004f2a1b2c3', '805ec0abcdef', 'a44c11a08845']);
+    // The Cisco 7960, the Poly, the Yealink and the Cisco 8845; Avaya's per-device files carry no language.
+    expect(doc.devices.changed).toEqual(['0002fd796001', '0004f2a1b2c3', '805ec0abcdef', 'a44c11a08845']);
     for (const m of await devicesOfSite('lisbon')) expect(doc.devices.changed).not.toContain(m);
     const g = doc.groups.find((x) => x.devices.length > 0)!;
     expect(g.cause).toEqual([{ file: `${ROOT_IN_REPO}/profiles/global.yaml`, line: 12, oldLine: 12, removed: ['  language: en'], added: ['  language: fr'] }]);
@@ -53,10 +53,10 @@ describe('each step of the history, in every mode', () => {
     const md = await diff(ROOT_IN_REPO, 'base', 'global', '--markdown');
     expect(md.code).toBe(1);
     expect(md.stdout).toMatch(/^### deskset diff: `base` → `global`/);
-    expect(md.stdout).toContain('<details><summary>3 devices and');
+    expect(md.stdout).toContain('<details><summary>4 devices and');
     expect(md.stdout.split('<details>').length).toBe(md.stdout.split('</details>').length);
     const stat = await diff(ROOT_IN_REPO, 'base', 'global', '--stat');
-    expect(stat.stdout.split('\n')[0]).toBe(`base → global: 3 devices change (3 changed, 0 added, 0 removed), ${doc.files.changed} files (${doc.files.changed} changed, 0 added, 0 removed)`);
+    expect(stat.stdout.split('\n')[0]).toBe(`base → global: 4 devices change (4 changed, 0 added, 0 removed), ${doc.files.changed} files (${doc.files.changed} changed, 0 added, 0 removed)`);
     expect(stat.stdout).not.toContain('@@');
   });
 

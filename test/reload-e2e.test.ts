@@ -422,7 +422,7 @@ describe('live reload', () => {
     }
     // Both states were actually served while flipping.
     expect(seen.size).toBe(2);
-  });
+  }, 180_000); // 40 validated reloads: 45 s at load 6 on two cores
 
   // profiles/devices is watched as one directory (chokidar would stat and watch every file:
   // 12 s and 390 MB at 100,000 devices). These are the edits that directory sees.

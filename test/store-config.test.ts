@@ -18,14 +18,14 @@ describe('state: in deskset.yaml', () => {
   it('defaults: SQLite, batches every second, 10,000 unknown phones kept', () => {
     const { config } = parseRootConfig('listen: {port: 8080}\n');
     expect(config.state).toEqual({ kind: 'sqlite' });
-    expect(config.inventory).toEqual({ flushMs: 1000, maxUnknown: 10_000 });
+    expect(config.inventory).toEqual({ flushMs: 1000, maxUnknown: 10_000, touchS: 60 });
   });
 
   it('reads state and inventory; the URL comes through ${env:…} and is then a secret', () => {
-    const r = parseRootConfig('state: "${env:PG}"\ninventory: {flush_ms: 250, max_unknown: 50}\n', 'deskset.yaml', { env: (n) => (n === 'PG' ? 'postgres://u:s3cret@db/x' : undefined), readFile: () => undefined });
+    const r = parseRootConfig('state: "${env:PG}"\ninventory: {flush_ms: 250, max_unknown: 50, touch_s: 0}\n', 'deskset.yaml', { env: (n) => (n === 'PG' ? 'postgres://u:s3cret@db/x' : undefined), readFile: () => undefined });
     expect(r.diagnostics).toEqual([]);
     expect(r.config.state).toEqual({ kind: 'postgres', url: 'postgres://u:s3cret@db/x' });
-    expect(r.config.inventory).toEqual({ flushMs: 250, maxUnknown: 50 });
+    expect(r.config.inventory).toEqual({ flushMs: 250, maxUnknown: 50, touchS: 0 });
     expect(r.secrets.has('postgres://u:s3cret@db/x')).toBe(true);
   });
 
