@@ -89,7 +89,7 @@ export class Inventory {
       for (let i = 0; i < batch.length; i += WRITE_SLICE) {
         if (i > 0) await new Promise((r) => setImmediate(r));
         const slice = batch.slice(i, i + WRITE_SLICE);
-        if (this.writer) await this.writer.record(slice, requiredFor(snap, slice, etagOf), this.opts.maxUnknown);
+        if (this.writer?.alive()) await this.writer.record(slice, requiredFor(snap, slice, etagOf), this.opts.maxUnknown);
         else await this.opts.store.recordObservations(slice, { judge, maxUnknown: this.opts.maxUnknown });
         this.written += slice.length;
       }

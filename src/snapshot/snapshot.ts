@@ -167,7 +167,8 @@ function* compileVendorTemplates(vendors: readonly VendorManifest[], input: Buil
     if (cached?.signature === signature) {
       for (const [k, t] of cached.templates) templates.set(k, t);
       for (const k of cached.broken) broken.add(k);
-      diagnostics.push(...cached.diagnostics);
+      // Copies: a snapshot's diagnostics are its own to annotate.
+      for (const d of cached.diagnostics) diagnostics.push({ ...d });
       continue;
     }
     const own = { signature, templates: [] as Array<[string, CompiledTemplate]>, broken: [] as string[], diagnostics: [] as Diagnostic[] };
@@ -202,7 +203,7 @@ function* compileVendorTemplates(vendors: readonly VendorManifest[], input: Buil
     compiledVendors.set(v.vendor, own);
     for (const [k, t] of own.templates) templates.set(k, t);
     for (const k of own.broken) broken.add(k);
-    diagnostics.push(...own.diagnostics);
+    for (const d of own.diagnostics) diagnostics.push({ ...d });
   }
   return templates;
 }

@@ -95,6 +95,8 @@ export type Judge = (d: DeviceRecord) => ProvisionResult;
 export interface ObservationWriter {
   /** What recordObservations does, judged from `required`: per MAC its boot files and their current ETags, null when not configured. */
   record(batch: readonly Observation[], required: ReadonlyMap<string, Required[] | null>, maxUnknown: number): Promise<void>;
+  /** False once the thread has failed (it could not open the database, or died): write on the server's thread instead. */
+  alive(): boolean;
   /** After the last batch: the thread closes its connection and ends. */
   close(): Promise<void>;
 }

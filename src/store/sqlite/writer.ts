@@ -53,6 +53,7 @@ export function startWriterThread(file: string): ObservationWriter | undefined {
         worker.postMessage(msg);
       });
     },
+    alive: () => dead === undefined,
     async close(): Promise<void> {
       if (dead) return;
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
