@@ -97,6 +97,12 @@ describe('POST /api/v1/enroll', () => {
     expect(new Set(answers.map((r) => r.json().detail)).size).toBe(1);
     // The wrong model did not spend the code.
     expect((await enrollJson({ code: codes.desk2, mac: 'c81fea000003', model: 'J179' })).status).toBe(201);
+    // A phone with its own device file is not enrolled over it: refused the same way, audited with why.
+    const configured = await enrollJson({ code: codes.site, mac: '0004f2a1b2c3', model: 'VVX450' });
+    expect(configured.status).toBe(403);
+    expect(configured.json().detail).toBe(answers[0]!.json().detail);
+    const audit = (await call(h, 'GET', '/api/v1/audit?limit=1000', { auth: ADMIN })).json().items as Array<{ action: string; target?: string; detail?: { reason?: string } }>;
+    expect(audit.some((e) => e.action === 'code.redeem' && e.target === '0004f2a1b2c3' && e.detail?.reason === 'has a device file')).toBe(true);
   });
 
   it('three wrong codes lock that MAC for that address only; the right code still works from another', async () => {

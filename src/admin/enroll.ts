@@ -57,7 +57,11 @@ export async function enroll(deps: EnrollDeps, input: EnrollInput, ip: string, a
   const enrollment = deps.enrollment;
   const bound = enrollment.bindings().get(mac);
   // A phone with its own device file is not enrolled again (the file would win anyway).
-  const r: RedeemResult = snap.profiles.devices.has(mac) && bound?.state !== 'enrolled' ? { ok: false, reason: 'already bound' } : await enrollment.redeem(snap, { typed: input.code, mac, model: model.name, ip, actor });
+  let r: RedeemResult;
+  if (snap.profiles.devices.has(mac) && bound?.state !== 'enrolled') {
+    r = { ok: false, reason: 'already bound' };
+    enrollment.refuse({ mac, ip, actor }, 'has a device file');
+  } else r = await enrollment.redeem(snap, { typed: input.code, mac, model: model.name, ip, actor });
   if (!r.ok) {
     deps.guard.recordMiss(ip, mac);
     deps.guard.recordAuthFailure(mac, ip);

@@ -132,6 +132,11 @@ export class Enrollment {
     return { ok: true, binding: done.binding };
   }
 
+  /** A refusal decided before any code was looked up (a phone that has its own device file): audited like the others. */
+  refuse(r: Pick<RedeemRequest, 'mac' | 'ip' | 'actor'>, reason: string): void {
+    void this.write({ at: this.now().toISOString(), actor: r.actor ?? 'phone', source: r.ip, action: 'code.redeem', result: 'refused', target: r.mac, detail: { reason } });
+  }
+
   /**
    * The enumeration guard locked `mac` for the client at `ip` (wrong codes or passwords): an
    * audit record, so `deskset devices` and other replicas can show the phone as locked.
