@@ -2,6 +2,7 @@
 // and which XSD engine runs. libxml2 (in-process, ~0.03 ms a document) is the default;
 // Java Xerces (one JVM per call, ~190 ms) is the reference, for `check --strict-xsd`.
 
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { VENDORS } from '../vendors/registry.js';
@@ -115,8 +116,8 @@ export function createValidators(opts: ValidatorOptions): Validators {
     if (!p) advisoryPaths.set(key, (p = schemaPaths(opts.root, key.replace(/\.xsd$/, '.advisory.xsd')).filter((f) => existsSync(f))));
     return p;
   };
-  const xsd = withSuggestions(validator(paths), paths);
-  const xsdAdvisory = withSuggestions(validator(advisory), advisory);
+  const xsd = rememberPasses(withSuggestions(validator(paths), paths));
+  const xsdAdvisory = rememberPasses(withSuggestions(validator(advisory), advisory));
   const names = opts.resourceNames;
   return {
     xsd,
@@ -131,6 +132,33 @@ export function createValidators(opts: ValidatorOptions): Validators {
 }
 
 type XsdFn = (xml: string, key: string) => XsdFinding[] | Promise<XsdFinding[]>;
+
+/** Documents remembered as valid, per validator set; past this, the oldest are forgotten. */
+const MAX_PASSES = 100_000;
+
+/**
+ * A document that passed a schema passes it again: a reload re-renders every file a change
+ * may touch, and most come out byte for byte as before (a Yealink-only edit in global.yaml
+ * leaves every Poly and Avaya file as it was). Only passes are kept, by a digest of schema and
+ * text; a finding is always computed afresh, so it is traced to the profile line of the day.
+ * The set lives as long as this validator set, which a schema edit replaces.
+ */
+function rememberPasses(fn: XsdFn): XsdFn {
+  const passed = new Set<string>();
+  const remember = (digest: string, found: XsdFinding[]): XsdFinding[] => {
+    if (found.length === 0) {
+      if (passed.size >= MAX_PASSES) passed.delete(passed.values().next().value as string);
+      passed.add(digest);
+    }
+    return found;
+  };
+  return (xml, key) => {
+    const digest = createHash('sha1').update(key).update('\0').update(xml).digest('base64');
+    if (passed.has(digest)) return [];
+    const res = fn(xml, key);
+    return Array.isArray(res) ? remember(digest, res) : res.then((r) => remember(digest, r));
+  };
+}
 
 /**
  * "attribute 'CONFIG_FILE' is not allowed" gets "did you mean "CONFIG_FILES"?": the closest
