@@ -191,7 +191,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Before the first phone: temp files and half-done log appends a killed process left behind.
   const orphans = await uploads.removeStaleTemps().catch((e: Error) => (log.warn({ err: e.message }, 'upload housekeeping failed'), 0));
   if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');
-  const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.cachedEtag(p), flushMs: snap.config.inventory.flushMs, touchMs: snap.config.inventory.touchS * 1000, maxUnknown: snap.config.inventory.maxUnknown, log });
+  const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag, flushMs: snap.config.inventory.flushMs, touchMs: snap.config.inventory.touchS * 1000, maxUnknown: snap.config.inventory.maxUnknown, log });
   const tokens = store ? TokenStore.onStore(store) : new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
   // Migration 0002 imports tokens.json once per database: a second server's file on a shared PostgreSQL is not.

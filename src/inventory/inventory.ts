@@ -15,9 +15,6 @@ import { Repeats } from './repeats.js';
 /** Requests kept between flushes at most; beyond, they are counted and dropped (the store is down or slow). */
 export const MAX_BUFFERED = 200_000;
 
-/** No ETag is this: a file the snapshot has not rendered yet never matches a fetch. */
-const NOT_RENDERED_YET = '(not rendered yet)';
-
 /** Observations per transaction. */
 const WRITE_SLICE = 500;
 
@@ -25,7 +22,7 @@ export interface InventoryOptions {
   store: StateStore;
   /** The snapshot requests are judged against (the server's current one). */
   snapshot: () => Snapshot;
-  /** The ETag the current snapshot serves at a path, from the render cache only (judging a batch never renders). */
+  /** The ETag the current snapshot serves at a path (through the server's render cache). */
   etagOf: (path: string) => string | undefined;
   flushMs: number;
   /** A fetch that repeats the last one written within this time is not written again (repeats.ts). */
@@ -80,8 +77,7 @@ export class Inventory {
       const o = observationOf(s, snap);
       if (o) batch.push(o);
     }
-    // A boot file this snapshot has not rendered yet may have changed: stale until the phone fetches it.
-    const etagOf = (path: string) => this.opts.etagOf(path) ?? NOT_RENDERED_YET;
+    const etagOf = this.opts.etagOf;
     const judge = judgeFor(snap, etagOf);
     try {
       // In slices, each its own transaction, with the event loop free between them: a boot

@@ -106,16 +106,6 @@ export class Provisioner {
     return { snapshot, resolution: resolveRequest(snapshot, req) };
   }
 
-  /**
-   * The ETag `path` is served with, if this snapshot has rendered it already; never renders.
-   * The inventory judges each batch with it: rendering a phone's other boot files only to
-   * judge it cost a tenth of a cold render's time. (The views judge exactly, with serve().)
-   */
-  cachedEtag(path: string): string | undefined {
-    const r = this.resolve({ path });
-    return r.resolution.kind === 'render' ? this.gen.cache.peek(r.resolution.cacheKey)?.etag : undefined;
-  }
-
   /** Render a resolved request with the cache of the snapshot it was resolved against. */
   render(r: Served): Served {
     if (r.resolution.kind !== 'render') return r;
