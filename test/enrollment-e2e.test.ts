@@ -3,10 +3,9 @@
 // in any log or export, then `devices adopt --write` and `check`. With DESKSET_TEST_PG, the
 // race runs again over two servers sharing one PostgreSQL.
 
-import crypto from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 import { memoryLog } from './helpers/e2e-http.js';
 import { avayaUa, issueCli, phoneGet, polyUa, typed } from './helpers/phone.js';
@@ -144,16 +143,11 @@ describe.skipIf(!PG)('enrollment on PostgreSQL, two servers', () => {
   let root: TmpRoot;
   let a: RunningServer, b: RunningServer;
   let dbUrl: string;
-  const dbName = `deskset_e_${crypto.randomBytes(4).toString('hex')}`;
+  let db: TestDatabase | undefined;
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: PG });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const u = new URL(PG!);
-    u.pathname = `/${dbName}`;
-    dbUrl = u.toString();
+    db = await createTestDatabase(PG!, 'deskset_e');
+    dbUrl = db.url;
     root = await makeTmpRoot({ ...PLACEHOLDERS, 'deskset.yaml': (old) => `${ENROLL_ON(old)}state: \${env:DESKSET_E2E_PG}\n` });
     process.env.DESKSET_E2E_PG = dbUrl;
     a = await startServer({ root: root.dir, host: '127.0.0.1', port: 0, log: memoryLog().log, watch: false });
@@ -163,10 +157,7 @@ describe.skipIf(!PG)('enrollment on PostgreSQL, two servers', () => {
     await a?.close();
     await b?.close();
     await root?.cleanup();
-    const admin = new pg.Client({ connectionString: PG });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await db?.drop();
   });
 
   it('one activation code raced over two servers binds one phone, and both servers then serve it', async () => {

@@ -14,6 +14,7 @@ import { LOCK_UPLOADS } from '../src/store/postgres/uploads.js';
 import { runCli } from './helpers/cli.js';
 import { rawRequest } from './helpers/e2e-http.js';
 import { get, raw, serveRoot } from './helpers/serve-root.js';
+import { createTestDatabase, type TestDatabase } from './helpers/pg-database.js';
 import { makeTmpRoot, type TmpRoot } from './helpers/tmp-root.js';
 
 const PG = process.env.DESKSET_TEST_PG;
@@ -39,7 +40,7 @@ describe.skipIf(!PG)('phone uploads on PostgreSQL, two servers', () => {
   let root: TmpRoot;
   let a: RunningServer, b: RunningServer;
   let dbUrl: string;
-  const dbName = `deskset_up_${crypto.randomBytes(4).toString('hex')}`;
+  let db: TestDatabase | undefined;
   const sql = async <R extends pg.QueryResultRow>(q: string, params: unknown[] = []) => {
     const c = new pg.Client({ connectionString: dbUrl });
     await c.connect();
@@ -51,13 +52,8 @@ describe.skipIf(!PG)('phone uploads on PostgreSQL, two servers', () => {
   };
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: PG });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const u = new URL(PG!);
-    u.pathname = `/${dbName}`;
-    dbUrl = u.toString();
+    db = await createTestDatabase(PG!, 'deskset_up');
+    dbUrl = db.url;
     process.env.DESKSET_UP_PG = dbUrl;
     root = await makeTmpRoot({ 'deskset.yaml': (old) => `${old}state: \${env:DESKSET_UP_PG}\nuploads:\n  max_file_bytes: ${MAX_FILE}\n` });
     a = await serveRoot(root.dir);
@@ -67,10 +63,7 @@ describe.skipIf(!PG)('phone uploads on PostgreSQL, two servers', () => {
     await a?.close();
     await b?.close();
     await root?.cleanup();
-    const admin = new pg.Client({ connectionString: PG });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await db?.drop();
   });
 
   it('a Poly <mac>-phone.cfg PUT to A is served by B byte-identical, with the same ETag and Last-Modified', async () => {
@@ -131,7 +124,7 @@ describe.skipIf(!PG)('phone uploads on PostgreSQL, two servers', () => {
       const pending = raw(a, 'PUT', `/${VVX}-calls.xml`, {}, Buffer.from('<calls>after</calls>\n'));
       let pid: number | undefined;
       for (let t = 0; t < 100 && pid === undefined; t++) {
-        const rows = (await holder.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND pid <> pg_backend_pid()", [dbName])).rows;
+        const rows = (await holder.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND pid <> pg_backend_pid()", [db!.name])).rows;
         pid = rows[0]?.pid;
         if (pid === undefined) await new Promise((r) => setTimeout(r, 50));
       }
