@@ -282,7 +282,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag,
         health: () => reloader.status(),
         store,
-        lifecycles: async () => (store ? readLifecycles(store, provisioner.current(), new Date()) : undefined),
+        lifecycles: async () => (store ? readLifecycles(store, provisioner.current(), new Date(), enrollment && { bindings: [...enrollment.bindings().values()] }) : undefined),
         enroll: { snapshot: () => provisioner.current(), enrollment, guard: gate.guard, modelSeen: async (mac) => (await store?.getDevice(mac))?.model },
         phoneOverrides: async (mac) => (await uploads.listForDevice(mac)).filter((u) => UPLOAD_KINDS[u.kind as keyof typeof UPLOAD_KINDS]?.override),
         log,

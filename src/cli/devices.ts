@@ -45,7 +45,7 @@ export async function run(args: string[]): Promise<number> {
       const served = withDevices(snap, boundDevices(snap.profiles, snap.catalog, bindings).devices);
       // The same renders a phone would get, for the ETags its fetches are compared with.
       const provisioner = new Provisioner(served);
-      const lifecycles = await readLifecycles(store, snap, new Date());
+      const lifecycles = await readLifecycles(store, snap, new Date(), { bindings });
       const rows = joinInventory(served, await allDevices(store), judgeFor(served, (p) => provisioner.serve({ path: p }).rendered?.etag), lifecycles);
       const picked = selectDevices(rows, { where, staleMs, unknown: values.unknown, never: values.never, now: Date.now() });
       process.stdout.write(values.json ? `${JSON.stringify(picked, null, 2)}\n` : values.csv ? toCsv(picked) : picked.length ? formatTable(picked) : 'no devices match\n');

@@ -77,15 +77,14 @@ export class Inventory {
       const o = observationOf(s, snap);
       if (o) batch.push(o);
     }
-    const etagOf = this.opts.etagOf;
-    const judge = judgeFor(snap, etagOf);
+    const judge = judgeFor(snap, this.opts.etagOf);
     try {
       // In slices, each its own transaction, with the event loop free between them: a boot
       // storm's batch must not hold up the phones for the whole write.
       for (let i = 0; i < batch.length; i += WRITE_SLICE) {
         if (i > 0) await new Promise((r) => setImmediate(r));
         const slice = batch.slice(i, i + WRITE_SLICE);
-        if (this.writer?.alive()) await this.writer.record(slice, requiredFor(snap, slice, etagOf), this.opts.maxUnknown);
+        if (this.writer?.alive()) await this.writer.record(slice, requiredFor(snap, slice, this.opts.etagOf), this.opts.maxUnknown);
         else await this.opts.store.recordObservations(slice, { judge, maxUnknown: this.opts.maxUnknown });
         this.written += slice.length;
       }
