@@ -54,7 +54,7 @@ export function validateRendered(r: Rendered, device: string | undefined, v: Out
       const own = OUTPUT_FORMATS.get(r.file.format);
       if (!own) return [];
       return own.format
-        .check(text, `/${r.path}`, { catalog: v.catalogs?.get(own.vendor.id), resourceExists: v.resourceExists })
+        .check(text, `/${r.path}`, { catalog: v.catalogs?.get(own.vendor.id), resourceExists: v.resourceExists, perDevice: r.file.scope === 'device' })
         .map((d) => traced(r, text, d.loc?.line ?? 0, d.loc?.col ?? 0, d.message, d.code, d.severity, where));
     }
   }

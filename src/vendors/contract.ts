@@ -27,6 +27,11 @@ export interface FormatContext {
   catalog?: ReadonlySet<string>;
   /** Does a file of this name exist to be fetched (a resource, firmware image or route)? */
   resourceExists?: (name: string) => boolean;
+  /**
+   * The file is one device's own, served only to that device: credentials in it are its
+   * purpose, so checks that warn about secrets every phone can read stay quiet.
+   */
+  perDevice?: boolean;
 }
 
 /** A file format of the vendor's own (the manifest's `format:`), beyond the built-in ones. */

@@ -11,7 +11,7 @@ import { decodeScript, lintAvayaScript, loadCatalogText, parseAvayaScript } from
 
 function lint(text: string, file: string, ctx: FormatContext) {
   // A file with no statements says so at info level: that is for `deskset lint`, not check.
-  return lintAvayaScript(text, { file, catalog: ctx.catalog, resourceExists: ctx.resourceExists }).filter((d) => d.severity !== 'info');
+  return lintAvayaScript(text, { file, catalog: ctx.catalog, resourceExists: ctx.resourceExists, perDevice: ctx.perDevice }).filter((d) => d.severity !== 'info');
 }
 
 /** What a script sets, as the phone reads it (quotes removed; the last SET of a name wins). */

@@ -17,6 +17,8 @@ export interface LintOptions {
   resourceExists?: (name: string) => boolean;
   /** Extra parameter-name patterns to treat as secrets, on top of the built-in ones. */
   secretPatterns?: RegExp[];
+  /** The script is one device's own (its credentials are meant to be there): no PLAINTEXT_SECRET. */
+  perDevice?: boolean;
 }
 
 export function lintAvayaScript(text: string, opts: LintOptions): Diagnostic[] {
@@ -65,7 +67,9 @@ export function lintAvayaScript(text: string, opts: LintOptions): Diagnostic[] {
     if (!s.quoted && /[ \t]/.test(s.value))
       push('UNQUOTED_SPACES', 'warning', `the value of ${s.name} contains spaces but is not in double quotes; phones need "…" around values with spaces`, s.line, s.valueCol);
 
-    if (secret && s.value !== '' && !isVariableOnly(s.value))
+    if (opts.perDevice) {
+      // A device's own file carries its credentials by design; who may fetch it is guarded.
+    } else if (secret && s.value !== '' && !isVariableOnly(s.value))
       push('PLAINTEXT_SECRET', 'warning', `${s.name} is set to a plaintext secret (${REDACTED}) that every client able to fetch this file can read; keep credentials out of shared scripts or serve them per device over authenticated HTTPS`, s.line, s.valueCol);
     else if (URL_WITH_CREDENTIALS.test(s.raw))
       push('PLAINTEXT_SECRET', 'warning', `the URL in ${s.name} embeds credentials (${REDACTED}@host) that every client able to fetch this file can read`, s.line, s.valueCol);
