@@ -16,6 +16,7 @@ import { dstRule, type DstEdge } from '../render/timezone.js';
 import type { ModelInfo } from '../vendors/manifest.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import type { Pause } from '../config/steps.js';
+import { policyTree } from './policy-tree.js';
 
 export interface CheckResult {
   diagnostics: Diagnostic[];
@@ -31,7 +32,16 @@ export interface CheckOptions {
   pause?: Pause;
   /** Called after each file with how many of the total are done (the CLI's progress line). */
   onProgress?: (done: number, total: number) => void;
+  /** One share of a check split between threads (check-threads.ts); overrides `devices`. */
+  part?: CheckPart;
 }
+
+/**
+ * A share of a check: the files every device shares (with `whole`, also what only a full
+ * check looks at: subnet sites and the names templates read), or some devices' own files.
+ * The shares of a check, together, are exactly the files the check would cover in one go.
+ */
+export type CheckPart = { kind: 'shared'; whole: boolean } | { kind: 'devices'; macs: string[] };
 
 export async function checkSnapshot(snap: Snapshot, validators: OutputValidators, opts: CheckOptions = {}): Promise<CheckResult> {
   const diagnostics: Diagnostic[] = [];
@@ -57,21 +67,19 @@ export async function checkSnapshot(snap: Snapshot, validators: OutputValidators
     if (model && !firmwareSeen.has(fwKey)) {
       firmwareSeen.add(fwKey);
       const device = t.subject?.known ? t.subject.mac : undefined;
-      diagnostics.push(...firmwareProblems(snap, rendered.effective, model, device));
-      diagnostics.push(...securityPolicy(rendered.effective).diagnostics.map((d) => ({ ...d, device })));
-      if (device) diagnostics.push(...droppedLines(snap, rendered.effective, model, device));
-      diagnostics.push(...dstApproximated(snap, rendered.effective, model, device));
+      const effective = policyTree(snap, t);
+      diagnostics.push(...firmwareProblems(snap, effective, model, device));
+      diagnostics.push(...securityPolicy(effective).diagnostics.map((d) => ({ ...d, device })));
+      if (device) diagnostics.push(...droppedLines(snap, effective, model, device));
+      diagnostics.push(...dstApproximated(snap, effective, model, device));
     }
     const found = validateRendered(rendered, t.subject?.known ? t.subject.mac : undefined, withServedNames);
-    const list = Array.isArray(found) ? found : await found;
-    // A device's own file is meant to carry its credentials (issue #5 guards who may fetch
-    // it); the plaintext-secret lint is about files every phone downloads.
-    diagnostics.push(...(t.file.scope === 'device' ? list.filter((d) => d.code !== 'PLAINTEXT_SECRET') : list));
+    for (const d of Array.isArray(found) ? found : await found) diagnostics.push(d);
     const p = opts.pause?.();
     if (p) await p;
   }
   // Names a template reads that nothing supplies: once per template, on a full check only.
-  if (!opts.devices) diagnostics.push(...unknownTemplateNames(snap));
+  if (opts.part ? opts.part.kind === 'shared' && opts.part.whole : !opts.devices) diagnostics.push(...unknownTemplateNames(snap));
   opts.onProgress?.(done, total);
   return { diagnostics: dedupe(diagnostics), files };
 }
@@ -111,6 +119,16 @@ function unknownTemplateNames(snap: Snapshot): Diagnostic[] {
  * a second wasted, and listing them all up front would be one long pause for a server.
  */
 function* targetsToCheck(snap: Snapshot, opts: CheckOptions): Generator<RenderTarget> {
+  if (opts.part?.kind === 'devices') {
+    for (const mac of opts.part.macs) yield* deviceTargets(snap, [mac]);
+    return;
+  }
+  if (opts.part) {
+    yield* sharedTargets(snap);
+    yield* placeholderTargets(snap);
+    if (opts.part.whole) yield* subnetSiteTargets(snap);
+    return;
+  }
   const shared = !opts.devicesOnly || !opts.devices;
   if (shared) yield* sharedTargets(snap);
   const macs = opts.devices && opts.devicesOnly ? opts.devices : [...(opts.devices ?? snap.profiles.devices.keys())].sort();
@@ -123,7 +141,7 @@ function* targetsToCheck(snap: Snapshot, opts: CheckOptions): Generator<RenderTa
 }
 
 /** A problem in a shared layer shows once per place, not once per device that inherits it. */
-function dedupe(list: Diagnostic[]): Diagnostic[] {
+export function dedupe(list: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return list.filter((d) => {
     if (!d.loc || !['AUTH_PLAINTEXT', 'ACCESS_CIDR', 'FIRMWARE_PINNED_MISSING', 'FIRMWARE_NEEDS_PUBLIC_URL', 'DST_APPROXIMATED'].includes(d.code)) return true;

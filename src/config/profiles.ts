@@ -287,7 +287,7 @@ export function* loadProfilesSteps(
       model,
       site: site ?? undefined,
       groups,
-      profile: new DeviceProfile({ kind: 'device', name: p.placeholder ?? p.mac, file: p.file }, p.facts.keys, p.text, trees),
+      profile: new DeviceProfile({ kind: 'device', name: p.placeholder ?? p.mac, file: p.file }, p.facts.keys, p.facts, p.text, trees),
       authUser: p.authUser,
     };
     if (p.placeholder) profiles.placeholders.set(p.placeholder, { ...entry, placeholder: p.placeholder });
@@ -456,17 +456,23 @@ const RECENT_DEVICE_TREES = 128;
  */
 class DeviceTrees {
   private readonly recent: LRUCache<DeviceProfile, PNode>;
+  private readonly small: boolean;
   constructor(
     private readonly refs: Omit<SecretRefContext, 'file'> | undefined,
     devices: number,
   ) {
-    this.recent = new LRUCache({ max: Math.max(1, devices <= SMALL_FLEET ? devices : RECENT_DEVICE_TREES) });
+    this.small = devices <= SMALL_FLEET;
+    this.recent = new LRUCache({ max: Math.max(1, this.small ? devices : RECENT_DEVICE_TREES) });
   }
 
   treeOf(p: DeviceProfile, text: string): PNode {
     let tree = this.recent.get(p);
     if (!tree) {
-      let root = reparse(text, p.ref.file);
+      let root = this.small ? keptTrees.get(p.facts) : undefined;
+      if (!root) {
+        root = reparse(text, p.ref.file);
+        if (this.small) keptTrees.set(p.facts, root);
+      }
       if (this.refs && text.includes('${')) root = resolveSecretRefs(root, { ...this.refs, file: p.ref.file }).tree;
       tree = mergeable(root);
       this.recent.set(p, tree);
@@ -475,10 +481,18 @@ class DeviceTrees {
   }
 }
 
+/**
+ * A small fleet's device trees outlive their snapshot, by the facts parsed from the same text
+ * (a parse cache keeps those across reloads): every reload re-parsed all 10,000 devices' files
+ * for its check. A fleet this small keeps every tree of a snapshot anyway.
+ */
+const keptTrees = new WeakMap<DeviceFacts, PNode>();
+
 class DeviceProfile implements Profile {
   constructor(
     readonly ref: LayerRef,
     readonly keys: ReadonlySet<string>,
+    readonly facts: DeviceFacts,
     private readonly text: string,
     private readonly trees: DeviceTrees,
   ) {}
