@@ -224,8 +224,8 @@ function* loadVendors(input: BuildInput, diagnostics: Diagnostic[]): Steps<Vendo
     for (const [path, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (!/^templates\/[^/]+\/vendor\.ya?ml$/.test(path)) continue;
       yield;
-      const { manifest, diagnostics: md } = parseVendorManifest(text, label(path));
-      diagnostics.push(...md);
+      const { manifest, diagnostics: md } = parsedManifest(text, label(path));
+      for (const d of md) diagnostics.push({ ...d });
       if (manifest) byVendor.set(manifest.vendor, manifest);
     }
   }
@@ -244,6 +244,24 @@ function* loadVendors(input: BuildInput, diagnostics: Diagnostic[]): Steps<Vendo
     }
   }
   return vendors;
+}
+
+/**
+ * Manifests as last parsed, by label and text: every reload read all of them again (a fifth
+ * of a global reload's build on the serving thread). A manifest is plain data no snapshot
+ * changes, so snapshots may share one.
+ */
+const parsedManifests = new Map<string, ReturnType<typeof parseVendorManifest>>();
+
+function parsedManifest(text: string, label: string): ReturnType<typeof parseVendorManifest> {
+  const key = `${label}\0${text}`;
+  let hit = parsedManifests.get(key);
+  if (!hit) {
+    // Edited manifests leave their old texts behind: start afresh rather than grow.
+    if (parsedManifests.size >= 64) parsedManifests.clear();
+    parsedManifests.set(key, (hit = parseVendorManifest(text, label)));
+  }
+  return hit;
 }
 
 /** Same inputs, same id: lets caches and ETags be keyed by content, not by time. */
