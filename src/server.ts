@@ -24,7 +24,8 @@ import { targetOf } from './tftp/deskset-source.js';
 import { ConnectionGuard, defaultMaxPerAddress } from './http/connection-limits.js';
 import type { ConnectionsConfig } from './config/root-config.js';
 import { IpAllowList } from './config/ip-allow.js';
-import { SMALL_FLEET } from './config/profiles.js';
+import { SMALL_FLEET, type ParseCache } from './config/profiles.js';
+import { CheckThreads, defaultCheckThreads } from './service/check-threads.js';
 import { deviceTargets, sharedTargets } from './pipeline/request.js';
 import { warmUp, type WarmUpResult } from './http/warm-up.js';
 import { buildFromRoot, readRoot } from './io/load-root.js';
@@ -68,6 +69,8 @@ export interface ServerOptions {
   validateSyncMax?: number;
   /** Debounce for the watcher, ms. */
   debounceMs?: number;
+  /** Threads that check large reloads (0: on the serving thread, in slices). Default: see defaultCheckThreads. */
+  checkThreads?: number;
   /**
    * Requests to answer over loopback, through a throwaway copy of the request stack, before
    * listening (http/warm-up.ts). Default 0 here; `deskset serve` warms with 1,500.
@@ -157,7 +160,8 @@ const NOT_READ = new Set(['SYMLINK_LOOP', 'OUTSIDE_ROOT', 'UNREADABLE']);
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const rootFiles = await readRoot(opts.root);
   const unread = rootFiles.problems.filter((d) => NOT_READ.has(d.code));
-  const snap: Snapshot = await buildFromRoot({ ...rootFiles, problems: rootFiles.problems.filter((d) => !NOT_READ.has(d.code)) });
+  const parseCache: ParseCache = new Map();
+  const snap: Snapshot = await buildFromRoot({ ...rootFiles, problems: rootFiles.problems.filter((d) => !NOT_READ.has(d.code)) }, parseCache);
   // The same gate a reload must pass: everything renders and validates, or we do not start.
   const startValidators = createValidators({ root: rootFiles.dir, resourceNames: rootFiles.resources });
   const background = snap.profiles.devices.size > (opts.validateSyncMax ?? SMALL_FLEET);
@@ -183,7 +187,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const enrollment = store && snap.config.enrollment.enabled ? new Enrollment(store, log) : undefined;
   await enrollment?.refresh();
   const provisioner = new Provisioner(snap, enrollment, metrics);
-  const reloader = new Reloader(rootFiles, provisioner, log, metrics);
+  const reloader = new Reloader(rootFiles, provisioner, log, metrics, { parseCache, threads: new CheckThreads(opts.checkThreads ?? defaultCheckThreads()) });
   const unreadShown = unread.map((d) => ({ ...d, loc: d.loc && { ...d.loc, file: snap.display(d.loc.file) } }));
   if (unread.length) reloader.degrade('not_read', unreadShown);
   // On disk, or in the state database when it is PostgreSQL (every replica serves them back).

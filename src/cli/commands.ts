@@ -57,6 +57,7 @@ export const COMMANDS = {
       'no-watch': { type: 'boolean', help: 'do not reload when ROOT changes' },
       workers: { type: 'string', value: 'N', help: 'N processes sharing the port (1-64, default 1)' },
       'warm-up': { type: 'string', value: 'N', help: 'answer N requests of its own before listening (default 1500; 0 skips)' },
+      'check-threads': { type: 'string', value: 'N', help: 'threads that check large reloads (0-16; 0 checks on the serving thread; default: cores - 1, at most 4)' },
       'tftp-port': { type: 'string', value: 'N', help: 'also serve read-only TFTP on this UDP port (overrides tftp.listen.port; off by default; docs/tftp.md)' },
       'admin-port': { type: 'string', value: 'N', help: 'admin API port (overrides admin.listen; 0 picks a free one)' },
       'no-admin': { type: 'boolean', help: 'do not start the admin API listener' },

@@ -8,6 +8,7 @@ import { deviceTargets, sharedTargets } from '../pipeline/request.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { startServer } from '../server.js';
 import { notifySystemd } from '../service/systemd-notify.js';
+import { defaultCheckThreads } from '../service/check-threads.js';
 import { guarded, parse, printDiagnostics, UsageError } from './common.js';
 import { COMMANDS } from './commands.js';
 import { VENDORS } from '../vendors/registry.js';
@@ -27,6 +28,8 @@ export function run(args: string[]): Promise<number> {
     if (!Number.isInteger(warmUp) || warmUp < 0 || warmUp > 1_000_000) throw new UsageError(`bad --warm-up ${values['warm-up']}`);
     const tftpPort = values['tftp-port'] === undefined ? undefined : Number(values['tftp-port']);
     if (tftpPort !== undefined && (!Number.isInteger(tftpPort) || tftpPort < 0 || tftpPort > 65535)) throw new UsageError(`bad --tftp-port ${values['tftp-port']}`);
+    const checkThreads = values['check-threads'] === undefined ? defaultCheckThreads(workers) : Number(values['check-threads']);
+    if (!Number.isInteger(checkThreads) || checkThreads < 0 || checkThreads > 16) throw new UsageError(`bad --check-threads ${values['check-threads']}`);
     if (workers > 1 && cluster.isPrimary) return supervise(args, workers);
     const quiet = cluster.isWorker && cluster.worker!.id > 1;
     let running;
@@ -35,7 +38,7 @@ export function run(args: string[]): Promise<number> {
       const adminPort = values['admin-port'] === undefined ? undefined : Number(values['admin-port']);
       if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535)) throw new UsageError(`bad --admin-port ${values['admin-port']}`);
       const admin = values['no-admin'] ? false : adminPort === undefined ? true : { port: adminPort };
-      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp, tftpPort, admin });
+      running = await startServer({ root, host: values.host, port, httpsPort, watch: !values['no-watch'], devTls: values['dev-tls'], warmUp, tftpPort, admin, checkThreads });
     } catch (e) {
       // A state database we may not touch (migrated by a newer deskset) or cannot reach.
       if (e instanceof StoreError) {

@@ -47,6 +47,7 @@ export function replyOperator(path: string, req: { remote?: string; headers: Inc
       cachedFiles: deps.provisioner.cachedFiles(),
       healthy: h.ok,
       validating: h.validating,
+      reloadChecks: h.reloadChecks,
       lastReload: h.lastReload,
     },
     ip,

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { VENDORS } from '../vendors/registry.js';
 import type { OutputValidators, XsdFinding } from '../check/check-output.js';
-import { createXsdEngine, validateSync, XsdSchemaError, type XsdEngine } from '../validate/xsd/index.js';
+import { createXsdEngine, forgetCompiledSchemas, validateSync, XsdSchemaError, type XsdEngine } from '../validate/xsd/index.js';
 import { Confinement, isInside } from './confine.js';
 import { PACKAGE_ROOT } from './package-root.js';
 import { didYouMean } from '../check/suggest.js';
@@ -127,6 +127,8 @@ export function createValidators(opts: ValidatorOptions): Validators {
     schemaProblems,
     close: async () => {
       await engine?.close?.();
+      // The next set may be for edited schema files: compiled ones are keyed by path only.
+      forgetCompiledSchemas();
     },
   };
 }

@@ -7,13 +7,14 @@ import { affectedDevices } from '../snapshot/affected.js';
 import { emptiedProfiles, stillEmpty } from '../check/emptied.js';
 import { checkSnapshot } from '../check/check.js';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../check/diagnostics.js';
-import type { ParseCache } from '../config/profiles.js';
+import { SMALL_FLEET, type ParseCache } from '../config/profiles.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { buildFromRoot, patchRoot, type RootFiles } from '../io/load-root.js';
 import { createValidators, type Validators } from '../io/validators.js';
 import { checkResourceFiles } from '../io/resource-checks.js';
 import { waitForWrites } from '../io/settle.js';
 import { collectGarbage, collectIfBloated, withoutForcedCollections } from './heap.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { timeSlices } from './slices.js';
 import type { Pause } from '../config/steps.js';
 import type { Provisioner, RenderCheck } from './provisioner.js';
@@ -21,6 +22,7 @@ import { validateRendered } from '../check/check-output.js';
 import { redactSecrets } from '../config/secret-refs.js';
 import { ROOT_ENTRIES } from '../io/load-root.js';
 import type { Metrics } from '../metrics/index.js';
+import { CheckThreads, type ThreadCheck } from './check-threads.js';
 
 /** A file still changing while read is read again this often, this long apart, before it counts as an error. */
 const CHANGING_RETRIES = 50;
@@ -34,6 +36,8 @@ export interface ReloadOutcome {
   ms: number;
   errors: Diagnostic[];
   checkedDevices: number | 'all';
+  /** Where the files were rendered and validated: the check threads, or the serving thread in slices. */
+  checkedOn?: 'threads' | 'here';
 }
 
 export interface Health {
@@ -43,6 +47,11 @@ export interface Health {
   warnings?: Diagnostic[];
   /** Start-up validation of a large root, while it runs in the background. */
   validating?: { done: number; total: number };
+  /**
+   * The threads that check a large root's reloads; `ready` once they have checked the
+   * start-up root (or a reload), so the next reload finds them warm.
+   */
+  reloadChecks?: { threads: number; ready: boolean };
   lastReload?: ReloadEntry;
   /** The last reloads, newest first (at most RELOAD_HISTORY), for the dashboard. */
   reloads?: ReloadEntry[];
@@ -53,6 +62,19 @@ export interface ReloadEntry {
   ok: boolean;
   ms: number;
   changed: string[];
+}
+
+/**
+ * A root with at least this many devices has its reloads checked on the check threads; a
+ * smaller one is checked here in slices, sooner than a thread could start, and starts none.
+ */
+const THREADED_FROM = 500;
+
+export interface ReloaderOptions {
+  /** The start-up build's parse cache: the first reload parses only what changed. */
+  parseCache?: ParseCache;
+  /** Threads that render and validate large reloads (none: every check runs here, in slices). */
+  threads?: CheckThreads;
 }
 
 /** Enough to see a pattern of failing reloads without growing memory. */
@@ -74,7 +96,8 @@ export async function validateSnapshot(snap: Snapshot, validators: Validators, d
 
 export class Reloader {
   private rootFiles: RootFiles;
-  private readonly parseCache: ParseCache = new Map();
+  private readonly parseCache: ParseCache;
+  private readonly threads: CheckThreads;
   private validators: Validators;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -104,7 +127,22 @@ export class Reloader {
     private readonly provisioner: Provisioner,
     private readonly log: Logger,
     private readonly metrics?: Metrics,
+    opts: ReloaderOptions = {},
   ) {
+    this.parseCache = opts.parseCache ?? new Map();
+    this.threads = opts.threads ?? new CheckThreads(0);
+    // Primed at start-up up to SMALL_FLEET devices; a larger root's threads start with its
+    // first reload, so start-up memory stays what it was (a thread holds its own parse).
+    const devices = provisioner.current().profiles.devices.size;
+    if (this.large() && devices <= SMALL_FLEET && this.threads.available()) {
+      const started = performance.now();
+      this.health = { ...this.health, reloadChecks: { threads: this.threads.count, ready: false } };
+      void this.threads.prime(rootFiles).then((primed) => {
+        if (!primed) return; // superseded by a reload, which says when it is done
+        this.threadsReady();
+        this.log.info({ event: 'check_threads_ready', threads: this.threads.count, files: primed.files, ms: Math.round(performance.now() - started) }, 'reload checks are ready on their own threads');
+      });
+    }
     this.rootFiles = rootFiles;
     this.goodFiles = rootFiles;
     this.validators = createValidators({ root: rootFiles.dir, resourceNames: rootFiles.resources });
@@ -180,8 +218,8 @@ export class Reloader {
 
   private async reloadNow(changed: string[]): Promise<ReloadOutcome> {
     const started = performance.now();
-    // Phones are served by this thread too: build and validate in slices that yield to them
-    // (a worker could not hand back a snapshot, which holds compiled templates and closures).
+    // Phones are served by this thread too: what it builds and checks here goes in slices
+    // that yield to them (a thread cannot hand back a snapshot: it holds compiled templates).
     const pause = timeSlices();
     await waitForWrites(this.rootFiles.dir, changed);
     const nextFiles = await patchRoot(this.rootFiles, changed);
@@ -194,15 +232,31 @@ export class Reloader {
       return { ok: false, ms: Math.round(performance.now() - started), errors: changing, checkedDevices: 0 };
     }
     this.changingRetries = 0;
-    const snap = await buildFromRoot(nextFiles, this.parseCache, pause);
-    if (changed.some((c) => c.startsWith('schemas') || c.startsWith('resources'))) {
-      // Compiled schemas are cached by path: an edited XSD needs a fresh engine.
-      await this.validators.close();
-      this.validators = createValidators({ root: nextFiles.dir, resourceNames: nextFiles.resources });
-    }
+    const freshValidators = changed.some((c) => c.startsWith('schemas') || c.startsWith('resources'));
     for (const c of changed) this.sinceGood.add(c);
-    const affected = affectedDevices(snap, this.sinceGood);
-    const found = await validateSnapshot(snap, this.validators, affected === 'all' ? undefined : affected, pause);
+    // The check threads build the same snapshot from the same texts and start checking it
+    // while this thread builds its own.
+    await nextTurn(); // reading the change was one step, handing it over is the next
+    const session = this.large() ? this.threads.begin(nextFiles, freshValidators) : undefined;
+    const threadCheck = session?.check([...this.sinceGood]);
+    threadCheck?.catch(() => undefined); // awaited below, or replaced by a check here
+    let snap: Snapshot;
+    let found: Diagnostic[];
+    let affected: Set<string> | 'all';
+    let checkedOn: 'threads' | 'here';
+    try {
+      await nextTurn();
+      snap = await buildFromRoot(nextFiles, this.parseCache, pause);
+      if (freshValidators) {
+        // Compiled schemas are cached by path: an edited XSD needs a fresh engine.
+        await this.validators.close();
+        this.validators = createValidators({ root: nextFiles.dir, resourceNames: nextFiles.resources });
+      }
+      affected = affectedDevices(snap, this.sinceGood);
+      ({ found, on: checkedOn } = await this.validate(snap, affected === 'all' ? undefined : affected, pause, threadCheck));
+    } finally {
+      session?.end();
+    }
     const errors = found.filter((d) => d.severity === 'error');
     const emptied = emptiedProfiles(this.goodFiles.files, nextFiles.files, this.sinceGood, snap.display);
     if (emptied.size) this.log.warn({ event: 'profile_emptied', files: [...emptied.values()].map(formatDiagnostic) }, 'a profile that had settings is empty now');
@@ -212,7 +266,7 @@ export class Reloader {
     const entry: ReloadEntry = { at, ok: errors.length === 0, ms, changed };
     const reloads = [entry, ...(this.health.reloads ?? [])].slice(0, RELOAD_HISTORY);
     if (errors.length) {
-      this.health = { ok: false, errors, warnings: [...this.emptied.values(), ...emptied.values()], lastReload: entry, reloads };
+      this.health = { ok: false, errors, warnings: [...this.emptied.values(), ...emptied.values()], lastReload: entry, reloads, reloadChecks: this.health.reloadChecks };
       this.log.error({ event: 'reload_rejected', changed, errors: errors.map((d) => redactSecrets(formatDiagnostic(d), snap.secrets)), snapshot: this.provisioner.current().id }, 'reload rejected: still serving the last good config');
     } else {
       // Only a good build moves the baseline; the next change is patched onto files that
@@ -222,11 +276,40 @@ export class Reloader {
       this.goodFiles = nextFiles;
       this.emptied = new Map([...stillEmpty(this.emptied, nextFiles.files), ...emptied]);
       if (!this.fullyValidated) void this.validateInBackground(snap);
-      this.health = { ok: true, errors: [], warnings: [...this.emptied.values()], lastReload: entry, reloads };
-      this.log.info({ event: 'reloaded', changed, snapshot: snap.id, devices: snap.profiles.devices.size, ms }, 'reloaded');
+      this.health = { ok: true, errors: [], warnings: [...this.emptied.values()], lastReload: entry, reloads, reloadChecks: this.health.reloadChecks };
+      this.log.info({ event: 'reloaded', changed, snapshot: snap.id, devices: snap.profiles.devices.size, ms, checkedOn }, 'reloaded');
     }
     this.rootFiles = nextFiles;
-    return { ok: errors.length === 0, ms, errors, checkedDevices: affected === 'all' ? 'all' : affected.size };
+    return { ok: errors.length === 0, ms, errors, checkedDevices: affected === 'all' ? 'all' : affected.size, checkedOn };
+  }
+
+  private threadsReady(): void {
+    if (this.health.reloadChecks) this.health = { ...this.health, reloadChecks: { ...this.health.reloadChecks, ready: true } };
+  }
+
+  /** Only a root this large can have a reload worth a thread; a small one never starts any. */
+  private large(): boolean {
+    return this.provisioner.current().profiles.devices.size >= THREADED_FROM;
+  }
+
+  /**
+   * Check a reload's snapshot: the check threads' verdict when they have one, so phones are
+   * answered at full speed meanwhile; else here, in slices. A thread that fails never lets a
+   * reload through unchecked: its share is checked here.
+   */
+  private async validate(snap: Snapshot, devices: Set<string> | undefined, pause: Pause, threadCheck: Promise<ThreadCheck> | undefined): Promise<{ found: Diagnostic[]; on: 'threads' | 'here' }> {
+    if (threadCheck && !hasErrors(snap.diagnostics)) {
+      try {
+        const checked = await threadCheck;
+        this.threadsReady();
+        const found = [...snap.diagnostics, ...checked.diagnostics, ...(await checkResourceFiles(snap, this.validators.catalogs))];
+        for (const p of new Set([...checked.schemaProblems, ...this.validators.schemaProblems])) found.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
+        return { found, on: 'threads' };
+      } catch (e) {
+        this.log.warn({ event: 'check_thread_failed', err: e instanceof Error ? e.message : String(e) }, 'a reload-check thread failed: checking this reload on the serving thread');
+      }
+    }
+    return { found: await validateSnapshot(snap, this.validators, devices, pause), on: 'here' };
   }
 
   async close(): Promise<void> {
@@ -234,5 +317,6 @@ export class Reloader {
     clearTimeout(this.retryTimer);
     await this.queue;
     await this.validators.close();
+    await this.threads.close();
   }
 }

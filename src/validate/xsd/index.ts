@@ -10,7 +10,7 @@ import { XercesXsdEngine, type XercesEngineOptions } from './xerces.js';
 import type { XsdEngine } from './types.js';
 
 export { XsdSchemaError, type XsdEngine, type XsdIssue, type XsdResult } from './types.js';
-export { Libxml2XsdEngine, validateSync } from './libxml2.js';
+export { forgetCompiledSchemas, Libxml2XsdEngine, validateSync } from './libxml2.js';
 export { XercesXsdEngine, type XercesEngineOptions } from './xerces.js';
 
 export type XsdEngineKind = 'libxml2' | 'xerces';

@@ -201,3 +201,8 @@ export function validateSync(xml: string, schemaPath: string): XsdResult {
   sharedEngine ??= new Libxml2XsdEngine();
   return sharedEngine.validateSync(xml, schemaPath);
 }
+
+/** Drop the process-wide engine's compiled schemas: an edited schema file is read afresh. */
+export function forgetCompiledSchemas(): void {
+  sharedEngine?.invalidate();
+}
