@@ -11,6 +11,7 @@ import type { Required } from '../store/provision-result.js';
 import { judgeFor, requiredFiles } from './judge.js';
 import { observationOf, type Seen } from './observation.js';
 import { Repeats } from './repeats.js';
+import { timeSlices } from '../service/slices.js';
 
 /** Requests kept between flushes at most; beyond, they are counted and dropped (the store is down or slow). */
 export const MAX_BUFFERED = 200_000;
@@ -84,7 +85,7 @@ export class Inventory {
       for (let i = 0; i < batch.length; i += WRITE_SLICE) {
         if (i > 0) await new Promise((r) => setImmediate(r));
         const slice = batch.slice(i, i + WRITE_SLICE);
-        if (this.writer?.alive()) await this.writer.record(slice, requiredFor(snap, slice, this.opts.etagOf), this.opts.maxUnknown);
+        if (this.writer?.alive()) await this.writer.record(slice, await requiredFor(snap, slice, this.opts.etagOf), this.opts.maxUnknown);
         else await this.opts.store.recordObservations(slice, { judge, maxUnknown: this.opts.maxUnknown });
         this.written += slice.length;
       }
@@ -111,9 +112,20 @@ export class Inventory {
   }
 }
 
-/** What the writer thread judges with: each MAC's boot files and the ETags the snapshot serves for them. */
-function requiredFor(snap: Snapshot, batch: readonly Observation[], etagOf: (path: string) => string | undefined): Map<string, Required[] | null> {
+/**
+ * What the writer thread judges with: each MAC's boot files and the ETags the snapshot serves
+ * for them. An ETag the render cache does not hold is a render here, on the serving thread:
+ * after a reload (every cache empty) a slice's worth was a 50 ms stall each flush, so this
+ * goes in time slices that let phones be answered between them.
+ */
+async function requiredFor(snap: Snapshot, batch: readonly Observation[], etagOf: (path: string) => string | undefined): Promise<Map<string, Required[] | null>> {
   const out = new Map<string, Required[] | null>();
-  for (const o of batch) if (!out.has(o.mac)) out.set(o.mac, requiredFiles(snap, o.mac, etagOf));
+  const pause = timeSlices();
+  for (const o of batch) {
+    if (out.has(o.mac)) continue;
+    out.set(o.mac, requiredFiles(snap, o.mac, etagOf));
+    const p = pause();
+    if (p) await p;
+  }
   return out;
 }

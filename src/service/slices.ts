@@ -7,7 +7,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Pause } from '../config/steps.js';
 
 /** Slices of about `budgetMs`: a request waits for at most one slice. */
-export function timeSlices(budgetMs = 5): Pause {
+export function timeSlices(budgetMs = 2): Pause {
   let since = performance.now();
   return () => {
     if (performance.now() - since < budgetMs) return undefined;
