@@ -66,7 +66,7 @@ export class RouteTable {
   addDevice(mac: string, vendor: string, model?: ModelInfo): void {
     for (const p of this.patterns) {
       if (p.file.vendor !== vendor) continue;
-      const name = canonicalPath(p.file, mac, model);
+      const name = deviceNameOf(p.file, model)?.(mac);
       if (name) this.addExact(name, { file: p.file, mac, path: name });
     }
   }
@@ -98,6 +98,29 @@ export function canonicalPath(file: FileSpec, mac?: string, model?: ModelInfo): 
   // none). A shared rendering: the first pattern without one.
   const first = mac ? file.paths.find(hasMac) : file.paths.find((p) => !hasMac(p) && !p.startsWith('**/'));
   return first === undefined ? undefined : expandPath(first, mac, model);
+}
+
+/**
+ * canonicalPath of a device's file as a function of its MAC, worked out once per file and
+ * model: a snapshot names every device's files, and expanding each pattern anew was a fifth
+ * of a build. Null when the file has no name for a device of that model.
+ */
+const deviceNames = new WeakMap<FileSpec, Map<string, ((mac: string) => string) | null>>();
+const LOWER = '\u0001';
+const UPPER = '\u0002';
+
+function deviceNameOf(file: FileSpec, model?: ModelInfo): ((mac: string) => string) | null {
+  let byModel = deviceNames.get(file);
+  if (!byModel) deviceNames.set(file, (byModel = new Map()));
+  const key = model?.name ?? '';
+  let fn = byModel.get(key);
+  if (fn === undefined) {
+    const first = file.paths.find(hasMac);
+    const name = first === undefined ? undefined : expandPath(first.replaceAll('{mac}', LOWER).replaceAll('{MAC}', UPPER), undefined, model);
+    fn = name === undefined ? null : (mac: string) => name.replaceAll(LOWER, mac).replaceAll(UPPER, mac.toUpperCase());
+    byModel.set(key, fn);
+  }
+  return fn;
 }
 
 /**

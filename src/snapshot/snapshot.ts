@@ -114,12 +114,7 @@ export function* buildSnapshotSteps(input: BuildInput): Steps<Snapshot> {
 
   const modelsByVendor = new Map<string, ModelInfo[]>(vendors.map((v) => [v.vendor, v.models]));
   const modelsOf = (vendor: string): readonly ModelInfo[] => modelsByVendor.get(vendor) ?? [];
-  const routes = new RouteTable(vendors.flatMap((v) => v.files), modelsOf);
-  let step = 0;
-  for (const d of profiles.devices.values()) {
-    routes.addDevice(d.mac, d.model.vendor, d.model);
-    if (++step % STEP_ITEMS === 0) yield;
-  }
+  const routes = yield* routeTable(vendors, profiles, modelsOf);
   const id = yield* contentId(input);
 
   return {
@@ -158,9 +153,12 @@ function* compileVendorTemplates(vendors: readonly VendorManifest[], input: Buil
     const shipped = input.shipped.get(path);
     return shipped === undefined ? undefined : { text: shipped, source: `(shipped) ${path}` };
   };
+  // The template files, listed once: a root's keys are mostly its 10,000 device profiles.
+  const templateFiles = [...new Set([...input.shipped.keys(), ...input.root.keys()].filter((p) => p.startsWith('templates/')))];
   for (const v of vendors) {
+    yield;
     const prefix = `templates/${v.vendor}/partials/`;
-    const partialPaths = [...new Set([...input.shipped.keys(), ...input.root.keys()].filter((p) => p.startsWith(prefix) && p.endsWith('.hbs')))].sort();
+    const partialPaths = templateFiles.filter((p) => p.startsWith(prefix) && p.endsWith('.hbs')).sort();
     const keys = [...new Set(v.files.map(templateKey))].filter((k) => !templates.has(k));
     const signature = createHash('sha256').update(JSON.stringify([partialPaths.map((p) => [p, pick(p)]), keys.map((k) => [k, pick(`templates/${k}`)])])).digest('hex');
     const cached = compiledVendors.get(v.vendor);
@@ -221,8 +219,8 @@ function* loadVendors(input: BuildInput, diagnostics: Diagnostic[]): Steps<Vendo
   // Shipped first, then the root's own manifests, which replace a shipped vendor whole.
   const display = input.display ?? ((r: string) => r);
   for (const [label, files] of [[(p: string) => `(shipped) ${p}`, input.shipped], [display, input.root]] as const) {
-    for (const [path, text] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (!/^templates\/[^/]+\/vendor\.ya?ml$/.test(path)) continue;
+    for (const path of [...files.keys()].filter((p) => /^templates\/[^/]+\/vendor\.ya?ml$/.test(p)).sort()) {
+      const text = files.get(path)!;
       yield;
       const { manifest, diagnostics: md } = parsedManifest(text, label(path));
       for (const d of md) diagnostics.push({ ...d });
@@ -244,6 +242,42 @@ function* loadVendors(input: BuildInput, diagnostics: Diagnostic[]): Steps<Vendo
     }
   }
   return vendors;
+}
+
+/**
+ * The last route table built and what it was built from. A reload that changed profiles but
+ * neither a manifest nor which devices exist with which model (a global edit) gets the same
+ * table: naming 10,000 devices' files again was a third of such a build on the serving
+ * thread. A table is never changed once built, so snapshots may share one.
+ */
+let lastRoutes: { vendors: readonly VendorManifest[]; macs: string[]; models: ModelInfo[]; table: RouteTable } | undefined;
+
+function* routeTable(vendors: readonly VendorManifest[], profiles: ProfileSet, modelsOf: (vendor: string) => readonly ModelInfo[]): Steps<RouteTable> {
+  const last = lastRoutes;
+  if (last && last.vendors.length === vendors.length && last.vendors.every((v, i) => v === vendors[i]) && last.macs.length === profiles.devices.size) {
+    let i = 0;
+    let same = true;
+    for (const d of profiles.devices.values()) {
+      if (last.macs[i] !== d.mac || last.models[i] !== d.model) {
+        same = false;
+        break;
+      }
+      i++;
+    }
+    if (same) return last.table;
+  }
+  const table = new RouteTable(vendors.flatMap((v) => v.files), modelsOf);
+  const macs: string[] = [];
+  const models: ModelInfo[] = [];
+  let step = 0;
+  for (const d of profiles.devices.values()) {
+    table.addDevice(d.mac, d.model.vendor, d.model);
+    macs.push(d.mac);
+    models.push(d.model);
+    if (++step % STEP_ITEMS === 0) yield;
+  }
+  lastRoutes = { vendors, macs, models, table };
+  return table;
 }
 
 /**
@@ -269,8 +303,8 @@ function* contentId(input: BuildInput): Steps<string> {
   const h = createHash('sha1');
   let step = 0;
   for (const files of [input.root, input.shipped]) {
-    for (const [k, v] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      h.update(k).update('\0').update(v).update('\0');
+    for (const k of [...files.keys()].sort()) {
+      h.update(k).update('\0').update(files.get(k)!).update('\0');
       if (++step % (10 * STEP_ITEMS) === 0) yield;
     }
   }
