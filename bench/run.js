@@ -20,7 +20,7 @@ import { prng, writeRoot } from './gen-root.js';
 import { writeImportFolder } from './gen-import.js';
 import { formatSummary, summarize } from './profile-summary.js';
 import { cpuSeconds, httpGet, killAll, log, median, rssSampler, runCmd, sleep, which, writeLines } from './lib.js';
-import { BIN, REPO, round, runWrk, startDeskset, startNginx, usePackage, waitValidated } from './servers.js';
+import { BIN, REPO, round, runWrk, startDeskset, startNginx, usePackage, waitReloadChecks, waitValidated } from './servers.js';
 import { scenarioTFTP } from './tftp.js';
 import { scenarioTW } from './twins.js';
 
@@ -44,6 +44,7 @@ const { values: opt } = parseArgs({
     'fw-mb': { type: 'string', default: '60' },
     'large-devices': { type: 'string', default: '100000' },
     workers: { type: 'string' },
+    'check-threads': { type: 'string' },
     profile: { type: 'boolean' },
     keep: { type: 'boolean' },
     out: { type: 'string' },
@@ -87,7 +88,7 @@ const want = (s) => only.has(s);
 // The 100k part of D runs with D by default (1 to 3 minutes here); --no-large skips it,
 // --large runs it even when --only leaves D out.
 const LARGE = opt.large || (want('D') && !opt['no-large']);
-const SERVE_ARGS = opt.workers ? ['--workers', opt.workers] : [];
+const SERVE_ARGS = [...(opt.workers ? ['--workers', opt.workers] : []), ...(opt['check-threads'] ? ['--check-threads', opt['check-threads']] : [])];
 
 // ---- run state, cleanup ---------------------------------------------------------------------
 
@@ -117,7 +118,7 @@ const results = {
   schema: 1,
   date: new Date().toISOString().slice(0, 10),
   startedAt: new Date().toISOString(),
-  options: { devices: DEVICES, only: [...only], large: LARGE, largeDevices: LARGE_DEVICES, duration: DURATION, rounds: ROUNDS, connections: CONNECTIONS, wrkThreads: WRK_THREADS, phones: PHONES, concurrency: CONCURRENCY, fwClients: FW_CLIENTS, fwMb: FW_MB, workers: opt.workers ?? null, profile: Boolean(opt.profile) },
+  options: { devices: DEVICES, only: [...only], large: LARGE, largeDevices: LARGE_DEVICES, duration: DURATION, rounds: ROUNDS, connections: CONNECTIONS, wrkThreads: WRK_THREADS, phones: PHONES, concurrency: CONCURRENCY, fwClients: FW_CLIENTS, fwMb: FW_MB, workers: opt.workers ?? null, checkThreads: opt['check-threads'] ?? null, profile: Boolean(opt.profile) },
   env: {},
   method: {
     deskset: 'node bin/deskset.js serve ROOT --host 127.0.0.1 --port P, one process; its stdout (JSON access log, one line per request) goes to a file in the temp dir',
@@ -429,9 +430,11 @@ async function scenarioRG(ds, root, fleet) {
         p99Ms: pct(during, 0.99),
         maxMs: pct(during, 1),
         beforeEdit: { requests: before.length, p99Ms: pct(before, 0.99), maxMs: pct(before, 1) },
+        // When the slowest ones started, from the edit: which part of the reload they met.
+        slowest: samples.filter((x) => x.at >= t0 && x.at <= t0 + (servedMs ?? 60_000)).sort((a, b) => b.ms - a.ms).slice(0, 6).map((x) => ({ atMs: Math.round(x.at - t0), ms: round(x.ms, 1) })),
       };
       rounds.push(round_);
-      log(`RG: round ${i}: new value served after ${round_.servedMs ?? '>60000'} ms (server: ${round_.serverReloadMs} ms, ${round_.serverCpuMs} ms CPU); ${round_.requests} requests meanwhile, p99 ${round_.p99Ms} ms, max ${round_.maxMs} ms, ${round_.failed} failed; before the edit p99 ${round_.beforeEdit.p99Ms} ms, max ${round_.beforeEdit.maxMs} ms`);
+      log(`RG: round ${i}: new value served after ${round_.servedMs ?? '>60000'} ms (server: ${round_.serverReloadMs} ms, ${round_.serverCpuMs} ms CPU); ${round_.requests} requests meanwhile, p99 ${round_.p99Ms} ms, max ${round_.maxMs} ms, ${round_.failed} failed; before the edit p99 ${round_.beforeEdit.p99Ms} ms, max ${round_.beforeEdit.maxMs} ms; slowest (started ms after the edit: ms) ${round_.slowest.map((x) => `${x.atMs}: ${x.ms}`).join(', ')}`);
       await sleep(1000);
     }
   } finally {
@@ -902,7 +905,9 @@ async function main() {
       const ds = await startDeskset(root, { label: 'RG', workDir: work, serveArgs: SERVE_ARGS });
       try {
         await waitValidated(ds);
-        return await scenarioRG(ds, root, fleet);
+        const checks = await waitReloadChecks(ds);
+        log(`RG: reload checks on ${checks.threads} thread(s), ready after another ${checks.waitedMs} ms`);
+        return { ...(await scenarioRG(ds, root, fleet)), checkThreads: checks };
       } finally {
         await ds.stop();
       }

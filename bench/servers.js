@@ -88,6 +88,21 @@ export async function startDeskset(root, { label, workDir, nodeArgs = [], serveA
  * their files are all validated (the rest is checked in the background); /-/status says
  * `validating: {done, total}` until that is over. Returns ms since spawn, or why not known.
  */
+/**
+ * Until the server's reload-check threads have checked the start-up root (`reloadChecks.ready`
+ * on /-/status; a root too small for threads has none): a reload measured before that also
+ * measures the start-up. Returns how long it waited.
+ */
+export async function waitReloadChecks(ds, timeoutMs = 5 * 60_000) {
+  const t0 = performance.now();
+  for (;;) {
+    const r = await httpGet(`${ds.base}/-/status`, { timeoutMs: 10_000 });
+    const checks = r.status === 200 ? JSON.parse(r.body.toString('utf8')).reloadChecks : undefined;
+    if (!checks || checks.ready || performance.now() - t0 > timeoutMs) return { threads: checks?.threads ?? 0, ready: checks?.ready ?? null, waitedMs: Math.round(performance.now() - t0) };
+    await sleep(250);
+  }
+}
+
 export async function waitValidated(ds, timeoutMs = 20 * 60_000) {
   const t0 = performance.now();
   let last;
