@@ -289,7 +289,7 @@ export function* loadProfilesSteps(
       model,
       site: site ?? undefined,
       groups,
-      profile: new DeviceProfile({ kind: 'device', name: p.placeholder ?? p.mac, file: p.file }, p.facts.keys, p.facts, p.text, trees),
+      profile: new DeviceProfile({ kind: 'device', name: p.placeholder ?? p.mac, file: p.file }, p.facts.keys, trees.keeps ? p.facts : undefined, p.text, trees),
       authUser: p.authUser,
     };
     if (p.placeholder) profiles.placeholders.set(p.placeholder, { ...entry, placeholder: p.placeholder });
@@ -458,22 +458,23 @@ const RECENT_DEVICE_TREES = 128;
  */
 class DeviceTrees {
   private readonly recent: LRUCache<DeviceProfile, PNode>;
-  private readonly small: boolean;
+  /** Whether device trees are kept beyond this snapshot (see keptTrees): a small fleet's only. */
+  readonly keeps: boolean;
   constructor(
     private readonly refs: Omit<SecretRefContext, 'file'> | undefined,
     devices: number,
   ) {
-    this.small = devices <= SMALL_FLEET;
-    this.recent = new LRUCache({ max: Math.max(1, this.small ? devices : RECENT_DEVICE_TREES) });
+    this.keeps = devices <= SMALL_FLEET;
+    this.recent = new LRUCache({ max: Math.max(1, this.keeps ? devices : RECENT_DEVICE_TREES) });
   }
 
   treeOf(p: DeviceProfile, text: string): PNode {
     let tree = this.recent.get(p);
     if (!tree) {
-      let root = this.small ? keptTrees.get(p.facts) : undefined;
+      let root = p.facts && keptTrees.get(p.facts);
       if (!root) {
         root = reparse(text, p.ref.file);
-        if (this.small) keptTrees.set(p.facts, root);
+        if (p.facts) keptTrees.set(p.facts, root);
       }
       if (this.refs && text.includes('${')) root = resolveSecretRefs(root, { ...this.refs, file: p.ref.file }).tree;
       tree = mergeable(root);
@@ -494,7 +495,8 @@ class DeviceProfile implements Profile {
   constructor(
     readonly ref: LayerRef,
     readonly keys: ReadonlySet<string>,
-    readonly facts: DeviceFacts,
+    /** Set in a small fleet: what its kept tree is found by. */
+    readonly facts: DeviceFacts | undefined,
     private readonly text: string,
     private readonly trees: DeviceTrees,
   ) {}
