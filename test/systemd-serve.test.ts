@@ -101,7 +101,9 @@ describe.skipIf(!CAN_LISTEN)('serve under systemd (Type=notify)', () => {
     cleanups.push(() => sock.close());
     const root = await tmpRoot();
     const s = await serve(root.dir, { NOTIFY_SOCKET: sock.path }, ['--workers', '2']);
-    await sock.waitFor(/READY=1/);
+    // Two processes load, validate and warm up before READY: on a machine running the whole
+    // suite that took 17 s once, past the one-process default of 15.
+    await sock.waitFor(/READY=1/, 60_000);
     await new Promise((r) => setTimeout(r, 500));
     expect(sock.datagrams.filter((d) => d.includes('READY=1'))).toEqual(['READY=1\nSTATUS=serving with 2 workers']);
     s.child.kill('SIGHUP');
@@ -109,7 +111,7 @@ describe.skipIf(!CAN_LISTEN)('serve under systemd (Type=notify)', () => {
     await expect.poll(events, { timeout: 30_000, interval: 200 }).toBe(2);
     s.child.kill('SIGTERM');
     expect(await s.exited).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 
   it('says so on stderr (and keeps serving) when the socket is gone', async () => {
     const root = await tmpRoot();
