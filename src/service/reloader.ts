@@ -306,7 +306,7 @@ export class Reloader {
         for (const p of new Set([...checked.schemaProblems, ...this.validators.schemaProblems])) found.push({ code: 'XSD_SCHEMA', severity: 'error', message: p });
         return { found, on: 'threads' };
       } catch (e) {
-        this.log.warn({ event: 'check_thread_failed', err: e instanceof Error ? e.message : String(e) }, 'a reload-check thread failed: checking this reload on the serving thread');
+        this.log.warn({ event: 'check_thread_failed', err: redactSecrets(e instanceof Error ? e.message : String(e), snap.secrets) }, 'a reload-check thread failed: checking this reload on the serving thread');
       }
     }
     return { found: await validateSnapshot(snap, this.validators, devices, pause), on: 'here' };
