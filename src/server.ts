@@ -198,7 +198,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Before the first phone: temp files and half-done log appends a killed process left behind.
   const orphans = await uploads.removeStaleTemps().catch((e: Error) => (log.warn({ err: e.message }, 'upload housekeeping failed'), 0));
   if (orphans) log.info({ event: 'upload_orphans_removed', files: orphans }, 'removed temp files of an earlier, interrupted run');
-  const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag, flushMs: snap.config.inventory.flushMs, touchMs: snap.config.inventory.touchS * 1000, maxUnknown: snap.config.inventory.maxUnknown, log });
+  // What the serving snapshot serves at a path (rendering it if the cache has not): the inventory and the admin views judge phones by it.
+  const etagOf = (p: string) => provisioner.serve({ path: p }).rendered?.etag;
+  const inventory = store && new Inventory({ store, snapshot: () => provisioner.current(), etagOf, flushMs: snap.config.inventory.flushMs, touchMs: snap.config.inventory.touchS * 1000, maxUnknown: snap.config.inventory.maxUnknown, log });
   const tokens = store ? TokenStore.onStore(store) : new TokenStore(path.join(stateDir, 'tokens.json'));
   await tokens.load();
   // Migration 0002 imports tokens.json once per database: a second server's file on a shared PostgreSQL is not.
@@ -286,7 +288,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         // Read per call: a reload of deskset.yaml changes users and limits (not the address).
         config: () => provisioner.current().config.admin,
         snapshot: () => provisioner.current(),
-        etagOf: (p) => provisioner.serve({ path: p }).rendered?.etag,
+        etagOf,
         health: () => reloader.status(),
         store,
         lifecycles: async () => (store ? readLifecycles(store, provisioner.current(), new Date(), enrollment && { bindings: [...enrollment.bindings().values()] }) : undefined),

@@ -5,15 +5,12 @@
 // snapshot from the same texts (sent as the changes since its last build), works out which
 // devices the change can affect, and checks its share of their files.
 
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { SHARE_ENV } from 'node:worker_threads';
 import { dedupe, type CheckResult } from '../check/check.js';
 import type { Diagnostic } from '../check/diagnostics.js';
 import type { RootFiles } from '../io/load-root.js';
-import { PACKAGE_ROOT } from '../io/package-root.js';
+import { ThreadCalls, threadScript } from '../io/thread-calls.js';
 import type { FilesMessage, FromCheckThread, ToCheckThread } from './check-thread.js';
 
 /**
@@ -39,38 +36,18 @@ export interface ThreadSession {
   end(): void;
 }
 
-/** The compiled thread script; undefined where there is none (the tests run the TypeScript sources before a build). */
-function threadScript(): string | undefined {
-  const here = fileURLToPath(import.meta.url);
-  const js = here.endsWith('.ts') ? path.join(PACKAGE_ROOT, 'dist', 'service', 'check-thread.js') : path.join(path.dirname(here), 'check-thread.js');
-  return existsSync(js) ? js : undefined;
-}
-
 class CheckThread {
-  private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (m: FromCheckThread) => void; reject: (e: Error) => void }>();
+  private readonly thread: ThreadCalls<FromCheckThread>;
   /** The root texts this thread holds, as of the last build sent: changes are sent against them. */
   private sent?: RootFiles;
-  dead?: Error;
 
   constructor(script: string) {
     // SHARE_ENV: ${env:…} references resolve here as they do on the server's thread.
-    this.worker = new Worker(script, { env: SHARE_ENV });
-    const fail = (e: Error) => {
-      this.dead ??= e;
-      for (const w of this.waiting.values()) w.reject(e);
-      this.waiting.clear();
-    };
-    this.worker.on('message', (m: FromCheckThread) => {
-      const w = this.waiting.get(m.id);
-      this.waiting.delete(m.id);
-      if (!this.waiting.size) this.worker.unref();
-      w?.resolve(m);
-    });
-    this.worker.on('error', fail);
-    this.worker.on('exit', () => fail(new Error('a reload-check thread stopped')));
-    // An idle thread must not hold a stopping server open.
-    this.worker.unref();
+    this.thread = new ThreadCalls(script, { env: SHARE_ENV }, 'a reload-check thread stopped');
+  }
+
+  get dead(): Error | undefined {
+    return this.thread.dead;
   }
 
   sendFiles(build: number, rf: RootFiles, freshValidators: boolean): void {
@@ -84,46 +61,35 @@ class CheckThread {
     this.sent = rf;
   }
 
-  check(id: number, build: number, since: readonly string[], shard: number, of: number): Promise<ThreadCheck> {
-    if (this.dead) return Promise.reject(this.dead);
-    return new Promise<FromCheckThread>((resolve, reject) => {
-      if (!this.waiting.size) this.worker.ref();
-      this.waiting.set(id, { resolve, reject });
-      this.post({ kind: 'check', id, build, since: [...since], shard, of });
-    }).then((m) => {
-      if ('error' in m) throw new Error(`reload-check thread: ${m.error}`);
-      return m;
-    });
+  check(build: number, since: readonly string[], shard: number, of: number): Promise<ThreadCheck> {
+    return this.thread.call((id) => ({ kind: 'check', id, build, since: [...since], shard, of }) satisfies ToCheckThread) as Promise<ThreadCheck>;
   }
 
   done(build: number): void {
-    if (!this.dead) this.post({ kind: 'done', build });
+    this.post({ kind: 'done', build });
   }
 
-  async close(): Promise<void> {
-    if (this.dead) return;
-    const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
-    this.worker.ref();
-    this.post('close');
-    await exited;
+  close(): Promise<void> {
+    return this.thread.close('close' satisfies ToCheckThread);
   }
 
   private post(m: ToCheckThread): void {
-    this.worker.postMessage(m);
+    this.thread.post(m);
   }
 }
 
 export class CheckThreads {
   private threads: CheckThread[] = [];
   private build = 0;
-  private nextId = 1;
+  /** The compiled thread script (none where the sources run uncompiled). */
+  private readonly script = threadScript(import.meta.url, 'service/check-thread.js');
 
   /** `count` threads (0: none; every check stays on the caller's thread), started on first use. */
   constructor(readonly count: number) {}
 
   /** Whether checks can go to threads here: threads were asked for, and the build has their script. */
   available(): boolean {
-    return this.count > 0 && threadScript() !== undefined;
+    return this.count > 0 && this.script !== undefined;
   }
 
   /** Send the threads the root's texts for a new build; undefined when there are no threads. */
@@ -134,7 +100,7 @@ export class CheckThreads {
     for (const t of threads) t.sendFiles(build, rf, freshValidators);
     return {
       check: async (since) => {
-        const results = await Promise.all(threads.map((t, i) => t.check(this.nextId++, build, since, i, threads.length)));
+        const results = await Promise.all(threads.map((t, i) => t.check(build, since, i, threads.length)));
         const diagnostics: Diagnostic[] = results.flatMap((r) => r.diagnostics);
         return { diagnostics: dedupe(diagnostics), files: results.reduce((n, r) => n + r.files, 0), schemaProblems: [...new Set(results.flatMap((r) => r.schemaProblems))] };
       },
@@ -166,9 +132,8 @@ export class CheckThreads {
 
   /** The threads, replacing any that died (a thread's death fails one check, not every later one). */
   private live(): CheckThread[] {
-    const script = threadScript()!;
     this.threads = this.threads.filter((t) => !t.dead);
-    while (this.threads.length < this.count) this.threads.push(new CheckThread(script));
+    while (this.threads.length < this.count) this.threads.push(new CheckThread(this.script!));
     return this.threads;
   }
 }
