@@ -130,26 +130,24 @@ export function* loadProfilesSteps(
   const secrets = new Set<string>();
   const plaintextSecrets: PlaintextSecret[] = [];
   const diagnostics: Diagnostic[] = [];
+  const all: FileSink = { diagnostics, secrets: { add: (v) => secrets.add(v) }, plaintext: plaintextSecrets };
   const profiles: ProfileSet = { models: new Map(), groups: new Map(), sites: new Map(), devices: new Map(), placeholders: new Map() };
   const deviceFiles = new Map<string, string>();
   const pending: Array<{ kind: LayerKind; name: string; file: string; root: PNode }> = [];
-  const devicesPending: Array<{ mac: string; file: string; text: string; facts: DeviceFacts; authUser?: string; placeholder?: string }> = [];
+  let devicesPending: DevicePending[] = [];
   // Every reference is resolved once per build; a device tree rebuilt later gets the same
   // values without touching the disk or the environment again.
   const refs = secretRefs && rememberRefs(secretRefs);
   // Files that exist but failed to load: a device naming one is not told it "does not exist".
   const broken = { site: new Set<string>(), group: new Set<string>() };
 
-  let step = 0;
-  // Sorted by the built-in string order (code units, as `<` compares): a third of the cost of
-  // a comparator over entries, and this sort is one step a reloading server cannot cut.
-  for (const rel of [...files.keys()].filter((k) => k.startsWith('profiles/')).sort()) {
+  /** One profile file: parsed (or found in the cache), checked, and queued as a layer or a device. */
+  const loadFile = (rel: string, out: FileSink): void => {
     const text = files.get(rel)!;
-    if (++step % STEP_ITEMS === 0) yield;
     const file = display(rel);
     if (!/\.ya?ml$/i.test(file)) {
-      diagnostics.push({ code: 'PROFILE_NOT_YAML', severity: 'warning', message: 'ignored: profile files end in .yaml', loc: at(file) });
-      continue;
+      out.diagnostics.push({ code: 'PROFILE_NOT_YAML', severity: 'warning', message: 'ignored: profile files end in .yaml', loc: at(file) });
+      return;
     }
     const base = rel.replace(/^.*\//, '').replace(/\.ya?ml$/i, '');
     let kind: LayerKind | undefined;
@@ -160,84 +158,124 @@ export function* loadProfilesSteps(
     const placeholder = rel.startsWith(PLACEHOLDERS_DIR) && !rel.slice(PLACEHOLDERS_DIR.length).includes('/');
     if (placeholder) kind = 'device';
     if (!kind) {
-      diagnostics.push({ code: 'PROFILE_PLACE', severity: 'error', message: 'not a known profile location (profiles/global.yaml, profiles/{models,groups,sites,devices}/<name>.yaml, profiles/devices/placeholders/<name>.yaml)', loc: at(file) });
-      continue;
+      out.diagnostics.push({ code: 'PROFILE_PLACE', severity: 'error', message: 'not a known profile location (profiles/global.yaml, profiles/{models,groups,sites,devices}/<name>.yaml, profiles/devices/placeholders/<name>.yaml)', loc: at(file) });
+      return;
     }
     const checked = parseAndCheck(rel, text, file, kind === 'device', cache, kind === 'site');
-    diagnostics.push(...checked.diagnostics);
+    out.diagnostics.push(...checked.diagnostics);
     if (!checked.ok) {
       if (kind === 'site' || kind === 'group') broken[kind].add(base);
-      continue;
+      return;
     }
     // Derived data is cached with the parse: a reload of 10,000 devices walks one tree, not all.
     const entry = checked.entry;
     const hasRefs = !!secretRefs && text.includes('${');
+    if (hasRefs && kind === 'device') out.refs = true;
     // A device file's tree is only rebuilt here when its derived data is not cached yet or
     // its references must be resolved again.
     let root = checked.root ?? (entry.plaintext && entry.keySecrets && !hasRefs ? undefined : reparse(text, file));
     entry.plaintext ??= findPlaintextSecrets(root!, '', rel, []);
-    for (const p of entry.plaintext) plaintextSecrets.push(p);
+    for (const p of entry.plaintext) out.plaintext.push(p);
     let authUser = entry.device?.authUser;
     // ${env:…} / ${file:…} are resolved on every build (the environment or the file may have
     // changed); the text test keeps files without references free of the walk.
     if (hasRefs) {
       const r = resolveSecretRefs(root!, { ...refs!, file });
-      diagnostics.push(...r.diagnostics);
+      out.diagnostics.push(...r.diagnostics);
       if (r.diagnostics.some((d) => d.severity === 'error')) {
         if (kind === 'site' || kind === 'group') broken[kind].add(base);
-        continue;
+        return;
       }
-      for (const v of r.secrets) secrets.add(v);
+      for (const v of r.secrets) out.secrets.add(v);
       root = r.tree;
-      for (const v of keySecretValues(root, extraSecretKeys)) secrets.add(v);
+      for (const v of keySecretValues(root, extraSecretKeys)) out.secrets.add(v);
       if (kind === 'device') authUser = authUserOf(root);
     } else {
       const pattern = extraSecretKeys?.source ?? '';
       if (entry.keySecrets?.pattern !== pattern) entry.keySecrets = { pattern, values: keySecretValues(root ?? reparse(text, file), extraSecretKeys) };
-      for (const v of entry.keySecrets.values) secrets.add(v);
+      for (const v of entry.keySecrets.values) out.secrets.add(v);
     }
 
     let name = base;
     if (placeholder) {
       if (!PLACEHOLDER_NAME.test(base)) {
-        diagnostics.push({ code: 'PLACEHOLDER_NAME', severity: 'error', message: `placeholder name "${base}" must be letters, digits, "-" or "_" (at most 64, starting with a letter or digit)`, loc: at(file) });
-        continue;
+        out.diagnostics.push({ code: 'PLACEHOLDER_NAME', severity: 'error', message: `placeholder name "${base}" must be letters, digits, "-" or "_" (at most 64, starting with a letter or digit)`, loc: at(file) });
+        return;
       }
       const clash = [...profiles.placeholders.keys(), ...devicesPending.filter((d) => d.placeholder).map((d) => d.placeholder!)].find((n) => n.toLowerCase() === base.toLowerCase());
       if (clash) {
-        diagnostics.push({ code: 'DUPLICATE_PLACEHOLDER', severity: 'error', message: `placeholder "${base}" is defined twice (names are compared without case)`, loc: at(file) });
-        continue;
+        out.diagnostics.push({ code: 'DUPLICATE_PLACEHOLDER', severity: 'error', message: `placeholder "${base}" is defined twice (names are compared without case)`, loc: at(file) });
+        return;
       }
       devicesPending.push({ mac: placeholderMac(base), file, text, facts: entry.device!, authUser, placeholder: base });
-      continue;
+      return;
     }
     if (kind === 'device') {
       const mac = normalizeMac(base);
       if (!mac) {
-        diagnostics.push({ code: 'DEVICE_FILE_NAME', severity: 'error', message: `device file name "${base}" is not a MAC address (12 hex digits, e.g. 0004f2a1b2c3.yaml)`, loc: at(file) });
-        continue;
+        out.diagnostics.push({ code: 'DEVICE_FILE_NAME', severity: 'error', message: `device file name "${base}" is not a MAC address (12 hex digits, e.g. 0004f2a1b2c3.yaml)`, loc: at(file) });
+        return;
       }
       const prev = deviceFiles.get(mac);
       if (prev) {
-        diagnostics.push({ code: 'DUPLICATE_MAC', severity: 'error', message: `MAC ${mac} is defined twice (also in ${prev})`, loc: at(file) });
-        continue;
+        out.diagnostics.push({ code: 'DUPLICATE_MAC', severity: 'error', message: `MAC ${mac} is defined twice (also in ${prev})`, loc: at(file) });
+        return;
       }
       deviceFiles.set(mac, file);
       name = mac;
     } else if (kind === 'model') {
       const m = catalog.find(base);
       if (!m) {
-        diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: `model profile for unknown model "${base}"${unknownNameHint(base, catalog.names(), 'models')}`, loc: at(file) });
-        continue;
+        out.diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: `model profile for unknown model "${base}"${unknownNameHint(base, catalog.names(), 'models')}`, loc: at(file) });
+        return;
       }
       if (profiles.models.has(m.name)) {
-        diagnostics.push({ code: 'DUPLICATE_PROFILE', severity: 'error', message: `model ${m.name} has two profile files`, loc: at(file) });
-        continue;
+        out.diagnostics.push({ code: 'DUPLICATE_PROFILE', severity: 'error', message: `model ${m.name} has two profile files`, loc: at(file) });
+        return;
       }
       name = m.name;
     }
     if (kind === 'device') devicesPending.push({ mac: name, file, text, facts: entry.device!, authUser });
     else pending.push({ kind, name, file, root: root! });
+  };
+
+  // Files are taken in the built-in string order (code units, as `<` compares): a third of
+  // the cost of a comparator over entries. Everything under profiles/devices/ sorts together,
+  // so the device files are one block in that order, and one a reload may find unchanged.
+  const before: string[] = [];
+  const deviceRels: string[] = [];
+  const after: string[] = [];
+  let step = 0;
+  for (const rel of files.keys()) {
+    if (++step % STEP_ITEMS === 0) yield;
+    if (rel.startsWith(DEVICES_DIR)) deviceRels.push(rel);
+    else if (rel.startsWith('profiles/')) (rel < DEVICES_DIR ? before : after).push(rel);
+  }
+  before.sort();
+  after.sort();
+  for (const rel of before) loadFile(rel, all);
+  yield;
+
+  const last = cache && deviceBlocks.get(cache);
+  let block = last && (yield* sameDeviceFiles(last, deviceRels.length, files, display, extraSecretKeys)) ? last : undefined;
+  if (block) devicesPending = block.pending;
+  else {
+    deviceRels.sort();
+    block = { rels: deviceRels, texts: [], displayKey: display(''), secretKeys: extraSecretKeys?.source ?? '', refs: false, diagnostics: [], secrets: new Set(), plaintext: [], pending: devicesPending };
+    for (const rel of deviceRels) {
+      if (++step % STEP_ITEMS === 0) yield;
+      block.texts.push(files.get(rel)!);
+      loadFile(rel, block);
+    }
+  }
+  yield;
+  for (const d of block.diagnostics) diagnostics.push(d);
+  for (const v of block.secrets) secrets.add(v);
+  yield;
+  for (const p of block.plaintext) plaintextSecrets.push(p);
+  for (const rel of after) {
+    if (++step % STEP_ITEMS === 0) yield;
+    loadFile(rel, all);
   }
 
   for (const p of pending) {
@@ -253,6 +291,17 @@ export function* loadProfilesSteps(
     }
   }
 
+  // What the devices came to depends on their files, the models, and which sites and groups
+  // exist (not what those say): unchanged, the last build's devices are this one's.
+  const names = layerNames(profiles, broken);
+  const resolved = block.resolved;
+  if (resolved && resolved.catalog === catalog && resolved.names === names) {
+    profiles.devices = resolved.devices;
+    profiles.placeholders = resolved.placeholders;
+    for (const d of resolved.diagnostics) diagnostics.push(d);
+    return { profiles, diagnostics, secrets, plaintextSecrets };
+  }
+  const deviceDiagnostics: Diagnostic[] = [];
   const trees = new DeviceTrees(refs, devicesPending.length);
   for (const p of devicesPending) {
     if (++step % STEP_ITEMS === 0) yield;
@@ -260,7 +309,7 @@ export function* loadProfilesSteps(
     const modelName = modelNode && scalarText(modelNode);
     const model = modelName === undefined ? undefined : catalog.find(modelName);
     if (!model) {
-      diagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: modelName === undefined ? 'model is missing' : `unknown model "${modelName}"${unknownNameHint(modelName, catalog.names(), 'models')}`, loc: modelNode?.loc ?? at(p.file) });
+      deviceDiagnostics.push({ code: 'UNKNOWN_MODEL', severity: 'error', message: modelName === undefined ? 'model is missing' : `unknown model "${modelName}"${unknownNameHint(modelName, catalog.names(), 'models')}`, loc: modelNode?.loc ?? at(p.file) });
       continue;
     }
     let ok = true;
@@ -268,7 +317,7 @@ export function* loadProfilesSteps(
     const site = siteNode ? scalarText(siteNode) : undefined;
     if (siteNode && site !== undefined && !profiles.sites.has(site)) {
       ok = false;
-      if (!broken.site.has(site)) diagnostics.push({ code: 'UNKNOWN_SITE', severity: 'error', message: `site "${site}" does not exist (no profiles/sites/${site}.yaml)${unknownNameHint(site, [...profiles.sites.keys()], 'sites')}`, loc: siteNode.loc });
+      if (!broken.site.has(site)) deviceDiagnostics.push({ code: 'UNKNOWN_SITE', severity: 'error', message: `site "${site}" does not exist (no profiles/sites/${site}.yaml)${unknownNameHint(site, [...profiles.sites.keys()], 'sites')}`, loc: siteNode.loc });
     }
     const groups: string[] = [];
     const groupsNode = p.facts.groups;
@@ -278,7 +327,7 @@ export function* loadProfilesSteps(
         if (name === undefined) continue;
         if (!profiles.groups.has(name)) {
           ok = false;
-          if (!broken.group.has(name)) diagnostics.push({ code: 'UNKNOWN_GROUP', severity: 'error', message: `group "${name}" does not exist (no profiles/groups/${name}.yaml)${unknownNameHint(name, [...profiles.groups.keys()], 'groups')}`, loc: g.loc });
+          if (!broken.group.has(name)) deviceDiagnostics.push({ code: 'UNKNOWN_GROUP', severity: 'error', message: `group "${name}" does not exist (no profiles/groups/${name}.yaml)${unknownNameHint(name, [...profiles.groups.keys()], 'groups')}`, loc: g.loc });
         }
         groups.push(name);
       }
@@ -295,7 +344,70 @@ export function* loadProfilesSteps(
     if (p.placeholder) profiles.placeholders.set(p.placeholder, { ...entry, placeholder: p.placeholder });
     else profiles.devices.set(p.mac, entry);
   }
+  for (const d of deviceDiagnostics) diagnostics.push(d);
+  // Device files with references are read again on every build (the value may have
+  // changed), and a large fleet's block is not worth its memory: neither is kept.
+  if (cache && !block.refs && devicesPending.length <= SMALL_FLEET) {
+    block.resolved = { catalog, names, devices: profiles.devices, placeholders: profiles.placeholders, diagnostics: deviceDiagnostics };
+    deviceBlocks.set(cache, block);
+  } else if (cache) deviceBlocks.delete(cache);
   return { profiles, diagnostics, secrets, plaintextSecrets };
+}
+
+const DEVICES_DIR = 'profiles/devices/';
+
+interface DevicePending {
+  mac: string;
+  file: string;
+  text: string;
+  facts: DeviceFacts;
+  authUser?: string;
+  placeholder?: string;
+}
+
+/** Where one file's findings go: the whole build's, or the device block's. */
+interface FileSink {
+  diagnostics: Diagnostic[];
+  secrets: { add(v: string): unknown };
+  plaintext: PlaintextSecret[];
+  /** Set when a device file holds ${…} references (resolved again on every build). */
+  refs?: boolean;
+}
+
+/**
+ * The device files of the last build of a root (by its parse cache) and what they came to.
+ * A reload that changed no device file (a global or site edit) reuses it instead of walking
+ * 10,000 device files again: that walk was three quarters of such a build on the serving
+ * thread. Nothing in it is changed once built, so snapshots may share it.
+ */
+interface DeviceBlock extends FileSink {
+  rels: string[];
+  texts: string[];
+  /** How files were named (display('')) and the extra secret keys: both change what a file gives. */
+  displayKey: string;
+  secretKeys: string;
+  refs: boolean;
+  secrets: Set<string>;
+  pending: DevicePending[];
+  /** The devices, for this catalog and these site and group names. */
+  resolved?: { catalog: ModelCatalog; names: string; devices: Map<string, DeviceEntry>; placeholders: Map<string, DeviceEntry>; diagnostics: Diagnostic[] };
+}
+
+const deviceBlocks = new WeakMap<ParseCache, DeviceBlock>();
+
+function* sameDeviceFiles(block: DeviceBlock, count: number, files: ReadonlyMap<string, string>, display: (rel: string) => string, extraSecretKeys: RegExp | undefined): Steps<boolean> {
+  if (block.rels.length !== count || block.displayKey !== display('') || block.secretKeys !== (extraSecretKeys?.source ?? '')) return false;
+  // Unchanged texts are the same strings (patchRoot copies the map), so this compares pointers.
+  for (let i = 0; i < count; i++) {
+    if (files.get(block.rels[i]!) !== block.texts[i]) return false;
+    if (i % STEP_ITEMS === STEP_ITEMS - 1) yield;
+  }
+  return true;
+}
+
+/** Which sites and groups exist or failed to load: all a device's resolution reads of them. */
+function layerNames(profiles: ProfileSet, broken: { site: Set<string>; group: Set<string> }): string {
+  return [[...profiles.sites.keys()], [...profiles.groups.keys()], [...broken.site], [...broken.group]].map((l) => l.join('\0')).join('\n');
 }
 
 /** A password typed into a profile as text (not a ${…} reference, not a scrypt hash). */

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../check/diagnostics.js';
 import { buildFirmwareCatalog, type FirmwareCatalog } from '../render/firmware.js';
 import type { SecretRefContext } from '../config/secret-refs.js';
-import { allProfiles, loadProfilesSteps, type ParseCache, type PlaintextSecret, type ProfileSet } from '../config/profiles.js';
+import { allProfiles, loadProfilesSteps, SMALL_FLEET, type ParseCache, type PlaintextSecret, type ProfileSet } from '../config/profiles.js';
 import { registerPartialSource } from '../render/template-compile.js';
 import { templateSyntaxDiagnostic } from '../render/template-errors.js';
 import { compileTemplate, createTemplateEnv, templateKey, type CompiledTemplate, type RenderInputs } from '../render/render.js';
@@ -91,7 +91,7 @@ export function* buildSnapshotSteps(input: BuildInput): Steps<Snapshot> {
   diagnostics.push(...cd);
 
   const vendors = yield* loadVendors(input, diagnostics);
-  const catalog = new ModelCatalog(vendors);
+  const catalog = catalogOf(vendors);
   const secretKeys = secretKeyPattern(config.security.secretKeys);
   const { profiles, diagnostics: pd, secrets, plaintextSecrets } = yield* loadProfilesSteps(input.root, catalog, display, input.parseCache, input.secretRefs, secretKeys);
   yield;
@@ -245,16 +245,31 @@ function* loadVendors(input: BuildInput, diagnostics: Diagnostic[]): Steps<Vendo
 }
 
 /**
+ * The last model catalog and its manifests: the same manifests (parsedManifest) give the same
+ * catalog, so a reload that changed no manifest can tell its devices' models are unchanged
+ * by identity (loadProfilesSteps then reuses the last build's devices).
+ */
+let lastCatalog: ModelCatalog | undefined;
+
+function catalogOf(vendors: readonly VendorManifest[]): ModelCatalog {
+  const last = lastCatalog;
+  if (last && last.vendors.length === vendors.length && last.vendors.every((v, i) => v === vendors[i])) return last;
+  return (lastCatalog = new ModelCatalog(vendors));
+}
+
+/**
  * The last route table built and what it was built from. A reload that changed profiles but
  * neither a manifest nor which devices exist with which model (a global edit) gets the same
  * table: naming 10,000 devices' files again was a third of such a build on the serving
  * thread. A table is never changed once built, so snapshots may share one.
  */
-let lastRoutes: { vendors: readonly VendorManifest[]; macs: string[]; models: ModelInfo[]; table: RouteTable } | undefined;
+let lastRoutes: { vendors: readonly VendorManifest[]; devices: ProfileSet['devices']; macs: string[]; models: ModelInfo[]; table: RouteTable } | undefined;
 
 function* routeTable(vendors: readonly VendorManifest[], profiles: ProfileSet, modelsOf: (vendor: string) => readonly ModelInfo[]): Steps<RouteTable> {
   const last = lastRoutes;
-  if (last && last.vendors.length === vendors.length && last.vendors.every((v, i) => v === vendors[i]) && last.macs.length === profiles.devices.size) {
+  const sameVendors = last && last.vendors.length === vendors.length && last.vendors.every((v, i) => v === vendors[i]);
+  if (sameVendors && last.devices === profiles.devices) return last.table;
+  if (sameVendors && last.macs.length === profiles.devices.size) {
     let i = 0;
     let same = true;
     for (const d of profiles.devices.values()) {
@@ -276,7 +291,7 @@ function* routeTable(vendors: readonly VendorManifest[], profiles: ProfileSet, m
     models.push(d.model);
     if (++step % STEP_ITEMS === 0) yield;
   }
-  lastRoutes = { vendors, macs, models, table };
+  lastRoutes = { vendors, devices: profiles.devices, macs, models, table };
   return table;
 }
 
@@ -298,19 +313,61 @@ function parsedManifest(text: string, label: string): ReturnType<typeof parseVen
   return hit;
 }
 
-/** Same inputs, same id: lets caches and ETags be keyed by content, not by time. */
+/**
+ * The snapshot's id: a digest of every file, the same for the same files in any order (so
+ * caches and ETags can be keyed by content, not by time). Each
+ * file's digest is kept by path (per parse cache, i.e. per root a server keeps building), so
+ * a reload hashes only the files that changed: hashing all 10,000 device files again was a
+ * third of a global edit's build on the serving thread.
+ */
 function* contentId(input: BuildInput): Steps<string> {
-  const h = createHash('sha1');
+  const keep = !!input.parseCache && input.root.size <= KEEP_DIGESTS_UP_TO;
+  const last = keep ? fileDigests.get(input.parseCache!) : undefined;
+  // Kept digests are updated in place: builds of one root run one after another.
+  const kept: FileDigests = last ?? { root: new Map(), shipped: input.shipped, shippedSum: undefined };
+  // The digests are added up in 32-bit lanes: a sum needs no sorting, and any changed file
+  // changes it. The shipped files are the same map from build to build: summed once.
+  const sum = new Uint32Array(5);
   let step = 0;
-  for (const files of [input.root, input.shipped]) {
-    for (const k of [...files.keys()].sort()) {
-      h.update(k).update('\0').update(files.get(k)!).update('\0');
-      if (++step % (10 * STEP_ITEMS) === 0) yield;
+  for (const [rel, text] of input.root) {
+    let d = kept.root.get(rel);
+    if (d?.text !== text) {
+      d = fileDigest('r', rel, text);
+      if (keep) kept.root.set(rel, d);
     }
+    for (let i = 0; i < 5; i++) sum[i] = (sum[i]! + d.lanes[i]!) >>> 0;
+    if (++step % STEP_ITEMS === 0) yield;
   }
-  h.update(input.version);
-  return h.digest('hex').slice(0, 12);
+  // Files gone since: forget them, so the map stays the size of the root.
+  if (kept.root.size > input.root.size) for (const rel of [...kept.root.keys()]) if (!input.root.has(rel)) kept.root.delete(rel);
+  if (kept.shipped !== input.shipped || !kept.shippedSum) {
+    kept.shipped = input.shipped;
+    kept.shippedSum = new Uint32Array(5);
+    for (const [rel, text] of input.shipped) for (let i = 0; i < 5; i++) kept.shippedSum[i] = (kept.shippedSum[i]! + fileDigest('s', rel, text).lanes[i]!) >>> 0;
+  }
+  for (let i = 0; i < 5; i++) sum[i] = (sum[i]! + kept.shippedSum[i]!) >>> 0;
+  if (keep) fileDigests.set(input.parseCache!, kept);
+  return createHash('sha1').update(Buffer.from(sum.buffer)).update(`${input.root.size}\0${input.shipped.size}\0${input.version}`).digest('hex').slice(0, 12);
 }
+
+interface FileDigest {
+  text: string;
+  lanes: number[];
+}
+
+function fileDigest(side: string, rel: string, text: string): FileDigest {
+  const digest = createHash('sha1').update(`${side}:${rel}\0`).update(text).digest();
+  return { text, lanes: [0, 1, 2, 3, 4].map((i) => digest.readUInt32LE(i * 4)) };
+}
+
+interface FileDigests {
+  root: Map<string, FileDigest>;
+  shipped: FileMap;
+  shippedSum: Uint32Array | undefined;
+}
+/** Past this many files the digests are not worth their memory (a large root's parse cache is dropped too). */
+const KEEP_DIGESTS_UP_TO = 2 * SMALL_FLEET;
+const fileDigests = new WeakMap<ParseCache, FileDigests>();
 
 /**
  * An empty global.yaml (`: > profiles/global.yaml`, an editor that truncated it) would drop
