@@ -77,7 +77,8 @@ export async function patchRoot(prev: RootFiles, changed: Iterable<string>): Pro
       continue;
     }
     if (!ROOT_ENTRIES.some((e) => rel === e || rel.startsWith(`${e}/`))) continue;
-    for (const k of [...files.keys()]) if (k === rel || k.startsWith(`${rel}/`)) files.delete(k);
+    // A file is one key; only a directory needs the scan (10,000 keys on a large root).
+    if (!files.delete(rel)) for (const k of [...files.keys()]) if (k.startsWith(`${rel}/`)) files.delete(k);
     const read = await readTextTree(prev.dir, [rel], { stable: true });
     for (const [k, v] of read.files) files.set(k, v);
     problems = [...problems.filter((p) => !isUnder(p, rel)), ...read.diagnostics];

@@ -53,8 +53,15 @@ class CheckThread {
   sendFiles(build: number, rf: RootFiles, freshValidators: boolean): void {
     const prev = this.sent?.files;
     const set: Array<[string, string]> = [];
-    for (const [rel, text] of rf.files) if (prev?.get(rel) !== text) set.push([rel, text]);
-    const deleted = prev ? [...prev.keys()].filter((rel) => !rf.files.has(rel)) : [];
+    let added = 0;
+    for (const [rel, text] of rf.files) {
+      const was = prev?.get(rel);
+      if (was === text) continue;
+      set.push([rel, text]);
+      if (was === undefined) added++;
+    }
+    // Only when some file is gone is the old list scanned for it (10,000 keys on a large root).
+    const deleted = prev && prev.size > rf.files.size - added ? [...prev.keys()].filter((rel) => !rf.files.has(rel)) : [];
     const fresh = freshValidators || this.sent?.dir !== rf.dir;
     const m: FilesMessage = { kind: 'files', build, dir: rf.dir, set, deleted, resources: [...rf.resources], firmware: rf.firmware, firmwareSizes: [...rf.firmwareSizes], freshValidators: fresh };
     this.post(m);
