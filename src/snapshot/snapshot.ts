@@ -2,7 +2,7 @@
 // config root and checked before use. It is never mutated: a reload builds a new one.
 
 import { unknownNameHint } from '../check/suggest.js';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Diagnostic } from '../check/diagnostics.js';
 import { buildFirmwareCatalog, type FirmwareCatalog } from '../render/firmware.js';
 import type { SecretRefContext } from '../config/secret-refs.js';
@@ -356,7 +356,8 @@ interface FileDigest {
 }
 
 function fileDigest(side: string, rel: string, text: string): FileDigest {
-  const digest = createHash('sha1').update(`${side}:${rel}\0`).update(text).digest();
+  // The one-shot hash: a Hash object per file was half the cost at 100,000 files.
+  const digest = hash('sha1', `${side}:${rel}\0${text}`, 'buffer');
   return { text, lanes: [0, 1, 2, 3, 4].map((i) => digest.readUInt32LE(i * 4)) };
 }
 
