@@ -103,7 +103,11 @@ describe.skipIf(!CAN_LISTEN)('serve under systemd (Type=notify)', () => {
     const s = await serve(root.dir, { NOTIFY_SOCKET: sock.path }, ['--workers', '2']);
     // Two processes load, validate and warm up before READY: on a machine running the whole
     // suite that took 17 s once, past the one-process default of 15.
-    await sock.waitFor(/READY=1/, 60_000);
+    // A worker that never comes up stops the server: say so, with what it printed.
+    const exitedFirst = s.exited.then((x) => Promise.reject(new Error(`serve exited before READY=1 (${JSON.stringify(x)}):\n${s.stderr()}`)));
+    await Promise.race([sock.waitFor(/READY=1/, 60_000), exitedFirst]).catch((e: Error) => {
+      throw new Error(`${e.message}\nserve's stderr:\n${s.stderr()}`);
+    });
     await new Promise((r) => setTimeout(r, 500));
     expect(sock.datagrams.filter((d) => d.includes('READY=1'))).toEqual(['READY=1\nSTATUS=serving with 2 workers']);
     s.child.kill('SIGHUP');

@@ -27,7 +27,7 @@ import {
   type StateStore,
   type UrlTokenEntry,
 } from '../contract.js';
-import { observationStatements, tuneConnection, type ObservationStatements } from './observations.js';
+import { BUSY_WAIT_MS, observationStatements, tuneConnection, type ObservationStatements } from './observations.js';
 import { startWriterThread } from './writer.js';
 import { MIGRATIONS_TABLE, pending, statements, type MigrationContext } from '../migrations/index.js';
 import { bindingOf, bindingParams, codeOf, codeParams, decideRedeem, INSERT_CODE, RELEASE_BINDINGS, RELEASE_CODE, UPSERT_BINDING, type BindingRow, type CodeRow } from '../codes-sql.js';
@@ -41,6 +41,9 @@ export interface SqliteOptions {
   /** For migrations that import old files (tokens.json). */
   stateDir?: string;
 }
+
+/** How long opening the store waits for another process's migration. */
+const MIGRATION_WAIT_MS = 60_000;
 
 export async function openSqliteStore(opts: SqliteOptions): Promise<SqliteStore> {
   let db: Database.Database;
@@ -57,7 +60,11 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<SqliteStore>
     throw new StoreError('UNAVAILABLE', `${opts.file}: cannot open the state database (${(e as Error).message})`);
   }
   try {
+    // `serve --workers N` migrates one file from N processes at once: each waits for the
+    // others' migrations, which on a loaded machine can take longer than a request may wait.
+    db.pragma(`busy_timeout = ${MIGRATION_WAIT_MS}`);
     await migrate(db, opts.file, { stateDir: opts.stateDir });
+    db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
   } catch (e) {
     db.close();
     throw e;

@@ -44,11 +44,14 @@ export function observationStatements(db: Database.Database): ObservationStateme
   return { readDevice, record: (batch, opts) => record(batch, opts) };
 }
 
+/** How long a statement waits for another connection's write (the writer thread, another worker). */
+export const BUSY_WAIT_MS = 5000;
+
 /** The connection settings every deskset connection to the file uses. */
 export function tuneConnection(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a killed process loses nothing committed; only a power cut can lose the last commits.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
 }
