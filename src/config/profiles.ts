@@ -130,7 +130,7 @@ export function* loadProfilesSteps(
   const secrets = new Set<string>();
   const plaintextSecrets: PlaintextSecret[] = [];
   const diagnostics: Diagnostic[] = [];
-  const all: FileSink = { diagnostics, secrets: { add: (v) => secrets.add(v) }, plaintext: plaintextSecrets };
+  const all: FileSink = { diagnostics, secrets, plaintext: plaintextSecrets };
   const profiles: ProfileSet = { models: new Map(), groups: new Map(), sites: new Map(), devices: new Map(), placeholders: new Map() };
   const deviceFiles = new Map<string, string>();
   const pending: Array<{ kind: LayerKind; name: string; file: string; root: PNode }> = [];
@@ -368,7 +368,7 @@ interface DevicePending {
 /** Where one file's findings go: the whole build's, or the device block's. */
 interface FileSink {
   diagnostics: Diagnostic[];
-  secrets: { add(v: string): unknown };
+  secrets: Set<string>;
   plaintext: PlaintextSecret[];
   /** Set when a device file holds ${…} references (resolved again on every build). */
   refs?: boolean;
@@ -387,7 +387,6 @@ interface DeviceBlock extends FileSink {
   displayKey: string;
   secretKeys: string;
   refs: boolean;
-  secrets: Set<string>;
   pending: DevicePending[];
   /** The devices, for this catalog and these site and group names. */
   resolved?: { catalog: ModelCatalog; names: string; devices: Map<string, DeviceEntry>; placeholders: Map<string, DeviceEntry>; diagnostics: Diagnostic[] };
